@@ -1,0 +1,58 @@
+"""create_app(settings): the FastAPI application. No work at import time."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+
+from printstash import __version__
+from printstash.auth.router import router as auth_router
+from printstash.backups.router import router as backups_router
+from printstash.compat.router import router as compat_router
+from printstash.core import datalock
+from printstash.core.db import Database
+from printstash.core.errors import install_handlers
+from printstash.core.settings import Settings
+from printstash.core.storage import ensure_layout
+from printstash.health.router import router as health_router
+from printstash.library.router import router as library_router
+from printstash.library.search_router import router as search_router
+from printstash.printers.router import router as printers_router
+
+log = logging.getLogger(__name__)
+API_PREFIX = "/api/v1"
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    ensure_layout(settings)
+    lock_fd = datalock.hold_shared(settings)
+    app.state.db = Database.from_settings(settings)
+    app.state.http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
+    try:
+        yield
+    finally:
+        await app.state.http.aclose()
+        app.state.db.dispose()
+        datalock.release(lock_fd)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    app = FastAPI(
+        title="PrintStash",
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    install_handlers(app)
+    for router in (health_router, auth_router, search_router, library_router,
+                   printers_router, backups_router):
+        app.include_router(router, prefix=API_PREFIX)
+    app.include_router(compat_router)
+    return app

@@ -1,0 +1,97 @@
+"""The `printstash` command: serve | worker | check | backup … | maintenance …"""
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from pydantic import ValidationError
+
+from printstash import __version__
+from printstash.core.logging import configure as configure_logging
+from printstash.core.schema import schema_state
+from printstash.core.settings import Settings
+
+EXIT_CONFIG = 2
+EXIT_SCHEMA = 3
+
+
+def load_settings() -> Settings:
+    """Settings from the environment; a bad value is one clear line and exit 2."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = "VAULT_" + str(err["loc"][0]).upper() if err["loc"] else "configuration"
+        print(f"printstash: invalid configuration: {name}: {err['msg']}", file=sys.stderr)
+        sys.exit(EXIT_CONFIG)
+
+
+def require_current_schema(settings: Settings, process: str) -> None:
+    """The schema guard shared by api and worker: never migrate, never run off head."""
+    state = schema_state(settings)
+    if not state.ok:
+        print(f"printstash {process}: refusing to start: {state.message}", file=sys.stderr)
+        sys.exit(EXIT_SCHEMA)
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from printstash.app import create_app
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    require_current_schema(settings, "api")
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=settings.log_level.lower())
+
+
+def cmd_worker(_: argparse.Namespace) -> None:
+    from printstash.worker.main import run
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    require_current_schema(settings, "worker")
+    run(settings)
+
+
+def cmd_check(_: argparse.Namespace) -> None:
+    settings = load_settings()
+    print(f"PrintStash {__version__}")
+    for name, value in settings.masked().items():
+        print(f"  {name}={value}")
+    state = schema_state(settings)
+    print(f"schema: {state.status.value} (database {state.current or 'none'}, head {state.head})")
+    if not state.ok:
+        print(state.message)
+        sys.exit(EXIT_SCHEMA)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="printstash", description="PrintStash, a vault for 3D-print files")
+    parser.add_argument("--version", action="version", version=f"printstash {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the HTTP api (uvicorn)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=cmd_serve)
+    sub.add_parser("worker", help="run the worker (printers, backups, jobs)").set_defaults(func=cmd_worker)
+    sub.add_parser("check", help="print the configuration and schema state").set_defaults(func=cmd_check)
+    for register in _extra_commands():
+        register(sub)
+    return parser
+
+
+def _extra_commands() -> list[Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]]:
+    """Domain commands (backup, maintenance) register their own subparsers."""
+    from printstash.backups.cli import register as register_backup
+
+    return [register_backup]
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

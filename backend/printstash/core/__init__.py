@@ -1,0 +1,1 @@
+"""Shared infrastructure: settings, database, storage, errors. Imports no domain."""

@@ -1,0 +1,113 @@
+"""One settings object for every process; every path hangs off VAULT_DATA_DIR."""
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The checkout's ./data, whatever the working directory: `make run` (repo root) and the
+# upgrade guide's `cd backend && uv run alembic upgrade head` must see the same vault.
+# Containers set VAULT_DATA_DIR=/data.
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[3] / "data"
+DB_FILENAME = "printstash.sqlite"
+LEGACY_DB_FILENAME = "nexus3d.sqlite"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="VAULT_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    db_url: str | None = Field(default=None, description="default: sqlite:///<DATA_DIR>/db/printstash.sqlite")
+    setup_token: SecretStr | None = None
+    max_upload_mb: int = Field(default=2048, gt=0)
+    printer_poll_seconds: float = Field(default=2.0, gt=0)
+    backup_schedule: str = "0 3 * * *"
+    backup_keep: int = Field(default=7, ge=1)
+    backup_max_age_hours: float = Field(default=36.0, gt=0)
+    log_level: str = "INFO"
+
+    @field_validator("backup_schedule")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        # Validate here so a typo stops start-up instead of silently disabling backups.
+        if value.strip():
+            from apscheduler.triggers.cron import CronTrigger
+
+            CronTrigger.from_crontab(value.strip())
+        return value.strip()
+
+    @field_validator("log_level")
+    @classmethod
+    def _valid_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
+        return level
+
+    @cached_property
+    def database_url(self) -> str:
+        return self.db_url or f"sqlite:///{self.db_dir / DB_FILENAME}"
+
+    @property
+    def db_url_is_default(self) -> bool:
+        return self.db_url is None
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The database file, when the URL points at a SQLite file."""
+        prefix = "sqlite:///"
+        url = self.database_url
+        if not url.startswith(prefix) or url.endswith(":memory:"):
+            return None
+        return Path(url[len(prefix) :].split("?", 1)[0])
+
+    @property
+    def legacy_db_path(self) -> Path:
+        return self.db_dir / LEGACY_DB_FILENAME
+
+    @property
+    def db_dir(self) -> Path:
+        return self.data_dir / "db"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
+
+    @property
+    def thumbs_dir(self) -> Path:
+        return self.data_dir / "thumbs"
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.data_dir / "tmp"
+
+    @property
+    def backups_dir(self) -> Path:
+        return self.data_dir / "backups"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+    def masked(self) -> dict[str, str]:
+        """Every setting as text, secrets masked: what `printstash check` prints."""
+        shown: dict[str, str] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = "********" if value.get_secret_value() else ""
+            shown[f"VAULT_{name.upper()}"] = "" if value is None else str(value)
+        shown["VAULT_DB_URL"] = _mask_url(self.database_url)
+        return shown
+
+
+def _mask_url(url: str) -> str:
+    """Hide a password in a database URL (postgresql://user:secret@host/db)."""
+    scheme, sep, rest = url.partition("://")
+    creds, at, host = rest.rpartition("@")
+    if not at or ":" not in creds:
+        return url
+    return f"{scheme}{sep}{creds.split(':', 1)[0]}:********@{host}"

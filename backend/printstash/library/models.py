@@ -1,0 +1,1 @@
+"""Tables of the library domain (filled in by the library issue)."""

@@ -1,0 +1,1 @@
+"""Tables of the printers domain (filled in by the printers issue)."""

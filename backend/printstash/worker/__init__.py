@@ -1,0 +1,1 @@
+"""The worker process: printer polling, deferred jobs, schedules. No business logic here."""

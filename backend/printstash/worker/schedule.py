@@ -1,0 +1,30 @@
+"""Cron-style schedules on APScheduler's asyncio scheduler (in memory: crons need no store)."""
+
+import asyncio
+import logging
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from printstash.backups.scheduled import Scheduled
+from printstash.core.runtime import WorkerContext
+
+log = logging.getLogger(__name__)
+
+
+def start(ctx: WorkerContext, items: list[Scheduled]) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    for item in items:
+        scheduler.add_job(_runner(ctx, item), CronTrigger.from_crontab(item.cron, timezone="UTC"),
+                          id=item.name, coalesce=True, max_instances=1, misfire_grace_time=3600)
+    scheduler.start()
+    return scheduler
+
+
+def _runner(ctx: WorkerContext, item: Scheduled):  # type: ignore[no-untyped-def]
+    async def run() -> None:
+        try:
+            await asyncio.to_thread(item.func, ctx)
+        except Exception:
+            log.exception("scheduled job %s failed", item.name)
+    return run

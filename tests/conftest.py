@@ -1,0 +1,66 @@
+"""Shared fixtures: a migrated vault in tmp_path, the app, and authenticated clients."""
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from harness.vault import make_settings, migrate  # noqa: E402
+from printstash.app import create_app  # noqa: E402
+from printstash.auth import service as auth_service  # noqa: E402
+from printstash.core.db import Database  # noqa: E402
+from printstash.core.settings import Settings  # noqa: E402
+
+ADMIN_PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings for an empty data dir (not migrated)."""
+    return make_settings(tmp_path / "data")
+
+
+@pytest.fixture
+def vault(settings: Settings) -> Settings:
+    """A data dir migrated to head, as after `uv run alembic upgrade head`."""
+    migrate(settings)
+    return settings
+
+
+@pytest.fixture
+def db(vault: Settings) -> Iterator[Database]:
+    database = Database.from_settings(vault)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def app_client(vault: Settings) -> Iterator[TestClient]:
+    """The app with no credentials."""
+    with TestClient(create_app(vault)) as client:
+        yield client
+
+
+def _client_with_key(vault: Settings, username: str, role: str) -> Iterator[TestClient]:
+    database = Database.from_settings(vault)
+    with database.write() as session:
+        user = auth_service.create_user(session, username, ADMIN_PASSWORD, role)
+        _, key = auth_service.create_api_key(session, user, "tests")
+    database.dispose()
+    with TestClient(create_app(vault), headers={"X-Api-Key": key}) as client:
+        yield client
+
+
+@pytest.fixture
+def admin_client(vault: Settings) -> Iterator[TestClient]:
+    """The app, authenticated as an admin by API key."""
+    yield from _client_with_key(vault, "admin", "admin")
+
+
+@pytest.fixture
+def member_client(vault: Settings) -> Iterator[TestClient]:
+    yield from _client_with_key(vault, "member", "member")

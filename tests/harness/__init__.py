@@ -1,0 +1,1 @@
+"""The project's own test harness: data dirs, migrations, live processes, real peers."""
