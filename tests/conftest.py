@@ -9,11 +9,12 @@ from fastapi.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from harness.vault import make_settings, migrate  # noqa: E402
-from printstash.app import create_app  # noqa: E402
-from printstash.auth import service as auth_service  # noqa: E402
-from printstash.core.db import Database  # noqa: E402
-from printstash.core.settings import Settings  # noqa: E402
+from harness.vault import make_settings, migrate
+
+from printstash.app import create_app
+from printstash.auth import service as auth_service
+from printstash.core.db import Database
+from printstash.core.settings import Settings
 
 ADMIN_PASSWORD = "correct horse battery"
 

@@ -3,7 +3,6 @@
 from pathlib import Path
 
 from alembic import command
-
 from printstash.core.schema import alembic_config
 from printstash.core.settings import Settings
 

@@ -1,1 +1,78 @@
-"""Tables of the library domain (filled in by the library issue)."""
+"""Stored files, their parsed metadata and thumbnails.
+
+Metadata lives twice on purpose: the fields people filter and sort on are typed, indexed
+columns; the whole parse result (Moonraker's names plus ours) is kept as JSON for display.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from printstash.core.db import Base, UTCDateTime, utcnow
+
+
+class File(Base):
+    __tablename__ = "files"
+    __table_args__ = (
+        Index("ix_files_uploaded_at", "uploaded_at"),
+        Index("ix_files_name", "name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)  # in the trash since
+
+    # parse state: "ok" | "error" (bounded stage); full-file facts may come later from a job
+    parse_status: Mapped[str] = mapped_column(String(16), default="ok")
+    parse_error: Mapped[str | None] = mapped_column(Text)
+    full_scan_done: Mapped[bool] = mapped_column(Boolean, default=False)
+    metadata_json: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    # typed copies of the metadata fields used by filters, sorting and facets
+    slicer: Mapped[str | None] = mapped_column(String(64), index=True)
+    slicer_version: Mapped[str | None] = mapped_column(String(64))
+    printer_model: Mapped[str | None] = mapped_column(String(128), index=True)
+    filament_type: Mapped[str | None] = mapped_column(String(128), index=True)
+    filament_name: Mapped[str | None] = mapped_column(String(255))
+    nozzle_diameter: Mapped[float | None] = mapped_column(Float, index=True)
+    layer_height: Mapped[float | None] = mapped_column(Float, index=True)
+    estimated_time: Mapped[float | None] = mapped_column(Float, index=True)
+    filament_total: Mapped[float | None] = mapped_column(Float, index=True)
+    filament_weight_total: Mapped[float | None] = mapped_column(Float)
+    object_height: Mapped[float | None] = mapped_column(Float)
+    layer_count: Mapped[int | None] = mapped_column(Integer)
+    thumbnail_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    # print history summary, kept by the printers domain's history import
+    print_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_printed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    last_print_result: Mapped[str | None] = mapped_column(String(32))
+
+    thumbnails: Mapped[list["Thumbnail"]] = relationship(
+        back_populates="file", order_by="Thumbnail.index", cascade="all, delete-orphan"
+    )
+
+
+class Thumbnail(Base):
+    """A thumbnail image decoded from the G-code, stored under thumbs/."""
+
+    __tablename__ = "thumbnails"
+    __table_args__ = (UniqueConstraint("file_id", "index"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("files.id", ondelete="CASCADE"))
+    index: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    format: Mapped[str] = mapped_column(String(8))  # png | jpg | qoi
+    size: Mapped[int] = mapped_column(Integer)
+    path: Mapped[str] = mapped_column(String(255))  # relative to thumbs/
+
+    file: Mapped[File] = relationship(back_populates="thumbnails")
