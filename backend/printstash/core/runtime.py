@@ -1,6 +1,7 @@
 """What the worker hands to domain tasks and job handlers."""
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
@@ -16,3 +17,12 @@ class WorkerContext:
     http: httpx.AsyncClient
     stopping: asyncio.Event
     worker_id: str
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    """A cron-style job of a domain; the worker runs `func` in a thread (skipped in maintenance)."""
+
+    name: str
+    cron: str  # crontab syntax, e.g. "0 3 * * *"
+    func: Callable[[WorkerContext], None]

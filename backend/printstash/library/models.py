@@ -7,7 +7,20 @@ columns; the whole parse result (Moonraker's names plus ours) is kept as JSON fo
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from printstash.core.db import Base, UTCDateTime, utcnow
@@ -55,6 +68,9 @@ class File(Base):
     last_printed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     last_print_result: Mapped[str | None] = mapped_column(String(32))
 
+    favourite: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+
+    tags: Mapped[list["Tag"]] = relationship(secondary="file_tags", order_by="Tag.name")
     thumbnails: Mapped[list["Thumbnail"]] = relationship(
         back_populates="file", order_by="Thumbnail.index", cascade="all, delete-orphan"
     )
@@ -76,3 +92,21 @@ class Thumbnail(Base):
     path: Mapped[str] = mapped_column(String(255))  # relative to thumbs/
 
     file: Mapped[File] = relationship(back_populates="thumbnails")
+
+
+file_tags = Table(
+    "file_tags",
+    Base.metadata,
+    Column("file_id", ForeignKey("files.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Tag(Base):
+    """A user label; created on first use."""
+
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64, collation="NOCASE"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

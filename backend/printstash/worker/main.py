@@ -12,13 +12,14 @@ from typing import Any
 import httpx
 
 from printstash import __version__
-from printstash.backups.scheduled import schedules
+from printstash.backups.scheduled import schedules as backup_schedules
 from printstash.core import datalock
 from printstash.core.db import Database
 from printstash.core.runtime import WorkerContext
 from printstash.core.settings import Settings
 from printstash.core.storage import ensure_layout
 from printstash.library.jobs import HANDLERS as LIBRARY_HANDLERS
+from printstash.library.scheduled import schedules as library_schedules
 from printstash.printers.poller import run as run_printers
 from printstash.worker import heartbeat, jobloop, schedule
 
@@ -52,7 +53,7 @@ async def main(settings: Settings) -> None:
 
 
 async def _supervise(ctx: WorkerContext) -> None:
-    scheduler = schedule.start(ctx, schedules(ctx))
+    scheduler = schedule.start(ctx, [*backup_schedules(ctx), *library_schedules(ctx)])
     tasks = [
         asyncio.create_task(heartbeat.loop(ctx), name="heartbeat"),
         asyncio.create_task(jobloop.loop(ctx, HANDLERS), name="jobs"),

@@ -6,8 +6,7 @@ import logging
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from printstash.backups.scheduled import Scheduled
-from printstash.core.runtime import WorkerContext
+from printstash.core.runtime import Scheduled, WorkerContext
 
 log = logging.getLogger(__name__)
 
