@@ -27,7 +27,14 @@ class Settings(BaseSettings):
     backup_schedule: str = "0 3 * * *"
     backup_keep: int = Field(default=7, ge=1)
     backup_max_age_hours: float = Field(default=36.0, gt=0)
+    trash_retention_days: float = Field(default=30.0, ge=0)  # trashed files purged after this
     log_level: str = "INFO"
+
+    @field_validator("db_url", "setup_token", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # docker compose passes `${VAR:-}` through as an empty string
+        return None if value == "" else value
 
     @field_validator("backup_schedule")
     @classmethod
@@ -53,7 +60,8 @@ class Settings(BaseSettings):
 
     @property
     def db_url_is_default(self) -> bool:
-        return self.db_url is None
+        """True for the default URL, whether left unset or spelled out (as compose may do)."""
+        return self.database_url == f"sqlite:///{self.db_dir / DB_FILENAME}"
 
     @property
     def sqlite_path(self) -> Path | None:
