@@ -21,9 +21,11 @@ uv:
 backend: uv
 	cd $(BACKEND) && $(UV) sync --extra dev --quiet
 
+# npm ci only when the lock file changed (it wipes node_modules); the build is quick.
 frontend:
 	@if [ -f $(FRONTEND)/package.json ]; then \
-	  cd $(FRONTEND) && npm ci --no-audit --no-fund --loglevel=error && npm run build; \
+	  cd $(FRONTEND) && { [ node_modules/.package-lock.json -nt package-lock.json ] \
+	    || npm ci --no-audit --no-fund --loglevel=error; } && npm run build; \
 	fi
 
 # Debian's chromium for the browser tests (root installs it when missing).

@@ -1,28 +1,43 @@
 #!/usr/bin/env bash
-# `make run`: api on :8000, worker, and (once built) the frontend on :3000, until Ctrl-C.
+# `make run`: the api (:8000), the worker and, once built, the web app (:3000), until Ctrl-C.
+# The Makefile has already installed dependencies and run `uv run alembic upgrade head`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 UV=$(command -v uv || echo "python3 -m uv")
 export VAULT_DATA_DIR=${VAULT_DATA_DIR:-$PWD/data}
+API_PORT=${API_PORT:-8000}
+WEB_PORT=${WEB_PORT:-3000}
+export PRINTSTASH_API_URL=${PRINTSTASH_API_URL:-http://127.0.0.1:$API_PORT}
 mkdir -p "$VAULT_DATA_DIR"
 LOG="$VAULT_DATA_DIR/api.log"
 pids=()
-cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
-trap cleanup EXIT INT TERM
+# Each process gets its own process group, so stopping also stops children (vite under npm).
+cleanup() { for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+trap 'exit 0' INT TERM
 
-(cd backend && exec $UV run printstash serve --host 127.0.0.1 --port 8000) > >(tee "$LOG") 2>&1 &
+(cd backend && exec setsid $UV run printstash serve --host 127.0.0.1 --port "$API_PORT" >"$LOG" 2>&1) &
 pids+=($!)
-(cd backend && exec $UV run printstash worker) &
+(cd backend && exec setsid $UV run printstash worker) &
 pids+=($!)
-if [ -f frontend/package.json ]; then
-  (cd frontend && exec npm run preview --silent) &
+url=http://localhost:$API_PORT/api/v1/docs
+if [ -f frontend/dist/index.html ]; then
+  (cd frontend && exec setsid npm run preview --silent -- --port "$WEB_PORT" --strictPort) &
   pids+=($!)
-  url=http://localhost:3000
-else
-  url=http://localhost:8000/api/v1/docs
+  url=http://localhost:$WEB_PORT
 fi
-for _ in $(seq 100); do curl -fsS http://127.0.0.1:8000/api/v1/health/live >/dev/null 2>&1 && break; sleep 0.2; done
+python3 - "$API_PORT" <<'PY'
+import sys, time, urllib.request
+for _ in range(150):
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/api/v1/health/live", timeout=1)
+        break
+    except OSError:
+        time.sleep(0.2)
+PY
+tail -f "$LOG" &
+pids+=($!)
 echo
 echo "PrintStash is running: $url   (data: $VAULT_DATA_DIR; Ctrl-C stops)"
-grep -m1 -o 'setup token: .*' "$LOG" 2>/dev/null || true
+grep -m1 -o 'setup token: .*' "$LOG" || true
 wait -n "${pids[@]}"
