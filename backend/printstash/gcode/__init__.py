@@ -1,9 +1,29 @@
 """G-code understanding: pure parsing, no database or HTTP (imports only the standard library
 and gcodeparser).
 
-Contract used by the library domain (the G-code issue implements it):
-- parse(path) -> GcodeMetadata          bounded stage: first/last 1 MiB only
-- FullScan()                             streaming stage: .feed(chunk) for every chunk of
-  .feed(chunk: bytes) / .finish()        the file in order, then .finish() -> FullFacts
-- looks_like_gcode(head: bytes) -> bool  content sniffing for uploads (415 otherwise)
+Contract used by the library domain:
+- parse(path, *, time_limit=10.0) -> GcodeMetadata   bounded stage: first/last 1 MiB only;
+                                                      never raises on bad content (see .errors)
+- FullScan()                                          streaming stage: .feed(chunk) for every
+  .feed(chunk: bytes) / .finish() -> FullFacts        chunk of the file in order (split anywhere)
+- scan_file(path) -> FullFacts                        FullScan over a file on disk, 4 MiB chunks
+- merge(meta, facts) -> dict                          final fields: header wins, full scan fills gaps
+- looks_like_gcode(head: bytes) -> bool               content sniffing for uploads (415 otherwise)
 """
+
+from printstash.gcode.fullscan import FullScan, scan_file
+from printstash.gcode.merge import merge
+from printstash.gcode.parser import parse
+from printstash.gcode.sniff import looks_like_gcode
+from printstash.gcode.types import FullFacts, GcodeMetadata, Thumbnail
+
+__all__ = [
+    "FullFacts",
+    "FullScan",
+    "GcodeMetadata",
+    "Thumbnail",
+    "looks_like_gcode",
+    "merge",
+    "parse",
+    "scan_file",
+]

@@ -1,0 +1,115 @@
+"""Bounded view of a G-code file: its first and last READ_SIZE bytes, decoded once.
+
+Every bounded-stage field is computed from a Source, so parse() cost does not depend on the
+file's size (Moonraker reads the same two 1 MiB windows).
+"""
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+READ_SIZE = 1 << 20
+# '; key = value' lines: PrusaSlicer-family config blocks, Prusa/Orca/Bambu/KISSlicer stats.
+_CONFIG = re.compile(r"\n;[ \t]*([A-Za-z_][^=\n]{0,80}?)[ \t]*=[ \t]*([^\n]*)")
+_COMMAND_LINE = re.compile(rb"^[ \t]*[^;\s]", re.MULTILINE)
+
+
+@dataclass
+class Source:
+    head: str  # first READ_SIZE bytes (the whole file when it is small)
+    tail: str  # last READ_SIZE bytes ('' when head already holds the whole file)
+    size: int
+    head_bytes: bytes = b""
+    tail_bytes: bytes = b""
+    config: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """Head and tail together (for searches where the position does not matter)."""
+        return self.head + "\n" + self.tail if self.tail else self.head
+
+    @property
+    def end_text(self) -> str:
+        """The last window of the file (the whole file when small)."""
+        return self.tail or self.head
+
+    def first(self, pattern: re.Pattern[str]) -> str | None:
+        """Group 1 of the first match in the head."""
+        match = pattern.search(self.head)
+        return match.group(1) if match else None
+
+    def last(self, pattern: re.Pattern[str]) -> str | None:
+        """Group 1 of the last match in the last window."""
+        found: str | None = None
+        for match in pattern.finditer(self.end_text):
+            found = match.group(1)
+        return found
+
+    def anywhere(self, pattern: re.Pattern[str]) -> str | None:
+        """Group 1 of the first match in the head, else the last in the tail."""
+        found = self.first(pattern)
+        return found if found is not None or not self.tail else self.last(pattern)
+
+    def key(self, *names: str) -> str | None:
+        """Value of the first '; name = value' line present (tail wins over head)."""
+        for name in names:
+            if name in self.config:
+                return self.config[name]
+        return None
+
+
+def read(path: Path) -> Source:
+    """Read the two windows; files up to 2 * READ_SIZE are read whole (as Moonraker does)."""
+    with path.open("rb") as fh:
+        size = fh.seek(0, 2)
+        fh.seek(0)
+        if size <= 2 * READ_SIZE:
+            return from_bytes(fh.read(), b"", size)
+        head = fh.read(READ_SIZE)
+        fh.seek(size - READ_SIZE)
+        return from_bytes(head, fh.read(READ_SIZE), size)
+
+
+def from_bytes(head: bytes, tail: bytes, size: int) -> Source:
+    src = Source(head=_decode(head), tail=_decode(tail), size=size, head_bytes=head, tail_bytes=tail)
+    for text in (src.head, src.tail):
+        src.config.update((k.strip(), v.strip()) for k, v in _CONFIG.findall("\n" + text))
+    return src
+
+
+def _decode(data: bytes) -> str:
+    # NUL bytes never occur in G-code; dropping them keeps every regex simple.
+    return data.decode("utf-8", errors="replace").replace("\x00", "")
+
+
+def gcode_span(src: Source) -> tuple[int | None, int | None]:
+    """Byte offsets of the first command line and just after the last one (Moonraker's
+    gcode_start_byte / gcode_end_byte): everything outside is header or footer comments."""
+    first = _COMMAND_LINE.search(src.head_bytes)
+    start = _after_header(src.head_bytes, first.start()) if first else None
+    window = src.tail_bytes or src.head_bytes
+    base = src.size - len(window)
+    end = _end_of_last_command(window)
+    return start, (base + end if end is not None else None)
+
+
+def _after_header(head: bytes, command: int) -> int:
+    """Start of the G-code section: blank lines right before the first command belong to it."""
+    start = head.rfind(b"\n", 0, command) + 1
+    while start > 0:
+        prev = head.rfind(b"\n", 0, start - 1) + 1
+        if head[prev:start].strip():
+            break
+        start = prev
+    return start
+
+
+def _end_of_last_command(window: bytes) -> int | None:
+    stop = len(window)
+    while stop > 0:
+        begin = window.rfind(b"\n", 0, stop - 1) + 1
+        line = window[begin:stop].strip()
+        if line and not line.startswith(b";"):
+            return stop
+        stop = begin
+    return None
