@@ -1,5 +1,55 @@
-"""HTTP routes of the backups domain (thin: parse, call the service, shape the answer)."""
+"""HTTP routes of the backups domain (thin: parse, call the service, shape the answer).
 
-from fastapi import APIRouter
+Admin only. POST /backups runs the backup in the request (a plain `def` route, so in the
+threadpool): the admin gets the finished archive's name or the reason it failed.
+"""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+from fastapi.responses import FileResponse
+
+from printstash.auth.dependencies import AdminUser
+from printstash.backups import service
+from printstash.backups.schemas import BackupRead, MaintenanceRead, MaintenanceUpdate
+from printstash.core import maintenance
+from printstash.core.deps import DatabaseDep, ReadSession, SettingsDep, WriteSession
+from printstash.core.pagination import Page
 
 router = APIRouter(tags=["backups"])
+BackupName = Annotated[str, Path(max_length=80, description="a name from GET /backups")]
+
+
+def _read(info: service.BackupInfo) -> BackupRead:
+    return BackupRead(name=info.name, size=info.size, created_at=info.created_at, kind=info.kind)
+
+
+@router.post("/backups", status_code=201)
+def create_backup(user: AdminUser, settings: SettingsDep, db: DatabaseDep) -> BackupRead:
+    return _read(service.create_backup(settings, db, "manual"))
+
+
+@router.get("/backups")
+def list_backups(user: AdminUser, settings: SettingsDep) -> Page[BackupRead]:
+    items = [_read(i) for i in service.list_backups(settings)]
+    return Page(items=items, total=len(items))
+
+
+@router.get("/backups/{name}/download", response_class=FileResponse)
+def download_backup(name: BackupName, user: AdminUser, settings: SettingsDep) -> FileResponse:
+    path = service.backup_path(settings, name)
+    return FileResponse(path, media_type="application/x-tar", filename=name)
+
+
+@router.get("/maintenance")
+def get_maintenance(user: AdminUser, session: ReadSession) -> MaintenanceRead:
+    return _maintenance(maintenance.status(session))
+
+
+@router.put("/maintenance")
+def set_maintenance(user: AdminUser, body: MaintenanceUpdate, session: WriteSession) -> MaintenanceRead:
+    return _maintenance(maintenance.set_mode(session, body.on, body.message))
+
+
+def _maintenance(value: dict[str, Any]) -> MaintenanceRead:
+    return MaintenanceRead.model_validate(value)

@@ -1,8 +1,14 @@
-"""Health routes: public, statuses only (never paths or secrets)."""
+"""Health routes: public, statuses only (never paths or secrets); admins get the details."""
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
 from printstash import __version__
+from printstash.auth.dependencies import current_user
+from printstash.core.deps import DatabaseDep, SettingsDep
+from printstash.health import service
 
 router = APIRouter(prefix="/health", tags=["health"])
 
@@ -11,3 +17,19 @@ router = APIRouter(prefix="/health", tags=["health"])
 def live() -> dict[str, str]:
     """Process liveness only, for container health checks."""
     return {"status": "ok", "version": __version__}
+
+
+@router.get("", responses={503: {"description": "a component is in error"}})
+def health(request: Request, settings: SettingsDep, db: DatabaseDep) -> JSONResponse:
+    """database, storage, backup, printer_providers and the maintenance flag. 200 for ok and
+    degraded, 503 only for error."""
+    body: dict[str, Any] = {"version": __version__, **service.report(settings, db, detailed=_is_admin(request, db))}
+    return JSONResponse(body, status_code=503 if body["status"] == service.ERROR else 200)
+
+
+def _is_admin(request: Request, db: DatabaseDep) -> bool:
+    """Health stays public: bad or missing credentials just mean the public view."""
+    try:
+        return current_user(request, db).is_admin
+    except Exception:  # DomainError (no/bad credentials) or the database is the broken part
+        return False

@@ -6,6 +6,7 @@ import logging
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from printstash.core import maintenance
 from printstash.core.runtime import Scheduled, WorkerContext
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,15 @@ def start(ctx: WorkerContext, items: list[Scheduled]) -> AsyncIOScheduler:
 def _runner(ctx: WorkerContext, item: Scheduled):  # type: ignore[no-untyped-def]
     async def run() -> None:
         try:
+            if await asyncio.to_thread(_maintenance_on, ctx):
+                log.info("maintenance mode is on: skipping scheduled job %s", item.name)
+                return
             await asyncio.to_thread(item.func, ctx)
         except Exception:
             log.exception("scheduled job %s failed", item.name)
     return run
+
+
+def _maintenance_on(ctx: WorkerContext) -> bool:
+    with ctx.db.read() as session:
+        return maintenance.is_on(session)

@@ -1,0 +1,218 @@
+"""The backup archive format: a plain POSIX tar (readable by GNU tar) whose first member is the
+manifest, written and read as a stream so memory stays bounded whatever the vault size.
+
+MANIFEST.jsonl is one JSON object per line: a header (format, app version, alembic revision,
+creation time, counts), then one line per following member in archive order
+{"path", "size", "sha256"}, then a trailer holding the SHA-256 of every line before it (so a
+flipped byte in the manifest itself is caught too). Readers walk the members in lockstep with
+the manifest lines, so nothing but the current line is held in memory.
+"""
+
+import hashlib
+import json
+import tarfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, BinaryIO
+
+MANIFEST_NAME = "MANIFEST.jsonl"
+FORMAT = "printstash-backup"
+FORMAT_VERSION = 1
+DB_MEMBER = "db/printstash.sqlite"
+CHUNK = 1024 * 1024
+BLOCK = tarfile.BLOCKSIZE
+RECORD = tarfile.RECORDSIZE
+
+
+class ArchiveError(Exception):
+    """The archive is not a complete, intact PrintStash backup."""
+
+
+class SourceChanged(Exception):
+    """A vault file changed size or content while it was being archived."""
+
+
+@dataclass(frozen=True)
+class Member:
+    path: str  # inside the archive, e.g. files/ab/<sha256>
+    size: int
+    sha256: str
+
+    def line(self) -> bytes:
+        return json.dumps({"path": self.path, "size": self.size, "sha256": self.sha256}).encode() + b"\n"
+
+
+def hash_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class TarWriter:
+    """Writes ustar/PAX members with large buffers; hashes each member as it streams."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self._fh = fh
+        self._written = 0
+        self._buf = bytearray(CHUNK)
+
+    def add(self, name: str, size: int, src: IO[bytes], mtime: float = 0) -> str:
+        info = tarfile.TarInfo(name)
+        info.size, info.mtime, info.mode = size, int(mtime), 0o600
+        self._write(info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape"))
+        digest = self._copy(src, size)
+        self._write(bytes(-size % BLOCK))
+        return digest
+
+    def _copy(self, src: IO[bytes], size: int) -> str:
+        digest, view, remaining = hashlib.sha256(), memoryview(self._buf), size
+        while remaining:
+            got = src.readinto(view[: min(CHUNK, remaining)])  # type: ignore[attr-defined]
+            if not got:
+                raise SourceChanged(f"{getattr(src, 'name', 'member')} shrank while being archived")
+            digest.update(view[:got])
+            self._write(view[:got])
+            remaining -= got
+        return digest.hexdigest()
+
+    def _write(self, data: bytes | memoryview) -> None:
+        self._fh.write(data)
+        self._written += len(data)
+
+    def close(self) -> None:
+        """Two zero blocks end the archive; pad to a whole record like tar does."""
+        end = self._written + 2 * BLOCK
+        self._write(bytes(2 * BLOCK + (-end % RECORD)))
+
+
+def header(manifest: IO[bytes]) -> dict[str, Any]:
+    line = manifest.readline()
+    head = parse_header(line)
+    head["_raw"] = line
+    return head
+
+
+def parse_header(line: bytes) -> dict[str, Any]:
+    try:
+        head = json.loads(line)
+    except ValueError:
+        raise ArchiveError("the manifest is unreadable (corrupt archive)") from None
+    if not isinstance(head, dict) or head.get("format") != FORMAT:
+        raise ArchiveError("not a PrintStash backup (no PrintStash manifest)")
+    if head.get("format_version") != FORMAT_VERSION:
+        raise ArchiveError(f"backup format {head.get('format_version')} is not supported by this version")
+    return head
+
+
+def read_header(path: Path) -> dict[str, Any]:
+    """Just the manifest header (cheap: the first member's first line)."""
+    with _open(path) as tar:
+        manifest = _manifest_member(tar)
+        return header(manifest)
+
+
+@dataclass
+class Reader:
+    """Walks an archive member by member, checking each against the manifest."""
+
+    tar: tarfile.TarFile
+    manifest: IO[bytes]
+    head: dict[str, Any]
+    _digest: Any = None
+
+    def members(self) -> Iterator[tuple[Member, IO[bytes]]]:
+        self._digest = hashlib.sha256(self.head["_raw"])
+        for line in self.manifest:
+            entry = json.loads(line)
+            if "manifest_sha256" in entry:
+                self._check_trailer(entry["manifest_sha256"])
+                return
+            self._digest.update(line)
+            yield self._next(entry)
+        raise ArchiveError("the manifest has no trailer (corrupt archive)")
+
+    def _next(self, entry: dict[str, Any]) -> tuple[Member, IO[bytes]]:
+        member = Member(str(entry["path"]), int(entry["size"]), str(entry["sha256"]))
+        info = _next_info(self.tar)
+        if info is None:
+            raise ArchiveError(f"the archive ends before {member.path} (truncated)")
+        if info.name != member.path or info.size != member.size or not info.isreg():
+            raise ArchiveError(f"member {info.name} does not match the manifest ({member.path})")
+        fh = self.tar.extractfile(info)
+        assert fh is not None
+        return member, fh
+
+    def _check_trailer(self, expected: str) -> None:
+        if self._digest.hexdigest() != expected:
+            raise ArchiveError("the manifest's checksum does not match (corrupt archive)")
+        if _next_info(self.tar) is not None:
+            raise ArchiveError("the archive holds members the manifest does not list")
+
+
+def _open(path: Path) -> tarfile.TarFile:
+    try:
+        return tarfile.open(path, mode="r|", bufsize=CHUNK)
+    except (tarfile.TarError, EOFError) as exc:
+        raise ArchiveError(f"not a readable tar archive: {exc}") from None
+
+
+def _next_info(tar: tarfile.TarFile) -> tarfile.TarInfo | None:
+    try:
+        info = tar.next()
+    except (tarfile.TarError, EOFError) as exc:
+        raise ArchiveError(f"the archive is damaged or truncated: {exc}") from None
+    tar.members.clear()  # type: ignore[attr-defined]  # TarFile keeps every member; we stream
+    return info
+
+
+def _manifest_member(tar: tarfile.TarFile) -> IO[bytes]:
+    info = _next_info(tar)
+    if info is None or info.name != MANIFEST_NAME:
+        raise ArchiveError("not a PrintStash backup (the manifest is not the first member)")
+    fh = tar.extractfile(info)
+    assert fh is not None
+    return fh
+
+
+def open_reader(path: Path, spool: IO[bytes]) -> tuple[tarfile.TarFile, Reader]:
+    """Open an archive; the manifest is copied to `spool` (a temp file) so the members that
+    follow it in the same stream can be read in lockstep with its lines."""
+    tar = _open(path)
+    try:
+        manifest = _manifest_member(tar)
+        _copy_all(manifest, spool)
+        spool.seek(0)
+        return tar, Reader(tar, spool, header(spool))
+    except BaseException:
+        tar.close()
+        raise
+
+
+def _copy_all(src: IO[bytes], dst: IO[bytes]) -> None:
+    try:
+        while chunk := src.read(CHUNK):
+            dst.write(chunk)
+    except (tarfile.TarError, EOFError) as exc:
+        raise ArchiveError(f"the manifest is truncated: {exc}") from None
+
+
+def copy_member(src: IO[bytes], member: Member, dst: IO[bytes] | None) -> None:
+    """Stream one member to `dst` (or nowhere), failing on a hash or length mismatch."""
+    digest, copied = hashlib.sha256(), 0
+    while chunk := _read(src, member):
+        digest.update(chunk)
+        copied += len(chunk)
+        if dst is not None:
+            dst.write(chunk)  # ENOSPC here is the caller's to report, not "corrupt archive"
+    if copied != member.size or digest.hexdigest() != member.sha256:
+        raise ArchiveError(f"{member.path}: SHA-256 does not match the manifest (corrupt archive)")
+
+
+def _read(src: IO[bytes], member: Member) -> bytes:
+    try:
+        return src.read(CHUNK)
+    except (tarfile.TarError, EOFError) as exc:
+        raise ArchiveError(f"{member.path}: the archive is truncated ({exc})") from None

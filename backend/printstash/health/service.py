@@ -1,0 +1,147 @@
+"""Component checks behind GET /api/v1/health. Each returns {"status", "reason"?, …details};
+the router strips everything but status/reason for callers who are not admins."""
+
+import logging
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from printstash.backups import service as backups
+from printstash.core import maintenance
+from printstash.core.db import Database, utcnow
+from printstash.core.schema import head_revision
+from printstash.core.settings import Settings
+
+log = logging.getLogger(__name__)
+OK, DEGRADED, ERROR, UNKNOWN = "ok", "degraded", "error", "unknown"
+RANK = {OK: 0, UNKNOWN: 1, DEGRADED: 1, ERROR: 2}
+LOW_FREE_BYTES = 1024**3
+LOW_FREE_PERCENT = 5.0
+PUBLIC_KEYS = ("status", "reason")
+
+Component = dict[str, Any]
+
+
+def overall(components: dict[str, Component]) -> str:
+    worst = max((RANK.get(c["status"], 2) for c in components.values()), default=0)
+    return {0: OK, 1: DEGRADED, 2: ERROR}[worst]
+
+
+def public_view(component: Component) -> Component:
+    """Statuses and reason codes only: no paths, numbers about the host, or error text."""
+    return {k: component[k] for k in PUBLIC_KEYS if k in component}
+
+
+def check_database(db: Database) -> Component:
+    started = time.perf_counter()
+    try:
+        with db.read() as session:
+            revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except Exception as exc:  # any driver error means "not usable": report, never raise
+        log.warning("health: database unreachable: %s", exc)
+        return {"status": ERROR, "reason": "unreachable", "error": str(exc)}
+    latency = round((time.perf_counter() - started) * 1000, 2)
+    head = head_revision()
+    found: Component = {"latency_ms": latency, "revision": revision, "head": head}
+    if revision != head:
+        return {"status": ERROR, "reason": "schema_mismatch", **found}
+    return {"status": OK, **found}
+
+
+def check_storage(settings: Settings) -> Component:
+    try:
+        _probe_write(settings)
+    except OSError as exc:
+        return {"status": ERROR, "reason": "not_writable", "error": exc.strerror or str(exc)}
+    usage = shutil.disk_usage(settings.data_dir)
+    percent = round(100.0 * usage.free / usage.total, 2) if usage.total else 0.0
+    found: Component = {"free_bytes": usage.free, "total_bytes": usage.total, "free_percent": percent,
+                        "data_dir": str(settings.data_dir)}
+    if usage.free < LOW_FREE_BYTES or percent < LOW_FREE_PERCENT:
+        return {"status": DEGRADED, "reason": "low_free_space", **found}
+    return {"status": OK, **found}
+
+
+def _probe_write(settings: Settings) -> None:
+    """Create, fsync and remove a small file where uploads land (tmp/ on the data volume)."""
+    settings.tmp_dir.mkdir(parents=True, exist_ok=True)
+    probe = settings.tmp_dir / f".health-{uuid.uuid4().hex}"
+    try:
+        with probe.open("wb") as fh:
+            fh.write(b"ok")
+            fh.flush()
+            os.fsync(fh.fileno())
+    finally:
+        probe.unlink(missing_ok=True)
+
+
+def check_backup(settings: Settings, session: Session) -> Component:
+    state = backups.state(session)
+    success = _when(state.get("last_success_at"))
+    failed = _when(state.get("last_error_at"))
+    found: Component = {"last_success_at": state.get("last_success_at"), "last_name": state.get("last_name"),
+                        "max_age_hours": settings.backup_max_age_hours, "schedule": settings.backup_schedule}
+    if failed is not None and (success is None or failed > success):
+        found.update(last_error=state.get("last_error"), last_error_at=state.get("last_error_at"))
+    if success is None:
+        return {"status": DEGRADED, "reason": "failed" if failed else "no_backup_yet", **found}
+    age = (utcnow() - success).total_seconds() / 3600
+    found["age_hours"] = round(age, 2)
+    if "last_error" in found:
+        return {"status": DEGRADED, "reason": "last_backup_failed", **found}
+    if age > settings.backup_max_age_hours:
+        return {"status": DEGRADED, "reason": "too_old", **found}
+    return {"status": OK, **found}
+
+
+def _when(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def check_printers(session: Session) -> Component:
+    summary = _provider_summary()
+    if summary is None:
+        return {"status": OK, "detail": "no printers configured", "printers": 0}
+    return summary(session)
+
+
+def _provider_summary() -> Callable[[Session], Component] | None:
+    # The printers domain provides the summary; before it exists, there are no printers.
+    try:
+        from printstash.printers.service import provider_summary
+    except ImportError:
+        return None
+    return provider_summary
+
+
+def check_session_components(settings: Settings, db: Database) -> tuple[dict[str, Component], dict[str, Any]]:
+    """backup, printer_providers and the maintenance flag: all read from the database."""
+    try:
+        with db.read() as session:
+            comps = {"backup": check_backup(settings, session), "printer_providers": check_printers(session)}
+            return comps, maintenance.status(session)
+    except Exception as exc:  # the database check already says why; these are unknown
+        log.warning("health: could not read component state: %s", exc)
+        unknown = {"status": UNKNOWN, "reason": "database_unavailable"}
+        return {"backup": dict(unknown), "printer_providers": dict(unknown)}, {"on": False}
+
+
+def report(settings: Settings, db: Database, *, detailed: bool) -> dict[str, Any]:
+    components = {"database": check_database(db), "storage": check_storage(settings)}
+    more, mode = check_session_components(settings, db)
+    components.update(more)
+    shown = components if detailed else {name: public_view(c) for name, c in components.items()}
+    flag: dict[str, Any] = {"on": bool(mode.get("on"))}
+    if flag["on"]:
+        flag.update(message=mode.get("message") or "", since=mode.get("since"))
+    return {"status": overall(components), "components": shown, "maintenance": flag}
