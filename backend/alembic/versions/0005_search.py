@@ -1,11 +1,27 @@
-"""search
+"""search: tags, favourites and the full-text index files_fts
+
+files_fts is an FTS5 external-content table. Its content is the view files_fts_source (a
+file's searchable columns plus its tag names, sorted, so the text is deterministic), and
+triggers keep the index in step with files, file_tags and tags. An external-content
+'delete' must be given exactly the values that were indexed, so every trigger removes the
+old row with a BEFORE trigger (the view still shows the old state) and inserts the new one
+with an AFTER trigger. Deleting a tag cascades to file_tags after the tag row is gone; the
+tag's own BEFORE DELETE trigger removes those files' rows, so the cascaded file_tags
+triggers skip their 'delete' when the tag no longer exists.
+
+Caveats for later migrations (SQLite): a batch (copy-and-rename) rebuild of `files`,
+`tags` or `file_tags` fails while the view and the triggers that read `files` exist
+("error in view files_fts_source: no such table"), and dropping `files` drops its
+triggers. Such a migration must call drop_fts() first and create_fts() afterwards (copy
+the two functions; do not import this module). `INSERT OR IGNORE` into file_tags would
+skip the AFTER trigger after the BEFORE trigger ran: insert only missing pairs instead.
 
 Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-27
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -16,6 +32,74 @@ revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+
+# The searchable text of a file; the FTS column order follows this.
+FTS_COLUMNS = "name, notes, tags, slicer, printer_model, filament_type, filament_name"
+FTS_SOURCE = """
+CREATE VIEW files_fts_source AS
+SELECT f.id AS id, f.name AS name, coalesce(f.notes, '') AS notes,
+       coalesce((SELECT group_concat(n, ' ') FROM (
+                   SELECT t.name AS n FROM file_tags AS ft JOIN tags AS t ON t.id = ft.tag_id
+                   WHERE ft.file_id = f.id ORDER BY t.name, t.id)), '') AS tags,
+       f.slicer AS slicer, f.printer_model AS printer_model,
+       f.filament_type AS filament_type, f.filament_name AS filament_name
+FROM files AS f
+"""
+FTS_TABLE = f"""
+CREATE VIRTUAL TABLE files_fts USING fts5({FTS_COLUMNS},
+    content='files_fts_source', content_rowid='id',
+    tokenize='unicode61 remove_diacritics 2')
+"""
+INDEXED_FILE_COLUMNS = "name, notes, slicer, printer_model, filament_type, filament_name"
+FILES_OF_TAG = "id IN (SELECT file_id FROM file_tags WHERE tag_id = {}.id)"
+
+# name -> (timing and event, WHEN clause, 'delete' or 'insert', which files)
+TRIGGERS: dict[str, tuple[str, str, str, str]] = {
+    "files_fts_files_ai": ("AFTER INSERT ON files", "", "insert", "id = new.id"),
+    "files_fts_files_bu": (f"BEFORE UPDATE OF {INDEXED_FILE_COLUMNS} ON files", "", "delete", "id = old.id"),
+    "files_fts_files_au": (f"AFTER UPDATE OF {INDEXED_FILE_COLUMNS} ON files", "", "insert", "id = new.id"),
+    "files_fts_files_bd": ("BEFORE DELETE ON files", "", "delete", "id = old.id"),
+    "files_fts_file_tags_bi": ("BEFORE INSERT ON file_tags", "", "delete", "id = new.file_id"),
+    "files_fts_file_tags_ai": ("AFTER INSERT ON file_tags", "", "insert", "id = new.file_id"),
+    "files_fts_file_tags_bd": ("BEFORE DELETE ON file_tags",
+                               "WHEN EXISTS (SELECT 1 FROM tags WHERE id = old.tag_id)",
+                               "delete", "id = old.file_id"),
+    "files_fts_file_tags_ad": ("AFTER DELETE ON file_tags", "", "insert", "id = old.file_id"),
+    "files_fts_tags_bu": ("BEFORE UPDATE OF name ON tags", "", "delete", FILES_OF_TAG.format("old")),
+    "files_fts_tags_au": ("AFTER UPDATE OF name ON tags", "", "insert", FILES_OF_TAG.format("new")),
+    "files_fts_tags_bd": ("BEFORE DELETE ON tags", "", "delete", FILES_OF_TAG.format("old")),
+}
+
+
+def _trigger_sql(name: str, event: str, when: str, action: str, which: str) -> str:
+    if action == "delete":
+        body = (f"INSERT INTO files_fts(files_fts, rowid, {FTS_COLUMNS}) "
+                f"SELECT 'delete', id, {FTS_COLUMNS} FROM files_fts_source WHERE {which};")
+    else:
+        body = (f"INSERT INTO files_fts(rowid, {FTS_COLUMNS}) "
+                f"SELECT id, {FTS_COLUMNS} FROM files_fts_source WHERE {which};")
+    return f"CREATE TRIGGER {name} {event} FOR EACH ROW {when} BEGIN {body} END"
+
+
+def _create_statements() -> Iterator[str]:
+    yield FTS_SOURCE
+    yield FTS_TABLE
+    for name, (event, when, action, which) in TRIGGERS.items():
+        yield _trigger_sql(name, event, when, action, which)
+    yield "INSERT INTO files_fts(files_fts) VALUES ('rebuild')"
+
+
+def create_fts() -> None:
+    for statement in _create_statements():
+        op.execute(statement)
+
+
+def drop_fts() -> None:
+    for name in TRIGGERS:
+        op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    op.execute("DROP TABLE IF EXISTS files_fts")
+    op.execute("DROP VIEW IF EXISTS files_fts_source")
 
 
 def upgrade() -> None:
@@ -40,8 +124,11 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('favourite', sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.create_index(batch_op.f('ix_files_favourite'), ['favourite'], unique=False)
 
+    create_fts()
+
 
 def downgrade() -> None:
+    drop_fts()  # first: the batch rebuild of files below fails while the view exists
     with op.batch_alter_table('files', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_files_favourite'))
         batch_op.drop_column('favourite')

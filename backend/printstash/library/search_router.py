@@ -1,6 +1,152 @@
-"""GET /files (search, filters, sort) and /files/facets. Included before router.py so that
-`/files/facets` is not taken for `/files/{id}`."""
+"""GET /files (search, filters, sort), /files/facets, tags and favourites.
 
-from fastapi import APIRouter
+Included before router.py so that `/files/facets` is not taken for `/files/{id}`.
+Favourites: PUT /files/{id}/favourite marks, DELETE unmarks; both answer the FileRead.
+"""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Response, status
+from fastapi.responses import JSONResponse
+
+from printstash.auth.dependencies import CurrentUser
+from printstash.core.deps import ReadSession, WriteSession
+from printstash.core.pagination import Page
+from printstash.library import search, service, tags
+from printstash.library.schemas import FileRead
+from printstash.library.search_schemas import BulkTags, BulkTagsResult, Facets, TagCreate, TagNames, TagRead
 
 router = APIRouter(tags=["library"])
+
+LIMIT_MAX = 200
+OFFSET_MAX = 1_000_000_000
+Number = Annotated[float | None, Query(allow_inf_nan=False)]
+Names = Annotated[list[str], Query(max_length=50)]
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    # A date without a zone means UTC, like every time PrintStash shows.
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
+def file_query(  # one parameter per documented filter
+    q: Annotated[str | None, Query(max_length=500, description="words; prefixes match")] = None,
+    slicer: Names = [],  # noqa: B006 - FastAPI copies defaults
+    filament_type: Names = [],  # noqa: B006
+    nozzle_diameter: Annotated[list[float], Query(max_length=50, allow_inf_nan=False)] = [],  # noqa: B006
+    printer_model: Names = [],  # noqa: B006
+    tag: Names = [],  # noqa: B006
+    layer_height_min: Number = None,
+    layer_height_max: Number = None,
+    estimated_time_min: Number = None,
+    estimated_time_max: Number = None,
+    uploaded_after: datetime | None = None,
+    uploaded_before: datetime | None = None,
+    printed: bool | None = None,
+    has_thumbnail: bool | None = None,
+    favourite: bool | None = None,
+    sort: Annotated[str | None, Query(max_length=40, description=(
+        "name, uploaded_at, size, estimated_time, filament_total, last_printed or relevance; "
+        "'-' prefix for descending. Default: relevance with q, else -uploaded_at"))] = None,
+    limit: Annotated[int, Query(ge=1, le=LIMIT_MAX)] = 50,
+    offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,
+) -> search.FileQuery:
+    return search.FileQuery(
+        q=q, slicer=slicer, filament_type=filament_type, nozzle_diameter=nozzle_diameter,
+        printer_model=printer_model, tag=tag, layer_height_min=layer_height_min,
+        layer_height_max=layer_height_max, estimated_time_min=estimated_time_min,
+        estimated_time_max=estimated_time_max, uploaded_after=_aware(uploaded_after),
+        uploaded_before=_aware(uploaded_before), printed=printed, has_thumbnail=has_thumbnail,
+        favourite=favourite, sort=sort, limit=limit, offset=offset,
+    )
+
+
+FileQueryDep = Annotated[search.FileQuery, Depends(file_query)]
+
+
+# ---- search ----------------------------------------------------------------------------------
+
+@router.get("/files", response_model=Page[FileRead])
+def list_files(query: FileQueryDep, session: ReadSession, user: CurrentUser) -> Page[FileRead]:
+    """Search and filter the library (trashed files excluded). List filters may repeat
+    (`slicer=A&slicer=B` means either); different filters must all hold."""
+    rows, total = search.search_files(session, query)
+    return Page[FileRead](items=[service.to_read(row) for row in rows], total=total)
+
+
+@router.get("/files/facets", response_model=Facets)
+def file_facets(query: FileQueryDep, session: ReadSession, user: CurrentUser) -> Facets:
+    """Distinct values with counts among the matching files, for a filter sidebar."""
+    return search.facets(session, query)
+
+
+# ---- tags ------------------------------------------------------------------------------------
+
+@router.get("/tags", response_model=Page[TagRead])
+def list_tags(session: ReadSession, user: CurrentUser) -> Page[TagRead]:
+    items = tags.list_tags(session)
+    return Page[TagRead](items=items, total=len(items))
+
+
+@router.post("/tags", response_model=TagRead, status_code=status.HTTP_201_CREATED,
+             responses={200: {"model": TagRead, "description": "the tag already existed"}})
+def create_tag(body: TagCreate, session: WriteSession, user: CurrentUser) -> JSONResponse:
+    tag, created = tags.create_tag(session, body.name)
+    answer = tags.tag_read(session, tag).model_dump()
+    return JSONResponse(answer, status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+@router.post("/tags/bulk", response_model=BulkTagsResult)
+def bulk_tags(body: BulkTags, session: WriteSession, user: CurrentUser) -> BulkTagsResult:
+    """Add and/or remove tags on many files in one transaction (all ids must exist)."""
+    files = tags.live_files(session, body.file_ids)
+    removed = tags.remove_tags(session, files, body.remove)
+    added = tags.add_tags(session, files, body.add)
+    return BulkTagsResult(files=len(files), added=added, removed=removed)
+
+
+@router.patch("/tags/{tag_id}", response_model=TagRead)
+def rename_tag(tag_id: int, body: TagCreate, session: WriteSession, user: CurrentUser) -> TagRead:
+    return tags.tag_read(session, tags.rename_tag(session, tag_id, body.name))
+
+
+@router.delete("/tags/{tag_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_tag(tag_id: int, session: WriteSession, user: CurrentUser) -> Response:
+    tags.delete_tag(session, tag_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# ---- a file's tags and favourite -------------------------------------------------------------
+
+@router.put("/files/{file_id}/tags", response_model=FileRead)
+def set_file_tags(file_id: int, body: TagNames, session: WriteSession, user: CurrentUser) -> FileRead:
+    """Replace the file's tags with these names."""
+    file = service.get_file(session, file_id)
+    tags.set_tags(session, file, body.tags)
+    return service.to_read(file)
+
+
+@router.post("/files/{file_id}/tags", response_model=FileRead)
+def add_file_tags(file_id: int, body: TagNames, session: WriteSession, user: CurrentUser) -> FileRead:
+    file = service.get_file(session, file_id)
+    tags.add_tags(session, [file], body.tags)
+    return service.to_read(file)
+
+
+@router.delete("/files/{file_id}/tags/{name:path}", response_model=FileRead)
+def remove_file_tag(file_id: int, name: Annotated[str, Path(max_length=256)], session: WriteSession,
+                    user: CurrentUser) -> FileRead:
+    file = service.get_file(session, file_id)
+    tags.untag_file(session, file, name)
+    return service.to_read(file)
+
+
+@router.put("/files/{file_id}/favourite", response_model=FileRead)
+def mark_favourite(file_id: int, session: WriteSession, user: CurrentUser) -> FileRead:
+    return service.to_read(tags.set_favourite(session, service.get_file(session, file_id), True))
+
+
+@router.delete("/files/{file_id}/favourite", response_model=FileRead)
+def unmark_favourite(file_id: int, session: WriteSession, user: CurrentUser) -> FileRead:
+    return service.to_read(tags.set_favourite(session, service.get_file(session, file_id), False))

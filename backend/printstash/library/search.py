@@ -1,0 +1,234 @@
+"""Search, filters, sorting and facets over the library.
+
+Everything here is portable SQL except the full-text part: `q` joins the SQLite FTS5 table
+files_fts (migration 0005), which PostgreSQL would replace with a tsvector column.
+Trashed files are never listed.
+"""
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Select, Subquery, column, func, or_, select, table, text
+from sqlalchemy.orm import Session, selectinload
+
+from printstash.core.errors import Invalid
+from printstash.library.models import File, Tag, file_tags
+from printstash.library.search_schemas import Facets, FacetValue
+
+SORT_KEYS = ("relevance", "name", "uploaded_at", "size", "estimated_time", "filament_total",
+             "last_printed")
+QUERY_MAX_PHRASES = 16
+FLOAT_TOLERANCE = 1e-6  # nozzle 0.4 parsed as 0.4000000001 is still the 0.4 nozzle
+
+# letters and digits: the runs the unicode61 tokenizer keeps (everything else separates)
+_WORD = re.compile(r"[^\W_]+")
+_FTS = table("files_fts", column("rowid"), column("rank"))
+S = TypeVar("S", bound=Select[*tuple[Any, ...]])
+
+
+@dataclass(frozen=True)
+class FileQuery:
+    """What GET /files and /files/facets accept. Lists are alternatives (OR); different
+    fields all have to hold (AND)."""
+
+    q: str | None = None
+    slicer: Sequence[str] = ()
+    filament_type: Sequence[str] = ()
+    nozzle_diameter: Sequence[float] = ()
+    printer_model: Sequence[str] = ()
+    tag: Sequence[str] = ()
+    layer_height_min: float | None = None
+    layer_height_max: float | None = None
+    estimated_time_min: float | None = None
+    estimated_time_max: float | None = None
+    uploaded_after: datetime | None = None
+    uploaded_before: datetime | None = None
+    printed: bool | None = None
+    has_thumbnail: bool | None = None
+    favourite: bool | None = None
+    sort: str | None = None
+    limit: int = 50
+    offset: int = 0
+
+    def __post_init__(self) -> None:
+        _check_range("layer_height", self.layer_height_min, self.layer_height_max)
+        _check_range("estimated_time", self.estimated_time_min, self.estimated_time_max)
+        _check_range("uploaded", self.uploaded_after, self.uploaded_before, "_after", "_before")
+        parse_sort(self.sort, has_text=self.has_text)
+
+    @property
+    def has_text(self) -> bool:
+        return bool(self.q and self.q.strip())
+
+    @property
+    def fts_expression(self) -> str | None:
+        return fts_expression(self.q or "")
+
+    @property
+    def matches_nothing(self) -> bool:
+        """Text without a letter or digit (`"`, `*`, `((`) can match no word."""
+        return self.has_text and self.fts_expression is None
+
+
+def _check_range(name: str, low: Any, high: Any, lo: str = "_min", hi: str = "_max") -> None:
+    if low is not None and high is not None and low > high:
+        raise Invalid(f"{name}{lo} must not be greater than {name}{hi}", code="invalid_range")
+
+
+def fts_expression(text_: str) -> str | None:
+    """User text as a safe FTS5 query: each whitespace-separated chunk becomes a quoted
+    phrase of its words with a prefix `*` (`ben` finds `benchy`), all chunks required.
+    Quotes, `*`, `NEAR`, `OR`, parentheses and column filters are data, never syntax."""
+    phrases = []
+    for chunk in unicodedata.normalize("NFKC", text_).split():
+        words = _WORD.findall(chunk)
+        if words:
+            phrases.append('"' + " ".join(words) + '"*')
+    return " ".join(phrases[:QUERY_MAX_PHRASES]) or None
+
+
+def parse_sort(sort: str | None, *, has_text: bool) -> tuple[str, bool]:
+    """(key, descending). Default: relevance when searching text, else newest first."""
+    if not sort:
+        return ("relevance", False) if has_text else ("uploaded_at", True)
+    key, descending = (sort[1:], True) if sort.startswith("-") else (sort, False)
+    if key not in SORT_KEYS:
+        raise Invalid(f"unknown sort {sort!r}; use one of {', '.join(SORT_KEYS)} "
+                      "(prefix '-' for descending)", code="invalid_sort")
+    if key == "relevance" and not has_text:
+        raise Invalid("sort=relevance needs a search text q", code="invalid_sort")
+    return key, descending
+
+
+# ---- conditions ------------------------------------------------------------------------------
+
+def _match(expression: str) -> Subquery:
+    return (select(_FTS.c.rowid.label("file_id"), _FTS.c.rank.label("rank"))
+            .where(text("files_fts MATCH :fts_query").bindparams(fts_query=expression))
+            .subquery("fts"))
+
+
+def _near(col: Any, values: Sequence[float]) -> ColumnElement[bool]:
+    return or_(*(col.between(v - FLOAT_TOLERANCE, v + FLOAT_TOLERANCE) for v in values))
+
+
+def _tagged(names: Sequence[str]) -> ColumnElement[bool]:
+    tagged = select(file_tags.c.file_id).join(Tag, Tag.id == file_tags.c.tag_id).where(Tag.name.in_(names))
+    return File.id.in_(tagged)
+
+
+def _flag(condition: ColumnElement[bool], wanted: bool | None) -> list[ColumnElement[bool]]:
+    if wanted is None:
+        return []
+    return [condition if wanted else ~condition]
+
+
+def _bounds(col: Any, low: Any, high: Any) -> list[ColumnElement[bool]]:
+    return ([col >= low] if low is not None else []) + ([col <= high] if high is not None else [])
+
+
+def conditions(query: FileQuery) -> list[ColumnElement[bool]]:
+    """The WHERE clauses for everything but `q` (portable SQL)."""
+    where: list[ColumnElement[bool]] = [File.deleted_at.is_(None)]
+    for col, values in ((File.slicer, query.slicer), (File.filament_type, query.filament_type),
+                        (File.printer_model, query.printer_model)):
+        if values:
+            where.append(col.in_(values))
+    if query.nozzle_diameter:
+        where.append(_near(File.nozzle_diameter, query.nozzle_diameter))
+    if query.tag:
+        where.append(_tagged(query.tag))
+    where += _bounds(File.layer_height, query.layer_height_min, query.layer_height_max)
+    where += _bounds(File.estimated_time, query.estimated_time_min, query.estimated_time_max)
+    where += _bounds(File.uploaded_at, query.uploaded_after, query.uploaded_before)
+    where += _flag(File.print_count > 0, query.printed)
+    where += _flag(File.thumbnail_count > 0, query.has_thumbnail)
+    where += _flag(File.favourite.is_(True), query.favourite)
+    return where
+
+
+def _filtered(stmt: S, query: FileQuery) -> tuple[S, Subquery | None]:
+    expression = query.fts_expression
+    fts = _match(expression) if expression is not None else None
+    if fts is not None:
+        stmt = stmt.join(fts, fts.c.file_id == File.id)
+    return stmt.where(*conditions(query)), fts
+
+
+# ---- list ------------------------------------------------------------------------------------
+
+def _order(query: FileQuery, fts: Subquery | None) -> list[Any]:
+    key, descending = parse_sort(query.sort, has_text=fts is not None)
+    columns: dict[str, Any] = {
+        "name": File.name, "uploaded_at": File.uploaded_at, "size": File.size,
+        "estimated_time": File.estimated_time, "filament_total": File.filament_total,
+        "last_printed": File.last_printed_at,
+    }
+    primary = fts.c.rank if fts is not None and key == "relevance" else columns[key]
+    primary = primary.desc() if descending else primary.asc()
+    if key in ("estimated_time", "filament_total", "last_printed"):
+        primary = primary.nulls_last()  # unknown values at the end in both directions
+    # id as the last key makes the order total, so pages never repeat or skip a file
+    return [primary, File.id.desc() if descending else File.id.asc()]
+
+
+def search_files(session: Session, query: FileQuery) -> tuple[list[File], int]:
+    """One page of matching files (tags and thumbnails loaded in two extra queries in
+    total, not per file) and the number of matches."""
+    if query.matches_nothing:
+        return [], 0
+    count_stmt, _ = _filtered(select(func.count()).select_from(File), query)
+    total = session.scalar(count_stmt) or 0
+    if total <= query.offset:
+        return [], total
+    stmt, fts = _filtered(select(File), query)
+    stmt = (stmt.order_by(*_order(query, fts)).limit(query.limit).offset(query.offset)
+            .options(selectinload(File.tags), selectinload(File.thumbnails)))
+    return list(session.scalars(stmt)), total
+
+
+# ---- facets ----------------------------------------------------------------------------------
+
+_FACET_FILTERS = {"slicer": "slicer", "filament_type": "filament_type",
+                  "nozzle_diameter": "nozzle_diameter", "printer_model": "printer_model",
+                  "tags": "tag"}
+
+
+def _column_facet(session: Session, query: FileQuery, name: str) -> list[FacetValue]:
+    col = getattr(File, name)
+    without_own: dict[str, Any] = {_FACET_FILTERS[name]: ()}
+    own_filter_off = replace(query, **without_own)
+    stmt, _ = _filtered(select(col, func.count()).select_from(File), own_filter_off)
+    stmt = stmt.where(col.is_not(None)).group_by(col)
+    rows = session.execute(stmt).all()
+    return _ranked([(value, count) for value, count in rows if value != ""])
+
+
+def _tag_facet(session: Session, query: FileQuery) -> list[FacetValue]:
+    stmt, _ = _filtered(select(Tag.name, func.count()).select_from(File), replace(query, tag=()))
+    stmt = (stmt.join(file_tags, file_tags.c.file_id == File.id)
+            .join(Tag, Tag.id == file_tags.c.tag_id).group_by(Tag.id, Tag.name))
+    return _ranked(list(session.execute(stmt).tuples()))
+
+
+def _ranked(rows: list[tuple[Any, int]]) -> list[FacetValue]:
+    rows.sort(key=lambda row: (-row[1], str(row[0]).casefold()))
+    return [FacetValue(value=value, count=count) for value, count in rows]
+
+
+def facets(session: Session, query: FileQuery) -> Facets:
+    if query.matches_nothing:
+        return Facets(total=0, slicer=[], filament_type=[], nozzle_diameter=[], printer_model=[], tags=[])
+    count_stmt, _ = _filtered(select(func.count()).select_from(File), query)
+    return Facets(
+        total=session.scalar(count_stmt) or 0,
+        slicer=_column_facet(session, query, "slicer"),
+        filament_type=_column_facet(session, query, "filament_type"),
+        nozzle_diameter=_column_facet(session, query, "nozzle_diameter"),
+        printer_model=_column_facet(session, query, "printer_model"),
+        tags=_tag_facet(session, query),
+    )

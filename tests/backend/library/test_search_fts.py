@@ -1,0 +1,190 @@
+"""The files_fts index (migration 0005) stays in step with files, tags and file_tags.
+
+Each change goes through the real triggers of a migrated SQLite file; FTS5's own
+'integrity-check' then compares the index with its content (the files_fts_source view),
+so a trigger that indexed the wrong text, missed a row or deleted twice fails here.
+"""
+
+import hashlib
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from harness.vault import downgrade, migrate
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from printstash.core.db import Database, utcnow
+from printstash.core.settings import Settings
+from printstash.library import search, tags
+from printstash.library.models import File, Tag
+
+FTS_OBJECTS = "SELECT name FROM sqlite_master WHERE name LIKE 'files_fts%' ORDER BY name"
+
+
+def integrity_check(session: Session) -> None:
+    # rank=1: also compare against the content (the view), not only the index structure
+    session.execute(text("INSERT INTO files_fts(files_fts, rank) VALUES ('integrity-check', 1)"))
+
+
+def matches(session: Session, q: str) -> set[str]:
+    rows, _ = search.search_files(session, search.FileQuery(q=q, limit=200))
+    return {row.name for row in rows}
+
+
+def add_file(session: Session, name: str, **fields: object) -> File:
+    fields.setdefault("notes", "")
+    row = File(name=name, size=1, sha256=hashlib.sha256(name.encode()).hexdigest(), **fields)
+    session.add(row)
+    session.flush()
+    return row
+
+
+@pytest.fixture
+def files(db: Database) -> Iterator[Database]:
+    with db.write() as session:
+        add_file(session, "benchy_0.2mm_PLA.gcode", slicer="PrusaSlicer", filament_type="PLA")
+        add_file(session, "Crème brûlée stand.gcode", slicer="Cura", filament_type="PETG",
+                 printer_model="Creality Ender-3", filament_name="Generic PETG")
+        add_file(session, "gear.gcode", slicer="Slic3r", notes="needs a brim")
+    yield db
+
+
+def test_prefix_case_and_accent_insensitive(files: Database) -> None:
+    with files.read() as s:
+        assert matches(s, "ben") == {"benchy_0.2mm_PLA.gcode"}
+        assert matches(s, "BENCHY") == {"benchy_0.2mm_PLA.gcode"}
+        assert matches(s, "creme brulee") == {"Crème brûlée stand.gcode"}
+        assert matches(s, "CRÈME") == {"Crème brûlée stand.gcode"}
+        assert matches(s, "ender") == {"Crème brûlée stand.gcode"}  # printer_model
+        assert matches(s, "generic") == {"Crème brûlée stand.gcode"}  # filament_name
+        assert matches(s, "brim") == {"gear.gcode"}  # notes
+        assert matches(s, "slic3r") == {"gear.gcode"}  # slicer
+        assert matches(s, "pla benchy") == {"benchy_0.2mm_PLA.gcode"}
+        assert matches(s, "pla gear") == set()  # every word must match
+
+
+BENCHY = {"benchy_0.2mm_PLA.gcode"}
+
+
+@pytest.mark.parametrize(("q", "expected"), [
+    ('"benchy', BENCHY), ("benchy*", BENCHY), ("((benchy", BENCHY), ("-benchy", BENCHY),
+    ("^benchy", BENCHY), ("benchy)", BENCHY), ('bench"y', set()),  # `bench` `y`: no word y…
+    ("NEAR(benchy gear)", set()),  # words near, benchy, gear: all required, none has all
+    ("benchy OR gear", set()),  # OR is a word too
+    ("benchy AND", set()), ("NOT", set()), ("name:gear", set()),  # `name gear` as a phrase
+    ('"', set()), ("*", set()), (")", set()), ('"" ""', set()), ("\\", set()),  # no words
+    ("'; DROP TABLE files; --", set()), ("zq\x00zq", set()),
+])
+def test_syntax_is_data(files: Database, q: str, expected: set[str]) -> None:
+    with files.read() as s:
+        assert matches(s, q) == expected, (q, search.fts_expression(q))
+
+
+def test_rename_and_notes_reindex(files: Database) -> None:
+    with files.write() as s:
+        row = s.scalars(select(File).where(File.name == "gear.gcode")).one()
+        row.name, row.notes = "sprocket.gcode", "printed in silk"
+    with files.read() as s:
+        integrity_check(s)
+        assert matches(s, "gear") == set()
+        assert matches(s, "brim") == set()
+        assert matches(s, "sprocket") == {"sprocket.gcode"}
+        assert matches(s, "silk") == {"sprocket.gcode"}
+
+
+def test_tags_add_rename_remove_delete(files: Database) -> None:
+    with files.write() as s:
+        rows = list(s.scalars(select(File).order_by(File.id)))
+        tags.add_tags(s, rows[:2], ["Calibration", "favourite-ish"])
+        integrity_check(s)
+    with files.read() as s:
+        assert matches(s, "calib") == {rows[0].name, rows[1].name}
+    with files.write() as s:
+        tag = s.scalars(select(Tag).where(Tag.name == "calibration")).one()
+        tags.rename_tag(s, tag.id, "Tuning")
+        integrity_check(s)
+    with files.read() as s:
+        assert matches(s, "calib") == set()
+        assert matches(s, "tuning") == {rows[0].name, rows[1].name}
+    with files.write() as s:
+        tags.remove_tags(s, [s.get(File, rows[0].id)], ["TUNING"])  # type: ignore[list-item]
+        integrity_check(s)
+    with files.read() as s:
+        assert matches(s, "tuning") == {rows[1].name}
+        assert matches(s, "favourite") == {rows[0].name, rows[1].name}
+    with files.write() as s:
+        tags.delete_tag(s, s.scalars(select(Tag).where(Tag.name == "favourite-ish")).one().id)
+        integrity_check(s)
+    with files.read() as s:
+        assert matches(s, "favourite") == set()
+        assert matches(s, "tuning") == {rows[1].name}
+
+
+def test_trash_hides_and_delete_removes(files: Database) -> None:
+    with files.write() as s:
+        row = s.scalars(select(File).where(File.name == "gear.gcode")).one()
+        tags.add_tags(s, [row], ["spare"])
+        row.deleted_at = utcnow()
+    with files.read() as s:
+        integrity_check(s)
+        assert matches(s, "gear") == set()
+        assert matches(s, "spare") == set()
+    with files.write() as s:
+        s.delete(s.scalars(select(File).where(File.name == "gear.gcode")).one())
+    with files.write() as s:
+        integrity_check(s)
+        assert s.scalar(text("SELECT count(*) FROM files_fts WHERE files_fts MATCH 'spare'")) == 0
+
+
+def test_integrity_check_catches_a_stale_index(files: Database) -> None:
+    """The check the tests rely on can fail: bypass a trigger and it reports corruption."""
+    with files.write() as s:
+        s.execute(text("DROP TRIGGER files_fts_files_bu"))
+        s.execute(text("UPDATE files SET name = 'renamed.gcode' WHERE name = 'gear.gcode'"))
+        with pytest.raises(Exception, match="malformed|corrupt"):
+            integrity_check(s)
+        s.rollback()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(q=st.text(max_size=60))
+def test_any_text_is_a_valid_query(files: Database, q: str) -> None:
+    with files.read() as s:
+        matches(s, q)  # raises on an FTS5 syntax error
+
+
+def test_downgrade_removes_fts_objects(vault: Settings) -> None:
+    assert vault.sqlite_path is not None
+    with sqlite3.connect(vault.sqlite_path) as conn:
+        names = [r[0] for r in conn.execute(FTS_OBJECTS)]
+    assert {"files_fts", "files_fts_source", "files_fts_files_ai", "files_fts_tags_bd"} <= set(names)
+    downgrade(vault, "0004")
+    with sqlite3.connect(vault.sqlite_path) as conn:
+        assert [r[0] for r in conn.execute(FTS_OBJECTS)] == []
+        assert conn.execute("SELECT count(*) FROM sqlite_master WHERE type='trigger'").fetchone()[0] == 0
+    migrate(vault)
+    with sqlite3.connect(vault.sqlite_path) as conn:
+        assert [r[0] for r in conn.execute(FTS_OBJECTS)] == names
+
+
+def test_upgrade_backfills_existing_files(settings: Settings, tmp_path: Path) -> None:
+    """Files stored before 0005 are searchable right after the upgrade ('rebuild')."""
+    migrate(settings, "0004")
+    assert settings.sqlite_path is not None
+    with sqlite3.connect(settings.sqlite_path) as conn:
+        conn.execute("INSERT INTO files (name, size, sha256, notes, uploaded_at, parse_status, "
+                     "full_scan_done, metadata_json, thumbnail_count, print_count, slicer) "
+                     "VALUES ('old_benchy.gcode', 1, 'ab', '', '2026-01-01 00:00:00', 'ok', 0, '{}', 0, 0, 'Cura')")
+    migrate(settings)
+    database = Database.from_settings(settings)
+    try:
+        with database.read() as s:
+            integrity_check(s)
+            assert matches(s, "old") == {"old_benchy.gcode"}
+            assert matches(s, "cura") == {"old_benchy.gcode"}
+    finally:
+        database.dispose()
