@@ -145,7 +145,7 @@ def test_integrity_check_catches_a_stale_index(files: Database) -> None:
     with files.write() as s:
         s.execute(text("DROP TRIGGER files_fts_files_bu"))
         s.execute(text("UPDATE files SET name = 'renamed.gcode' WHERE name = 'gear.gcode'"))
-        with pytest.raises(Exception, match="malformed|corrupt"):
+        with pytest.raises(Exception, match=r"malformed|corrupt"):
             integrity_check(s)
         s.rollback()
 
