@@ -1,0 +1,57 @@
+import { QueryClientProvider, type QueryClient } from '@tanstack/react-query'
+import { createBrowserRouter, RouterProvider } from 'react-router'
+import { makeQueryClient } from './api/queryClient'
+import { ErrorBoundary } from './components/ErrorBoundary'
+import { Layout } from './components/Layout'
+import { ApiKeysPage } from './features/apikeys/ApiKeysPage'
+import { LoginPage } from './features/auth/LoginPage'
+import { RequireAuth } from './features/auth/RequireAuth'
+import { SetupPage } from './features/auth/SetupPage'
+import { BackupsPage } from './features/backups/BackupsPage'
+import { FileDetailPage } from './features/library/FileDetailPage'
+import { LibraryPage } from './features/library/LibraryPage'
+import { PrinterDetailPage } from './features/printers/PrinterDetailPage'
+import { PrintersPage } from './features/printers/PrintersPage'
+import { StatusPage } from './features/system/StatusPage'
+import { UploadPage } from './features/upload/UploadPage'
+import { UsersPage } from './features/users/UsersPage'
+
+function NotFound() {
+  return (
+    <div className="panel">
+      <h1>Page not found</h1>
+      <p><a href="/">Back to the library</a></p>
+    </div>
+  )
+}
+
+const router = createBrowserRouter([
+  { path: '/setup', element: <SetupPage /> },
+  { path: '/login', element: <LoginPage /> },
+  {
+    element: <RequireAuth><Layout /></RequireAuth>,
+    errorElement: <ErrorBoundary><NotFound /></ErrorBoundary>,
+    children: [
+      { index: true, element: <LibraryPage /> },
+      { path: 'files/:id', element: <FileDetailPage /> },
+      { path: 'upload', element: <UploadPage /> },
+      { path: 'printers', element: <PrintersPage /> },
+      { path: 'printers/:id', element: <PrinterDetailPage /> },
+      { path: 'status', element: <StatusPage /> },
+      { path: 'api-keys', element: <ApiKeysPage /> },
+      { path: 'backups', element: <RequireAuth admin><BackupsPage /></RequireAuth> },
+      { path: 'users', element: <RequireAuth admin><UsersPage /></RequireAuth> },
+      { path: '*', element: <NotFound /> },
+    ],
+  },
+])
+
+export function App({ client = makeQueryClient() }: { client?: QueryClient }) {
+  return (
+    <ErrorBoundary>
+      <QueryClientProvider client={client}>
+        <RouterProvider router={router} />
+      </QueryClientProvider>
+    </ErrorBoundary>
+  )
+}

@@ -1,0 +1,72 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
+import { get, post } from '../../api/client'
+import type { BackupRead, Health, Page } from '../../api/types'
+import { Badge, ErrorMessage, Loading, Notice } from '../../components/Status'
+import { formatAge, formatBytes, formatDate } from '../../lib/format'
+import { items } from '../printers/api'
+import { healthKey, healthApi } from '../system/api'
+
+const backupKeys = { list: ['backups'] as const }
+const backupsApi = {
+  list: async () => items(await get<Page<BackupRead> | BackupRead[]>('/backups')),
+  create: () => post<BackupRead>('/backups'),
+}
+
+function LastBackup({ health }: { health: Health | undefined }) {
+  const backup = health?.components?.backup
+  if (!backup) return null
+  const last = (backup.last_success_at ?? backup.last_backup_at ?? backup.last_at) as string | undefined
+  return (
+    <p>
+      Last backup: <Badge status={backup.status} /> {last ? `${formatDate(last)} (${formatAge(last)})` : 'none yet'}
+      {typeof backup.last_error === 'string' && backup.last_error ? <span className="error-text"> — last error: {backup.last_error}</span> : null}
+    </p>
+  )
+}
+
+export function BackupsPage() {
+  const client = useQueryClient()
+  const backups = useQuery({ queryKey: backupKeys.list, queryFn: backupsApi.list })
+  const health = useQuery({ queryKey: healthKey, queryFn: healthApi.health })
+  const create = useMutation({
+    mutationFn: backupsApi.create,
+    onSettled: async () => {
+      await client.invalidateQueries({ queryKey: backupKeys.list })
+      await client.invalidateQueries({ queryKey: healthKey })
+    },
+  })
+  return (
+    <div className="stack">
+      <div className="page-head">
+        <h1>Backups</h1>
+        <button type="button" className="primary" onClick={() => create.mutate()} disabled={create.isPending}>
+          {create.isPending ? 'Backing up…' : 'Back up now'}
+        </button>
+      </div>
+      <LastBackup health={health.data} />
+      <p className="muted small">A backup holds the database, every file and thumbnail, and a manifest of hashes. Restore with <code>printstash backup restore FILE</code> while PrintStash is stopped (see docs/backup-restore.md).</p>
+      <ErrorMessage error={create.error} title="Backup failed" />
+      {create.isSuccess ? <Notice>Backup {create.data?.name} created.</Notice> : null}
+      <ErrorMessage error={backups.error} title="Could not list backups" />
+      {backups.isPending ? <Loading what="Loading backups" /> : null}
+      {backups.data?.length === 0 ? <p className="empty">No backups yet.</p> : null}
+      {backups.data?.length ? (
+        <div className="table-wrap">
+          <table>
+            <thead><tr><th scope="col">Backup</th><th scope="col">Created</th><th scope="col">Size</th><th scope="col"><span className="sr-only">Download</span></th></tr></thead>
+            <tbody>
+              {backups.data.map((backup) => (
+                <tr key={backup.name}>
+                  <td className="break">{backup.name}</td>
+                  <td>{formatDate(backup.created_at)}</td>
+                  <td>{formatBytes(backup.size)}</td>
+                  <td><a href={`/api/v1/backups/${encodeURIComponent(backup.name)}/download`} download>Download</a></td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+    </div>
+  )
+}

@@ -1,0 +1,176 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
+import { useState, type FormEvent } from 'react'
+import { Link, useNavigate, useParams } from 'react-router'
+import type { FileRead } from '../../api/types'
+import { ErrorMessage, Loading, Notice } from '../../components/Status'
+import { formatBytes, formatDate, formatDuration, humanize } from '../../lib/format'
+import { items, printerKeys, printersApi } from '../printers/api'
+import { downloadUrl, libraryApi, libraryKeys } from './api'
+import { FavouriteButton } from './FileViews'
+import { metadataRows } from './metadata'
+
+function MetadataTable({ file }: { file: FileRead }) {
+  const rows = metadataRows(file.metadata)
+  if (!rows.length) return <p className="muted">No slicer metadata was found in this file.</p>
+  return (
+    <dl className="meta">
+      {rows.map((row) => (
+        <div key={row.key}><dt>{row.label}</dt><dd>{row.value}</dd></div>
+      ))}
+    </dl>
+  )
+}
+
+function Thumbnails({ file }: { file: FileRead }) {
+  const thumbs = [...file.thumbnails].sort((a, b) => b.width - a.width)
+  if (!thumbs.length) return <div className="thumb placeholder large" aria-label="No preview in this file">No preview</div>
+  return (
+    <figure className="thumbs">
+      <img className="thumb large" src={thumbs[0].url} alt={`Preview of ${file.name}`} />
+      <figcaption className="muted small">{thumbs.map((t) => `${t.width}×${t.height} ${t.format}`).join(' · ')}</figcaption>
+    </figure>
+  )
+}
+
+function Notes({ file }: { file: FileRead }) {
+  const client = useQueryClient()
+  const [notes, setNotes] = useState(file.notes)
+  const save = useMutation({
+    mutationFn: () => libraryApi.update(file.id, { notes }),
+    onSuccess: (updated) => client.setQueryData(libraryKeys.file(file.id), updated),
+  })
+  return (
+    <form onSubmit={(e) => { e.preventDefault(); save.mutate() }} className="stack">
+      <label htmlFor="file-notes">Notes</label>
+      <textarea id="file-notes" rows={4} value={notes} onChange={(e) => setNotes(e.target.value)} />
+      <ErrorMessage error={save.error} title="Notes not saved" />
+      {save.isSuccess && notes === file.notes ? <Notice>Notes saved.</Notice> : null}
+      <div><button type="submit" disabled={save.isPending || notes === file.notes}>Save notes</button></div>
+    </form>
+  )
+}
+
+function TagEditor({ file }: { file: FileRead }) {
+  const client = useQueryClient()
+  const [text, setText] = useState('')
+  const save = useMutation({
+    mutationFn: (tags: string[]) => libraryApi.setTags(file.id, tags),
+    onSuccess: () => client.invalidateQueries({ queryKey: libraryKeys.all }),
+  })
+  const add = (event: FormEvent) => {
+    event.preventDefault()
+    const fresh = text.split(',').map((tag) => tag.trim()).filter((tag) => tag && !file.tags.includes(tag))
+    if (fresh.length) save.mutate([...file.tags, ...fresh], { onSuccess: () => setText('') })
+  }
+  return (
+    <div className="stack">
+      <h2 className="h3">Tags</h2>
+      <ul className="tags editable" aria-label="Tags">
+        {file.tags.map((tag) => (
+          <li key={tag}>{tag} <button type="button" className="link" aria-label={`Remove tag ${tag}`} onClick={() => save.mutate(file.tags.filter((t) => t !== tag))}>×</button></li>
+        ))}
+        {file.tags.length === 0 ? <li className="muted plain">No tags yet</li> : null}
+      </ul>
+      <form onSubmit={add} className="inline">
+        <label htmlFor="tag-input" className="sr-only">Add tags (comma separated)</label>
+        <input id="tag-input" placeholder="Add tags, comma separated" value={text} onChange={(e) => setText(e.target.value)} />
+        <button type="submit" disabled={save.isPending}>Add</button>
+      </form>
+      <ErrorMessage error={save.error} title="Tags not saved" />
+    </div>
+  )
+}
+
+function SendToPrinter({ file }: { file: FileRead }) {
+  const printers = useQuery({ queryKey: printerKeys.list, queryFn: printersApi.list })
+  const [printerId, setPrinterId] = useState('')
+  const send = useMutation({ mutationFn: () => printersApi.print(Number(printerId), file.id) })
+  const list = printers.data ?? []
+  return (
+    <form className="stack" onSubmit={(e) => { e.preventDefault(); send.mutate() }}>
+      <h2 className="h3">Send to printer</h2>
+      {list.length === 0 && !printers.isPending ? <p className="muted">No printers yet. <Link to="/printers">Add one</Link>.</p> : null}
+      <div className="inline">
+        <label htmlFor="print-printer" className="sr-only">Printer</label>
+        <select id="print-printer" value={printerId} onChange={(e) => setPrinterId(e.target.value)} required>
+          <option value="">Choose a printer…</option>
+          {list.map((p) => <option key={p.id} value={p.id}>{p.name} — {humanize(p.status?.state ?? 'unknown')}</option>)}
+        </select>
+        <button type="submit" className="primary" disabled={!printerId || send.isPending}>Start print</button>
+      </div>
+      <ErrorMessage error={printers.error ?? send.error} title="Not sent" />
+      {send.isSuccess ? <Notice>Sent. <Link to={`/printers/${printerId}`}>Watch the printer</Link>.</Notice> : null}
+    </form>
+  )
+}
+
+function History({ file }: { file: FileRead }) {
+  const history = useQuery({ queryKey: libraryKeys.history(file.id), queryFn: async () => items(await libraryApi.history(file.id)), retry: false })
+  return (
+    <section className="stack" aria-labelledby="history-title">
+      <h2 id="history-title" className="h3">Print history</h2>
+      <p className="muted">
+        {file.print_count ? `Printed ${file.print_count} ${file.print_count === 1 ? 'time' : 'times'}, last ${formatDate(file.last_printed_at)} (${humanize(file.last_print_result)})` : 'Never printed from PrintStash.'}
+      </p>
+      {history.data?.length ? (
+        <ul className="plain-list">
+          {history.data.map((job) => (
+            <li key={job.id}>{formatDate(job.start_time)} · {job.printer_name ?? `printer ${job.printer_id ?? ''}`} · {humanize(job.status)} · {formatDuration(job.print_duration)}</li>
+          ))}
+        </ul>
+      ) : null}
+    </section>
+  )
+}
+
+function Danger({ file }: { file: FileRead }) {
+  const navigate = useNavigate()
+  const client = useQueryClient()
+  const remove = useMutation({
+    mutationFn: () => libraryApi.remove(file.id),
+    onSuccess: async () => {
+      await client.invalidateQueries({ queryKey: libraryKeys.all })
+      navigate('/')
+    },
+  })
+  return (
+    <div className="stack">
+      <button type="button" className="danger" onClick={() => { if (window.confirm(`Move ${file.name} to the trash?`)) remove.mutate() }}>Move to trash</button>
+      <ErrorMessage error={remove.error} title="Not deleted" />
+    </div>
+  )
+}
+
+export function FileDetailPage() {
+  const id = Number(useParams().id)
+  const file = useQuery({ queryKey: libraryKeys.file(id), queryFn: () => libraryApi.get(id), enabled: Number.isInteger(id) })
+  if (!Number.isInteger(id)) return <ErrorMessage error="This is not a file address." />
+  if (file.isPending) return <Loading what="Loading file" />
+  if (file.error) return <ErrorMessage error={file.error} title="Could not load the file" />
+  const data = file.data
+  return (
+    <article className="file-detail">
+      <p><Link to="/">← Library</Link></p>
+      <div className="page-head">
+        <h1 className="break">{data.name}</h1>
+        <FavouriteButton file={data} />
+      </div>
+      <p className="muted">{formatBytes(data.size)} · uploaded {formatDate(data.uploaded_at)} · <span title={data.sha256}>SHA-256 {data.sha256.slice(0, 12)}…</span></p>
+      {data.parse_error ? <div role="alert" className="message error">The metadata could not be read: {data.parse_error}</div> : null}
+      <div className="detail-grid">
+        <div className="stack">
+          <Thumbnails file={data} />
+          <a className="button primary" href={downloadUrl(data.id)} download={data.name}>Download G-code</a>
+        </div>
+        <section aria-labelledby="meta-title">
+          <h2 id="meta-title" className="h3">Details</h2>
+          <MetadataTable file={data} />
+        </section>
+      </div>
+      <div className="detail-grid">
+        <div className="stack"><Notes key={data.notes} file={data} /><TagEditor file={data} /></div>
+        <div className="stack"><SendToPrinter file={data} /><History file={data} /><Danger file={data} /></div>
+      </div>
+    </article>
+  )
+}

@@ -1,0 +1,56 @@
+import { useQuery } from '@tanstack/react-query'
+import type { FacetValue } from '../../api/types'
+import { ErrorMessage } from '../../components/Status'
+import { libraryApi, libraryKeys } from './api'
+
+// Facet fields and the query parameter each one filters by.
+const FACETS: { field: string; param: string; label: string; unit?: string }[] = [
+  { field: 'slicer', param: 'slicer', label: 'Slicer' },
+  { field: 'filament_type', param: 'filament_type', label: 'Material' },
+  { field: 'nozzle_diameter', param: 'nozzle_diameter', label: 'Nozzle', unit: ' mm' },
+  { field: 'printer_model', param: 'printer_model', label: 'Printer model' },
+  { field: 'tags', param: 'tag', label: 'Tag' },
+]
+
+type Props = { params: URLSearchParams; onChange: (param: string, value: string | null) => void }
+
+function FacetGroup({ values, param, label, unit, params, onChange }: Props & { values: FacetValue[]; param: string; label: string; unit?: string }) {
+  const current = params.get(param)
+  const id = `facet-${param}`
+  return (
+    <div className="facet">
+      <label htmlFor={id}>{label}</label>
+      <select id={id} value={current ?? ''} onChange={(e) => onChange(param, e.target.value || null)}>
+        <option value="">Any</option>
+        {values.map((item) => (
+          <option key={String(item.value)} value={String(item.value)}>{`${item.value}${unit ?? ''} (${item.count})`}</option>
+        ))}
+        {current && !values.some((item) => String(item.value) === current) ? <option value={current}>{current}</option> : null}
+      </select>
+    </div>
+  )
+}
+
+export function FilterSidebar({ params, onChange }: Props) {
+  const facets = useQuery({ queryKey: libraryKeys.facets, queryFn: libraryApi.facets })
+  return (
+    <aside className="sidebar" aria-label="Filters">
+      <h2 className="h3">Filters</h2>
+      <ErrorMessage error={facets.error} title="Filters unavailable" />
+      {FACETS.map((facet) => (
+        <FacetGroup key={facet.param} {...facet} values={facets.data?.[facet.field] ?? []} params={params} onChange={onChange} />
+      ))}
+      <div className="facet">
+        <label htmlFor="facet-printed">Printed</label>
+        <select id="facet-printed" value={params.get('printed') ?? ''} onChange={(e) => onChange('printed', e.target.value || null)}>
+          <option value="">Any</option>
+          <option value="true">Printed</option>
+          <option value="false">Never printed</option>
+        </select>
+      </div>
+      <label className="checkbox">
+        <input type="checkbox" checked={params.get('favourite') === 'true'} onChange={(e) => onChange('favourite', e.target.checked ? 'true' : null)} /> Favourites only
+      </label>
+    </aside>
+  )
+}

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest'
+import { normaliseFacets } from './api'
+import { metadataRows, summary } from './metadata'
+
+const meta = {
+  slicer: 'PrusaSlicer',
+  slicer_version: '2.5.0',
+  estimated_time: 3725,
+  filament_total: 12345.6,
+  filament_weight_total: 36.8,
+  filament_type: 'PETG',
+  nozzle_diameter: 0.4,
+  layer_height: 0.2,
+  first_layer_bed_temp: 80,
+  infill_pattern: 'gyroid',
+}
+
+describe('metadata rows', () => {
+  it('shows every field in readable units', () => {
+    const rows = Object.fromEntries(metadataRows(meta).map((row) => [row.label, row.value]))
+    expect(rows['Slicer']).toBe('PrusaSlicer 2.5.0')
+    expect(rows['Print time']).toBe('1h 2m')
+    expect(rows['Filament']).toBe('12.3 m / 37 g of PETG')
+    expect(rows['Nozzle']).toBe('0.4 mm')
+    expect(rows['First layer bed temperature']).toBe('80 °C')
+    expect(rows['infill pattern']).toBe('gyroid')
+    expect(rows).not.toHaveProperty('slicer version')
+  })
+  it('summarises a card in one line', () => {
+    expect(summary(meta)).toBe('1h 2m · 12.3 m / 37 g of PETG · 0.4 mm nozzle · 0.2 mm layers')
+    expect(summary({})).toBe('')
+  })
+})
+
+describe('normaliseFacets', () => {
+  it('accepts lists of objects, pairs and count dicts', () => {
+    expect(normaliseFacets({
+      slicer: [{ value: 'Cura', count: 2 }, { value: null, count: 5 }],
+      filament_type: [['PLA', 3]],
+      tags: { benchy: 1 },
+    })).toEqual({
+      slicer: [{ value: 'Cura', count: 2 }],
+      filament_type: [{ value: 'PLA', count: 3 }],
+      tags: [{ value: 'benchy', count: 1 }],
+    })
+  })
+})

@@ -1,0 +1,69 @@
+// Every metadata field the api reports (Moonraker's names plus ours), in readable units.
+import { formatDuration, formatFilament, formatMm, formatTemp } from '../../lib/format'
+import type { Metadata } from '../../api/types'
+
+type Field = { key: string; label: string; format?: (value: unknown, meta: Metadata) => string }
+
+const list = (value: unknown) => (Array.isArray(value) ? value.join(', ') : String(value))
+const temps = (value: unknown) => (Array.isArray(value) ? value.map(formatTemp).join(', ') : formatTemp(value))
+
+export const FIELDS: Field[] = [
+  { key: 'slicer', label: 'Slicer', format: (v, m) => [v, m.slicer_version].filter(Boolean).join(' ') },
+  { key: 'printer_model', label: 'Printer model' },
+  { key: 'estimated_time', label: 'Print time', format: formatDuration },
+  { key: 'filament_total', label: 'Filament', format: (v, m) => formatFilament(v, m.filament_weight_total, m.filament_type) },
+  { key: 'filament_type', label: 'Material' },
+  { key: 'filament_name', label: 'Filament name' },
+  { key: 'nozzle_diameter', label: 'Nozzle', format: formatMm },
+  { key: 'layer_height', label: 'Layer height', format: formatMm },
+  { key: 'first_layer_height', label: 'First layer height', format: formatMm },
+  { key: 'object_height', label: 'Object height', format: formatMm },
+  { key: 'layer_count', label: 'Layers' },
+  { key: 'first_layer_extr_temp', label: 'First layer nozzle temperature', format: formatTemp },
+  { key: 'first_layer_bed_temp', label: 'First layer bed temperature', format: formatTemp },
+  { key: 'chamber_temp', label: 'Chamber temperature', format: formatTemp },
+  { key: 'filament_temps', label: 'Filament temperatures', format: temps },
+  { key: 'filament_colors', label: 'Filament colours', format: list },
+  { key: 'extruder_colors', label: 'Extruder colours', format: list },
+  { key: 'filament_change_count', label: 'Filament changes' },
+  { key: 'referenced_tools', label: 'Tools used', format: list },
+  { key: 'filament_cost', label: 'Filament cost' },
+  { key: 'infill', label: 'Infill' },
+  { key: 'gcode_start_byte', label: 'G-code starts at byte' },
+  { key: 'gcode_end_byte', label: 'G-code ends at byte' },
+]
+
+// Shown inside another row (slicer version, filament weight) — not repeated on their own.
+const FOLDED = new Set(['slicer_version', 'filament_weight_total', 'thumbnails'])
+
+function plain(value: unknown): string {
+  if (value === null || value === undefined || value === '') return '—'
+  if (typeof value === 'object') return JSON.stringify(value)
+  return String(value)
+}
+
+/** Rows for a metadata table: the known fields in order, then any other keys the api added. */
+export function metadataRows(meta: Metadata): { key: string; label: string; value: string }[] {
+  const known = new Set(FIELDS.map((field) => field.key))
+  const rows = FIELDS.filter((field) => meta[field.key] !== undefined && meta[field.key] !== null)
+    .map((field) => ({ key: field.key, label: field.label, value: (field.format ?? plain)(meta[field.key], meta) }))
+  const extra = Object.keys(meta)
+    .filter((key) => !known.has(key) && !FOLDED.has(key) && meta[key] !== null && meta[key] !== undefined)
+    .sort()
+    .map((key) => ({ key, label: key.replace(/_/g, ' '), value: plain(meta[key]) }))
+  return [...rows, ...extra]
+}
+
+/** One line for a card: "1h 2m · 12.3 m / 37 g of PETG · 0.4 mm". */
+export function summary(meta: Metadata): string {
+  const parts = [
+    meta.estimated_time !== undefined ? formatDuration(meta.estimated_time) : null,
+    meta.filament_total !== undefined || meta.filament_weight_total !== undefined
+      ? formatFilament(meta.filament_total, meta.filament_weight_total, meta.filament_type)
+      : typeof meta.filament_type === 'string' ? meta.filament_type : null,
+    meta.nozzle_diameter !== undefined ? `${formatMm(meta.nozzle_diameter)} nozzle` : null,
+    meta.layer_height !== undefined ? `${formatMm(meta.layer_height)} layers` : null,
+  ]
+  return parts.filter((part) => part && part !== '—').join(' · ')
+}
+

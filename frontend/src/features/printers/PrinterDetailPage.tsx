@@ -1,0 +1,134 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
+import { Link, useNavigate, useParams } from 'react-router'
+import type { FileRead, Printer } from '../../api/types'
+import { Badge, ErrorMessage, Loading } from '../../components/Status'
+import { formatAge, formatDate, formatDuration, humanize } from '../../lib/format'
+import { useIsAdmin } from '../auth/useAuth'
+import { libraryApi } from '../library/api'
+import { Thumbnail } from '../library/FileViews'
+import { printerKeys, printersApi } from './api'
+import { StatusLines } from './PrinterCard'
+import { stateOf } from './state'
+import { usePrinterEvents } from './usePrinterEvents'
+
+/** The vault file being printed: by id when the api knows it, else by its file name. */
+function useCurrentFile(printer: Printer | undefined) {
+  const fileId = printer?.status?.file_id ?? null
+  const filename = printer?.status?.filename ?? null
+  return useQuery<FileRead | null>({
+    queryKey: ['files', 'current', fileId, filename],
+    enabled: fileId !== null || Boolean(filename),
+    queryFn: async () => {
+      if (fileId !== null) return libraryApi.get(fileId)
+      const base = filename!.split('/').pop()!
+      const page = await libraryApi.list({ q: base.replace(/\.[^.]+$/, ''), limit: 20 })
+      return page.items.find((file) => file.name === base) ?? null
+    },
+  })
+}
+
+function Controls({ printer }: { printer: Printer }) {
+  const client = useQueryClient()
+  const state = stateOf(printer.status)
+  const act = useMutation({
+    mutationFn: (action: 'pause' | 'resume' | 'cancel') => printersApi.action(printer.id, action),
+    onSettled: () => client.invalidateQueries({ queryKey: printerKeys.one(printer.id) }),
+  })
+  return (
+    <div className="stack">
+      <div className="inline" role="group" aria-label="Print controls">
+        <button type="button" disabled={state !== 'printing' || act.isPending} onClick={() => act.mutate('pause')}>Pause</button>
+        <button type="button" disabled={state !== 'paused' || act.isPending} onClick={() => act.mutate('resume')}>Resume</button>
+        <button type="button" className="danger" disabled={(state !== 'printing' && state !== 'paused') || act.isPending}
+          onClick={() => { if (window.confirm(`Cancel the print on ${printer.name}?`)) act.mutate('cancel') }}>Cancel print</button>
+      </div>
+      <ErrorMessage error={act.error} title="Not done" />
+    </div>
+  )
+}
+
+function History({ id }: { id: number }) {
+  const history = useQuery({ queryKey: printerKeys.history(id), queryFn: () => printersApi.history(id) })
+  return (
+    <section aria-labelledby="printer-history" className="stack">
+      <h2 id="printer-history" className="h3">History</h2>
+      <ErrorMessage error={history.error} title="History unavailable" />
+      {history.data?.length === 0 ? <p className="muted">No prints recorded yet.</p> : null}
+      {history.data?.length ? (
+        <div className="table-wrap">
+          <table>
+            <thead><tr><th scope="col">Started</th><th scope="col">File</th><th scope="col">Result</th><th scope="col">Duration</th></tr></thead>
+            <tbody>
+              {history.data.map((job) => (
+                <tr key={job.id}>
+                  <td>{formatDate(job.start_time)}</td>
+                  <td className="break">{job.file_id ? <Link to={`/files/${job.file_id}`}>{job.filename}</Link> : job.filename}</td>
+                  <td><Badge status={job.status} label={humanize(job.status)} /></td>
+                  <td>{formatDuration(job.print_duration)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+    </section>
+  )
+}
+
+function RemovePrinter({ printer }: { printer: Printer }) {
+  const navigate = useNavigate()
+  const client = useQueryClient()
+  const remove = useMutation({
+    mutationFn: () => printersApi.remove(printer.id),
+    onSuccess: async () => {
+      await client.invalidateQueries({ queryKey: printerKeys.all })
+      navigate('/printers')
+    },
+  })
+  return (
+    <div>
+      <button type="button" className="danger" onClick={() => { if (window.confirm(`Remove ${printer.name} from PrintStash?`)) remove.mutate() }}>Remove printer</button>
+      <ErrorMessage error={remove.error} title="Not removed" />
+    </div>
+  )
+}
+
+export function PrinterDetailPage() {
+  const id = Number(useParams().id)
+  const printer = useQuery({ queryKey: printerKeys.one(id), queryFn: () => printersApi.get(id) })
+  const live = usePrinterEvents()
+  const current = useCurrentFile(printer.data)
+  const isAdmin = useIsAdmin()
+  if (printer.isPending) return <Loading what="Loading printer" />
+  if (printer.error) return <ErrorMessage error={printer.error} title="Could not load the printer" />
+  const data = printer.data
+  const state = stateOf(data.status)
+  return (
+    <article className="stack">
+      <p><Link to="/printers">← Printers</Link></p>
+      <div className="page-head">
+        <h1>{data.name}</h1>
+        <span className={`live live-${live}`}>{live === 'live' ? '● Live' : 'Reconnecting…'}</span>
+      </div>
+      <p className="muted">{humanize(data.provider)} at <code>{data.url}</code> · updated {formatAge(data.status?.updated_at)}</p>
+      <div className="detail-grid">
+        <section aria-labelledby="printer-status" className="panel stack" aria-live="polite">
+          <h2 id="printer-status" className="h3">Status: <Badge status={state} label={humanize(state)} /></h2>
+          {state === 'printing' || state === 'paused' ? (
+            <progress max={100} value={Math.round((data.status?.progress ?? 0) * 100)} aria-label="Print progress" />
+          ) : null}
+          <StatusLines status={data.status} />
+          {isAdmin ? <Controls printer={data} /> : null}
+        </section>
+        <section aria-labelledby="printer-file" className="stack">
+          <h2 id="printer-file" className="h3">Current file</h2>
+          {current.data ? (
+            <Link to={`/files/${current.data.id}`} className="current-file"><Thumbnail file={current.data} /><span>{current.data.name}</span></Link>
+          ) : <p className="muted">{data.status?.filename ? `${data.status.filename} (not from the library)` : 'Nothing loaded.'}</p>}
+        </section>
+      </div>
+      <History id={id} />
+      {isAdmin ? <RemovePrinter printer={data} /> : null}
+    </article>
+  )
+}

@@ -1,0 +1,5 @@
+import type { PrinterStatus } from '../../api/types'
+
+/** The state word for a badge; a printer never heard from yet is "unknown". */
+export const stateOf = (status: PrinterStatus | null | undefined): string =>
+  status?.state ?? (status?.online === false ? 'offline' : 'unknown')

@@ -1,0 +1,54 @@
+import { useQuery } from '@tanstack/react-query'
+import type { HealthComponent } from '../../api/types'
+import { Badge, ErrorMessage, Loading } from '../../components/Status'
+import { humanize } from '../../lib/format'
+import { healthApi, healthKey } from './api'
+
+const NAMES: Record<string, string> = {
+  database: 'Database',
+  storage: 'Storage',
+  backup: 'Backups',
+  printer_providers: 'Printer providers',
+}
+
+function detailValue(value: unknown): string {
+  if (value === null || value === undefined) return '—'
+  if (typeof value === 'boolean') return value ? 'yes' : 'no'
+  if (typeof value === 'object') return JSON.stringify(value)
+  return String(value)
+}
+
+export function ComponentCard({ name, component }: { name: string; component: HealthComponent }) {
+  const details = Object.entries(component).filter(([key]) => key !== 'status')
+  return (
+    <li className="card health-card" data-component={name}>
+      <div className="card-body">
+        <div className="card-title">
+          <h2 className="h3">{NAMES[name] ?? humanize(name)}</h2>
+          <Badge status={component.status} />
+        </div>
+        <dl className="meta compact">
+          {details.map(([key, value]) => <div key={key}><dt>{humanize(key)}</dt><dd className="break">{detailValue(value)}</dd></div>)}
+        </dl>
+      </div>
+    </li>
+  )
+}
+
+export function StatusPage() {
+  const health = useQuery({ queryKey: healthKey, queryFn: healthApi.health, refetchInterval: 10_000 })
+  return (
+    <div className="stack">
+      <div className="page-head">
+        <h1>System status</h1>
+        {health.data ? <span>Overall: <Badge status={health.data.status} /></span> : null}
+      </div>
+      {health.data?.version ? <p className="muted">PrintStash {health.data.version}</p> : null}
+      <ErrorMessage error={health.error} title="Health check failed" />
+      {health.isPending ? <Loading what="Checking" /> : null}
+      <ul className="health-grid" aria-label="Components">
+        {Object.entries(health.data?.components ?? {}).map(([name, component]) => <ComponentCard key={name} name={name} component={component} />)}
+      </ul>
+    </div>
+  )
+}

@@ -1,0 +1,61 @@
+import { useQueryClient } from '@tanstack/react-query'
+import { useCallback, useRef, useState } from 'react'
+import type { FileRead } from '../../api/types'
+import { uploadFile } from '../../api/upload'
+
+export type UploadState = 'queued' | 'uploading' | 'done' | 'duplicate' | 'error'
+export type UploadItem = { key: string; name: string; size: number; progress: number; state: UploadState; error?: string; file?: FileRead }
+
+const PARALLEL = 2 // two streams keep the disk busy without starving the api
+
+let counter = 0
+
+/** A queue of uploads, each with its own progress; at most PARALLEL run at a time. */
+export function useUploads() {
+  const client = useQueryClient()
+  const [uploads, setUploads] = useState<UploadItem[]>([])
+  const queue = useRef<{ key: string; file: File }[]>([])
+  const running = useRef(0)
+
+  const patchItem = useCallback((key: string, change: Partial<UploadItem>) => {
+    setUploads((list) => list.map((item) => (item.key === key ? { ...item, ...change } : item)))
+  }, [])
+
+  const run = useCallback(async (key: string, file: File) => {
+    patchItem(key, { state: 'uploading' })
+    try {
+      const result = await uploadFile(file, (progress) => patchItem(key, { progress }))
+      patchItem(key, { state: result.duplicate ? 'duplicate' : 'done', progress: 1, file: result.file })
+      void client.invalidateQueries({ queryKey: ['files'] })
+    } catch (error) {
+      patchItem(key, { state: 'error', error: error instanceof Error ? error.message : String(error) })
+    }
+  }, [client, patchItem])
+
+  const pump = useCallback(() => {
+    const step = (): void => {
+      while (running.current < PARALLEL && queue.current.length) {
+        const next = queue.current.shift()!
+        running.current += 1
+        void run(next.key, next.file).finally(() => {
+          running.current -= 1
+          step()
+        })
+      }
+    }
+    step()
+  }, [run])
+
+  const add = useCallback((picked: FileList | File[]) => {
+    const fresh = Array.from(picked).map((file) => ({ key: `${Date.now()}-${(counter += 1)}`, file }))
+    queue.current.push(...fresh)
+    setUploads((list) => [
+      ...fresh.map(({ key, file }) => ({ key, name: file.name, size: file.size, progress: 0, state: 'queued' as const })).reverse(),
+      ...list,
+    ])
+    pump()
+  }, [pump])
+
+  const clearFinished = () => setUploads((list) => list.filter((item) => item.state === 'queued' || item.state === 'uploading'))
+  return { uploads, add, clearFinished }
+}
