@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from printstash import __version__
 from printstash.auth.router import router as auth_router
+from printstash.auth.setup import announce_setup_token
 from printstash.backups.router import router as backups_router
 from printstash.compat.router import router as compat_router
 from printstash.core import datalock
@@ -32,6 +33,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     lock_fd = datalock.hold_shared(settings)
     app.state.db = Database.from_settings(settings)
     app.state.http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
+    announce_setup_token(app.state)  # auth: first-run setup token (logged while no user exists)
     try:
         yield
     finally:

@@ -1,5 +1,149 @@
-"""HTTP routes of the auth domain (thin: parse, call the service, shape the answer)."""
+"""HTTP routes of the auth domain (thin: parse, call the service, shape the answer).
 
-from fastapi import APIRouter
+Public: GET /auth/status, POST /auth/setup, POST /auth/login. Everything else needs a user.
+"""
+
+from fastapi import APIRouter, Request, Response, status
+
+from printstash.auth import login as login_flow
+from printstash.auth import service, setup
+from printstash.auth.dependencies import SESSION_COOKIE, AdminUser, CurrentUser, same_origin
+from printstash.auth.models import User
+from printstash.auth.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyRead,
+    LoginRequest,
+    PasswordChange,
+    SetupRequest,
+    StatusRead,
+    UserCreate,
+    UserRead,
+    UserUpdate,
+)
+from printstash.core.db import Database
+from printstash.core.deps import DatabaseDep, ReadSession, WriteSession
+from printstash.core.errors import Forbidden, Unauthorized
+from printstash.core.pagination import Page
 
 router = APIRouter(tags=["auth"])
+
+
+def _set_cookie(request: Request, response: Response, token: str, max_age: int | None) -> None:
+    # Secure only over https, or a plain-http LAN install could never keep its session.
+    response.set_cookie(SESSION_COOKIE, token, max_age=max_age, httponly=True, samesite="lax",
+                        secure=request.url.scheme == "https", path="/")
+
+
+def _refuse_foreign_origin(request: Request) -> None:
+    """Login CSRF: a page elsewhere must not sign a visitor in to an account of its choosing."""
+    if ("origin" in request.headers or "referer" in request.headers) and not same_origin(request):
+        raise Forbidden("cross-site sign-in refused", code="csrf_failed")
+
+
+def _start_session(db: Database, request: Request, response: Response, user: User, remember: bool) -> None:
+    with db.write() as session:
+        _, token = service.create_session(session, user, remember=remember,
+                                          user_agent=request.headers.get("user-agent"))
+    _set_cookie(request, response, token, int(service.REMEMBER_TTL.total_seconds()) if remember else None)
+
+
+@router.get("/auth/status")
+def auth_status(session: ReadSession) -> StatusRead:
+    return StatusRead(configured=service.count_users(session) > 0)
+
+
+@router.post("/auth/setup", status_code=status.HTTP_201_CREATED)
+def auth_setup(body: SetupRequest, request: Request, response: Response, db: DatabaseDep) -> UserRead:
+    """Create the first admin with the setup token from the api log; signs them in."""
+    _refuse_foreign_origin(request)
+    with db.write() as session:
+        user = setup.create_first_admin(session, request.app.state.setup_token, body.setup_token,
+                                        body.username, body.password)
+    _start_session(db, request, response, user, remember=False)
+    return UserRead.model_validate(user)
+
+
+@router.post("/auth/login")
+def auth_login(body: LoginRequest, request: Request, response: Response, db: DatabaseDep) -> UserRead:
+    _refuse_foreign_origin(request)
+    address = request.client.host if request.client else "unknown"
+    signed_in = login_flow.login(db, body.username, body.password, remember=body.remember, address=address,
+                                 user_agent=request.headers.get("user-agent"))
+    _set_cookie(request, response, signed_in.token, signed_in.max_age)
+    return UserRead.model_validate(signed_in.user)
+
+
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
+def auth_logout(user: CurrentUser, request: Request, session: WriteSession) -> Response:
+    """Revokes the session server-side: the old cookie is dead even if someone copied it."""
+    session_id = getattr(request.state, "session_id", None)
+    if session_id is not None:
+        service.revoke_session(session, session_id)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
+    return response
+
+
+@router.get("/auth/me")
+def auth_me(user: CurrentUser) -> UserRead:
+    return UserRead.model_validate(user)
+
+
+@router.post("/auth/password", status_code=status.HTTP_204_NO_CONTENT)
+def change_password(body: PasswordChange, user: CurrentUser, request: Request, db: DatabaseDep) -> Response:
+    """Change your own password; every other session of yours is signed out."""
+    if not service.verify_password(user, body.current_password):
+        raise Unauthorized("current password is wrong", code="invalid_credentials")
+    with db.write() as session:
+        service.set_password(session, service.get_user(session, user.id), body.new_password)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    if getattr(request.state, "session_id", None) is not None:
+        _start_session(db, request, response, user, remember=False)
+    return response
+
+
+@router.get("/users")
+def list_users(_: AdminUser, session: ReadSession) -> Page[UserRead]:
+    users = [UserRead.model_validate(u) for u in service.list_users(session)]
+    return Page(items=users, total=len(users))
+
+
+@router.post("/users", status_code=status.HTTP_201_CREATED)
+def create_user(body: UserCreate, _: AdminUser, session: WriteSession) -> UserRead:
+    return UserRead.model_validate(service.create_user(session, body.username, body.password, body.role))
+
+
+@router.get("/users/{user_id}")
+def get_user(user_id: int, _: AdminUser, session: ReadSession) -> UserRead:
+    return UserRead.model_validate(service.get_user(session, user_id))
+
+
+@router.patch("/users/{user_id}")
+def update_user(user_id: int, body: UserUpdate, _: AdminUser, session: WriteSession) -> UserRead:
+    user = service.get_user(session, user_id)
+    updated = service.update_user(session, user, role=body.role, disabled=body.disabled, password=body.password)
+    return UserRead.model_validate(updated)
+
+
+@router.delete("/users/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_user(user_id: int, _: AdminUser, session: WriteSession) -> None:
+    service.delete_user(session, service.get_user(session, user_id))
+
+
+@router.post("/api-keys", status_code=status.HTTP_201_CREATED)
+def create_api_key(body: ApiKeyCreate, user: CurrentUser, session: WriteSession) -> ApiKeyCreated:
+    row, key = service.create_api_key(session, user, body.name.strip() or "key")
+    return ApiKeyCreated(id=row.id, name=row.name, prefix=row.prefix, created_at=row.created_at,
+                         last_used_at=row.last_used_at, key=key)
+
+
+@router.get("/api-keys")
+def list_api_keys(user: CurrentUser, session: ReadSession) -> Page[ApiKeyRead]:
+    keys = [ApiKeyRead.model_validate(k) for k in service.list_api_keys(session, user)]
+    return Page(items=keys, total=len(keys))
+
+
+@router.delete("/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_api_key(key_id: int, user: CurrentUser, session: WriteSession) -> None:
+    service.revoke_api_key(session, user, key_id)

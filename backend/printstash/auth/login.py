@@ -1,0 +1,37 @@
+"""Sign-in: throttle check, password check, then a session or a recorded failure.
+
+The argon2 check runs outside any transaction: it is deliberately slow, and holding the
+SQLite write lock meanwhile would stall every other writer for each attempt.
+"""
+
+from dataclasses import dataclass
+
+from printstash.auth import service, throttle
+from printstash.auth.models import User
+from printstash.core.db import Database, utcnow
+from printstash.core.errors import Unauthorized
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user: User
+    token: str
+    max_age: int | None  # seconds for a "remember me" cookie, None for a browser-session cookie
+
+
+def login(db: Database, username: str, password: str, *, remember: bool, address: str,
+          user_agent: str | None) -> SignedIn:
+    subjects = [throttle.user_subject(username), throttle.address_subject(address)]
+    with db.read() as session:
+        throttle.check(session, subjects, utcnow())
+        user = service.find_user(session, username)
+    valid = service.verify_password(user, password)  # runs even for unknown users (timing)
+    if not valid or user is None or user.disabled:
+        with db.write() as session:  # committed before the 401 goes out
+            throttle.record_failure(session, subjects, utcnow())
+        raise Unauthorized("wrong username or password", code="invalid_credentials")
+    with db.write() as session:
+        throttle.clear(session, subjects[0])
+        _, token = service.create_session(session, user, remember=remember, user_agent=user_agent)
+    max_age = int(service.REMEMBER_TTL.total_seconds()) if remember else None
+    return SignedIn(user=user, token=token, max_age=max_age)

@@ -1,0 +1,53 @@
+"""First run: while no user exists, a setup token gates creating the first admin.
+
+The token comes from VAULT_SETUP_TOKEN or is generated once per api process and written to
+the log, so only someone who can read the server's log (or set its environment) can claim
+a fresh vault that is already reachable on the network.
+"""
+
+import logging
+import secrets
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from printstash.auth import service
+from printstash.auth.models import User
+from printstash.core.db import Database
+from printstash.core.errors import Conflict, Forbidden
+from printstash.core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def announce_setup_token(state: Any) -> None:
+    """Called from the api lifespan: store the token in app.state and log it while unconfigured."""
+    settings: Settings = state.settings
+    configured_token = settings.setup_token.get_secret_value() if settings.setup_token else ""
+    from_env = bool(configured_token)
+    state.setup_token = configured_token or secrets.token_urlsafe(24)
+    if _configured(state.db):
+        return
+    if from_env:
+        log.warning("setup token: (the value of VAULT_SETUP_TOKEN) - no user exists yet; create the first admin")
+    else:
+        log.warning("setup token: %s", state.setup_token)
+
+
+def _configured(db: Database) -> bool:
+    try:
+        with db.read() as session:
+            return service.count_users(session) > 0
+    except SQLAlchemyError:  # schema missing: the schema guard reports that, not us
+        return False
+
+
+def create_first_admin(session: Session, expected_token: str, token: str, username: str, password: str) -> User:
+    # Checked inside the write transaction (BEGIN IMMEDIATE), so two racing setups cannot
+    # both see an empty vault.
+    if service.count_users(session) > 0:
+        raise Conflict("PrintStash is already set up; sign in instead", code="already_configured")
+    if not secrets.compare_digest(expected_token.encode(), token.encode()):
+        raise Forbidden("wrong setup token (see the api log line 'setup token: ...')", code="invalid_setup_token")
+    return service.create_user(session, username, password, role="admin")

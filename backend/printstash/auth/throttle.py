@@ -1,0 +1,85 @@
+"""Failed sign-ins slow down further attempts, per username and per client address.
+
+Nothing sleeps: after a few free failures a subject is blocked for a window that doubles
+with each further failure (capped), and attempts inside the window get 429 + Retry-After
+before any password is checked. Addresses get more free failures than usernames because
+several people may share one address (a household behind NAT, a reverse proxy).
+"""
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from printstash.auth.models import LoginThrottle
+from printstash.core.errors import DomainError
+
+
+class TooManyAttempts(DomainError):
+    status_code = 429
+    code = "too_many_attempts"
+
+
+@dataclass(frozen=True)
+class Policy:
+    free_failures: int
+    base_delay: timedelta
+    max_delay: timedelta
+
+
+USER_POLICY = Policy(free_failures=5, base_delay=timedelta(seconds=2), max_delay=timedelta(minutes=15))
+ADDRESS_POLICY = Policy(free_failures=20, base_delay=timedelta(seconds=2), max_delay=timedelta(minutes=15))
+# A subject whose last failure is this old starts again from zero.
+FORGET_AFTER = timedelta(hours=1)
+
+
+def user_subject(username: str) -> str:
+    return f"user:{username.lower()}"
+
+
+def address_subject(address: str) -> str:
+    return f"addr:{address}"
+
+
+def _policy(subject: str) -> Policy:
+    return USER_POLICY if subject.startswith("user:") else ADDRESS_POLICY
+
+
+def delay_after(failures: int, policy: Policy) -> timedelta:
+    """How long a subject is blocked after its `failures`-th consecutive failure."""
+    extra = failures - policy.free_failures
+    if extra < 0:
+        return timedelta(0)
+    delay: timedelta = policy.base_delay * (2 ** min(extra, 20))
+    return min(delay, policy.max_delay)
+
+
+def check(session: Session, subjects: list[str], now: datetime) -> None:
+    """Raise 429 when any subject is inside its blocked window."""
+    rows = session.scalars(select(LoginThrottle).where(LoginThrottle.subject.in_(subjects)))
+    waits = [row.blocked_until - now for row in rows if row.blocked_until and row.blocked_until > now]
+    if waits:
+        seconds = math.ceil(max(waits).total_seconds())
+        raise TooManyAttempts(f"too many failed sign-ins; try again in {seconds} s", code="too_many_attempts",
+                              headers={"Retry-After": str(seconds)})
+
+
+def record_failure(session: Session, subjects: list[str], now: datetime) -> None:
+    for subject in subjects:
+        row = session.get(LoginThrottle, subject)
+        if row is None:
+            row = LoginThrottle(subject=subject, failures=0, last_failure_at=now)
+            session.add(row)
+        elif now - row.last_failure_at > FORGET_AFTER:
+            row.failures = 0
+        row.failures += 1
+        row.last_failure_at = now
+        delay = delay_after(row.failures, _policy(subject))
+        row.blocked_until = now + delay if delay else None
+    session.flush()
+
+
+def clear(session: Session, subject: str) -> None:
+    session.execute(delete(LoginThrottle).where(LoginThrottle.subject == subject))

@@ -1,0 +1,173 @@
+"""Sessions: expiry, real logout, CSRF, credentials precedence, disabled users, resets."""
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from authkit import ADMIN, sign_in
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+
+from printstash.auth.dependencies import SESSION_COOKIE
+from printstash.auth.models import UserSession
+from printstash.core.db import Database, utcnow
+from printstash.core.settings import Settings
+
+
+def test_expired_session_is_refused(configured: TestClient, token_vault: Settings) -> None:
+    assert configured.get("/api/v1/auth/me").status_code == 200
+    database = Database.from_settings(token_vault)
+    with database.write() as session:
+        session.execute(update(UserSession).values(expires_at=utcnow() - timedelta(seconds=1)))
+    database.dispose()
+    answer = configured.get("/api/v1/auth/me")
+    assert answer.status_code == 401 and answer.json()["code"] == "session_expired"
+
+
+def test_session_lifetimes(configured: TestClient, token_vault: Settings) -> None:
+    configured.post("/api/v1/auth/logout")
+    sign_in(configured, *ADMIN)
+    sign_in(configured, *ADMIN, remember=True)
+    database = Database.from_settings(token_vault)
+    with database.read() as session:
+        rows = session.query(UserSession).order_by(UserSession.id).all()
+    database.dispose()
+    lifetimes = {row.remember: row.expires_at - row.created_at for row in rows[1:]}
+    assert timedelta(hours=1) <= lifetimes[False] <= timedelta(days=1)
+    assert lifetimes[True] >= timedelta(days=14)
+
+
+def test_logout_revokes_server_side(configured: TestClient, new_web: Callable[[], TestClient]) -> None:
+    stolen = configured.cookies.get(SESSION_COOKIE)
+    assert stolen
+    thief = new_web()
+    thief.cookies.set(SESSION_COOKIE, stolen)
+    assert thief.get("/api/v1/auth/me").status_code == 200
+    assert configured.post("/api/v1/auth/logout").status_code == 204
+    # the copied cookie is dead too: logout is not just the web forgetting it
+    answer = thief.get("/api/v1/auth/me")
+    assert answer.status_code == 401 and answer.json()["code"] == "session_expired"
+
+
+def test_csrf_rejects_cross_site_cookie_writes(configured: TestClient) -> None:
+    body = {"username": "victim2", "password": "long enough pw"}
+    for headers in ({"Origin": "http://evil.example"}, {"Origin": "null"},
+                    {"Origin": "http://testserver.evil.example"}):
+        answer = configured.post("/api/v1/users", json=body, headers=headers)
+        assert answer.status_code == 403 and answer.json()["code"] == "csrf_failed", headers
+    # no Origin: the Referer decides; neither and no custom header: refused
+    bare = TestClient(configured.app, cookies=dict(configured.cookies))
+    assert bare.post("/api/v1/users", json=body, headers={"Referer": "http://evil.example/x"}).status_code == 403
+    assert bare.post("/api/v1/users", json=body).status_code == 403
+    assert bare.delete("/api/v1/api-keys/1").status_code == 403
+    assert configured.get("/api/v1/users").json()["total"] == 1  # nothing was created
+    # same-origin writes pass, by Origin, by Referer, or by a custom header
+    assert configured.post("/api/v1/users", json=body).status_code == 201
+    referer = bare.post("/api/v1/users", json={**body, "username": "v3"},
+                        headers={"Referer": "http://testserver/users"})
+    assert referer.status_code == 201
+    custom = bare.post("/api/v1/users", json={**body, "username": "v4"}, headers={"X-Requested-With": "fetch"})
+    assert custom.status_code == 201
+    # reads need no origin check
+    assert bare.get("/api/v1/users").status_code == 200
+
+
+def test_api_keys_are_exempt_from_csrf(configured: TestClient) -> None:
+    key = configured.post("/api/v1/api-keys", json={"name": "script"}).json()["key"]
+    scripted = TestClient(configured.app, headers={"X-Api-Key": key, "Origin": "http://elsewhere.example"})
+    assert scripted.post("/api/v1/api-keys", json={"name": "another"}).status_code == 201
+
+
+def test_proxy_forwarded_host_counts_as_ours(configured: TestClient) -> None:
+    answer = configured.post("/api/v1/api-keys", json={"name": "k"},
+                             headers={"Origin": "http://vault.lan:3000", "X-Forwarded-Host": "vault.lan:3000"})
+    assert answer.status_code == 201
+
+
+def test_cross_site_login_refused(web: TestClient, configured: TestClient) -> None:
+    answer = configured.post("/api/v1/auth/login", json={"username": ADMIN[0], "password": ADMIN[1]},
+                             headers={"Origin": "http://evil.example"})
+    assert answer.status_code == 403 and answer.json()["code"] == "csrf_failed"
+
+
+def test_wrong_and_absent_credentials(configured: TestClient, new_web: Callable[[], TestClient]) -> None:
+    anonymous = new_web()
+    absent = anonymous.get("/api/v1/auth/me")
+    assert absent.status_code == 401 and absent.json()["code"] == "not_authenticated"
+    for headers in ({"X-Api-Key": "ps_wrong"}, {"Authorization": "Bearer ps_wrong"}, {"X-Api-Key": "x" * 5000}):
+        answer = anonymous.get("/api/v1/auth/me", headers=headers)
+        assert answer.status_code == 401 and answer.json()["code"] == "invalid_api_key"
+    anonymous.cookies.set(SESSION_COOKIE, "forged-token")
+    assert anonymous.get("/api/v1/auth/me").status_code == 401
+    # a wrong key is not rescued by a valid cookie: the key is what the caller asked to use
+    answer = configured.get("/api/v1/auth/me", headers={"X-Api-Key": "ps_wrong"})
+    assert answer.status_code == 401
+
+
+def test_disable_reset_delete_users(configured: TestClient, new_web: Callable[[], TestClient]) -> None:
+    made = configured.post("/api/v1/users", json={"username": "bob", "password": "bob password 1"}).json()
+    bob = new_web()
+    sign_in(bob, "bob", "bob password 1")
+    key = bob.post("/api/v1/api-keys", json={"name": "bob's"}).json()["key"]
+    assert configured.patch(f"/api/v1/users/{made['id']}", json={"disabled": True}).json()["disabled"] is True
+    assert bob.get("/api/v1/auth/me").status_code == 401  # session revoked
+    assert bob.get("/api/v1/auth/me", headers={"X-Api-Key": key}).status_code == 401  # keys dead while disabled
+    refused = bob.post("/api/v1/auth/login", json={"username": "bob", "password": "bob password 1"})
+    assert refused.status_code == 401
+    configured.patch(f"/api/v1/users/{made['id']}", json={"disabled": False, "password": "bob's new password"})
+    assert bob.get("/api/v1/auth/me", headers={"X-Api-Key": key}).status_code == 200
+    assert bob.post("/api/v1/auth/login", json={"username": "bob", "password": "bob password 1"}).status_code == 401
+    sign_in(bob, "BOB", "bob's new password")  # usernames are case-insensitive
+    assert configured.delete(f"/api/v1/users/{made['id']}").status_code == 204
+    assert bob.get("/api/v1/auth/me").status_code == 401
+    assert bob.get("/api/v1/auth/me", headers={"X-Api-Key": key}).status_code == 401
+    assert configured.get(f"/api/v1/users/{made['id']}").status_code == 404
+
+
+def test_user_validation(configured: TestClient) -> None:
+    cases = [({"username": "short", "password": "123"}, 422, "weak_password"),
+             ({"username": "bad name!", "password": "long enough pw"}, 422, "invalid_username"),
+             ({"username": "ROOT", "password": "long enough pw"}, 409, "user_exists"),
+             ({"username": "x", "password": "long enough pw", "role": "owner"}, 422, "validation_error")]
+    for body, code, error in cases:
+        answer = configured.post("/api/v1/users", json=body)
+        assert (answer.status_code, answer.json()["code"]) == (code, error), body
+    assert configured.post("/api/v1/users", data=b"not json").status_code == 422  # type: ignore[arg-type]
+
+
+def test_last_admin_is_kept(configured: TestClient) -> None:
+    me = configured.get("/api/v1/auth/me").json()
+    for method, body in (("PATCH", {"role": "member"}), ("PATCH", {"disabled": True}), ("DELETE", None)):
+        answer = configured.request(method, f"/api/v1/users/{me['id']}", json=body)
+        assert answer.status_code == 409 and answer.json()["code"] == "last_admin"
+    second = configured.post("/api/v1/users", json={"username": "admin2", "password": "long enough pw",
+                                                    "role": "admin"}).json()
+    assert configured.patch(f"/api/v1/users/{me['id']}", json={"role": "member"}).status_code == 200
+    assert configured.get("/api/v1/users").status_code == 403  # now a member
+    assert second["role"] == "admin"
+
+
+def test_change_own_password(configured: TestClient, new_web: Callable[[], TestClient]) -> None:
+    other_device = new_web()
+    sign_in(other_device, *ADMIN)
+    wrong = configured.post("/api/v1/auth/password", json={"current_password": "nope nope nope",
+                                                           "new_password": "brand new password"})
+    assert wrong.status_code == 401
+    ok = configured.post("/api/v1/auth/password", json={"current_password": ADMIN[1],
+                                                        "new_password": "brand new password"})
+    assert ok.status_code == 204
+    assert configured.get("/api/v1/auth/me").status_code == 200  # this web got a fresh session
+    assert other_device.get("/api/v1/auth/me").status_code == 401  # the others were signed out
+    sign_in(other_device, ADMIN[0], "brand new password")
+
+
+def test_api_key_revocation_rules(configured: TestClient, new_web: Callable[[], TestClient]) -> None:
+    configured.post("/api/v1/users", json={"username": "carol", "password": "carol password"})
+    carol = new_web()
+    sign_in(carol, "carol", "carol password")
+    admin_key = configured.post("/api/v1/api-keys", json={"name": "admin's"}).json()
+    carol_key = carol.post("/api/v1/api-keys", json={"name": "carol's"}).json()
+    assert carol.delete(f"/api/v1/api-keys/{admin_key['id']}").status_code == 404  # not hers
+    assert carol.get("/api/v1/api-keys").json()["total"] == 1
+    assert configured.delete(f"/api/v1/api-keys/{carol_key['id']}").status_code == 204  # admin may
+    assert carol.delete(f"/api/v1/api-keys/{carol_key['id']}").status_code == 404  # already revoked
+    assert configured.post("/api/v1/api-keys", json={"name": ""}).status_code == 422
