@@ -45,7 +45,7 @@ def parse(path: Path, *, time_limit: float = 10.0) -> GcodeMetadata:
         _fill(meta, src, time.monotonic() + time_limit)
     except _TimeLimit:
         meta.errors.append(f"metadata parse stopped after the {time_limit:g} s time limit")
-    except Exception as exc: # a parser bug must never fail the upload or the worker
+    except Exception as exc:  # a parser bug must never fail the upload or the worker
         meta.errors.append(f"metadata parser error: {type(exc).__name__}: {exc}")
     return meta
 
@@ -82,7 +82,7 @@ def _dialect_fields(dialect: Dialect, ctx: Ctx, deadline: float, errors: list[st
         _check(deadline)
         try:
             values[name] = dialect.value(name, ctx)
-        except Exception as exc: # one bad field must not lose the others
+        except Exception as exc:  # one bad field must not lose the others
             errors.append(f"{name}: {type(exc).__name__}: {exc}")
     return prune(values)
 

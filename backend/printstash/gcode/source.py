@@ -83,25 +83,15 @@ def _decode(data: bytes) -> str:
 
 
 def gcode_span(src: Source) -> tuple[int | None, int | None]:
-    """Byte offsets of the first command line and just after the last one (Moonraker's
-    gcode_start_byte / gcode_end_byte): everything outside is header or footer comments."""
+    """Moonraker's gcode_start_byte / gcode_end_byte: the newline just before the first
+    command line, and the offset just after the last one; outside is header/footer comments.
+    Unlike Moonraker, T<n> and Klipper extended commands (EXCLUDE_OBJECT_DEFINE …) count as
+    commands: they are executed, so they are not part of the header."""
     first = _COMMAND_LINE.search(src.head_bytes)
-    start = _after_header(src.head_bytes, first.start()) if first else None
+    start = max(src.head_bytes.rfind(b"\n", 0, first.start()), 0) if first else None
     window = src.tail_bytes or src.head_bytes
-    base = src.size - len(window)
     end = _end_of_last_command(window)
-    return start, (base + end if end is not None else None)
-
-
-def _after_header(head: bytes, command: int) -> int:
-    """Start of the G-code section: blank lines right before the first command belong to it."""
-    start = head.rfind(b"\n", 0, command) + 1
-    while start > 0:
-        prev = head.rfind(b"\n", 0, start - 1) + 1
-        if head[prev:start].strip():
-            break
-        start = prev
-    return start
+    return start, (src.size - len(window) + end if end is not None else None)
 
 
 def _end_of_last_command(window: bytes) -> int | None:
