@@ -20,6 +20,7 @@ from printstash.core.storage import ensure_layout
 from printstash.health.router import router as health_router
 from printstash.library.router import router as library_router
 from printstash.library.search_router import router as search_router
+from printstash.library.store import clean_stale_parts
 from printstash.printers.router import router as printers_router
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     ensure_layout(settings)
     lock_fd = datalock.hold_shared(settings)
+    clean_stale_parts(settings)  # partial uploads of a crashed api
     app.state.db = Database.from_settings(settings)
     app.state.http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
     announce_setup_token(app.state)  # auth: first-run setup token (logged while no user exists)

@@ -1,8 +1,72 @@
-"""Worker job handlers of the library domain: kind -> handler(ctx, payload), run in a thread."""
+"""Worker job handlers of the library domain: kind -> handler(ctx, payload), run in a thread.
 
+library.reparse re-reads files already on disk: the bounded parse plus the full-file scan
+(after an upgrade of the parser, or when the scan did not finish during the upload).
+Payload {"file_id": N} does one file; {} fans out one job per stored file, so no single
+job outlives its lease on a large library.
+"""
+
+import logging
 from collections.abc import Callable
 from typing import Any
 
-from printstash.core.runtime import WorkerContext
+from sqlalchemy import select
 
-HANDLERS: dict[str, Callable[[WorkerContext, dict[str, Any]], None]] = {}
+from printstash import gcode
+from printstash.core.db import Database
+from printstash.core.runtime import WorkerContext
+from printstash.core.settings import Settings
+from printstash.core.storage import content_path
+from printstash.library import service, store
+from printstash.library.ingest import parse_stored
+from printstash.library.models import File
+
+log = logging.getLogger(__name__)
+
+
+def reparse(ctx: WorkerContext, payload: dict[str, Any]) -> None:
+    file_id = payload.get("file_id")
+    if file_id is None:
+        fan_out_reparse(ctx.db)
+    else:
+        reparse_file(ctx.settings, ctx.db, int(file_id))
+
+
+def fan_out_reparse(db: Database) -> int:
+    with db.write() as session:
+        ids = session.scalars(select(File.id).where(File.deleted_at.is_(None)).order_by(File.id)).all()
+        for file_id in ids:
+            service.enqueue_reparse(session, file_id)
+    return len(ids)
+
+
+def reparse_file(settings: Settings, db: Database, file_id: int) -> bool:
+    """Re-parse one stored file; False when it is gone (purged) or its content is missing."""
+    with db.read() as session:
+        sha = session.scalar(select(File.sha256).where(File.id == file_id))
+    path = content_path(settings, sha) if sha else None
+    if sha is None or path is None or not path.is_file():
+        log.warning("reparse: file %s has no stored content; skipped", file_id)
+        return False
+    facts = _scan(path)
+    fields, thumbs, error = parse_stored(settings, path, sha, facts)
+    with db.write() as session:
+        row = session.get(File, file_id)
+        if row is None:
+            return False
+        service.apply_metadata(row, fields, error)
+        service.replace_thumbnails(row, thumbs)
+        row.full_scan_done = facts is not None
+    store.prune_thumbnails(settings, sha, keep={t.path for t in thumbs})
+    return True
+
+
+def _scan(path: Any) -> Any:
+    try:
+        return gcode.scan_file(path)
+    except Exception:
+        log.exception("full scan of %s failed", path)
+        return None
+
+
+HANDLERS: dict[str, Callable[[WorkerContext, dict[str, Any]], None]] = {service.REPARSE_JOB: reparse}

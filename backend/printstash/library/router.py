@@ -1,5 +1,80 @@
-"""HTTP routes of the library domain (thin: parse, call the service, shape the answer)."""
+"""HTTP routes of the library domain (thin: parse, call the service, shape the answer).
 
-from fastapi import APIRouter
+GET /files (list/search) lives in search_router.py, included before this router.
+"""
+
+from fastapi import APIRouter, Request, Response, status
+from fastapi.responses import FileResponse, JSONResponse
+
+from printstash.auth.dependencies import CurrentUser
+from printstash.core.deps import DatabaseDep, ReadSession, SettingsDep, WriteSession
+from printstash.core.errors import NotFound
+from printstash.library import service, store
+from printstash.library.ingest import receive_upload
+from printstash.library.models import File
+from printstash.library.schemas import FileRead, FileUpdate, file_url
 
 router = APIRouter(tags=["library"])
+GCODE_MEDIA_TYPE = "text/x-gcode"
+_UPLOAD_DOC = {
+    "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["file"],
+        "properties": {"file": {"type": "string", "format": "binary"}}}}}},
+}
+
+
+@router.post("/files", response_model=FileRead, status_code=status.HTTP_201_CREATED,
+             openapi_extra=_UPLOAD_DOC,
+             responses={200: {"model": FileRead, "description": "identical content already stored"}})
+async def upload_file(request: Request, settings: SettingsDep, db: DatabaseDep, user: CurrentUser) -> Response:
+    outcome = await receive_upload(request, settings, db, user.id)
+    body = outcome.file.model_dump(mode="json")
+    if outcome.duplicate:
+        return JSONResponse(body, status_code=status.HTTP_200_OK)
+    return JSONResponse(body, status_code=status.HTTP_201_CREATED,
+                        headers={"Location": file_url(outcome.file.id)})
+
+
+@router.get("/files/{file_id}", response_model=FileRead)
+def read_file(file_id: int, session: ReadSession, user: CurrentUser) -> FileRead:
+    return service.to_read(service.get_file(session, file_id))
+
+
+@router.get("/files/{file_id}/download", response_class=FileResponse)
+def download_file(file_id: int, session: ReadSession, settings: SettingsDep, user: CurrentUser) -> FileResponse:
+    row = service.get_file(session, file_id)
+    path = service.file_path(settings, row)
+    if not path.is_file():
+        raise NotFound(f"the content of file {file_id} is missing from storage", code="content_missing")
+    # FileResponse answers Range requests (206) and encodes a unicode name as filename*=.
+    return FileResponse(path, media_type=GCODE_MEDIA_TYPE, filename=row.name)
+
+
+@router.get("/files/{file_id}/thumbnails/{index}", response_class=FileResponse)
+def read_thumbnail(file_id: int, index: int, session: ReadSession, settings: SettingsDep,
+                   user: CurrentUser) -> FileResponse:
+    row = service.get_file(session, file_id)
+    thumb = next((t for t in row.thumbnails if t.index == index), None)
+    path = settings.thumbs_dir / thumb.path if thumb else None
+    if thumb is None or path is None or not path.is_file():
+        raise NotFound(f"file {file_id} has no thumbnail {index}", code="thumbnail_not_found")
+    return FileResponse(path, media_type=store.THUMB_MEDIA_TYPES.get(thumb.format, "application/octet-stream"),
+                        headers={"Cache-Control": "private, max-age=86400"})
+
+
+@router.patch("/files/{file_id}", response_model=FileRead)
+def update_file(file_id: int, change: FileUpdate, session: WriteSession, user: CurrentUser) -> FileRead:
+    return service.to_read(service.update_file(session, file_id, change))
+
+
+@router.delete("/files/{file_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_file(file_id: int, session: WriteSession, user: CurrentUser) -> Response:
+    """To the trash: hidden everywhere, purged after VAULT_TRASH_RETENTION_DAYS."""
+    service.trash_file(session, file_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/files/{file_id}/restore", response_model=FileRead)
+def restore_file(file_id: int, session: WriteSession, user: CurrentUser) -> FileRead:
+    row: File = service.restore_file(session, file_id)
+    return service.to_read(row)

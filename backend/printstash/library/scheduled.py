@@ -1,7 +1,39 @@
-"""Cron-style jobs of the library domain (trash purge; filled in by the ingest issue)."""
+"""Cron-style jobs of the library domain: purge the trash after VAULT_TRASH_RETENTION_DAYS
+and sweep partial uploads nobody is writing any more."""
 
+import logging
+from datetime import timedelta
+
+from printstash.core.db import Database
 from printstash.core.runtime import Scheduled, WorkerContext
+from printstash.core.settings import Settings
+from printstash.library import service, store
+
+log = logging.getLogger(__name__)
+PURGE_CRON = "17 * * * *"  # hourly: retention is in days, an hour late is fine
 
 
 def schedules(ctx: WorkerContext) -> list[Scheduled]:
-    return []
+    return [Scheduled(name="library.purge_trash", cron=PURGE_CRON, func=purge_job)]
+
+
+def purge_job(ctx: WorkerContext) -> None:
+    purged = purge(ctx.settings, ctx.db)
+    store.clean_stale_parts(ctx.settings)
+    if purged:
+        log.info("purged %d file(s) from the trash", purged)
+
+
+def purge(settings: Settings, db: Database) -> int:
+    """Delete rows trashed for longer than the retention period and their content.
+
+    The content is removed while the write transaction still holds the database's write
+    lock, so a concurrent upload of the same bytes either restored the row first (then it is
+    not purged) or inserts its own row after this commit (then it re-published the content).
+    """
+    retention = timedelta(days=settings.trash_retention_days)
+    with db.write() as session:
+        shas = service.purge_trash(session, retention)
+        for sha in shas:
+            store.remove_content(settings, sha)
+    return len(shas)

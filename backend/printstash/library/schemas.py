@@ -1,0 +1,52 @@
+"""Pydantic shapes of the library domain's HTTP answers and requests."""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+API_PREFIX = "/api/v1"
+
+
+class ThumbnailRead(BaseModel):
+    index: int
+    width: int
+    height: int
+    format: str
+    size: int
+    url: str
+
+
+class FileRead(BaseModel):
+    id: int
+    name: str
+    size: int
+    sha256: str
+    uploaded_at: datetime
+    notes: str
+    favourite: bool
+    tags: list[str]
+    parse_status: str
+    parse_error: str | None
+    metadata: dict[str, Any]
+    thumbnails: list[ThumbnailRead]
+    print_count: int
+    last_printed_at: datetime | None
+    last_print_result: str | None
+    # only set on an upload answer: True when the content was already stored
+    duplicate: bool | None = None
+
+
+class FileUpdate(BaseModel):
+    """PATCH /files/{id}: only the fields given are changed."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=1024)
+    notes: str | None = Field(default=None, max_length=65536)
+
+
+def file_url(file_id: int) -> str:
+    return f"{API_PREFIX}/files/{file_id}"
+
+
+def thumbnail_url(file_id: int, index: int) -> str:
+    return f"{file_url(file_id)}/thumbnails/{index}"

@@ -1,0 +1,220 @@
+"""Library services: plain functions taking the session first; they raise domain errors and
+never commit (the caller's transaction does)."""
+
+import json
+import math
+import re
+import unicodedata
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from printstash.core import jobs
+from printstash.core.db import utcnow
+from printstash.core.errors import Invalid, NotFound
+from printstash.core.settings import Settings
+from printstash.core.storage import content_path
+from printstash.library.models import File, Thumbnail
+from printstash.library.schemas import FileRead, FileUpdate, ThumbnailRead, thumbnail_url
+from printstash.library.store import StoredThumbnail
+
+REPARSE_JOB = "library.reparse"
+NAME_MAX_CHARS = 200
+DEFAULT_NAME = "upload.gcode"
+TEXT_COLUMN_MAX = {"slicer": 64, "slicer_version": 64, "printer_model": 128, "filament_type": 128,
+                   "filament_name": 255}
+FLOAT_COLUMNS = ("nozzle_diameter", "layer_height", "estimated_time", "filament_total",
+                 "filament_weight_total", "object_height")
+# Bidi overrides can make "evil\u202egcode.exe" display as something else: drop them too.
+_INVISIBLE = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+# ---- lookups other domains use -------------------------------------------------------------
+
+def get_file(session: Session, file_id: int, *, include_trashed: bool = False) -> File:
+    """The file, or NotFound (trashed files are not found unless asked for)."""
+    row = session.get(File, file_id)
+    if row is None or (row.deleted_at is not None and not include_trashed):
+        raise NotFound(f"file {file_id} not found", code="file_not_found")
+    return row
+
+
+def find_by_sha256(session: Session, sha256: str) -> File | None:
+    """The row holding this content, trashed or not (content is stored once)."""
+    return session.scalars(select(File).where(File.sha256 == sha256.lower())).first()
+
+
+def find_by_name(session: Session, name: str) -> File | None:
+    """The newest file (not in the trash) with exactly this name."""
+    query = (select(File).where(File.name == name, File.deleted_at.is_(None))
+             .order_by(File.uploaded_at.desc(), File.id.desc()).limit(1))
+    return session.scalars(query).first()
+
+
+def file_path(settings: Settings, file: File) -> Path:
+    return content_path(settings, file.sha256)
+
+
+def record_print(session: Session, file_id: int, finished_at: datetime, result: str) -> None:
+    """Count one finished print; history may be imported out of order, so keep the newest."""
+    row = session.get(File, file_id)
+    if row is None:
+        raise NotFound(f"file {file_id} not found", code="file_not_found")
+    row.print_count = (row.print_count or 0) + 1
+    if row.last_printed_at is None or finished_at >= row.last_printed_at:
+        row.last_printed_at = finished_at
+        row.last_print_result = result[:32]
+
+
+# ---- names -----------------------------------------------------------------------------------
+
+def sanitize_name(raw: str | None) -> str:
+    """A safe display/download name: last path component, no control characters, capped length.
+
+    `../../etc/passwd.gcode` -> `passwd.gcode`; unicode is kept (NFC-normalised).
+    """
+    text = unicodedata.normalize("NFC", raw or "").replace("\\", "/")
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cc")
+    text = _INVISIBLE.sub("", text)
+    base = PurePosixPath(text).name.strip().lstrip(".").strip()
+    if not base:
+        return DEFAULT_NAME
+    return _cap_length(base)
+
+
+def _cap_length(name: str) -> str:
+    if len(name) <= NAME_MAX_CHARS:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    if dot and 0 < len(ext) <= 16:
+        return stem[: NAME_MAX_CHARS - len(ext) - 1].rstrip() + "." + ext
+    return name[:NAME_MAX_CHARS].rstrip()
+
+
+# ---- answers ---------------------------------------------------------------------------------
+
+def to_read(file: File, *, duplicate: bool | None = None) -> FileRead:
+    thumbs = [ThumbnailRead(index=t.index, width=t.width, height=t.height, format=t.format,
+                            size=t.size, url=thumbnail_url(file.id, t.index)) for t in file.thumbnails]
+    return FileRead(
+        id=file.id, name=file.name, size=file.size, sha256=file.sha256,
+        uploaded_at=file.uploaded_at, notes=file.notes or "", favourite=bool(file.favourite),
+        tags=[t.name for t in file.tags], parse_status=file.parse_status,
+        parse_error=file.parse_error, metadata=dict(file.metadata_json or {}),
+        thumbnails=thumbs, print_count=file.print_count or 0,
+        last_printed_at=file.last_printed_at, last_print_result=file.last_print_result,
+        duplicate=duplicate,
+    )
+
+
+# ---- create / metadata -----------------------------------------------------------------------
+
+def create_file(session: Session, *, name: str, size: int, sha256: str, uploaded_by: int | None,
+                fields: dict[str, Any], parse_error: str | None, full_scan_done: bool,
+                thumbnails: Iterable[StoredThumbnail]) -> File:
+    """Insert the row and its thumbnails (the caller's transaction makes them one)."""
+    row = File(name=name, size=size, sha256=sha256, uploaded_by=uploaded_by, notes="",
+               full_scan_done=full_scan_done)
+    apply_metadata(row, fields, parse_error)
+    replace_thumbnails(row, thumbnails)
+    session.add(row)
+    session.flush()
+    if not full_scan_done:
+        enqueue_reparse(session, row.id)
+    return row
+
+
+def apply_metadata(row: File, fields: dict[str, Any], parse_error: str | None) -> None:
+    """Keep the whole result as JSON and copy the filterable fields into typed columns."""
+    clean = _jsonable(fields)
+    row.metadata_json = clean
+    row.parse_status = "error" if parse_error and not clean else "ok"
+    row.parse_error = parse_error[:2000] if parse_error else None
+    for key, cap in TEXT_COLUMN_MAX.items():
+        setattr(row, key, _as_text(clean.get(key), cap))
+    for key in FLOAT_COLUMNS:
+        setattr(row, key, _as_float(clean.get(key)))
+    count = _as_float(clean.get("layer_count"))
+    row.layer_count = int(count) if count is not None else None
+
+
+def replace_thumbnails(row: File, thumbnails: Iterable[StoredThumbnail]) -> None:
+    row.thumbnails = [Thumbnail(index=t.index, width=t.width, height=t.height, format=t.format,
+                                size=t.size, path=t.path) for t in thumbnails]
+    row.thumbnail_count = len(row.thumbnails)
+
+
+def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:
+    # Parser output may carry tuples, Decimals or NaN; the JSON column must round-trip.
+    text = json.dumps(fields, default=str, allow_nan=True)
+    loaded: dict[str, Any] = json.loads(text, parse_constant=lambda _: None)
+    return loaded
+
+
+def _as_text(value: Any, cap: int) -> str | None:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if value is None or isinstance(value, dict):
+        return None
+    text = str(value).strip()
+    return text[:cap] if text else None
+
+
+def _as_float(value: Any) -> float | None:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+# ---- edit, trash, restore, purge -------------------------------------------------------------
+
+def update_file(session: Session, file_id: int, change: FileUpdate) -> File:
+    row = get_file(session, file_id)
+    if change.name is not None:
+        name = sanitize_name(change.name)
+        if not change.name.strip():
+            raise Invalid("name must not be empty", code="invalid_name")
+        row.name = name
+    if change.notes is not None:
+        row.notes = change.notes
+    session.flush()
+    return row
+
+
+def trash_file(session: Session, file_id: int) -> File:
+    row = get_file(session, file_id)
+    row.deleted_at = utcnow()
+    return row
+
+
+def restore_file(session: Session, file_id: int) -> File:
+    row = get_file(session, file_id, include_trashed=True)
+    row.deleted_at = None
+    return row
+
+
+def purge_trash(session: Session, retention: timedelta, now: datetime | None = None) -> list[str]:
+    """Delete rows trashed longer than `retention`; returns their sha256s so the caller can
+    remove the content after the transaction commits (a rollback then loses nothing)."""
+    cutoff = (now or utcnow()) - retention
+    rows = session.scalars(select(File).where(File.deleted_at.is_not(None), File.deleted_at < cutoff)).all()
+    shas = [row.sha256 for row in rows]
+    for row in rows:
+        session.delete(row)
+    session.flush()
+    return shas
+
+
+def enqueue_reparse(session: Session, file_id: int | None = None) -> None:
+    """Re-run parse + full scan from disk: one file, or (file_id None) every file."""
+    jobs.enqueue(session, REPARSE_JOB, {"file_id": file_id} if file_id is not None else {})
