@@ -1,0 +1,52 @@
+"""First run: the generated setup token is logged while no user exists, and only it works."""
+
+import logging
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from printstash.app import create_app
+from printstash.core.settings import Settings
+
+
+def _setup(client: TestClient, token: str) -> int:
+    body = {"setup_token": token, "username": "first", "password": "first admin pw"}
+    return client.post("/api/v1/auth/setup", json=body).status_code
+
+
+def test_generated_token_is_logged_and_required(vault: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="printstash.auth.setup")
+    with TestClient(create_app(vault)) as client:
+        lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("setup token: ")]
+        assert len(lines) == 1
+        token = lines[0].removeprefix("setup token: ")
+        assert re.fullmatch(r"[A-Za-z0-9_-]{24,}", token)
+        assert _setup(client, token[:-1] + ("A" if token[-1] != "A" else "B")) == 403
+        assert _setup(client, "") == 403
+        assert _setup(client, token) == 201
+        assert _setup(client, token) == 409
+    caplog.clear()
+    with TestClient(create_app(vault)) as client:  # configured now: nothing to announce
+        assert not [r for r in caplog.records if "setup token" in r.getMessage()]
+
+
+def test_each_process_generates_its_own_token(vault: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="printstash.auth.setup")
+    for _ in range(2):
+        with TestClient(create_app(vault)):
+            pass
+    tokens = {r.getMessage() for r in caplog.records if r.getMessage().startswith("setup token: ")}
+    assert len(tokens) == 2
+
+
+def test_setup_validates_the_first_admin(vault: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="printstash.auth.setup")
+    with TestClient(create_app(vault)) as client:
+        token = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("setup token: "))
+        token = token.removeprefix("setup token: ")
+        weak = client.post("/api/v1/auth/setup", json={"setup_token": token, "username": "a", "password": "short"})
+        assert weak.status_code == 422 and weak.json()["code"] == "weak_password"
+        missing = client.post("/api/v1/auth/setup", json={"setup_token": token})
+        assert missing.status_code == 422 and missing.json()["code"] == "validation_error"
+        assert client.get("/api/v1/auth/status").json() == {"configured": False}

@@ -1,0 +1,81 @@
+"""Failed sign-ins slow down further attempts per username and per client address,
+without sleeping the server: 429 + Retry-After, and nothing is checked meanwhile."""
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from authkit import ADMIN
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+
+from printstash.auth import throttle
+from printstash.auth.models import LoginThrottle
+from printstash.core.db import Database, utcnow
+from printstash.core.settings import Settings
+
+
+def _login(client: TestClient, username: str, password: str) -> tuple[int, dict[str, str], str]:
+    answer = client.post("/api/v1/auth/login", json={"username": username, "password": password})
+    return answer.status_code, dict(answer.headers), answer.json().get("code", "")
+
+
+def test_user_is_slowed_after_free_failures(configured: TestClient, token_vault: Settings) -> None:
+    free = throttle.USER_POLICY.free_failures
+    for _ in range(free - 1):
+        assert _login(configured, ADMIN[0], "wrong password!")[0] == 401
+    status, headers, _ = _login(configured, ADMIN[0], "wrong password!")
+    assert status == 401  # the failure that starts the block is still an honest 401
+    # now even the right password is refused, quickly, with a Retry-After
+    status, headers, code = _login(configured, ADMIN[0], ADMIN[1])
+    assert (status, code) == (429, "too_many_attempts")
+    assert 1 <= int(headers["retry-after"]) <= 2
+    # other usernames are not blocked by someone guessing this one
+    assert _login(configured, "someone-else", "x" * 10)[0] == 401
+
+    # once the window has passed, the right password works and clears the counter
+    database = Database.from_settings(token_vault)
+    with database.write() as session:
+        session.execute(update(LoginThrottle).values(blocked_until=utcnow() - timedelta(seconds=1)))
+    assert _login(configured, ADMIN[0], ADMIN[1])[0] == 200
+    with database.read() as session:
+        assert session.get(LoginThrottle, throttle.user_subject(ADMIN[0])) is None
+    database.dispose()
+
+
+def test_the_block_doubles_and_is_capped() -> None:
+    policy = throttle.USER_POLICY
+    delays = [throttle.delay_after(n, policy) for n in range(1, policy.free_failures + 12)]
+    assert all(d == timedelta(0) for d in delays[: policy.free_failures - 1])
+    growing = delays[policy.free_failures - 1:]
+    assert growing[1] == 2 * growing[0] and growing[2] == 2 * growing[1]
+    assert max(growing) == policy.max_delay and throttle.delay_after(10_000, policy) == policy.max_delay
+
+
+def test_usernames_are_throttled_case_insensitively(configured: TestClient) -> None:
+    for name in ["root", "ROOT", "Root", "rOOt", "RoOt"]:
+        _login(configured, name, "wrong password!")
+    assert _login(configured, "root", ADMIN[1])[0] == 429
+
+
+def test_address_is_slowed_across_usernames(configured: TestClient, new_web: Callable[[], TestClient]) -> None:
+    """One client spraying many usernames is blocked by its address."""
+    free = throttle.ADDRESS_POLICY.free_failures
+    for i in range(free):
+        assert _login(configured, f"guess{i}", "wrong password!")[0] == 401
+    status, headers, code = _login(configured, "fresh-name", "whatever pw")
+    assert (status, code) == (429, "too_many_attempts") and int(headers["retry-after"]) >= 1
+    assert _login(configured, ADMIN[0], ADMIN[1])[0] == 429  # from this address, for now
+
+
+def test_counts_are_forgotten_after_quiet_hour(token_vault: Settings, configured: TestClient) -> None:
+    database = Database.from_settings(token_vault)
+    subject = [throttle.user_subject("x")]
+    now = utcnow()
+    with database.write() as session:
+        for _ in range(throttle.USER_POLICY.free_failures - 1):
+            throttle.record_failure(session, subject, now)
+        later = now + throttle.FORGET_AFTER + timedelta(seconds=1)
+        throttle.record_failure(session, subject, later)
+        row = session.get(LoginThrottle, subject[0])
+        assert row is not None and row.failures == 1 and row.blocked_until is None
+    database.dispose()
