@@ -23,7 +23,7 @@ def build_schema() -> dict[str, object]:
 
     with tempfile.TemporaryDirectory(prefix="printstash-openapi-") as tmp:
         # Building the schema never enters the lifespan: no database, no data dir writes.
-        app = create_app(Settings(data_dir=Path(tmp), _env_file=None))  # type: ignore[call-arg]
+        app = create_app(Settings(data_dir=Path(tmp), _env_file=None))
         return app.openapi()
 
 

@@ -46,7 +46,7 @@ describe('UploadRow', () => {
 describe('NewKey', () => {
   it('shows the key once with a warning and a copy button', () => {
     const done = vi.fn()
-    render(<NewKey created={{ id: 1, name: 'slicer', key: 'ps_secret123' }} onDone={done} />)
+    render(<NewKey created={{ id: 1, name: 'slicer', key: 'ps_secret123', prefix: 'ps_sec', created_at: '2026-01-01T00:00:00Z', last_used_at: null }} onDone={done} />)
     expect((screen.getByLabelText('New API key') as HTMLInputElement).value).toBe('ps_secret123')
     expect(screen.getByText('it will not be shown again.')).toBeTruthy()
     fireEvent.click(screen.getByRole('button', { name: 'I have saved it' }))
@@ -66,12 +66,12 @@ describe('ComponentCard', () => {
 describe('applyStatusEvent', () => {
   it('merges a pushed status into the cached list and detail', () => {
     const client = new QueryClient()
-    const printer: Printer = { id: 3, name: 'Voron', provider: 'moonraker', url: 'http://x', status: { state: 'standby', progress: 0 } }
+    const printer = { id: 3, name: 'Voron', provider: 'moonraker', url: 'http://x', status: { online: true, state: 'standby', progress: 0 } } as Printer
     client.setQueryData(printerKeys.list, [printer])
     client.setQueryData(printerKeys.one(3), printer)
-    expect(applyStatusEvent(client, { printer_id: 3, status: { state: 'printing', progress: 0.1 } })).toBe(true)
+    expect(applyStatusEvent(client, { printer_id: 3, status: { online: true, state: 'printing', progress: 0.1 } })).toBe(true)
     expect(client.getQueryData<Printer[]>(printerKeys.list)?.[0].status?.state).toBe('printing')
     expect(client.getQueryData<Printer>(printerKeys.one(3))?.status?.progress).toBe(0.1)
-    expect(applyStatusEvent(client, { state: 'printing' })).toBe(false)
+    expect(applyStatusEvent(client, { printer_id: 3 })).toBe(false)
   })
 })

@@ -61,7 +61,7 @@ export function ApiKeysPage() {
     event.preventDefault()
     create.mutate()
   }
-  const active = (keys.data ?? []).filter((key) => !key.revoked_at)
+  const active = keys.data ?? []
   return (
     <div className="stack">
       <h1>API keys</h1>

@@ -4,7 +4,7 @@ import { Link, useNavigate, useParams } from 'react-router'
 import type { FileRead } from '../../api/types'
 import { ErrorMessage, Loading, Notice } from '../../components/Status'
 import { formatBytes, formatDate, formatDuration, humanize } from '../../lib/format'
-import { items, printerKeys, printersApi } from '../printers/api'
+import { printerKeys, printersApi } from '../printers/api'
 import { downloadUrl, libraryApi, libraryKeys } from './api'
 import { FavouriteButton } from './FileViews'
 import { metadataRows } from './metadata'
@@ -105,7 +105,15 @@ function SendToPrinter({ file }: { file: FileRead }) {
 }
 
 function History({ file }: { file: FileRead }) {
-  const history = useQuery({ queryKey: libraryKeys.history(file.id), queryFn: async () => items(await libraryApi.history(file.id)), retry: false })
+  // No per-file history route: the printers' histories, narrowed to this file.
+  const history = useQuery({
+    queryKey: libraryKeys.history(file.id),
+    queryFn: async () => {
+      const printers = await printersApi.list()
+      const jobs = await Promise.all(printers.map(async (p) => (await printersApi.history(p.id, 200)).map((job) => ({ ...job, printer_name: p.name }))))
+      return jobs.flat().filter((job) => job.file_id === file.id)
+    },
+  })
   return (
     <section className="stack" aria-labelledby="history-title">
       <h2 id="history-title" className="h3">Print history</h2>
@@ -115,7 +123,7 @@ function History({ file }: { file: FileRead }) {
       {history.data?.length ? (
         <ul className="plain-list">
           {history.data.map((job) => (
-            <li key={job.id}>{formatDate(job.start_time)} · {job.printer_name ?? `printer ${job.printer_id ?? ''}`} · {humanize(job.status)} · {formatDuration(job.print_duration)}</li>
+            <li key={job.id}>{formatDate(job.start_time)} · {job.printer_name} · {humanize(job.status)} · {formatDuration(job.print_duration)}</li>
           ))}
         </ul>
       ) : null}

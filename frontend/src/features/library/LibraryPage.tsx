@@ -9,6 +9,7 @@ import { FilterSidebar } from './FilterSidebar'
 
 const LIMIT = 24
 const SORTS = [
+  { value: 'relevance', label: 'Best match' },
   { value: '-uploaded_at', label: 'Newest first' },
   { value: 'uploaded_at', label: 'Oldest first' },
   { value: 'name', label: 'Name A–Z' },
@@ -33,7 +34,8 @@ export function LibraryPage() {
   const [view, setView] = useView()
   const [text, setText] = useState(params.get('q') ?? '')
   const offset = Number(params.get('offset') ?? 0) || 0
-  const sort = params.get('sort') ?? '-uploaded_at'
+  // Best match while searching, newest first while browsing, unless the person chose.
+  const sort = params.get('sort') ?? (params.get('q') ? 'relevance' : '-uploaded_at')
 
   const update = (key: string, value: string | null, keepOffset = false) =>
     setParams((prev) => {

@@ -1,5 +1,5 @@
-import { del, get, patch, post, put, query } from '../../api/client'
-import type { Facets, FileRead, Page, PrintJob } from '../../api/types'
+import { del, get, patch, put, query } from '../../api/client'
+import type { Facets, FileRead, Page } from '../../api/types'
 
 export type FileQuery = Record<string, string | number | undefined>
 
@@ -38,8 +38,6 @@ export const libraryApi = {
   setFavourite: (id: number, favourite: boolean) =>
     favourite ? put<unknown>(`/files/${id}/favourite`) : del(`/files/${id}/favourite`),
   setTags: (id: number, tags: string[]) => put<FileRead>(`/files/${id}/tags`, { tags }),
-  history: (id: number) => get<Page<PrintJob> | PrintJob[]>(`/files/${id}/history`),
-  print: (printerId: number, fileId: number) => post<unknown>(`/printers/${printerId}/print`, { file_id: fileId }),
 }
 
 export const downloadUrl = (id: number) => `/api/v1/files/${id}/download`

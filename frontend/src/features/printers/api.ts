@@ -1,7 +1,7 @@
 import { del, get, patch, post } from '../../api/client'
-import type { Page, Printer, PrintJob } from '../../api/types'
+import type { Page, Printer, PrinterCreate, PrintJob } from '../../api/types'
 
-export type PrinterInput = { name: string; provider: string; url: string; api_key?: string }
+export type PrinterInput = PrinterCreate
 
 export const printerKeys = {
   all: ['printers'] as const,
@@ -22,7 +22,7 @@ export const printersApi = {
   create: (body: PrinterInput) => post<Printer>('/printers', body),
   update: (id: number, body: Partial<PrinterInput>) => patch<Printer>(`/printers/${id}`, body),
   remove: (id: number) => del(`/printers/${id}`),
-  history: async (id: number) => items(await get<Page<PrintJob> | PrintJob[]>(`/printers/${id}/history`)),
+  history: async (id: number, limit = 50) => items(await get<Page<PrintJob> | PrintJob[]>(`/printers/${id}/history?limit=${limit}`)),
   print: (id: number, fileId: number) => post<unknown>(`/printers/${id}/print`, { file_id: fileId }),
   action: (id: number, action: 'pause' | 'resume' | 'cancel') => post<unknown>(`/printers/${id}/${action}`),
 }

@@ -3,20 +3,21 @@ import { useEffect, useState } from 'react'
 import type { Printer, PrinterStatus } from '../../api/types'
 import { printerKeys } from './api'
 
-type StatusEvent = { printer_id?: number; id?: number; status?: PrinterStatus } & PrinterStatus
+type StatusEvent = { printer_id?: number; status?: PrinterStatus }
 
 /** Merge one pushed status into the cached printer list and detail. */
 export function applyStatusEvent(client: QueryClient, event: StatusEvent): boolean {
-  const id = event.printer_id ?? event.id
-  if (typeof id !== 'number') return false
-  const status: PrinterStatus = event.status ?? event
+  const id = event.printer_id
+  const status = event.status
+  if (typeof id !== 'number' || !status) return false
   const merge = (printer: Printer): Printer => (printer.id === id ? { ...printer, status: { ...printer.status, ...status } } : printer)
   client.setQueryData<Printer[]>(printerKeys.list, (list) => list?.map(merge))
   client.setQueryData<Printer>(printerKeys.one(id), (printer) => (printer ? merge(printer) : printer))
   return true
 }
 
-const EVENT_NAMES = ['message', 'status', 'printer', 'printer_status']
+// `status` carries {printer_id, status}; `removed` means a printer was deleted.
+const EVENT_NAMES = ['message', 'status', 'removed']
 
 /** Live printer status from the api's Server-Sent Events stream (reconnects on its own). */
 export function usePrinterEvents(): 'connecting' | 'live' | 'reconnecting' {

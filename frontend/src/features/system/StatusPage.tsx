@@ -35,6 +35,10 @@ export function ComponentCard({ name, component }: { name: string; component: He
   )
 }
 
+function maintenanceOn(flag: unknown): boolean {
+  return flag === true || (typeof flag === 'object' && flag !== null && (flag as { on?: unknown }).on === true)
+}
+
 export function StatusPage() {
   const health = useQuery({ queryKey: healthKey, queryFn: healthApi.health, refetchInterval: 10_000 })
   return (
@@ -44,6 +48,9 @@ export function StatusPage() {
         {health.data ? <span>Overall: <Badge status={health.data.status} /></span> : null}
       </div>
       {health.data?.version ? <p className="muted">PrintStash {health.data.version}</p> : null}
+      {maintenanceOn(health.data?.maintenance) ? (
+        <div role="status" className="message error">Maintenance mode is on: uploads are paused and scheduled jobs wait until an admin turns it off.</div>
+      ) : null}
       <ErrorMessage error={health.error} title="Health check failed" />
       {health.isPending ? <Loading what="Checking" /> : null}
       <ul className="health-grid" aria-label="Components">
