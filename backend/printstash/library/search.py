@@ -212,7 +212,7 @@ def _tag_facet(session: Session, query: FileQuery) -> list[FacetValue]:
     stmt, _ = _filtered(select(Tag.name, func.count()).select_from(File), replace(query, tag=()))
     stmt = (stmt.join(file_tags, file_tags.c.file_id == File.id)
             .join(Tag, Tag.id == file_tags.c.tag_id).group_by(Tag.id, Tag.name))
-    return _ranked(list(session.execute(stmt).tuples()))
+    return _ranked([(value, count) for value, count in session.execute(stmt)])
 
 
 def _ranked(rows: list[tuple[Any, int]]) -> list[FacetValue]:

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 from fastapi.responses import JSONResponse
+from pydantic import FiniteFloat
 
 from printstash.auth.dependencies import CurrentUser
 from printstash.core.deps import ReadSession, WriteSession
@@ -34,7 +35,7 @@ def file_query(  # one parameter per documented filter
     q: Annotated[str | None, Query(max_length=500, description="words; prefixes match")] = None,
     slicer: Names = [],  # noqa: B006 - FastAPI copies defaults
     filament_type: Names = [],  # noqa: B006
-    nozzle_diameter: Annotated[list[float], Query(max_length=50, allow_inf_nan=False)] = [],  # noqa: B006
+    nozzle_diameter: Annotated[list[FiniteFloat], Query(max_length=50)] = [],  # noqa: B006
     printer_model: Names = [],  # noqa: B006
     tag: Names = [],  # noqa: B006
     layer_height_min: Number = None,
