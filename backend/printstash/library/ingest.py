@@ -11,6 +11,7 @@ Order of effects, so that a crash at any point leaves nothing visible:
 3. thumbnails written atomically; 4. row + thumbnail rows in ONE transaction.
 """
 
+import asyncio
 import errno
 import fcntl
 import hashlib
@@ -97,7 +98,11 @@ def _check_declared_length(request: Request, settings: Settings) -> None:
 # ---- the .part file ----------------------------------------------------------------------
 
 class _PartWriter:
-    """tmp/<uuid>.part: written, hashed and scanned batch by batch (called in a thread)."""
+    """tmp/<uuid>.part: hashed + written (`store`) and scanned (`scan`) batch by batch.
+
+    The receiver runs store and scan of one batch in two threads while it parses the next
+    batch: hashing and writing release the GIL, so the three overlap (2 cores here).
+    """
 
     def __init__(self, settings: Settings, filename: str):
         self.filename = filename
@@ -109,15 +114,13 @@ class _PartWriter:
         self._scan: Any = _new_scan()
         self.facts: Any = None  # gcode.FullFacts once finished
 
-    def write(self, data: bytes) -> None:
+    def store(self, data: bytes) -> None:
         assert self._fh is not None
         self.sha.update(data)
         with _disk_errors():
             self._fh.write(data)
-        self.size += len(data)
-        self._feed(data)
 
-    def _feed(self, data: bytes) -> None:
+    def scan(self, data: bytes) -> None:
         if self._scan is None:
             return
         try:
@@ -204,6 +207,7 @@ class _Receiver:
         self._header_value = bytearray()
         self._file_seen = False
         self._ended = False
+        self._inflight: list[asyncio.Future[None]] = []
         self._parser = MultipartParser(boundary, {
             "on_part_begin": self._part_begin, "on_header_field": self._header_field,
             "on_header_value": self._header_val, "on_header_end": self._header_end,
@@ -213,6 +217,15 @@ class _Receiver:
 
     async def receive(self, request: Request, limit: int) -> _PartWriter:
         """Read the whole body; returns the finished (fsynced) file part."""
+        try:
+            await self._read_body(request, limit)
+            await self._flush(limit, final=True)
+            return await self._finish()
+        except BaseException:
+            await self._settle()  # no thread may still write when the caller discards the part
+            raise
+
+    async def _read_body(self, request: Request, limit: int) -> None:
         try:
             async for chunk in request.stream():
                 self._parser.write(chunk)
@@ -224,8 +237,6 @@ class _Receiver:
         except ClientDisconnect:
             log.info("client went away during an upload; partial removed")
             raise DomainError("the upload was interrupted", code="client_disconnected") from None
-        await self._flush(limit, final=True)
-        return await self._finish()
 
     async def _flush(self, limit: int, *, final: bool = False) -> None:
         if not self._pending:
@@ -237,7 +248,24 @@ class _Receiver:
         if not self._sniffed and (final or len(self._pending) >= SNIFF_BYTES):
             self._sniff(bytes(self._pending[:SNIFF_BYTES]))
         batch, self._pending = bytes(self._pending), bytearray()
-        await anyio.to_thread.run_sync(writer.write, batch)
+        await self._drain()  # at most one batch in flight: bounded memory, ordered writes
+        writer.size += len(batch)
+        loop = asyncio.get_running_loop()
+        self._inflight = [loop.run_in_executor(None, writer.store, batch),
+                          loop.run_in_executor(None, writer.scan, batch)]
+
+    async def _drain(self) -> None:
+        """Wait for the batch in flight; its first error (e.g. disk full) is raised here."""
+        inflight, self._inflight = self._inflight, []
+        results = await asyncio.gather(*inflight, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+
+    async def _settle(self) -> None:
+        inflight, self._inflight = self._inflight, []
+        if inflight:
+            await asyncio.wait(inflight)
 
     async def _finish(self) -> _PartWriter:
         if not self._ended:
@@ -247,6 +275,7 @@ class _Receiver:
             raise Invalid("no `file` field in the upload", code="missing_file")
         if writer.size == 0:
             raise Invalid("the uploaded file is empty", code="empty_file")
+        await self._drain()
         await anyio.to_thread.run_sync(writer.finish)
         return writer
 

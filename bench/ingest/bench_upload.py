@@ -1,0 +1,210 @@
+"""Benchmark (c): a 500 MB G-code upload through a real uvicorn on loopback vs `cp`.
+
+Run from backend/:  uv run python ../bench/ingest/bench_upload.py [--runs 3] [--mb 500]
+
+The 500 MB file is built from a REAL PrusaSlicer 2.5 fixture
+(tests/fixtures/gcode/prusaslicer/prusa_cylinder_0.15mm_PETG_thumbs.gcode): its header and
+thumbnails, its layer section (every ;LAYER_CHANGE up to the last one) repeated until the
+size is reached, then its real last layer and footer. It is written to bench/data/ (gitignored).
+
+Each upload run starts a fresh `printstash serve` (uvicorn, httptools + uvloop) on a free
+loopback port over a freshly migrated data dir (same filesystem as the file and the cp
+target), warms it up with one small upload, then sends the big file with curl -F (multipart,
+streamed from disk) and checks: 201, the sha256, and the full-file layer count computed on
+the upload path. Server memory: VmHWM after the upload minus VmRSS before it.
+References in the same run: `cp FILE DEST` and `dd bs=4M conv=fsync` (cp plus the fsync the
+upload also does). Medians of --runs runs, printed as a table and written to
+bench/results/upload.json.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+BACKEND = REPO / "backend"
+DATA = REPO / "bench" / "data"
+RESULTS = REPO / "bench" / "results"
+SOURCE = REPO / "tests" / "fixtures" / "gcode" / "prusaslicer" / "prusa_cylinder_0.15mm_PETG_thumbs.gcode"
+MARK = b"\n;LAYER_CHANGE\n"
+
+sys.path.insert(0, str(BACKEND))
+
+
+def build_file(target_mb: int) -> tuple[Path, int]:
+    """The big file and the number of ;LAYER_CHANGE lines it contains."""
+    src = SOURCE.read_bytes()
+    first, last = src.index(MARK), src.rindex(MARK)
+    head, body, tail = src[:first], src[first:last], src[last:]
+    per_body = body.count(MARK)
+    repeats = max(1, (target_mb * 1_000_000 - len(head) - len(tail)) // len(body))
+    out = DATA / f"upload_{target_mb}mb.gcode"
+    want_size = len(head) + repeats * len(body) + len(tail)
+    if not out.exists() or out.stat().st_size != want_size:
+        DATA.mkdir(parents=True, exist_ok=True)
+        with out.open("wb") as fh:
+            fh.write(head)
+            for _ in range(repeats):
+                fh.write(body)
+            fh.write(tail)
+    return out, repeats * per_body + tail.count(MARK)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(4 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def timed(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def proc_kib(pid: int, key: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    raise KeyError(key)
+
+
+def fresh_vault(path: Path) -> str:
+    """Migrated data dir with an admin API key (the way an admin sets one up)."""
+    from alembic import command
+    from printstash.auth import service as auth_service
+    from printstash.core.db import Database
+    from printstash.core.schema import alembic_config
+    from printstash.core.settings import Settings
+
+    shutil.rmtree(path, ignore_errors=True)
+    settings = Settings(data_dir=path, _env_file=None)  # type: ignore[call-arg]
+    command.upgrade(alembic_config(settings), "head")
+    db = Database.from_settings(settings)
+    with db.write() as session:
+        user = auth_service.create_user(session, "bench", "bench bench bench", "admin")
+        _, key = auth_service.create_api_key(session, user, "bench")
+    db.dispose()
+    return key
+
+
+def curl_upload(base: str, key: str, path: Path) -> tuple[float, dict[str, Any], int]:
+    start = time.perf_counter()
+    done = subprocess.run(
+        ["curl", "-sS", "-o", "-", "-w", "\n%{http_code}", "-H", f"X-Api-Key: {key}", "-H", "Expect:",
+         "-F", f"file=@{path};type=application/octet-stream", f"{base}/api/v1/files"],
+        check=True, capture_output=True)
+    elapsed = time.perf_counter() - start
+    text, _, status = done.stdout.decode().rpartition("\n")
+    return elapsed, json.loads(text), int(status)
+
+
+def wait_up(base: str, proc: subprocess.Popen[bytes]) -> None:
+    import httpx
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("printstash serve exited")
+        try:
+            if httpx.get(f"{base}/api/v1/health/live", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise TimeoutError("api did not come up")
+
+
+def upload_run(big: Path, sha: str, layers: int, log_dir: Path) -> dict[str, float]:
+    data_dir = DATA / "vault-upload"
+    key = fresh_vault(data_dir)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VAULT_")}
+    env.update(VAULT_DATA_DIR=str(data_dir), VAULT_LOG_LEVEL="WARNING")
+    log = (log_dir / "server.log").open("ab")
+    proc = subprocess.Popen([sys.executable, "-m", "printstash.cli", "serve", "--port", str(port)],
+                            cwd=BACKEND, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_up(base, proc)
+        _, _, warm = curl_upload(base, key, SOURCE)  # imports + first-request costs out of the way
+        assert warm == 201, warm
+        rss_before = proc_kib(proc.pid, "VmRSS")
+        elapsed, body, status = curl_upload(base, key, big)
+        hwm = proc_kib(proc.pid, "VmHWM")
+    finally:
+        proc.terminate()
+        proc.wait(15)
+        log.close()
+    assert status == 201, (status, body)
+    assert body["sha256"] == sha and body["size"] == big.stat().st_size, body
+    assert body["metadata"].get("layer_count") == layers, (body["metadata"].get("layer_count"), layers)
+    shutil.rmtree(data_dir, ignore_errors=True)
+    return {"seconds": elapsed, "rss_before_mib": rss_before / 1024, "hwm_mib": hwm / 1024,
+            "rss_growth_mib": (hwm - rss_before) / 1024}
+
+
+def copy_runs(big: Path) -> dict[str, float]:
+    dest = DATA / "cp-target.gcode"
+    out = {"cp": timed(["cp", str(big), str(dest)])}
+    dest.unlink()
+    out["dd_fsync"] = timed(["dd", f"if={big}", f"of={dest}", "bs=4M", "conv=fsync"])
+    dest.unlink()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--mb", type=int, default=500)
+    args = parser.parse_args()
+    big, layers = build_file(args.mb)
+    size = big.stat().st_size
+    sha = sha256_file(big)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    rows: list[dict[str, Any]] = []
+    for run in range(args.runs):  # interleaved, so machine noise hits both sides alike
+        row = {**copy_runs(big), **upload_run(big, sha, layers, RESULTS)}
+        rows.append(row)
+        print(f"run {run + 1}: upload {row['seconds']:.2f}s  cp {row['cp']:.2f}s  dd+fsync {row['dd_fsync']:.2f}s  "
+              f"rss +{row['rss_growth_mib']:.1f} MiB", flush=True)
+    report(big, size, layers, rows)
+
+
+def report(big: Path, size: int, layers: int, rows: list[dict[str, Any]]) -> None:
+    med = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
+    mb = size / 1e6
+    table = [("upload (curl -F -> uvicorn -> files/ab/<sha>, full scan, fsync)", med["seconds"]),
+             ("cp FILE DEST", med["cp"]), ("dd bs=4M conv=fsync", med["dd_fsync"])]
+    print(f"\nfile: {big.name}, {mb:.1f} MB, {layers} layers; medians of {len(rows)} runs")
+    print(f"{'what':<66} {'s':>7} {'MB/s':>8}")
+    for name, secs in table:
+        print(f"{name:<66} {secs:7.2f} {mb / secs:8.0f}")
+    ratio = med["cp"] / med["seconds"]
+    print(f"\nupload throughput = {ratio:.0%} of cp (target >= 40%); "
+          f"vs dd+fsync = {med['dd_fsync'] / med['seconds']:.0%}")
+    print(f"server RSS growth during the upload: median {med['rss_growth_mib']:.1f} MiB, "
+          f"max {max(r['rss_growth_mib'] for r in rows):.1f} MiB (target < 64 MiB)")
+    out = {"file": big.name, "bytes": size, "layers": layers, "runs": rows, "median": med,
+           "upload_vs_cp": ratio, "nproc": os.cpu_count()}
+    (RESULTS / "upload.json").write_text(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
