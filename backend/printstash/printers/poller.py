@@ -1,8 +1,289 @@
-"""The worker's printer polling (filled in by the printers issue)."""
+"""The worker's printer polling: one asyncio task per printer, one batched database writer.
 
+Why this shape:
+- a task per printer, so a printer that hangs (timeouts) or is down (backoff) never delays
+  the others;
+- statuses are written only when they change (minor changes such as temperatures at most
+  once per interval) and all pending writes go to SQLite in one transaction per flush, so
+  hundreds of printers cost a few small transactions per second, not one per poll;
+- the printer list is re-read every few seconds, so printers added, edited or removed in
+  the api are picked up without restarting the worker.
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+import printstash.models  # noqa: F401  (every table mapped: files -> users FKs resolve in the worker)
+from printstash.core.aio import sleep_or_stop
+from printstash.core.db import utcnow
 from printstash.core.runtime import WorkerContext
+from printstash.printers import service
+from printstash.printers.models import Printer, PrinterStatus
+from printstash.printers.providers import make_provider
+from printstash.printers.providers.base import BUSY_STATES, PrinterProvider, ProviderError, Unreachable
+
+log = logging.getLogger("printstash.printers")
+
+RESCAN_S = 2.0  # how often the printer list is re-read
+FLUSH_S = 0.2  # batched status writes
+LAST_SEEN_EVERY_S = 5.0  # an unchanged, healthy printer refreshes last_seen this often
+HISTORY_EVERY_S = 30.0  # history is also fetched on every print-state change
+BACKOFF_FACTOR_MAX = 8  # unreachable: interval x1, x2, x4, x8 ...
+BACKOFF_CAP_S = 30.0
+# Changes in these fields are written at once; others (progress, temperatures) are throttled.
+SIGNIFICANT = ("state", "online", "klippy_state", "print_state", "filename", "message", "error")
+
+
+def call_timeout(interval: float) -> float:
+    """Per-request timeout: long enough for a slow objects query (~250 ms), short for polling."""
+    return min(10.0, max(2.0, interval * 2))
+
+
+def backoff(interval: float, failures: int) -> float:
+    if failures <= 1:
+        return interval
+    factor: int = min(2 ** (failures - 1), BACKOFF_FACTOR_MAX)
+    return max(interval, min(interval * factor, BACKOFF_CAP_S))
+
+
+def failed_status(state: str, error: str) -> dict[str, Any]:
+    return {"online": state != "offline", "state": state, "klippy_state": None,
+            "print_state": None, "filename": None, "progress": None, "print_duration": None,
+            "eta_s": None, "extruder": None, "heater_bed": None, "message": None, "error": error}
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a printer task needs; a change of any field restarts the task."""
+
+    id: int
+    name: str
+    provider: str
+    base_url: str
+    api_key: str | None
+    interval: float
+
+
+@dataclass
+class Pending:
+    status: dict[str, Any] | None = None
+    last_seen: Any = None
+
+
+@dataclass
+class Writer:
+    """Collects status changes from all printer tasks; flushes them in one transaction."""
+
+    ctx: WorkerContext
+    pending: dict[int, Pending] = field(default_factory=dict)
+    _links: dict[str, int | None] = field(default_factory=dict)
+
+    def put(self, printer_id: int, status: dict[str, Any] | None, seen: bool) -> None:
+        entry = self.pending.setdefault(printer_id, Pending())
+        if status is not None:
+            entry.status = status
+        if seen:
+            entry.last_seen = utcnow()
+
+    async def loop(self) -> None:
+        while not self.ctx.stopping.is_set():
+            await sleep_or_stop(self.ctx.stopping, FLUSH_S)
+            await self.flush()
+
+    async def flush(self) -> None:
+        if not self.pending:
+            return
+        batch, self.pending = self.pending, {}
+        try:
+            await asyncio.to_thread(self._write, batch)
+        except Exception:  # a locked/broken database must not kill polling; retry next flush
+            log.exception("writing %d printer statuses failed; will retry", len(batch))
+            for pid, entry in batch.items():
+                self.pending.setdefault(pid, entry)
+
+    def _write(self, batch: dict[int, Pending]) -> None:
+        now = utcnow()
+        with self.ctx.db.write() as session:
+            for pid, entry in batch.items():
+                if entry.status is not None:
+                    entry.status["file_id"] = self._link(session, entry.status.get("filename"))
+                service.save_status(session, pid, entry.status, entry.last_seen, now)
+
+    def _link(self, session: Any, filename: str | None) -> int | None:
+        if not filename:
+            return None
+        if filename not in self._links:
+            if len(self._links) > 1000:
+                self._links.clear()
+            self._links[filename] = service.link_file(session, filename)
+        return self._links[filename]
+
+
+class PrinterWatch:
+    """Polls one printer until cancelled."""
+
+    def __init__(self, ctx: WorkerContext, http: httpx.AsyncClient, target: Target, writer: Writer) -> None:
+        self.ctx, self.target, self.writer = ctx, target, writer
+        self.provider: PrinterProvider = make_provider(
+            target.provider, http, target.base_url, target.api_key, timeout=call_timeout(target.interval))
+        self.written: dict[str, Any] | None = None
+        self.written_at = 0.0
+        self.seen_at = 0.0
+        self.failures = 0
+        self.history_due = 0.0
+        self.cursor: float | None = None
+        self.cursor_loaded = False
+        self.last_print: tuple[Any, Any] | None = None
+
+    async def run(self) -> None:
+        while not self.ctx.stopping.is_set():
+            await self.poll_once()
+            await sleep_or_stop(self.ctx.stopping, backoff(self.target.interval, self.failures))
+
+    async def poll_once(self) -> None:
+        status, ok = await self._fetch()
+        self._log_change(status)
+        self._record(status, ok)
+        if ok:
+            await self._maybe_history(status)
+
+    async def _fetch(self) -> tuple[dict[str, Any], bool]:
+        try:
+            status = await self.provider.fetch_status()
+        except Unreachable as exc:
+            self.failures += 1
+            return failed_status("offline", str(exc)), False
+        except ProviderError as exc:
+            self.failures += 1
+            return failed_status("error", str(exc)), False
+        except Exception as exc:  # a provider bug must not end this printer's polling
+            self.failures += 1
+            log.debug("printer %s: unexpected poll failure", self.target.name, exc_info=True)
+            return failed_status("error", f"unexpected answer: {type(exc).__name__}: {exc}"), False
+        self.failures = 0
+        return status, True
+
+    def _log_change(self, status: dict[str, Any]) -> None:
+        before = None if self.written is None else self.written.get("state")
+        if status["state"] == before:
+            return
+        why = status.get("error") or status.get("message")
+        log.info("printer %s (%s): %s -> %s%s", self.target.name, self.target.base_url,
+                 before or "started", status["state"], f": {why}" if why else "")
+
+    def _record(self, status: dict[str, Any], ok: bool) -> None:
+        now = time.monotonic()
+        changed = self.written is None or any(status.get(k) != self.written.get(k) for k in SIGNIFICANT)
+        minor = not changed and status != self.written
+        throttled = now - self.written_at < max(self.target.interval, 1.0)
+        write = changed or (minor and not throttled)
+        seen = ok and (write or now - self.seen_at >= LAST_SEEN_EVERY_S)
+        if write:
+            self.written, self.written_at = dict(status), now
+        if seen:
+            self.seen_at = now
+        if write or seen:
+            self.writer.put(self.target.id, dict(status) if write else None, seen)
+
+    async def _maybe_history(self, status: dict[str, Any]) -> None:
+        now = time.monotonic()
+        if now < self.history_due and not self._print_changed(status):
+            return
+        self.history_due = now + HISTORY_EVERY_S
+        try:
+            if not self.cursor_loaded:
+                self.cursor = await asyncio.to_thread(self._load_cursor)
+                self.cursor_loaded = True
+            jobs = await self.provider.fetch_history(self.cursor)
+            self.cursor, open_jobs = await asyncio.to_thread(self._store_history, jobs)
+        except Exception as exc:  # history is best effort; status polling goes on
+            log.warning("printer %s: history import failed: %s", self.target.name, exc)
+            return
+        if open_jobs and status.get("state") not in BUSY_STATES:
+            # The print ended but Moonraker has not closed the job yet: look again soon.
+            self.history_due = now + self.target.interval
+
+    def _print_changed(self, status: dict[str, Any]) -> bool:
+        last, self.last_print = self.last_print, (status.get("print_state"), status.get("filename"))
+        return last is not None and last != self.last_print
+
+    def _load_cursor(self) -> float | None:
+        with self.ctx.db.read() as session:
+            row = session.get(PrinterStatus, self.target.id)
+            return None if row is None else row.history_since
+
+    def _store_history(self, jobs: list[Any]) -> tuple[float | None, bool]:
+        with self.ctx.db.write() as session:
+            if session.get(Printer, self.target.id) is None:
+                return self.cursor, False
+            cursor = service.import_history(session, self.target.id, jobs, self.cursor)
+            service.save_cursor(session, self.target.id, cursor)
+        return cursor, any(not j.finished for j in jobs)
+
+
+class Poller:
+    def __init__(self, ctx: WorkerContext, http: httpx.AsyncClient) -> None:
+        self.ctx, self.http = ctx, http
+        self.writer = Writer(ctx)
+        self.tasks: dict[int, tuple[Target, asyncio.Task[None]]] = {}
+
+    async def run(self) -> None:
+        flusher = asyncio.create_task(self.writer.loop(), name="printers-writer")
+        try:
+            while not self.ctx.stopping.is_set():
+                await self.sync(await asyncio.to_thread(self.targets))
+                # a new printer is polled within one interval of being added
+                await sleep_or_stop(self.ctx.stopping, min(RESCAN_S, self.ctx.settings.printer_poll_seconds))
+        finally:
+            await self.stop_all()
+            await flusher
+            await self.writer.flush()
+
+    def targets(self) -> dict[int, Target]:
+        settings = self.ctx.settings
+        with self.ctx.db.read() as session:
+            printers = session.query(Printer).all()
+            return {p.id: Target(p.id, p.name, p.provider, p.base_url, service.api_key(settings, p),
+                                 service.interval(settings, p)) for p in printers}
+
+    async def sync(self, wanted: dict[int, Target]) -> None:
+        for pid, (target, task) in list(self.tasks.items()):
+            if wanted.get(pid) != target:
+                await _cancel(task)
+                del self.tasks[pid]
+                if pid not in wanted:
+                    log.info("printer %s removed: polling stopped", target.name)
+        for pid, target in wanted.items():
+            if pid not in self.tasks:
+                watch = PrinterWatch(self.ctx, self.http, target, self.writer)
+                self.tasks[pid] = (target, asyncio.create_task(watch.run(), name=f"printer-{pid}"))
+
+    async def stop_all(self) -> None:
+        for _, task in self.tasks.values():
+            task.cancel()
+        await asyncio.gather(*(t for _, t in self.tasks.values()), return_exceptions=True)
+        self.tasks.clear()
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task
 
 
 async def run(ctx: WorkerContext) -> None:
     """Poll every configured printer until ctx.stopping is set."""
-    await ctx.stopping.wait()
+    # Our own client: one slow or hanging printer must not use up a shared connection pool,
+    # and hundreds of printers need more than httpx's default 100 connections.
+    # httpx logs every request at INFO: hundreds of lines a second here, where the contract is
+    # one line per printer state change.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=1000)
+    async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(10.0)) as http:
+        await Poller(ctx, http).run()

@@ -1,5 +1,178 @@
-"""HTTP routes of the printers domain (thin: parse, call the service, shape the answer)."""
+"""HTTP routes of the printers domain (thin: parse, call the service, shape the answer).
 
-from fastapi import APIRouter
+Admins manage printers and pause/resume/cancel; every signed-in user sees them, their
+history and live events, and may send a vault file to an idle printer.
+"""
 
-router = APIRouter(tags=["printers"])
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
+
+from printstash.auth.dependencies import AdminUser, CurrentUser
+from printstash.core.db import Database, utcnow
+from printstash.core.deps import DatabaseDep, HttpClient, ReadSession, SettingsDep, WriteSession
+from printstash.core.errors import NotFound
+from printstash.core.pagination import Page
+from printstash.core.settings import Settings
+from printstash.library import service as library
+from printstash.printers import service
+from printstash.printers.schemas import (
+    PrinterCreate,
+    PrinterRead,
+    PrinterUpdate,
+    PrintJobRead,
+    PrintRequest,
+    PrintStarted,
+)
+
+router = APIRouter(prefix="/printers", tags=["printers"])
+KEEPALIVE_S = 15.0
+
+
+def _read_one(session: ReadSession, settings: Settings, printer_id: int) -> PrinterRead:
+    printer = service.get_printer(session, printer_id)
+    return service.to_read(settings, printer, service.get_status(session, printer_id))
+
+
+@router.get("", response_model=list[PrinterRead])
+def list_printers(session: ReadSession, settings: SettingsDep, user: CurrentUser) -> list[PrinterRead]:
+    now = utcnow()
+    return [service.to_read(settings, p, s, now) for p, s in service.list_printers(session)]
+
+
+@router.post("", response_model=PrinterRead, status_code=status.HTTP_201_CREATED)
+def create_printer(body: PrinterCreate, session: WriteSession, settings: SettingsDep, user: AdminUser,
+                   response: Response) -> PrinterRead:
+    printer = service.create_printer(session, settings, body)
+    response.headers["Location"] = f"/api/v1/printers/{printer.id}"
+    return service.to_read(settings, printer, None)
+
+
+@router.get("/events", response_class=StreamingResponse,
+            responses={200: {"content": {"text/event-stream": {}},
+                             "description": "`status` events ({printer_id, status}) and `removed` events"}})
+async def printer_events(request: Request, db: DatabaseDep, settings: SettingsDep,
+                         user: CurrentUser) -> StreamingResponse:
+    """Server-Sent Events: every printer's status now, then each change as the worker writes it."""
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return StreamingResponse(_events(request, db, settings), media_type="text/event-stream", headers=headers)
+
+
+@router.get("/{printer_id}", response_model=PrinterRead)
+def read_printer(printer_id: int, session: ReadSession, settings: SettingsDep, user: CurrentUser) -> PrinterRead:
+    return _read_one(session, settings, printer_id)
+
+
+@router.patch("/{printer_id}", response_model=PrinterRead)
+def update_printer(printer_id: int, body: PrinterUpdate, session: WriteSession, settings: SettingsDep,
+                   user: AdminUser) -> PrinterRead:
+    printer = service.update_printer(session, settings, printer_id, body)
+    return service.to_read(settings, printer, service.get_status(session, printer_id))
+
+
+@router.delete("/{printer_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_printer(printer_id: int, session: WriteSession, user: AdminUser) -> Response:
+    service.delete_printer(session, printer_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{printer_id}/history", response_model=Page[PrintJobRead])
+def printer_history(printer_id: int, session: ReadSession, user: CurrentUser,
+                    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+                    offset: Annotated[int, Query(ge=0)] = 0) -> Page[PrintJobRead]:
+    return service.history(session, printer_id, limit, offset)
+
+
+@router.post("/{printer_id}/print", response_model=PrintStarted, status_code=status.HTTP_202_ACCEPTED)
+async def send_to_print(printer_id: int, body: PrintRequest, db: DatabaseDep, settings: SettingsDep,
+                        http: HttpClient, user: CurrentUser) -> PrintStarted:
+    """Upload a vault file to the printer and start it; 409 when the printer is not idle."""
+    with db.read() as session:
+        printer = service.get_printer(session, printer_id)
+        file = library.get_file(session, body.file_id)
+        path = library.file_path(settings, file)
+        remote = service.remote_name(file)
+    if not path.is_file():
+        raise NotFound(f"the content of file {file.id} is missing from storage", code="content_missing")
+    provider = service.provider_for(settings, http, printer)
+    await service.ensure_ready(provider, printer.name)
+    await service.run_command(printer.name, provider.upload_and_print(remote, path))
+    return PrintStarted(printer_id=printer.id, file_id=file.id, remote_filename=remote)
+
+
+async def _command(db: Database, settings: Settings, http: HttpClient, printer_id: int, action: str) -> None:
+    with db.read() as session:
+        printer = service.get_printer(session, printer_id)
+    provider = service.provider_for(settings, http, printer)
+    method = {"pause": provider.pause, "resume": provider.resume, "cancel": provider.cancel}[action]
+    await service.run_command(printer.name, method())
+
+
+@router.post("/{printer_id}/pause", status_code=status.HTTP_204_NO_CONTENT)
+async def pause(printer_id: int, db: DatabaseDep, settings: SettingsDep, http: HttpClient,
+                user: AdminUser) -> Response:
+    await _command(db, settings, http, printer_id, "pause")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{printer_id}/resume", status_code=status.HTTP_204_NO_CONTENT)
+async def resume(printer_id: int, db: DatabaseDep, settings: SettingsDep, http: HttpClient,
+                 user: AdminUser) -> Response:
+    await _command(db, settings, http, printer_id, "resume")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{printer_id}/cancel", status_code=status.HTTP_204_NO_CONTENT)
+async def cancel(printer_id: int, db: DatabaseDep, settings: SettingsDep, http: HttpClient,
+                 user: AdminUser) -> Response:
+    await _command(db, settings, http, printer_id, "cancel")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# ---- Server-Sent Events ---------------------------------------------------------------------
+
+def _sse(event: str, data: object) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+
+
+def _changes(db: Database, since: datetime | None, sent: dict[int, datetime]) -> tuple[list[str], datetime | None]:
+    """Events for rows changed since the cursor, and printers that disappeared."""
+    now = utcnow()
+    with db.read() as session:
+        rows = service.statuses_since(session, since)
+        alive = service.printer_ids(session)
+    out: list[str] = []
+    for row in rows:
+        if sent.get(row.printer_id) == row.updated_at:
+            continue  # already sent (the cursor overlaps on purpose)
+        sent[row.printer_id] = row.updated_at
+        status = service.status_read(row, now).model_dump(mode="json")
+        out.append(_sse("status", {"printer_id": row.printer_id, "status": status}))
+    for gone in set(sent) - alive:
+        del sent[gone]
+        out.append(_sse("removed", {"printer_id": gone}))
+    newest = max((r.updated_at for r in rows), default=since)
+    # Overlap: a slow writer may commit a row stamped a moment before the newest seen one.
+    return out, None if newest is None else newest - timedelta(seconds=2)
+
+
+async def _events(request: Request, db: Database, settings: Settings) -> AsyncIterator[str]:
+    tick = min(1.0, max(0.1, settings.printer_poll_seconds / 2))
+    since: datetime | None = None
+    sent: dict[int, datetime] = {}
+    quiet = 0.0
+    yield "retry: 2000\n\n"
+    while not await request.is_disconnected():
+        events, since = await asyncio.to_thread(_changes, db, since, sent)
+        for event in events:
+            yield event
+        quiet = 0.0 if events else quiet + tick
+        if quiet >= KEEPALIVE_S:
+            quiet = 0.0
+            yield ": keepalive\n\n"
+        await asyncio.sleep(tick)

@@ -1,0 +1,126 @@
+"""Request and response bodies of the printers API."""
+
+from datetime import datetime
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+State = Literal["unknown", "offline", "klippy_not_ready", "standby", "printing", "paused",
+                "complete", "cancelled", "error"]
+
+
+def _clean_url(value: str) -> str:
+    value = value.strip()
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValueError("must be an http:// or https:// URL, e.g. http://printer.local:7125")
+    if parts.query or parts.fragment:
+        raise ValueError("must not contain a query or fragment")
+    return value.rstrip("/")
+
+
+def _clean_name(value: str) -> str:
+    value = " ".join(value.split())
+    if not value:
+        raise ValueError("must not be blank")
+    return value
+
+
+class PrinterCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=128)
+    provider: Literal["moonraker"] = "moonraker"
+    url: str = Field(min_length=1, max_length=512, description="base URL, e.g. http://printer.local:7125")
+    api_key: str | None = Field(default=None, max_length=512, description="write-only; never returned")
+    poll_interval: float | None = Field(default=None, ge=0.2, le=3600,
+                                        description="seconds; default VAULT_PRINTER_POLL_SECONDS")
+
+    _name = field_validator("name")(_clean_name)
+    _url = field_validator("url")(_clean_url)
+
+
+class PrinterUpdate(BaseModel):
+    """Only the fields sent change; `api_key: null` or "" removes the key."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=128)
+    url: str | None = Field(default=None, min_length=1, max_length=512)
+    api_key: str | None = Field(default=None, max_length=512)
+    poll_interval: float | None = Field(default=None, ge=0.2, le=3600)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        return None if value is None else _clean_name(value)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        return None if value is None else _clean_url(value)
+
+
+class Heater(BaseModel):
+    temperature: float | None = None
+    target: float | None = None
+
+
+class PrinterStatusRead(BaseModel):
+    """The worker's latest view (shape of DESIGN.md) plus how old it is."""
+
+    online: bool = False
+    state: State = "unknown"
+    klippy_state: str | None = None
+    print_state: str | None = None
+    filename: str | None = None
+    file_id: int | None = Field(default=None, description="the vault file being printed, when known")
+    progress: float | None = Field(default=None, description="0-1")
+    print_duration: float | None = None
+    eta_s: float | None = None
+    extruder: Heater | None = None
+    heater_bed: Heater | None = None
+    layer: dict[str, Any] | None = None
+    message: str | None = None
+    error: str | None = None
+    updated_at: datetime | None = Field(default=None, description="when this status last changed")
+    last_seen: datetime | None = Field(default=None, description="last successful answer from the printer")
+    age_s: float | None = Field(default=None, description="seconds since the worker last confirmed it")
+
+
+class PrinterRead(BaseModel):
+    id: int
+    name: str
+    provider: str
+    url: str
+    has_api_key: bool
+    poll_interval: float
+    created_at: datetime
+    status: PrinterStatusRead
+
+
+class PrintJobRead(BaseModel):
+    id: int
+    printer_id: int
+    job_id: str
+    filename: str
+    file_id: int | None
+    status: str
+    start_time: datetime | None
+    end_time: datetime | None
+    print_duration: float | None
+    total_duration: float | None
+    filament_used: float | None
+
+
+class PrintRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    file_id: int
+
+
+class PrintStarted(BaseModel):
+    printer_id: int
+    file_id: int
+    remote_filename: str = Field(description="where the file was put on the printer")

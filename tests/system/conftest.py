@@ -1,0 +1,94 @@
+"""System-test fixtures: real peers started by tests/harness (no ../shared needed).
+
+Printer fixtures: `klipper` is one real Moonraker 0.11.0 + Klippy (PyPI) for the whole
+session (start-up ~3 s); tests that stop Moonraker or Klippy restart them before they end.
+`printstash_stack` is a real api (uvicorn) + worker on a migrated vault, polling fast.
+"""
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from harness.paths import BACKEND
+from harness.peers import KlipperPrinter, klipper_printer
+from harness.processes import free_port, vault_env, wait_http
+from harness.vault import make_settings, migrate
+
+from printstash.auth import service as auth_service
+from printstash.core.db import Database
+
+POLL_SECONDS = 0.5
+
+
+@pytest.fixture(scope="session")
+def klipper() -> Iterator[KlipperPrinter]:
+    with klipper_printer() as printer:
+        yield printer
+
+
+@contextmanager
+def _process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`printstash ARGS` with output to a log file: a pipe nobody reads would fill up with
+    access-log lines and block the server mid-test."""
+    with log.open("ab") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "printstash.cli", *args], cwd=BACKEND, env=env,
+                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        try:
+            yield proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+
+
+@dataclass
+class Stack:
+    base: str
+    admin: httpx.Client
+    member: httpx.Client
+    data_dir: Path
+    db: Database
+    worker_log: Path
+
+
+def _client(base: str, key: str) -> httpx.Client:
+    return httpx.Client(base_url=base, headers={"X-Api-Key": key}, timeout=60.0)
+
+
+@pytest.fixture(scope="module")
+def printstash_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A migrated vault with an admin and a member, real api + worker polling every 0.5 s."""
+    data_dir = tmp_path_factory.mktemp("stack") / "data"
+    settings = make_settings(data_dir)
+    migrate(settings)
+    db = Database.from_settings(settings)
+    with db.write() as session:
+        admin = auth_service.create_user(session, "admin", "correct horse battery", "admin")
+        _, admin_key = auth_service.create_api_key(session, admin, "tests")
+        member = auth_service.create_user(session, "member", "correct horse battery", "member")
+        _, member_key = auth_service.create_api_key(session, member, "tests")
+    env = vault_env(data_dir, VAULT_PRINTER_POLL_SECONDS=str(POLL_SECONDS))
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    logs = data_dir.parent
+    with _process(["serve", "--port", str(port)], env, logs / "api.log"), \
+            _process(["worker"], env, logs / "worker.log"):
+        wait_http(f"{base}/api/v1/health/live")
+        admin_client, member_client = _client(base, admin_key), _client(base, member_key)
+        try:
+            yield Stack(base, admin_client, member_client, data_dir, db, logs / "worker.log")
+        finally:
+            admin_client.close()
+            member_client.close()
+            db.dispose()

@@ -1,0 +1,217 @@
+"""End to end against a real Moonraker 0.11.0 + Klippy: real api and worker processes.
+
+add printer -> standby within 2 poll intervals -> send a vault file -> printing with
+progress rising (also over SSE) -> complete -> history entry linked to the vault file.
+Then pause/resume/cancel, and the 409s of a busy printer.
+"""
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from conftest import POLL_SECONDS, Stack
+from harness.paths import GCODE_FIXTURES
+from harness.peers import KlipperPrinter
+
+pytestmark = pytest.mark.system
+KLIPPER_FIXTURES = GCODE_FIXTURES / "klipper"
+TINYBOX = KLIPPER_FIXTURES / "klipper_prusa_tinybox_0.20mm_noextrusion.gcode"
+CUBE = KLIPPER_FIXTURES / "klipper_prusa_cube20_0.30mm_noextrusion.gcode"
+
+
+def wait_for(check: Callable[[], Any], timeout: float, step: float = 0.05) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError(f"not true within {timeout}s: {check.__doc__ or check}")
+
+
+def upload(stack: Stack, path: Any) -> dict[str, Any]:
+    with path.open("rb") as fh:
+        resp = stack.admin.post("/api/v1/files", files={"file": (path.name, fh)})
+    assert resp.status_code in (200, 201), resp.text
+    return dict(resp.json())
+
+
+def status(stack: Stack, printer_id: int) -> dict[str, Any]:
+    resp = stack.member.get(f"/api/v1/printers/{printer_id}")
+    assert resp.status_code == 200, resp.text
+    return dict(resp.json()["status"])
+
+
+@pytest.fixture(scope="module")
+def printer_id(printstash_stack: Stack, klipper: KlipperPrinter) -> int:
+    resp = printstash_stack.admin.post("/api/v1/printers", json={"name": "voron", "url": klipper.url})
+    assert resp.status_code == 201, resp.text
+    return int(resp.json()["id"])
+
+
+class SSE:
+    """Collects the /printers/events stream in a thread (real uvicorn, real streaming)."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.events: list[tuple[float, str, dict[str, Any]]] = []
+        self.client = httpx.Client(base_url=stack.base, headers=dict(stack.member.headers), timeout=None)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        with self.client.stream("GET", "/api/v1/printers/events") as resp:
+            assert resp.headers["content-type"].startswith("text/event-stream")
+            event = None
+            for line in resp.iter_lines():
+                if self.stop.is_set():
+                    return
+                if line.startswith("event: "):
+                    event = line[7:]
+                elif line.startswith("data: ") and event:
+                    self.events.append((time.monotonic(), event, json.loads(line[6:])))
+
+    def close(self) -> None:
+        self.stop.set()
+        self.client.close()
+
+
+def test_add_printer_reaches_standby_within_two_intervals(printstash_stack: Stack, klipper: KlipperPrinter) -> None:
+    key = klipper.api_key()  # Moonraker checks a key that is sent, even from a trusted client
+    t0 = time.monotonic()
+    resp = printstash_stack.admin.post("/api/v1/printers",
+                                       json={"name": "standby-check", "url": klipper.url, "api_key": key})
+    assert resp.status_code == 201, resp.text
+    body = resp.json()
+    assert body["has_api_key"] is True and "api_key" not in body and key not in resp.text
+    pid = body["id"]
+    try:
+        def standby() -> bool:
+            """the new printer shows standby"""
+            return status(printstash_stack, pid)["state"] == "standby"
+        wait_for(standby, 10)
+        elapsed = time.monotonic() - t0
+        # two poll intervals, plus the API round trips and the writer's 0.2 s batching
+        assert elapsed <= 2 * POLL_SECONDS + 0.6, f"standby after {elapsed:.2f}s"
+        st = status(printstash_stack, pid)
+        assert st["online"] is True and st["klippy_state"] == "ready"
+        assert st["age_s"] is not None and st["age_s"] < 5
+    finally:
+        assert printstash_stack.admin.delete(f"/api/v1/printers/{pid}").status_code == 204
+
+
+def test_wrong_printer_api_key_is_an_error_with_a_message(printstash_stack: Stack, klipper: KlipperPrinter) -> None:
+    resp = printstash_stack.admin.post("/api/v1/printers",
+                                       json={"name": "wrong-key", "url": klipper.url, "api_key": "not-the-key"})
+    pid = resp.json()["id"]
+    try:
+        st = wait_for(lambda: (s := status(printstash_stack, pid))["state"] == "error" and s, 10)
+        assert "401" in st["error"] and "API key" in st["error"]
+        assert st["online"] is True  # it answered: not offline
+        fixed = printstash_stack.admin.patch(f"/api/v1/printers/{pid}", json={"api_key": klipper.api_key()})
+        assert fixed.status_code == 200, fixed.text
+        wait_for(lambda: status(printstash_stack, pid)["state"] == "standby", 10)
+    finally:
+        printstash_stack.admin.delete(f"/api/v1/printers/{pid}")
+
+
+def test_send_to_print_progress_complete_history_linked(printstash_stack: Stack, klipper: KlipperPrinter,
+                                                        printer_id: int) -> None:
+    stack = printstash_stack
+    wait_for(lambda: status(stack, printer_id)["state"] in {"standby", "complete", "cancelled"}, 10)
+    vault_file = upload(stack, TINYBOX)
+    klipper.gcode("M220 S2000")  # 20x speed: the real PrusaSlicer tinybox in ~5 s
+    sse = SSE(stack)
+    try:
+        resp = stack.member.post(f"/api/v1/printers/{printer_id}/print", json={"file_id": vault_file["id"]})
+        assert resp.status_code == 202, resp.text
+        remote = resp.json()["remote_filename"]
+        assert remote == f"printstash/{vault_file['sha256']}/{TINYBOX.name}"
+
+        seen: list[tuple[str, float | None]] = []
+
+        def complete() -> bool:
+            """the print is complete"""
+            st = status(stack, printer_id)
+            seen.append((st["state"], st["progress"]))
+            return st["state"] == "complete"
+        wait_for(complete, 60, step=0.1)
+        printing = [p for s, p in seen if s == "printing" and p is not None]
+        assert len(set(printing)) >= 2, seen
+        assert printing == sorted(printing), seen
+        time.sleep(2 * POLL_SECONDS)  # let the SSE stream catch up
+    finally:
+        sse.close()
+
+    mine = [(e, d["status"]) for _, e, d in sse.events if d.get("printer_id") == printer_id]
+    states = [s["state"] for e, s in mine if e == "status"]
+    assert "printing" in states and states[-1] == "complete", states
+    sse_progress = [s["progress"] for e, s in mine if s["state"] == "printing" and s["progress"] is not None]
+    assert len(set(sse_progress)) >= 2 and sse_progress == sorted(sse_progress), sse_progress
+    assert any(s.get("file_id") == vault_file["id"] for _, s in mine if s["state"] == "printing")
+
+    def history_linked() -> Any:
+        """the completed job is in the history, linked to the vault file"""
+        items = stack.member.get(f"/api/v1/printers/{printer_id}/history").json()["items"]
+        return next((j for j in items if j["filename"] == remote and j["status"] == "completed"), None)
+    job = wait_for(history_linked, 10, step=0.2)
+    assert job["file_id"] == vault_file["id"]
+    moonraker_job = next(j for j in klipper.history() if j["job_id"] == job["job_id"])
+    assert moonraker_job["status"] == "completed"
+    assert job["print_duration"] == pytest.approx(moonraker_job["print_duration"])
+    f = stack.member.get(f"/api/v1/files/{vault_file['id']}").json()
+    assert f["print_count"] == 1 and f["last_print_result"] == "completed"
+    time.sleep(3 * POLL_SECONDS)  # re-imports must not count it twice
+    assert stack.member.get(f"/api/v1/files/{vault_file['id']}").json()["print_count"] == 1
+
+
+def test_pause_resume_cancel_and_busy_conflicts(printstash_stack: Stack, klipper: KlipperPrinter,
+                                               printer_id: int) -> None:
+    stack = printstash_stack
+    wait_for(lambda: status(stack, printer_id)["state"] in {"standby", "complete", "cancelled"}, 10)
+    cube = upload(stack, CUBE)
+    klipper.gcode("M220 S100")  # the cube must still be printing while we pause and resume
+    url = f"/api/v1/printers/{printer_id}"
+    assert stack.admin.post(f"{url}/print", json={"file_id": cube["id"]}).status_code == 202
+    wait_for(lambda: status(stack, printer_id)["state"] == "printing", 10)
+
+    busy = stack.member.post(f"{url}/print", json={"file_id": cube["id"]})
+    assert busy.status_code == 409 and busy.json()["code"] == "printer_busy", busy.text
+    assert "printing" in busy.json()["detail"]
+    assert stack.member.post(f"{url}/pause").status_code == 403
+
+    assert stack.admin.post(f"{url}/pause").status_code == 204
+    wait_for(lambda: status(stack, printer_id)["state"] == "paused", 2 * POLL_SECONDS + 5)
+    p1 = status(stack, printer_id)["progress"]
+    time.sleep(3 * POLL_SECONDS)
+    assert status(stack, printer_id)["progress"] == p1  # frozen while paused
+
+    assert stack.admin.post(f"{url}/resume").status_code == 204
+    wait_for(lambda: status(stack, printer_id)["state"] == "printing", 2 * POLL_SECONDS + 5)
+    assert stack.admin.post(f"{url}/cancel").status_code == 204
+    wait_for(lambda: status(stack, printer_id)["state"] == "cancelled", 2 * POLL_SECONDS + 10)
+    # Klipper refuses to resume a cancelled print: passed through as a clear 409
+    refused = stack.admin.post(f"{url}/resume")
+    assert refused.status_code in (204, 409), refused.text
+
+    def cancelled_in_history() -> Any:
+        """the cancelled cube is in the history, linked"""
+        items = stack.member.get(f"{url}/history").json()["items"]
+        return next((j for j in items if j["file_id"] == cube["id"] and j["status"] == "cancelled"), None)
+    wait_for(cancelled_in_history, 10, step=0.2)
+    f = stack.member.get(f"/api/v1/files/{cube['id']}").json()
+    assert f["print_count"] == 1 and f["last_print_result"] == "cancelled"
+
+
+def test_print_errors_are_clear(printstash_stack: Stack, printer_id: int) -> None:
+    stack = printstash_stack
+    missing = stack.member.post(f"/api/v1/printers/{printer_id}/print", json={"file_id": 999999})
+    assert missing.status_code == 404 and missing.json()["code"] == "file_not_found"
+    nope = stack.member.post("/api/v1/printers/999999/print", json={"file_id": 1})
+    assert nope.status_code == 404 and nope.json()["code"] == "printer_not_found"
+    bad = stack.member.post(f"/api/v1/printers/{printer_id}/print", json={"file": 1})
+    assert bad.status_code == 422 and bad.json()["code"] == "validation_error"
