@@ -14,12 +14,14 @@ from printstash.gcode.values import clean_str, duration_s, first_float, float_li
 _NUM = r"(-?\d+(?:\.\d*)?(?:[eE][+\-]?\d+)?)"
 # The raw CuraEngine CLI writes its header before slicing: MIN*/MAX* hold ±2^31/1000 and
 # ;TIME:6666 / ;Filament used: 0m are placeholders the front end normally replaces.
-_CURA_PLACEHOLDER = re.compile(r"^;MIN[XYZ]:2\.14748e\+0?6", re.MULTILINE)
+_CURA_PLACEHOLDER = re.compile(r"\n;MIN[XYZ]:2\.14748e\+0?6")
 GRIFFIN_FILAMENT_DIAMETER = 2.85  # Ultimaker printers: the header gives volume, not length
 
 
 def _re(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.MULTILINE)
+    """Line-anchored pattern: a leading '^' becomes a literal '\\n' (Source texts start with one),
+    which lets the regex engine jump between candidates instead of trying every position."""
+    return re.compile("\n" + pattern[1:] if pattern.startswith("^") else pattern, re.MULTILINE)
 
 
 def _int(text: str | None) -> int | None:
@@ -157,7 +159,7 @@ class Simplify3D(Dialect):
 
     def setting(self, ctx: Ctx, key: str) -> str | None:
         """A '   key,value' line of the Settings Summary (head; v5 also repeats it at the end)."""
-        return dict(self._SETTING.findall(ctx.src.head + "\n" + ctx.src.tail)).get(key)
+        return dict(self._SETTING.findall(ctx.src.text)).get(key)
 
     def estimated_time(self, ctx: Ctx) -> int | None:
         return duration_s(ctx.src.last(self._TIME))

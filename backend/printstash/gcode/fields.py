@@ -49,26 +49,26 @@ def floats(pattern: re.Pattern[str], text: str) -> list[float]:
 
 def max_layer_z(src: Source) -> float | None:
     """Highest ';Z:' layer comment in the last window (the object's top, not a Z-hop)."""
-    values = floats(_LAYER_Z, "\n" + src.end_text)
+    values = floats(_LAYER_Z, src.end_text)
     return max(values) if values else None
 
 
 def max_move_z(src: Source) -> float | None:
     """Highest G0/G1 Z in the last window: the fallback when a slicer writes no layer comment."""
-    values = floats(_G1_Z, "\n" + src.end_text)
+    values = floats(_G1_Z, src.end_text)
     return max(values) if values else None
 
 
 def min_move_z(src: Source) -> float | None:
     """Lowest positive G0/G1 Z in the head: the first layer's height for unknown slicers."""
-    values = [v for v in floats(_G1_Z, "\n" + src.head) if v > 0]
+    values = [v for v in floats(_G1_Z, src.head) if v > 0]
     return min(values) if values else None
 
 
 def defined_objects(src: Source) -> list[str] | None:
     """Klipper EXCLUDE_OBJECT_DEFINE names in the head (PrusaSlicer ≥2.6, Orca, Cura plugins)."""
     names: list[str] = []
-    for groups in _OBJECT_DEFINE.findall("\n" + src.head):
+    for groups in _OBJECT_DEFINE.findall(src.head):
         name = next((g for g in groups if g), "")
         if name and name not in names:
             names.append(name)

@@ -26,7 +26,7 @@ class Source:
     @property
     def text(self) -> str:
         """Head and tail together (for searches where the position does not matter)."""
-        return self.head + "\n" + self.tail if self.tail else self.head
+        return self.head + self.tail
 
     @property
     def end_text(self) -> str:
@@ -73,13 +73,16 @@ def read(path: Path) -> Source:
 def from_bytes(head: bytes, tail: bytes, size: int) -> Source:
     src = Source(head=_decode(head), tail=_decode(tail), size=size, head_bytes=head, tail_bytes=tail)
     for text in (src.head, src.tail):
-        src.config.update((k.strip(), v.strip()) for k, v in _CONFIG.findall("\n" + text))
+        src.config.update((k.strip(), v.strip()) for k, v in _CONFIG.findall(text))
     return src
 
 
 def _decode(data: bytes) -> str:
-    # NUL bytes never occur in G-code; dropping them keeps every regex simple.
-    return data.decode("utf-8", errors="replace").replace("\x00", "")
+    """Text with a leading newline, so every line (the first too) starts after a '\\n'.
+    NUL bytes never occur in G-code; dropping them keeps every regex simple."""
+    if not data:
+        return ""
+    return "\n" + data.decode("utf-8", errors="replace").replace("\x00", "")
 
 
 def gcode_span(src: Source) -> tuple[int | None, int | None]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from gcodeparser import parse_gcode_lines
 
 MAX_LINES = 2000
-_FIRST_LAYER = re.compile(r"^;(?:LAYER_CHANGE|LAYER:|Z:|LAYER:0|layer )", re.MULTILINE)
+_FIRST_LAYER = re.compile(r"\n;(?:LAYER_CHANGE|LAYER:|Z:|layer )")
 _GMT_LINE = re.compile(r"^[ \t]*[GMT]\d+\b", re.IGNORECASE)
 _SETTERS = {("M", 104): "extruder", ("M", 109): "extruder", ("M", 140): "bed", ("M", 190): "bed",
             ("M", 141): "chamber", ("M", 191): "chamber"}

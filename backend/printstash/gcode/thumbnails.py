@@ -14,8 +14,7 @@ import struct
 from printstash.gcode.types import Thumbnail
 
 _BEGIN = re.compile(
-    r"^;[ \t]*(thumbnail(?:_PNG|_JPG|_QOI)?|png|jpg)[ \t]+begin[ \t]+(\d+)[ \t]*x[ \t]*(\d+)[ \t]+(\d+)[^\n]*\n",
-    re.MULTILINE,
+    r"\n;[ \t]*(thumbnail(?:_PNG|_JPG|_QOI)?|png|jpg)[ \t]+begin[ \t]+(\d+)[ \t]*x[ \t]*(\d+)[ \t]+(\d+)[^\n]*\n"
 )
 _SIGNATURES = {"png": b"\x89PNG\r\n\x1a\n", "jpg": b"\xff\xd8\xff", "qoi": b"qoif"}
 _TAG_FORMAT = {"thumbnail_jpg": "jpg", "jpg": "jpg", "thumbnail_qoi": "qoi"}
@@ -37,7 +36,7 @@ def extract(text: str) -> tuple[list[Thumbnail], list[str]]:
         tag = begin.group(1)
         if tag in unterminated:
             continue
-        end = re.compile(r"^;[ \t]*" + tag + r"[ \t]+end", re.MULTILINE).search(text, begin.end())
+        end = re.compile(r"\n;[ \t]*" + tag + r"[ \t]+end").search(text, begin.end() - 1)
         if end is None:
             unterminated.add(tag)
             errors.append(f"thumbnail {begin.group(2)}x{begin.group(3)}: no '{tag} end' line")
