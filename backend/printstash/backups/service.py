@@ -182,14 +182,15 @@ def _create(settings: Settings, kind: str) -> BackupInfo:
 
 
 def _unique_path(settings: Settings, now: datetime, kind: str) -> Path:
+    """Several backups within one second get -2, -3, … after the newest one, never a gap
+    left by pruning (that would sort the newest backup as the oldest)."""
     if kind not in KINDS:
         raise Invalid(f"unknown backup kind {kind!r}")
     base = f"printstash-{now.strftime(STAMP)}-{kind}"
-    path, n = settings.backups_dir / f"{base}.tar", 1
-    while path.exists():
-        n += 1
-        path = settings.backups_dir / f"{base}-{n}.tar"
-    return path
+    taken = [i.seq for i in map(info_for, settings.backups_dir.glob(f"{base}*.tar")) if i]
+    if not taken:
+        return settings.backups_dir / f"{base}.tar"
+    return settings.backups_dir / f"{base}-{max(taken) + 1}.tar"
 
 
 def _write(settings: Settings, now: datetime, kind: str, tmp: Path, db_tmp: Path,
