@@ -1,0 +1,104 @@
+"""History import on a real migrated database: idempotent on job_id, a since-cursor that
+never skips an unfinished job, linking by SHA-256 (send-to-print path) else by name, and
+each finished vault print counted once in the library."""
+
+from printstash.core.db import Database
+from printstash.library import service as library
+from printstash.library.models import File
+from printstash.printers import service
+from printstash.printers.models import Printer, PrintJob
+from printstash.printers.providers.base import HistoryJob
+
+SHA_A = "a" * 64
+SHA_B = "b" * 64
+
+
+def _setup(db: Database) -> tuple[int, int, int]:
+    with db.write() as s:
+        printer = Printer(name="p", provider="moonraker", base_url="http://127.0.0.1:1")
+        s.add(printer)
+        a = library.create_file(s, name="cube.gcode", size=1, sha256=SHA_A, uploaded_by=None, fields={},
+                                parse_error=None, full_scan_done=True, thumbnails=[])
+        b = library.create_file(s, name="boat.gcode", size=1, sha256=SHA_B, uploaded_by=None, fields={},
+                                parse_error=None, full_scan_done=True, thumbnails=[])
+        s.flush()
+        return printer.id, a.id, b.id
+
+
+def _job(job_id: str, filename: str, status: str, start: float, end: float | None = None) -> HistoryJob:
+    return HistoryJob(job_id=job_id, filename=filename, status=status, start_time=start,
+                      end_time=end, print_duration=10.0, total_duration=12.0, filament_used=100.0)
+
+
+def _import(db: Database, pid: int, jobs: list[HistoryJob], since: float | None = None) -> float | None:
+    with db.write() as s:
+        return service.import_history(s, pid, jobs, since)
+
+
+def test_links_by_sha_path_then_by_name_and_counts_once(db: Database) -> None:
+    pid, a, b = _setup(db)
+    jobs = [
+        # sent by PrintStash under printstash/<sha>/<name>: linked by content even though
+        # a different file now has the same name
+        _job("000001", f"printstash/{SHA_A}/boat.gcode", "completed", 1000.0, 1100.0),
+        _job("000002", "sub/dir/boat.gcode", "cancelled", 2000.0, 2050.0),  # by name
+        _job("000003", "unknown.gcode", "completed", 3000.0, 3100.0),
+        _job("000004", "", "completed", 4000.0, 4100.0),  # Moonraker's empty-filename quirk
+    ]
+    cursor = _import(db, pid, jobs)
+    assert cursor == 4000.0
+    _import(db, pid, jobs, None)  # the same page again: nothing doubles
+    with db.read() as s:
+        rows = {r.job_id: r for r in s.query(PrintJob).all()}
+        fa, fb = s.get(File, a), s.get(File, b)
+    assert len(rows) == 4
+    assert rows["000001"].file_id == a and rows["000002"].file_id == b
+    assert rows["000003"].file_id is None and rows["000004"].file_id is None
+    assert fa is not None and fb is not None
+    assert (fa.print_count, fa.last_print_result) == (1, "completed")
+    assert (fb.print_count, fb.last_print_result) == (1, "cancelled")
+    assert fa.last_printed_at is not None and fa.last_printed_at.timestamp() == 1100.0
+
+
+def test_cursor_holds_at_an_unfinished_job_until_it_ends(db: Database) -> None:
+    pid, a, _ = _setup(db)
+    done = _job("000001", "cube.gcode", "completed", 1000.0, 1100.0)
+    running = _job("000002", "cube.gcode", "in_progress", 2000.0)
+    cursor = _import(db, pid, [done, running])
+    assert cursor is not None and 1000.0 < cursor < 2000.0  # start_time > since fetches it again
+    with db.read() as s:
+        assert s.get(File, a).print_count == 1  # type: ignore[union-attr]
+    finished = _job("000002", "cube.gcode", "error", 2000.0, 2300.0)
+    cursor = _import(db, pid, [finished], cursor)
+    assert cursor == 2000.0
+    with db.read() as s:
+        f = s.get(File, a)
+        row = s.query(PrintJob).filter_by(job_id="000002").one()
+    assert f is not None and f.print_count == 2 and f.last_print_result == "error"
+    assert row.status == "error" and row.end_time is not None
+
+
+def test_no_new_jobs_keeps_the_cursor(db: Database) -> None:
+    pid, _, _ = _setup(db)
+    assert _import(db, pid, [], 1234.5) == 1234.5
+    assert _import(db, pid, [], None) is None
+
+
+def test_history_page_newest_first(db: Database) -> None:
+    pid, _, _ = _setup(db)
+    _import(db, pid, [_job(f"{i:06X}", "x.gcode", "completed", 1000.0 + i, 1000.5 + i) for i in range(1, 8)])
+    with db.read() as s:
+        page = service.history(s, pid, limit=3, offset=0)
+        rest = service.history(s, pid, limit=10, offset=3)
+    assert page.total == 7 and [j.job_id for j in page.items] == ["000007", "000006", "000005"]
+    assert [j.job_id for j in rest.items] == ["000004", "000003", "000002", "000001"]
+
+
+def test_deleting_a_printer_keeps_the_files_counts(db: Database) -> None:
+    pid, a, _ = _setup(db)
+    _import(db, pid, [_job("000001", "cube.gcode", "completed", 1000.0, 1100.0)])
+    with db.write() as s:
+        service.delete_printer(s, pid)
+    with db.read() as s:
+        assert s.query(PrintJob).count() == 0
+        assert s.get(File, a).print_count == 1  # type: ignore[union-attr]
