@@ -1,9 +1,19 @@
-"""The streaming stage: facts that need the whole file (layer count, max Z, tool changes,
-labelled objects), computed over chunks with C-speed bytes searches and bounded memory.
+"""The streaming stage: facts that need the whole file (layer count, max Z from layer comments,
+tool changes, labelled objects), over chunks, with bounded memory.
 
-Every marker is searched as '\\n<marker>' so it only matches at a line start. The unprocessed
-tail of each chunk (from its last newline on) is carried into the next one, so chunks may be
-split anywhere; the carry always starts with '\\n' (the first one is synthetic).
+Speed comes from doing as few passes over each chunk as possible, each a C-speed
+`bytes.find` for a long, rare marker (the long needle lets the search skip ahead):
+- the layer marker of the file's own family is found once per layer; the ';Z:' value is read
+  from the few lines right after it (no separate pass for ';Z:');
+- the family of layer and object markers is chosen from the first chunk(s) that contain one,
+  after which the other families are no longer searched;
+- tool changes are searched until the first layer starts, and after it only if the start of
+  the print selected a tool (multi-tool prints always do; the 2-byte '\\nT' search is the
+  slowest pass, so single-tool files skip it).
+- labelled objects all start on the first layers, so once no new name has appeared for
+  SETTLE_LAYERS layers the object search pauses; it resumes when the layer Z goes down
+  (sequential "complete objects" printing starts the next object from the bed).
+No chunk is copied: only the line that straddles two chunks is joined (the "seam").
 """
 
 from pathlib import Path
@@ -13,115 +23,183 @@ from printstash.gcode.types import FullFacts
 from printstash.gcode.values import to_float
 
 CHUNK_SIZE = 4 << 20
-MAX_LINE = 64 << 10  # longer lines are no marker: dropped instead of buffered
+MAX_CARRY = 64 << 10  # a longer line is no marker: dropped instead of buffered
 MAX_OBJECTS = 500
+LOOKAHEAD = 256  # bytes after a layer marker in which its Z comment is looked for
+SETTLE_LAYERS = 3
 
-_LAYER_CHANGE = b"\n;LAYER_CHANGE"
-_CURA_LAYER = b"\n;LAYER:"
-_LAYER_Z = b"\n;Z:"
-# Labelled objects, in the forms slicers and Klipper/Marlin tooling write them.
-_OBJECT_MARKERS = (
-    b"\n; printing object ",       # PrusaSlicer / SuperSlicer / Orca (gcode_label_objects)
-    b"\nEXCLUDE_OBJECT_START NAME=",  # Klipper exclude_object (PrusaSlicer ≥2.6, Orca, Cura plugin)
-    b"\n;MESH:",                   # Cura
-    b"\nM486 A",                   # Marlin / RepRapFirmware object names
+# Prusa/Orca (';LAYER_CHANGE' then ';Z:<z>'), Bambu, Cura/ideaMaker. The long Prusa form is
+# used when every ';LAYER_CHANGE' of the first chunk is followed by ';Z:': a longer needle is a
+# faster search, and it carries the Z value with it.
+PRUSA_LAYER_Z = b"\n;LAYER_CHANGE\n;Z:"
+LAYER_MARKERS = (b"\n;LAYER_CHANGE", b"\n; CHANGE_LAYER", b"\n;LAYER:")
+Z_COMMENTS = (b"\n;Z:", b"\n; Z_HEIGHT:")
+OBJECT_MARKERS = (
+    b"\n; printing object ",           # PrusaSlicer / SuperSlicer / Orca (label objects)
+    b"\nEXCLUDE_OBJECT_START NAME=",   # Klipper exclude_object
+    b"\n;MESH:",                       # Cura
+    b"\n;PRINTING:",                   # ideaMaker
+    b"\nM486 A",                       # Marlin / RepRapFirmware object names
 )
+TOOL = b"\nT"
 
 
 class FullScan:
-    """Feed every chunk of a file in order, then call finish()."""
+    """Feed every chunk of a file in order (split anywhere), then call finish()."""
 
     def __init__(self) -> None:
-        self._carry = b"\n"
-        self._skip_line = False
+        self._carry = b"\n"  # unprocessed bytes from the previous chunk; always starts at a '\n'
+        self._skipping = False  # inside an over-long line
+        self._layer_markers: tuple[bytes, ...] = LAYER_MARKERS
+        self._object_markers: tuple[bytes, ...] | None = OBJECT_MARKERS
+        self._tools_enabled = True  # until the first layer: then only if a tool was selected
         self.bytes_seen = 0
-        self.layer_changes = 0
-        self.cura_layers = 0
+        self.layers = 0
         self.max_z: float | None = None
         self.tools: list[int] = []
         self.tool_changes = 0
-        self._current_tool: int | None = None
+        self._tool: int | None = None
         self.objects: dict[str, None] = {}
+        self._last_z: float | None = None
+        self._new_object_layer = 0  # layer count when the last new object name appeared
 
-    def feed(self, chunk: bytes) -> None:
+    def feed(self, chunk: bytes | bytearray) -> None:
         self.bytes_seen += len(chunk)
-        if self._skip_line:
-            cut = chunk.find(b"\n")
-            if cut < 0:
+        if self._skipping:
+            first = chunk.find(b"\n")
+            if first < 0:
                 return
-            chunk, self._skip_line = chunk[cut:], False
-            self._carry = b""
-        data = self._carry + chunk
-        cut = data.rfind(b"\n")
-        if cut <= 0:
-            self._carry = data
-            if len(data) > MAX_LINE:
-                self._carry, self._skip_line = b"\n", True
+            self._skipping, self._carry, chunk = False, b"", chunk[first:]
+        first = chunk.find(b"\n")
+        if first < 0:
+            self._extend_carry(chunk)
             return
-        self._scan(data, cut)
-        self._carry = data[cut:]
-        if len(self._carry) > MAX_LINE:
-            self._carry, self._skip_line = b"\n", True
+        seam = self._carry + bytes(chunk[: first + LOOKAHEAD])
+        cut = self._scan(seam, 0, len(self._carry) + first, final=False)
+        if cut is not None:  # a marker in the seam needs the next chunk: keep it all
+            self._extend_carry(seam[cut:] + bytes(chunk[first + LOOKAHEAD:]))
+            return
+        last = chunk.rfind(b"\n")
+        cut = self._scan(chunk, first, last, final=False)
+        self._carry = b""
+        self._extend_carry(bytes(chunk[cut if cut is not None else last:]))
 
     def finish(self) -> FullFacts:
-        if len(self._carry) > 1:
-            data = self._carry + b"\n"
-            self._scan(data, len(data) - 1)
+        data = self._carry + b"\n"
+        if not self._skipping and len(data) > 2:
+            self._scan(data, 0, len(data) - 1, final=True)
         self._carry = b"\n"
         return FullFacts(fields=self._fields())
 
-    def _scan(self, data: bytes, end: int) -> None:
-        """Count the markers of the complete lines in data[:end] (data[end] is a newline)."""
-        self.layer_changes += data.count(_LAYER_CHANGE, 0, end)
-        self.cura_layers += data.count(_CURA_LAYER, 0, end)
-        self._scan_z(data, end)
-        self._scan_tools(data, end)
-        if len(self.objects) < MAX_OBJECTS:
-            for marker in _OBJECT_MARKERS:
-                self._scan_objects(data, end, marker)
+    def _extend_carry(self, data: bytes | bytearray) -> None:
+        self._carry += data
+        if len(self._carry) <= MAX_CARRY:
+            return
+        last = self._carry.rfind(b"\n")
+        if last > 0:  # complete lines (tiny chunks): handle them now, without deferring
+            self._scan(self._carry, 0, last, final=True)
+            self._carry = self._carry[last:]
+        if len(self._carry) > MAX_CARRY:  # one giant line: no marker, drop it to its end
+            self._carry, self._skipping = b"\n", True
 
-    def _scan_z(self, data: bytes, end: int) -> None:
-        pos = data.find(_LAYER_Z, 0, end)
-        while pos >= 0:
-            value = to_float(_line_value(data, pos + len(_LAYER_Z)).decode("ascii", "replace"))
-            if value is not None and (self.max_z is None or value > self.max_z):
-                self.max_z = value
-            pos = data.find(_LAYER_Z, pos + 1, end)
+    def _scan(self, data: bytes | bytearray, start: int, end: int, *, final: bool) -> int | None:
+        """Handle markers starting in data[start:end]; return the position of the first one
+        that needs bytes beyond `data` (None when all were handled)."""
+        cut = self._scan_layers(data, start, end, final)
+        limit = end if cut is None else cut
+        if self._object_markers and not self._objects_settled():
+            self._scan_objects(data, start, limit)
+        if self._tools_enabled:
+            self._scan_tools(data, start, limit)
+            self._tools_enabled = not self.layers or bool(self.tools)
+        return cut
 
-    def _scan_tools(self, data: bytes, end: int) -> None:
-        pos = data.find(b"\nT", 0, end)
+    def _scan_layers(self, data: bytes | bytearray, start: int, end: int, final: bool) -> int | None:
+        if len(self._layer_markers) > 1:
+            self._choose_layer_marker(data, start, end)
+        for marker in self._layer_markers:
+            pos = data.find(marker, start, end)
+            while pos >= 0:
+                if not final and len(data) - pos < LOOKAHEAD + len(marker):
+                    return pos  # its Z comment may be in the next chunk
+                self.layers += 1
+                self._layer_z(data, pos + len(marker))
+                pos = data.find(marker, pos + 1, end)
+        return None
+
+    def _choose_layer_marker(self, data: bytes | bytearray, start: int, end: int) -> None:
+        """Lock onto the file's own layer marker family once one appears."""
+        for marker in LAYER_MARKERS:
+            count = data.count(marker, start, end)
+            if count:
+                same = marker == LAYER_MARKERS[0] and data.count(PRUSA_LAYER_Z, start, end) == count
+                self._layer_markers = (PRUSA_LAYER_Z if same else marker,)
+                return
+
+    def _layer_z(self, data: bytes | bytearray, start: int) -> None:
+        if data[start - 4: start] == b"\n;Z:":  # PRUSA_LAYER_Z: the value follows the marker
+            value = to_float(_line(data, start).decode("ascii", "replace"))
+            if value is not None:
+                self._layer_at(value)
+            return
+        for comment in Z_COMMENTS:
+            at = data.find(comment, start, start + LOOKAHEAD)
+            if at >= 0:
+                value = to_float(_line(data, at + len(comment)).decode("ascii", "replace"))
+                if value is not None:
+                    self._layer_at(value)
+                return
+
+    def _layer_at(self, z: float) -> None:
+        if self.max_z is None or z > self.max_z:
+            self.max_z = z
+        if self._last_z is not None and z < self._last_z - 1e-6:
+            self._new_object_layer = self.layers  # Z went down: the next object may start here
+        self._last_z = z
+
+    def _objects_settled(self) -> bool:
+        return bool(self.objects) and self.layers - self._new_object_layer >= SETTLE_LAYERS
+
+    def _scan_objects(self, data: bytes | bytearray, start: int, end: int) -> None:
+        markers = self._object_markers or ()
+        for marker in markers:
+            pos = data.find(marker, start, end)
+            if pos >= 0 and len(markers) > 1:
+                self._object_markers = (marker,)
+            while pos >= 0 and len(self.objects) < MAX_OBJECTS:
+                name = _object_name(marker, _line(data, pos + len(marker)))
+                if name and name not in self.objects:
+                    self.objects[name] = None
+                    self._new_object_layer = self.layers
+                pos = data.find(marker, pos + 1, end)
+        if len(markers) > 1 and self.layers >= 2 and not self.objects:
+            self._object_markers = None  # two layers without a label: the file has none
+
+    def _scan_tools(self, data: bytes | bytearray, start: int, end: int) -> None:
+        pos = data.find(TOOL, start, end)
         while pos >= 0:
-            word = _line_value(data, pos + 2).split(b";")[0].split()
+            word = _line(data, pos + 2).split(b";")[0].split()
             if word and word[0].isdigit():
-                self._tool(int(word[0]))
-            pos = data.find(b"\nT", pos + 1, end)
+                self._select(int(word[0]))
+            pos = data.find(TOOL, pos + 1, end)
 
-    def _tool(self, tool: int) -> None:
+    def _select(self, tool: int) -> None:
         if tool not in self.tools:
             self.tools.append(tool)
-        if self._current_tool is not None and tool != self._current_tool:
+        if self._tool is not None and tool != self._tool:
             self.tool_changes += 1
-        self._current_tool = tool
-
-    def _scan_objects(self, data: bytes, end: int, marker: bytes) -> None:
-        pos = data.find(marker, 0, end)
-        while pos >= 0 and len(self.objects) < MAX_OBJECTS:
-            name = _object_name(marker, _line_value(data, pos + len(marker)))
-            if name:
-                self.objects.setdefault(name, None)
-            pos = data.find(marker, pos + 1, end)
+        self._tool = tool
 
     def _fields(self) -> dict[str, Any]:
-        layers = self.layer_changes or self.cura_layers or None
-        fields: dict[str, Any] = {"layer_count": layers, "max_z": self.max_z,
+        fields: dict[str, Any] = {"layer_count": self.layers or None, "max_z": self.max_z,
                                   "tool_changes": self.tool_changes, "tools": sorted(self.tools),
                                   "objects": list(self.objects) or None, "size": self.bytes_seen}
         return {k: v for k, v in fields.items() if v is not None}
 
 
-def _line_value(data: bytes, start: int) -> bytes:
-    stop = data.find(b"\n", start)
-    return data[start: stop if stop >= 0 else len(data)][:512].strip()
+def _line(data: bytes | bytearray, start: int) -> bytes:
+    stop = data.find(b"\n", start, start + 512)
+    return bytes(data[start: stop if stop >= 0 else min(len(data), start + 512)]).strip()
 
 
 def _object_name(marker: bytes, value: bytes) -> str | None:
@@ -136,9 +214,11 @@ def _object_name(marker: bytes, value: bytes) -> str | None:
 
 
 def scan_file(path: Path, chunk_size: int = CHUNK_SIZE) -> FullFacts:
-    """FullScan over a file on disk (the deferred re-parse job), chunk by chunk."""
+    """FullScan over a file on disk (the deferred re-parse job): one reused buffer, so the
+    pass does not allocate (and page-fault) a fresh chunk per read."""
     scan = FullScan()
+    buf = bytearray(chunk_size)
     with path.open("rb", buffering=0) as fh:
-        while chunk := fh.read(chunk_size):
-            scan.feed(chunk)
+        while n := fh.readinto(buf):
+            scan.feed(buf if n == chunk_size else buf[:n])
     return scan.finish()
