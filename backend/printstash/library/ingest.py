@@ -27,7 +27,7 @@ import anyio
 from fastapi import Request
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.requests import ClientDisconnect
 
 from printstash import gcode
@@ -174,9 +174,16 @@ class _disk_errors:
         return None
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
-        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        if _is_disk_full(exc):
             raise InsufficientStorage("the data volume is full; free some space and upload again",
                                       code="disk_full") from exc
+
+
+def _is_disk_full(exc: BaseException | None) -> bool:
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    # SQLite reports SQLITE_FULL as an OperationalError "database or disk is full"
+    return isinstance(exc, OperationalError) and "disk is full" in str(exc)
 
 
 @dataclass
@@ -351,7 +358,8 @@ def _store(settings: Settings, db: Database, part: _PartWriter, user_id: int | N
     with _disk_errors():
         publish(part.path, final)
     try:
-        return _insert(settings, db, part, sha, user_id), False
+        with _disk_errors():  # thumbnails and the database can hit a full volume too
+            return _insert(settings, db, part, sha, user_id), False
     except IntegrityError:
         # Same content committed by a concurrent upload since the check: that row wins.
         again = _existing(db, sha)
