@@ -21,6 +21,7 @@ def test_round_trip_into_an_empty_data_dir(admin_client: TestClient, vault: Sett
     source_rows, source_tree = dump_db(vault.sqlite_path), tree(vault.data_dir)  # type: ignore[arg-type]
     assert len(source_rows["files"]) == len(files) and source_rows["tags"] and len(source_rows["printers"]) == 2
     assert any(p.startswith("secrets/") for p in source_tree)
+    assert any(p.startswith("thumbs/") for p in source_tree)
 
     target = make_settings(tmp_path / "elsewhere" / "data")
     restored = cli(target.data_dir, "backup", "restore", str(archive))
