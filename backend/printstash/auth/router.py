@@ -5,8 +5,8 @@ Public: GET /auth/status, POST /auth/setup, POST /auth/login. Everything else ne
 
 from fastapi import APIRouter, Request, Response, status
 
+from printstash.auth import client, service, setup
 from printstash.auth import login as login_flow
-from printstash.auth import service, setup
 from printstash.auth.dependencies import SESSION_COOKIE, AdminUser, CurrentUser, same_origin
 from printstash.auth.models import User
 from printstash.auth.schemas import (
@@ -32,7 +32,7 @@ router = APIRouter(tags=["auth"])
 def _set_cookie(request: Request, response: Response, token: str, max_age: int | None) -> None:
     # Secure only over https, or a plain-http LAN install could never keep its session.
     response.set_cookie(SESSION_COOKIE, token, max_age=max_age, httponly=True, samesite="lax",
-                        secure=request.url.scheme == "https", path="/")
+                        secure=client.is_https(request), path="/")
 
 
 def _refuse_foreign_origin(request: Request) -> None:
@@ -67,7 +67,7 @@ def auth_setup(body: SetupRequest, request: Request, response: Response, db: Dat
 @router.post("/auth/login")
 def auth_login(body: LoginRequest, request: Request, response: Response, db: DatabaseDep) -> UserRead:
     _refuse_foreign_origin(request)
-    address = request.client.host if request.client else "unknown"
+    address = client.client_address(request)
     signed_in = login_flow.login(db, body.username, body.password, remember=body.remember, address=address,
                                  user_agent=request.headers.get("user-agent"))
     _set_cookie(request, response, signed_in.token, signed_in.max_age)

@@ -79,3 +79,36 @@ def test_counts_are_forgotten_after_quiet_hour(token_vault: Settings, configured
         row = session.get(LoginThrottle, subject[0])
         assert row is not None and row.failures == 1 and row.blocked_until is None
     database.dispose()
+
+
+def test_address_comes_from_our_proxy_only(token_vault: Settings, configured: TestClient) -> None:
+    """Behind the shipped proxy (a private peer) each browser is its own address; a public
+    peer cannot pick one with a forged X-Forwarded-For."""
+    free = throttle.ADDRESS_POLICY.free_failures
+    with TestClient(configured.app, client=("172.18.0.3", 40000), headers={"Origin": "http://testserver"}) as proxy:
+        for i in range(free):
+            proxy.post("/api/v1/auth/login", json={"username": f"g{i}", "password": "wrong password"},
+                       headers={"X-Forwarded-For": "198.51.100.7"})
+        blocked = proxy.post("/api/v1/auth/login", json={"username": ADMIN[0], "password": ADMIN[1]},
+                             headers={"X-Forwarded-For": "198.51.100.7"})
+        assert blocked.status_code == 429
+        other = proxy.post("/api/v1/auth/login", json={"username": ADMIN[0], "password": ADMIN[1]},
+                           headers={"X-Forwarded-For": "203.0.113.1, 198.51.100.8"})
+        assert other.status_code == 200  # another browser behind the same proxy
+    with TestClient(configured.app, client=("93.184.216.34", 40000), headers={"Origin": "http://testserver"}) as direct:
+        for i in range(free):  # a new forged address every time: still one client
+            direct.post("/api/v1/auth/login", json={"username": f"h{i}", "password": "wrong password"},
+                        headers={"X-Forwarded-For": f"192.0.2.{i}"})
+        spoofed = direct.post("/api/v1/auth/login", json={"username": ADMIN[0], "password": ADMIN[1]},
+                              headers={"X-Forwarded-For": "192.0.2.200"})
+        assert spoofed.status_code == 429
+
+
+def test_secure_cookie_behind_tls_proxy(configured: TestClient) -> None:
+    body = {"username": ADMIN[0], "password": ADMIN[1]}
+    with TestClient(configured.app, client=("10.0.0.2", 1), headers={"Origin": "http://testserver"}) as proxy:
+        tls = proxy.post("/api/v1/auth/login", json=body, headers={"X-Forwarded-Proto": "https"})
+        assert "Secure" in tls.headers["set-cookie"]
+    with TestClient(configured.app, client=("93.184.216.34", 1), headers={"Origin": "http://testserver"}) as direct:
+        forged = direct.post("/api/v1/auth/login", json=body, headers={"X-Forwarded-Proto": "https"})
+        assert "Secure" not in forged.headers["set-cookie"]
