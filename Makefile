@@ -45,7 +45,7 @@ test-frontend:
 	@if [ -f $(FRONTEND)/package.json ]; then cd $(FRONTEND) && npm test; fi
 
 test-backend: backend
-	cd $(BACKEND) && $(UV) run pytest
+	cd $(BACKEND) && $(UV) run pytest ../tests
 
 clean:
 	rm -rf $(BACKEND)/.venv $(FRONTEND)/node_modules $(FRONTEND)/dist .peers

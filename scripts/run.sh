@@ -35,7 +35,7 @@ for _ in range(150):
     except OSError:
         time.sleep(0.2)
 PY
-tail -f "$LOG" &
+(exec setsid tail -f "$LOG") &
 pids+=($!)
 echo
 echo "PrintStash is running: $url   (data: $VAULT_DATA_DIR; Ctrl-C stops)"
