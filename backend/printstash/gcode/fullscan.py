@@ -16,6 +16,7 @@ Speed comes from doing as few passes over each chunk as possible, each a C-speed
 No chunk is copied: only the line that straddles two chunks is joined (the "seam").
 """
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,8 @@ MAX_CARRY = 64 << 10  # a longer line is no marker: dropped instead of buffered
 MAX_OBJECTS = 500
 LOOKAHEAD = 256  # bytes after a layer marker in which its Z comment is looked for
 SETTLE_LAYERS = 3
+MAX_MARKER = 32  # longer than any marker below
+SEAM = LOOKAHEAD + MAX_MARKER  # bytes of the next chunk joined to the carried partial line
 
 # Prusa/Orca (';LAYER_CHANGE' then ';Z:<z>'), Bambu, Cura/ideaMaker. The long Prusa form is
 # used when every ';LAYER_CHANGE' of the first chunk is followed by ';Z:': a longer needle is a
@@ -71,18 +74,18 @@ class FullScan:
                 return
             self._skipping, self._carry, chunk = False, b"", chunk[first:]
         first = chunk.find(b"\n")
-        if first < 0:
-            self._extend_carry(chunk)
+        if first < 0 or len(chunk) < first + SEAM:
+            self._extend_carry(chunk)  # small chunk: wait for enough bytes to read past the seam
             return
-        seam = self._carry + bytes(chunk[: first + LOOKAHEAD])
-        cut = self._scan(seam, 0, len(self._carry) + first, final=False)
-        if cut is not None:  # a marker in the seam needs the next chunk: keep it all
-            self._extend_carry(seam[cut:] + bytes(chunk[first + LOOKAHEAD:]))
+        seam = self._carry + bytes(chunk[: first + SEAM])
+        if self._scan(seam, 0, len(self._carry) + first, final=False) is not None:
+            self._extend_carry(chunk)  # cannot happen (the seam holds SEAM bytes more); stay safe
             return
-        last = chunk.rfind(b"\n")
+        # Markers may span lines: stop at a newline far enough from the end for the longest.
+        last = chunk.rfind(b"\n", first, max(first + 1, len(chunk) - MAX_MARKER))
         cut = self._scan(chunk, first, last, final=False)
         self._carry = b""
-        self._extend_carry(bytes(chunk[cut if cut is not None else last:]))
+        self._extend_carry(chunk[cut if cut is not None else last:])
 
     def finish(self) -> FullFacts:
         data = self._carry + b"\n"
@@ -95,10 +98,10 @@ class FullScan:
         self._carry += data
         if len(self._carry) <= MAX_CARRY:
             return
-        last = self._carry.rfind(b"\n")
-        if last > 0:  # complete lines (tiny chunks): handle them now, without deferring
-            self._scan(self._carry, 0, last, final=True)
-            self._carry = self._carry[last:]
+        last = self._carry.rfind(b"\n", 0, len(self._carry) - SEAM)
+        if last > 0:  # complete lines (many tiny chunks): handle them now
+            cut = self._scan(self._carry, 0, last, final=False)
+            self._carry = self._carry[cut if cut is not None else last:]
         if len(self._carry) > MAX_CARRY:  # one giant line: no marker, drop it to its end
             self._carry, self._skipping = b"\n", True
 
@@ -118,21 +121,20 @@ class FullScan:
         if len(self._layer_markers) > 1:
             self._choose_layer_marker(data, start, end)
         for marker in self._layer_markers:
-            pos = data.find(marker, start, end)
-            while pos >= 0:
+            for pos in _starts(data, marker, start, end):
                 if not final and len(data) - pos < LOOKAHEAD + len(marker):
                     return pos  # its Z comment may be in the next chunk
                 self.layers += 1
                 self._layer_z(data, pos + len(marker))
-                pos = data.find(marker, pos + 1, end)
         return None
 
     def _choose_layer_marker(self, data: bytes | bytearray, start: int, end: int) -> None:
         """Lock onto the file's own layer marker family once one appears."""
         for marker in LAYER_MARKERS:
-            count = data.count(marker, start, end)
+            count = sum(1 for _ in _starts(data, marker, start, end))
             if count:
-                same = marker == LAYER_MARKERS[0] and data.count(PRUSA_LAYER_Z, start, end) == count
+                long_count = sum(1 for _ in _starts(data, PRUSA_LAYER_Z, start, end))
+                same = marker == LAYER_MARKERS[0] and long_count == count
                 self._layer_markers = (PRUSA_LAYER_Z if same else marker,)
                 return
 
@@ -163,25 +165,23 @@ class FullScan:
     def _scan_objects(self, data: bytes | bytearray, start: int, end: int) -> None:
         markers = self._object_markers or ()
         for marker in markers:
-            pos = data.find(marker, start, end)
-            if pos >= 0 and len(markers) > 1:
-                self._object_markers = (marker,)
-            while pos >= 0 and len(self.objects) < MAX_OBJECTS:
+            for pos in _starts(data, marker, start, end):
+                if len(markers) > 1:
+                    self._object_markers = (marker,)
+                if len(self.objects) >= MAX_OBJECTS:
+                    break
                 name = _object_name(marker, _line(data, pos + len(marker)))
                 if name and name not in self.objects:
                     self.objects[name] = None
                     self._new_object_layer = self.layers
-                pos = data.find(marker, pos + 1, end)
         if len(markers) > 1 and self.layers >= 2 and not self.objects:
             self._object_markers = None  # two layers without a label: the file has none
 
     def _scan_tools(self, data: bytes | bytearray, start: int, end: int) -> None:
-        pos = data.find(TOOL, start, end)
-        while pos >= 0:
+        for pos in _starts(data, TOOL, start, end):
             word = _line(data, pos + 2).split(b";")[0].split()
             if word and word[0].isdigit():
                 self._select(int(word[0]))
-            pos = data.find(TOOL, pos + 1, end)
 
     def _select(self, tool: int) -> None:
         if tool not in self.tools:
@@ -195,6 +195,16 @@ class FullScan:
                                   "tool_changes": self.tool_changes, "tools": sorted(self.tools),
                                   "objects": list(self.objects) or None, "size": self.bytes_seen}
         return {k: v for k, v in fields.items() if v is not None}
+
+
+def _starts(data: bytes | bytearray, marker: bytes, start: int, end: int) -> Iterator[int]:
+    """Positions of `marker` that start in data[start:end] (it may run past `end`: multi-line
+    markers straddle the last newline of a chunk)."""
+    stop = min(len(data), end + len(marker))
+    pos = data.find(marker, start, stop)
+    while 0 <= pos < end:
+        yield pos
+        pos = data.find(marker, pos + 1, stop)
 
 
 def _line(data: bytes | bytearray, start: int) -> bytes:
