@@ -16,15 +16,18 @@ on failure instead.
 import argparse
 import json
 import os
+import socket
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
 
 CHUNK = 1024 * 1024
-CONNECT_TIMEOUT_S = 10.0
+CONNECT_TIMEOUT_S = 5.0  # an address that does not answer at all fails fast
+READ_TIMEOUT_S = 120.0  # PrintStash answers after storing and parsing the file
 RETRY_DELAYS_S = (1.0, 2.0, 4.0)  # brief: the slicer waits for us
 MAX_RETRY_AFTER_S = 10.0
 RETRYABLE = {408, 425, 429, 500, 502, 503, 504}
@@ -82,14 +85,22 @@ def multipart(path: Path, name: str) -> "tuple[str, int, object]":
     return f"multipart/form-data; boundary={boundary}", len(head) + path.stat().st_size + len(tail), body
 
 
+def reachable(url: str) -> None:
+    """Raise OSError quickly when nothing listens at the server's address."""
+    parts = urllib.parse.urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    socket.create_connection((parts.hostname or "", port), timeout=CONNECT_TIMEOUT_S).close()
+
+
 def send(url: str, key: str, path: Path, name: str) -> "tuple[int, dict, dict]":
+    reachable(url)
     ctype, length, body = multipart(path, name)
     # main() accepts only http(s) URLs, so urlopen never sees file: or custom schemes
     request = urllib.request.Request(url.rstrip("/") + "/api/v1/files", data=body(), method="POST", headers={  # noqa: S310
         "X-Api-Key": key, "Content-Type": ctype, "Content-Length": str(length),
         "User-Agent": "printstash-upload/1", "Accept": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=CONNECT_TIMEOUT_S) as answer:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=READ_TIMEOUT_S) as answer:  # noqa: S310
             return answer.status, _json(answer.read()), dict(answer.headers)
     except urllib.error.HTTPError as error:
         return error.code, _json(error.read()), dict(error.headers)
