@@ -1,5 +1,5 @@
 ;Sliced by ideaMaker 4.2.1.4530, 2024-05-01 10:00:00
-;Dimension:305.000000 305.000000 300.000000 0.400000
+;Dimension: 305.000000 305.000000 300.000000 0.400000
 ;Machine Name:Raise3D Pro2
 ;Filament Type #1: PLA
 ;Filament Name #1: Raise3D Premium PLA
