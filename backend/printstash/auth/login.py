@@ -33,5 +33,8 @@ def login(db: Database, username: str, password: str, *, remember: bool, address
     with db.write() as session:
         throttle.clear(session, subjects[0])
         _, token = service.create_session(session, user, remember=remember, user_agent=user_agent)
+        # Housekeeping rides along with sign-ins (rare, already writing): no scheduler needed.
+        service.purge_sessions(session)
+        throttle.purge(session, utcnow())
     max_age = int(service.REMEMBER_TTL.total_seconds()) if remember else None
     return SignedIn(user=user, token=token, max_age=max_age)

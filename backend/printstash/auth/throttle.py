@@ -40,7 +40,7 @@ def user_subject(username: str) -> str:
 
 
 def address_subject(address: str) -> str:
-    return f"addr:{address}"
+    return f"addr:{address[:64]}"
 
 
 def _policy(subject: str) -> Policy:
@@ -79,6 +79,13 @@ def record_failure(session: Session, subjects: list[str], now: datetime) -> None
         delay = delay_after(row.failures, _policy(subject))
         row.blocked_until = now + delay if delay else None
     session.flush()
+
+
+def purge(session: Session, now: datetime) -> None:
+    """Forget subjects that are neither blocked nor recent (e.g. sprayed random usernames)."""
+    stale = (LoginThrottle.last_failure_at < now - FORGET_AFTER) & (
+        LoginThrottle.blocked_until.is_(None) | (LoginThrottle.blocked_until < now))
+    session.execute(delete(LoginThrottle).where(stale))
 
 
 def clear(session: Session, subject: str) -> None:

@@ -171,3 +171,14 @@ def test_api_key_revocation_rules(configured: TestClient, new_web: Callable[[], 
     assert configured.delete(f"/api/v1/api-keys/{carol_key['id']}").status_code == 204  # admin may
     assert carol.delete(f"/api/v1/api-keys/{carol_key['id']}").status_code == 404  # already revoked
     assert configured.post("/api/v1/api-keys", json={"name": ""}).status_code == 422
+
+
+def test_long_dead_sessions_are_purged(configured: TestClient, token_vault: Settings) -> None:
+    database = Database.from_settings(token_vault)
+    with database.write() as session:
+        session.execute(update(UserSession).values(expires_at=utcnow() - timedelta(days=8)))
+    sign_in(configured, *ADMIN)
+    with database.read() as session:
+        rows = session.query(UserSession).all()
+    database.dispose()
+    assert len(rows) == 1 and rows[0].expires_at > utcnow()  # only the new sign-in is left

@@ -112,3 +112,16 @@ def test_secure_cookie_behind_tls_proxy(configured: TestClient) -> None:
     with TestClient(configured.app, client=("93.184.216.34", 1), headers={"Origin": "http://testserver"}) as direct:
         forged = direct.post("/api/v1/auth/login", json=body, headers={"X-Forwarded-Proto": "https"})
         assert "Secure" not in forged.headers["set-cookie"]
+
+
+def test_stale_entries_are_purged(token_vault: Settings, configured: TestClient) -> None:
+    database = Database.from_settings(token_vault)
+    long_ago = utcnow() - throttle.FORGET_AFTER - timedelta(minutes=1)
+    with database.write() as session:
+        throttle.record_failure(session, ["user:sprayed-1", "user:sprayed-2"], long_ago)
+        throttle.record_failure(session, ["user:recent"], utcnow())
+    assert _login(configured, ADMIN[0], ADMIN[1])[0] == 200
+    with database.read() as session:
+        left = {row.subject for row in session.query(LoginThrottle)}
+    database.dispose()
+    assert "user:recent" in left and not {"user:sprayed-1", "user:sprayed-2"} & left
