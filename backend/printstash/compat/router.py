@@ -30,7 +30,18 @@ def version(request: Request, db: DatabaseDep) -> VersionRead:
                        text=f"OctoPrint {service.SERVER_VERSION} (PrintStash {__version__})")
 
 
-@router.post("/files/local", status_code=status.HTTP_201_CREATED, response_model_by_alias=True)
+# The body is streamed by the ingest (not parsed by FastAPI), so describe it for the docs here.
+_UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "format": "binary", "description": "the G-code"},
+        "path": {"type": "string", "description": "OctoPrint folder; ignored"},
+        "select": {"type": "string", "enum": ["true", "false"], "description": "ignored"},
+        "print": {"type": "string", "enum": ["true", "false"], "description": "accepted and ignored"},
+    }}}}}}
+
+
+@router.post("/files/local", status_code=status.HTTP_201_CREATED, response_model_by_alias=True,
+             openapi_extra=_UPLOAD_BODY)
 async def upload(request: Request, response: Response, user: CurrentUser, settings: SettingsDep,
                  db: DatabaseDep) -> UploadRead:
     """multipart: `file` (required), `path`, `select`, `print` (both ignored)."""
