@@ -86,6 +86,12 @@ def proc_kib(pid: int, key: str) -> int:
     raise KeyError(key)
 
 
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def fresh_vault(path: Path) -> str:
     """Migrated data dir with an admin API key (the way an admin sets one up)."""
     from alembic import command
@@ -136,7 +142,7 @@ def upload_run(big: Path, sha: str, layers: int, log_dir: Path) -> dict[str, flo
     key = fresh_vault(data_dir)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("VAULT_")}
-    env.update(VAULT_DATA_DIR=str(data_dir), VAULT_LOG_LEVEL="WARNING")
+    env.update(VAULT_DATA_DIR=str(data_dir), VAULT_LOG_LEVEL="INFO")
     log = (log_dir / "server.log").open("ab")
     proc = subprocess.Popen([sys.executable, "-m", "printstash.cli", "serve", "--port", str(port)],
                             cwd=BACKEND, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -146,8 +152,10 @@ def upload_run(big: Path, sha: str, layers: int, log_dir: Path) -> dict[str, flo
         _, _, warm = curl_upload(base, key, SOURCE)  # imports + first-request costs out of the way
         assert warm == 201, warm
         rss_before = proc_kib(proc.pid, "VmRSS")
+        cpu_before = cpu_seconds(proc.pid)
         elapsed, body, status = curl_upload(base, key, big)
         hwm = proc_kib(proc.pid, "VmHWM")
+        server_cpu = cpu_seconds(proc.pid) - cpu_before
     finally:
         proc.terminate()
         proc.wait(15)
@@ -156,8 +164,19 @@ def upload_run(big: Path, sha: str, layers: int, log_dir: Path) -> dict[str, flo
     assert body["sha256"] == sha and body["size"] == big.stat().st_size, body
     assert body["metadata"].get("layer_count") == layers, (body["metadata"].get("layer_count"), layers)
     shutil.rmtree(data_dir, ignore_errors=True)
-    return {"seconds": elapsed, "rss_before_mib": rss_before / 1024, "hwm_mib": hwm / 1024,
-            "rss_growth_mib": (hwm - rss_before) / 1024}
+    breakdown = _server_breakdown(log_dir / "server.log")
+    return {**breakdown, "seconds": elapsed, "server_cpu_s": server_cpu, "rss_before_mib": rss_before / 1024,
+            "hwm_mib": hwm / 1024, "rss_growth_mib": (hwm - rss_before) / 1024}
+
+
+def _server_breakdown(log_path: Path) -> dict[str, float]:
+    """The server's own timing line for the last upload (printstash.library.ingest, INFO)."""
+    import re
+
+    lines = [ln for ln in log_path.read_text(errors="replace").splitlines() if "upload 'upload_" in ln]
+    match = re.search(r"body ([\d.]+)s incl. fsync ([\d.]+)s; dedupe\+parse\+insert ([\d.]+)s", lines[-1])
+    assert match, lines[-1:]
+    return {"server_body_s": float(match[1]), "server_fsync_s": float(match[2]), "server_store_s": float(match[3])}
 
 
 def copy_runs(big: Path) -> dict[str, float]:
@@ -183,6 +202,8 @@ def main() -> None:
         row = {**copy_runs(big), **upload_run(big, sha, layers, RESULTS)}
         rows.append(row)
         print(f"run {run + 1}: upload {row['seconds']:.2f}s  cp {row['cp']:.2f}s  dd+fsync {row['dd_fsync']:.2f}s  "
+              f"server cpu {row['server_cpu_s']:.2f}s (body {row['server_body_s']:.2f}s, "
+              f"fsync {row['server_fsync_s']:.2f}s, parse+insert {row['server_store_s']:.2f}s)  "
               f"rss +{row['rss_growth_mib']:.1f} MiB", flush=True)
     report(big, size, layers, rows)
 
@@ -199,6 +220,9 @@ def report(big: Path, size: int, layers: int, rows: list[dict[str, Any]]) -> Non
     ratio = med["cp"] / med["seconds"]
     print(f"\nupload throughput = {ratio:.0%} of cp (target >= 40%); "
           f"vs dd+fsync = {med['dd_fsync'] / med['seconds']:.0%}")
+    print(f"server CPU during the upload: median {med['server_cpu_s']:.2f} s (all threads); server-side wall: "
+          f"body {med['server_body_s']:.2f} s of which fsync {med['server_fsync_s']:.2f} s, "
+          f"dedupe+parse+insert {med['server_store_s']:.2f} s")
     print(f"server RSS growth during the upload: median {med['rss_growth_mib']:.1f} MiB, "
           f"max {max(r['rss_growth_mib'] for r in rows):.1f} MiB (target < 64 MiB)")
     out = {"file": big.name, "bytes": size, "layers": layers, "runs": rows, "median": med,

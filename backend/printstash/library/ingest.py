@@ -17,6 +17,7 @@ import fcntl
 import hashlib
 import logging
 import os
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -64,11 +65,16 @@ async def receive_upload(request: Request, settings: Settings, db: Database, use
     boundary = _boundary(request)
     _check_declared_length(request, settings)
     receiver = _Receiver(boundary, _PartWriterFactory(settings))
+    started = time.perf_counter()
     try:
         part = await receiver.receive(request, settings.max_upload_bytes)
+        received = time.perf_counter()
         stored = await anyio.to_thread.run_sync(_store, settings, db, part, user_id)
     finally:
         receiver.discard()
+    log.info("upload %r: %d bytes in %.2fs (body %.2fs incl. fsync %.2fs; dedupe+parse+insert %.2fs)%s",
+             part.filename, part.size, time.perf_counter() - started, received - started, part.fsync_seconds,
+             time.perf_counter() - received, " duplicate" if stored[1] else "")
     return UploadOutcome(file=stored[0], duplicate=stored[1], fields=receiver.fields)
 
 
@@ -113,6 +119,7 @@ class _PartWriter:
         self.size = 0
         self._scan: Any = _new_scan()
         self.facts: Any = None  # gcode.FullFacts once finished
+        self.fsync_seconds = 0.0
 
     def store(self, data: bytes) -> None:
         assert self._fh is not None
@@ -132,9 +139,11 @@ class _PartWriter:
     def finish(self) -> None:
         """fsync and close; collect the full-file facts."""
         assert self._fh is not None
+        started = time.perf_counter()
         with _disk_errors():
             self._fh.flush()
             os.fsync(self._fh.fileno())
+        self.fsync_seconds = time.perf_counter() - started
         self._close()
         if self._scan is not None:
             try:
