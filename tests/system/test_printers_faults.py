@@ -101,6 +101,20 @@ def test_klippy_stopped_is_klippy_not_ready_then_standby(printstash_stack: Stack
     wait_for(lambda: status(stack, faulty_id)["state"] == "standby", 20)
 
 
+def test_emergency_stop_is_klippy_not_ready_with_klippers_reason(printstash_stack: Stack, faulty: KlipperPrinter,
+                                                                 faulty_id: int) -> None:
+    stack = printstash_stack
+    wait_for(lambda: status(stack, faulty_id)["state"] in {"standby", "cancelled", "complete"}, 20)
+    faulty.http.post("/printer/emergency_stop")
+    try:
+        st = wait_for(lambda: (s := status(stack, faulty_id))["state"] == "klippy_not_ready" and s, 10)
+        assert st["klippy_state"] == "shutdown"
+        assert st["message"] and "Klippy is" not in st["message"]  # Klipper's own reason, not ours
+    finally:
+        faulty.http.post("/printer/firmware_restart")
+    wait_for(lambda: status(stack, faulty_id)["state"] == "standby", 30)
+
+
 class _Hang:
     """Accepts TCP connections and never answers."""
 

@@ -13,6 +13,7 @@ Why this shape:
 import asyncio
 import contextlib
 import logging
+import random
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -141,10 +142,15 @@ class PrinterWatch:
         self.cursor_loaded = False
         self.last_print: tuple[Any, Any] | None = None
 
-    async def run(self) -> None:
+    async def run(self, delay: float = 0.0) -> None:
+        await sleep_or_stop(self.ctx.stopping, delay)
         while not self.ctx.stopping.is_set():
+            started = time.monotonic()
             await self.poll_once()
-            await sleep_or_stop(self.ctx.stopping, backoff(self.target.interval, self.failures))
+            # A fixed cadence while healthy (the poll's own time is part of the interval);
+            # a growing pause while failing.
+            pause = backoff(self.target.interval, self.failures)
+            await sleep_or_stop(self.ctx.stopping, pause - (time.monotonic() - started) if not self.failures else pause)
 
     async def poll_once(self) -> None:
         status, ok = await self._fetch()
@@ -232,6 +238,7 @@ class Poller:
         self.ctx, self.http = ctx, http
         self.writer = Writer(ctx)
         self.tasks: dict[int, tuple[Target, asyncio.Task[None]]] = {}
+        self.started = False
 
     async def run(self) -> None:
         flusher = asyncio.create_task(self.writer.loop(), name="printers-writer")
@@ -259,10 +266,15 @@ class Poller:
                 del self.tasks[pid]
                 if pid not in wanted:
                     log.info("printer %s removed: polling stopped", target.name)
+        first = not self.started
+        self.started = True
         for pid, target in wanted.items():
             if pid not in self.tasks:
                 watch = PrinterWatch(self.ctx, self.http, target, self.writer)
-                self.tasks[pid] = (target, asyncio.create_task(watch.run(), name=f"printer-{pid}"))
+                # The printers found at start-up are spread over one interval, so hundreds of
+                # them do not all poll (and write) in the same instant; new ones start at once.
+                delay = random.uniform(0, target.interval) if first else 0.0
+                self.tasks[pid] = (target, asyncio.create_task(watch.run(delay), name=f"printer-{pid}"))
 
     async def stop_all(self) -> None:
         for _, task in self.tasks.values():

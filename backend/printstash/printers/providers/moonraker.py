@@ -2,7 +2,8 @@
 
 Behaviour learned from the real Moonraker 0.11.0 (tests run against it):
 - `/server/info` answers whenever Moonraker runs and carries `klippy_state`;
-- every `/printer/*` route answers 404 while Klippy is not connected;
+- every `/printer/*` route answers 404 while Klippy is not connected (503 as it goes away); while it is connected
+  but not ready (startup, shutdown, error) the objects query answers with webhooks.state;
 - `/server/history/list?since=` filters on start_time > since, `count` is the page length;
 - `/server/files/upload` answers only after Moonraker parsed the file's metadata.
 """
@@ -19,6 +20,11 @@ QUERY = ("webhooks&print_stats&virtual_sdcard&display_status&extruder=temperatur
          "&heater_bed=temperature,target&toolhead=homed_axes")
 PRINT_STATES = {"standby", "printing", "paused", "complete", "cancelled", "error"}
 HISTORY_PAGE = 100
+# /printer/* answers 404 while Klippy is disconnected, 503 "Klippy Host not connected" in
+# the moment it goes away (both seen on the real Moonraker 0.11.0)
+KLIPPY_AWAY = frozenset({404, 503})
+KLIPPY_WORDS = {"startup": "Klippy is starting up", "shutdown": "Klippy is shut down",
+                "error": "Klippy reported an error", "disconnected": "Klippy is not connected to Moonraker"}
 UPLOAD_TIMEOUT = httpx.Timeout(30.0, read=300.0)  # Moonraker parses before it answers
 
 
@@ -50,13 +56,12 @@ class MoonrakerProvider:
 
     # -- status --------------------------------------------------------------------------------
     async def fetch_status(self) -> dict[str, Any]:
-        info = await self._result("GET", "/server/info")
-        klippy = str((info or {}).get("klippy_state") or "unknown")
-        if klippy != "ready":
-            return await self._not_ready(klippy)
+        """One request while Klippy is up (webhooks carries its state); /server/info only
+        when /printer/* says Klippy is away, to learn why."""
         resp = await self._request("GET", f"/printer/objects/query?{QUERY}")
-        if resp.status_code == 404:  # Klippy went away between the two calls
-            return await self._not_ready("disconnected")
+        if resp.status_code in KLIPPY_AWAY:
+            info = await self._result("GET", "/server/info")
+            return await self._not_ready(str((info or {}).get("klippy_state") or "disconnected"))
         _raise_for(resp)
         status = (_json(resp).get("result") or {}).get("status")
         if not isinstance(status, dict):
@@ -64,7 +69,7 @@ class MoonrakerProvider:
         return await self._ready_status(status)
 
     async def _not_ready(self, klippy: str) -> dict[str, Any]:
-        message = f"Klippy is {klippy}"
+        message = KLIPPY_WORDS.get(klippy, f"Klippy is {klippy}")
         if klippy in {"shutdown", "error", "startup"}:
             message = await self._state_message() or message
         return _blank_status("klippy_not_ready", klippy, message)
