@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ApiError, errorFromBody, query } from './client'
+import { ApiError, apiUrl, errorFromBody, query } from './client'
 
 describe('errorFromBody', () => {
   it('keeps the api detail and code', () => {
@@ -23,5 +23,13 @@ describe('query', () => {
   it('skips empty values', () => {
     expect(query({ q: 'benchy', slicer: '', limit: 24, offset: 0, tag: undefined })).toBe('?q=benchy&limit=24&offset=0')
     expect(query({})).toBe('')
+  })
+})
+
+describe('apiUrl', () => {
+  it('prefixes relative api paths, including ones that start with "api"', () => {
+    expect(apiUrl('/files')).toBe('/api/v1/files')
+    expect(apiUrl('/api-keys')).toBe('/api/v1/api-keys')
+    expect(apiUrl('/api/v1/health')).toBe('/api/v1/health')
   })
 })

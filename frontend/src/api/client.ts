@@ -60,6 +60,11 @@ async function parseBody(response: Response): Promise<unknown> {
   }
 }
 
+/** '/files' -> '/api/v1/files'; full '/api/…' paths pass through ('/api-keys' is relative). */
+export function apiUrl(path: string): string {
+  return path.startsWith('/api/') ? path : `${API}${path}`
+}
+
 export type RequestOptions = Omit<RequestInit, 'body'> & { json?: unknown; body?: BodyInit }
 
 export async function request<T>(path: string, options: RequestOptions = {}): Promise<T> {
@@ -71,7 +76,7 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
   }
   let response: Response
   try {
-    response = await fetch(path.startsWith('/api') ? path : `${API}${path}`, init)
+    response = await fetch(apiUrl(path), init)
   } catch {
     throw new ApiError(0, 'network', 'Cannot reach the PrintStash server. Is it running?')
   }

@@ -176,7 +176,7 @@ export function FileDetailPage() {
         </section>
       </div>
       <div className="detail-grid">
-        <div className="stack"><Notes key={data.notes} file={data} /><TagEditor file={data} /></div>
+        <div className="stack"><Notes key={data.id} file={data} /><TagEditor file={data} /></div>
         <div className="stack"><SendToPrinter file={data} /><History file={data} /><Danger file={data} /></div>
       </div>
     </article>

@@ -1,4 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
+import { useEffect } from 'react'
 import { Link, useNavigate, useParams } from 'react-router'
 import type { FileRead, Printer } from '../../api/types'
 import { Badge, ErrorMessage, Loading } from '../../components/Status'
@@ -47,8 +48,14 @@ function Controls({ printer }: { printer: Printer }) {
   )
 }
 
-function History({ id }: { id: number }) {
-  const history = useQuery({ queryKey: printerKeys.history(id), queryFn: () => printersApi.history(id) })
+function History({ id, state }: { id: number; state: string }) {
+  const client = useQueryClient()
+  // The worker imports finished jobs shortly after a print ends: look again on every state
+  // change, and now and then while the page stays open.
+  const history = useQuery({ queryKey: printerKeys.history(id), queryFn: () => printersApi.history(id), refetchInterval: 5_000 })
+  useEffect(() => {
+    void client.invalidateQueries({ queryKey: printerKeys.history(id) })
+  }, [client, id, state])
   return (
     <section aria-labelledby="printer-history" className="stack">
       <h2 id="printer-history" className="h3">History</h2>
@@ -127,7 +134,7 @@ export function PrinterDetailPage() {
           ) : <p className="muted">{data.status?.filename ? `${data.status.filename} (not from the library)` : 'Nothing loaded.'}</p>}
         </section>
       </div>
-      <History id={id} />
+      <History id={id} state={state} />
       {isAdmin ? <RemovePrinter printer={data} /> : null}
     </article>
   )

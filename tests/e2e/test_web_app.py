@@ -1,0 +1,282 @@
+"""The web app in a real browser against the real api, worker, frontend server and printer,
+doing the upgrade guide's smoke checks as a person would. Tests run in file order and share
+one browser profile: the first one configures the fresh vault through the setup wizard."""
+
+import json
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from e2e.support import ADMIN, Stack, shot
+from harness.paths import GCODE_FIXTURES
+from harness.peers import KlipperPrinter, klipper_printer
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.e2e
+
+MANIFEST = json.loads((GCODE_FIXTURES / "manifest.json").read_text())
+CUBE = next(f for f in MANIFEST["files"] if f["id"] == "prusa_cube20_0.20mm_PLA_thumbs")
+TINYBOX = GCODE_FIXTURES / "klipper" / "klipper_prusa_tinybox_0.20mm_noextrusion.gcode"
+
+
+def sign_in(page: Page, stack: Stack) -> None:
+    """Whatever state the profile is in, end up signed in (tests can also run alone)."""
+    page.goto("/")
+    landing = re.compile("^(Library|Set up PrintStash|Sign in to PrintStash)$")
+    page.get_by_role("heading", name=landing).wait_for()
+    if page.url.endswith("/setup"):
+        complete_setup(page, stack.setup_token)
+    elif page.url.endswith("/login"):
+        page.get_by_label("Username").fill(ADMIN[0])
+        page.get_by_label("Password").fill(ADMIN[1])
+        page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Library")).to_be_visible()
+
+
+def complete_setup(page: Page, token: str) -> None:
+    page.get_by_label("Setup token").fill(token)
+    page.get_by_label("Admin username").fill(ADMIN[0])
+    page.get_by_label("Password", exact=True).fill(ADMIN[1])
+    page.get_by_label("Repeat the password").fill(ADMIN[1])
+    page.get_by_role("button", name="Create admin and sign in").click()
+
+
+def test_setup_wizard_on_a_fresh_vault_then_sign_in(page: Page, stack: Stack) -> None:
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/setup$"))
+    expect(page.get_by_role("heading", name="Set up PrintStash")).to_be_visible()
+    expect(page.get_by_text("Where do I find the setup token?")).to_be_visible()
+    expect(page.get_by_text("docker compose logs api")).to_be_visible()
+    shot(page, "01-setup")
+
+    complete_setup(page, "not-the-token")
+    expect(page.get_by_role("alert")).to_contain_text("Setup failed")
+    assert httpx.get(f"{stack.api}/api/v1/auth/status").json()["configured"] is False
+
+    page.get_by_label("Setup token").fill(stack.setup_token)
+    page.get_by_role("button", name="Create admin and sign in").click()
+    expect(page.get_by_role("heading", name="Library")).to_be_visible()
+    expect(page.get_by_text("The library is empty")).to_be_visible()
+    assert httpx.get(f"{stack.api}/api/v1/auth/status").json()["configured"] is True
+
+    # Sign out for real, then sign back in through the sign-in page.
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/login$"))
+    page.goto("/upload")
+    expect(page).to_have_url(re.compile(r"/login$"))
+    page.get_by_label("Username").fill(ADMIN[0])
+    page.get_by_label("Password").fill("wrong password entirely")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("Sign-in failed")
+    shot(page, "02-sign-in-error")
+    page.get_by_label("Password").fill(ADMIN[1])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Upload G-code")).to_be_visible()  # back where they were going
+
+
+def test_system_status_shows_every_component(page: Page, stack: Stack) -> None:
+    sign_in(page, stack)
+    page.get_by_role("link", name="System").click()
+    expect(page.get_by_role("heading", name="System status")).to_be_visible()
+    cards = page.get_by_role("list", name="Components")
+    for name in ("Database", "Storage", "Backups", "Printer providers"):
+        card = cards.get_by_role("listitem").filter(has=page.get_by_role("heading", name=name, exact=True))
+        expect(card).to_be_visible()
+        expect(card.locator(".badge")).to_have_text(re.compile(r"^(ok|degraded|error|unknown)$"))
+    # A brand-new vault has no backup yet: the page must say so, as the api does.
+    api_backup = httpx.get(f"{stack.api}/api/v1/health").json()["components"]["backup"]["status"]
+    backups = cards.get_by_role("listitem").filter(has=page.get_by_role("heading", name="Backups"))
+    expect(backups.locator(".badge")).to_have_text(api_backup)
+    shot(page, "03-system-status")
+
+
+def test_upload_real_gcode_and_find_it_with_its_metadata(page: Page, stack: Stack) -> None:
+    sign_in(page, stack)
+    page.get_by_role("link", name="Upload", exact=True).click()
+    cube = GCODE_FIXTURES / CUBE["file"]
+    page.get_by_label("Choose files…").set_input_files([cube])
+    uploads = page.get_by_role("list").filter(has=page.locator(".upload"))
+    row = uploads.locator(".upload").filter(has_text=cube.name)
+    expect(row).to_contain_text("Uploaded")
+    expect(row.get_by_role("progressbar")).to_have_attribute("value", "100")
+
+    # The same content again: the api's duplicate answer is shown, nothing new is stored.
+    page.get_by_label("Choose files…").set_input_files([cube])
+    expect(uploads.locator(".upload").first).to_contain_text("Already in the library")
+    shot(page, "04-upload")
+
+    # Find it by a word of its name, then by its material, with the parsed metadata shown.
+    page.get_by_role("link", name="Library").click()
+    page.get_by_label("Search files").fill("cube20")
+    results = page.get_by_role("region", name="Results")
+    expect(results.get_by_text("1 file match")).to_be_visible()
+    expected = CUBE["expected"]
+    card = results.get_by_role("listitem").filter(has_text=cube.name)
+    expect(card).to_contain_text(expected["estimated_time_normal_text"])  # the slicer's own "19m 38s"
+    grams = expected["filament_used_g"]
+    metres = expected["filament_used_mm"] / 1000
+    expect(card).to_contain_text(f"{metres:.1f} m / {grams:.1f} g of {expected['filament_type']}")
+    expect(card.get_by_role("img")).to_have_js_property("complete", True)
+    assert card.get_by_role("img").evaluate("img => img.naturalWidth") > 0
+    shot(page, "05-library-search")
+
+    page.get_by_label("Search files").fill("")
+    page.get_by_label("Material").select_option(expected["filament_type"])
+    expect(results.get_by_role("link", name=cube.name, exact=True)).to_be_visible()
+    page.get_by_role("button", name="List").click()
+    expect(page.get_by_role("table")).to_contain_text(cube.name)
+    shot(page, "06-library-list")
+    page.get_by_role("button", name="Grid").click()
+
+    results.get_by_role("link", name=cube.name, exact=True).click()
+    expect(page.get_by_role("heading", name=cube.name)).to_be_visible()
+    details = page.locator("dl.meta")
+    expect(details).to_contain_text(expected["slicer_in_file"])
+    expect(details).to_contain_text(f"{expected['layer_height']} mm")
+    expect(details).to_contain_text(f"{expected['nozzle_diameter']} mm")
+    expect(details).to_contain_text(f"{expected['first_layer_bed_temp']} °C")
+    expect(details).to_contain_text(str(expected["layer_count"]))
+    big = page.get_by_role("img", name=f"Preview of {cube.name}")
+    assert big.evaluate("img => img.naturalWidth") == max(t["width"] for t in expected["thumbnails"])
+    download = page.get_by_role("link", name="Download G-code")
+    assert httpx.get(f"{stack.web}{download.get_attribute('href')}").status_code == 401  # not without the session
+    with page.expect_download() as info:
+        download.click()
+    assert info.value.path().read_bytes() == cube.read_bytes()
+
+    # Notes and tags are saved and searchable.
+    page.get_by_label("Notes").fill("printed fine on the Ender")
+    page.get_by_role("button", name="Save notes").click()
+    expect(page.get_by_text("Notes saved.")).to_be_visible()
+    page.get_by_placeholder("Add tags, comma separated").fill("calibration")
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(page.get_by_role("list", name="Tags")).to_contain_text("calibration")
+    page.get_by_role("button", name=f"Add {cube.name} to favourites").click()
+    expect(page.get_by_role("button", name=f"Remove {cube.name} from favourites")).to_be_visible()
+    shot(page, "07-file-detail")
+
+    page.get_by_role("link", name="← Library").click()
+    page.get_by_label("Tag").select_option("calibration")
+    expect(results.get_by_role("link", name=cube.name, exact=True)).to_be_visible()
+
+
+def test_upload_error_is_shown_for_a_file_that_is_not_gcode(page: Page, stack: Stack, tmp_path) -> None:
+    sign_in(page, stack)
+    page.goto("/upload")
+    note = tmp_path / "shopping-list.gcode"  # the extension lies; the api sniffs the content
+    note.write_text("milk\neggs\nbread\n" * 20)
+    page.get_by_label("Choose files…").set_input_files([note])
+    row = page.locator(".upload").filter(has_text=note.name)
+    expect(row.get_by_role("alert")).to_contain_text("Failed:")
+    # The words are the api's own detail (asked again with this session), not a generic failure.
+    answer = page.request.post("/api/v1/files", headers={"X-Requested-With": "e2e"}, multipart={
+        "file": {"name": note.name, "mimeType": "application/octet-stream", "buffer": note.read_bytes()}})
+    assert 400 <= answer.status < 500, answer.status
+    expect(row.get_by_role("alert")).to_have_text(f"Failed: {answer.json()['detail']}")
+    page.goto("/")
+    expect(page.get_by_role("link", name=note.name, exact=True)).to_have_count(0)  # nothing stored
+    shot(page, "08-upload-error")
+
+
+def test_api_key_created_shown_once_and_revoked(page: Page, stack: Stack) -> None:
+    sign_in(page, stack)
+    page.get_by_role("link", name="API keys").click()
+    page.get_by_label("Name").fill("PrusaSlicer desk")
+    page.get_by_role("button", name="Create key").click()
+    key = page.get_by_label("New API key").input_value()
+    assert len(key) >= 20
+    expect(page.get_by_text("it will not be shown again")).to_be_visible()
+    shot(page, "09-api-key-created")
+    assert httpx.get(f"{stack.api}/api/v1/auth/me", headers={"X-Api-Key": key}).status_code == 200
+
+    page.get_by_role("button", name="I have saved it").click()
+    expect(page.get_by_label("New API key")).to_have_count(0)
+    page.reload()
+    row = page.get_by_role("row").filter(has_text="PrusaSlicer desk")
+    expect(row).to_be_visible()
+    assert key not in page.content()  # shown once: never again
+
+    row.get_by_role("button", name="Revoke PrusaSlicer desk").click()
+    expect(page.get_by_role("row").filter(has_text="PrusaSlicer desk")).to_have_count(0)
+    assert httpx.get(f"{stack.api}/api/v1/auth/me", headers={"X-Api-Key": key}).status_code == 401
+
+
+def test_backups_page_creates_and_lists_a_backup(page: Page, stack: Stack) -> None:
+    sign_in(page, stack)
+    page.get_by_role("link", name="Backups").click()
+    page.get_by_role("button", name="Back up now").click()
+    expect(page.get_by_text(re.compile(r"Backup .+ created"))).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("link", name="Download").first).to_be_visible()
+    expect(page.get_by_text("Last backup:")).to_contain_text("ok")
+    shot(page, "10-backups")
+
+
+def test_users_page_adds_a_member(page: Page, stack: Stack) -> None:
+    sign_in(page, stack)
+    page.get_by_role("link", name="Users").click()
+    page.get_by_label("Username").fill("maker")
+    page.get_by_label("Password").fill("another long password")
+    page.get_by_role("button", name="Add user").click()
+    expect(page.get_by_role("row").filter(has_text="maker")).to_contain_text("member")
+    shot(page, "11-users")
+
+
+@pytest.fixture(scope="module")
+def printer() -> Iterator[KlipperPrinter]:
+    with klipper_printer() as real:
+        yield real
+
+
+def test_printer_detail_live_status_changes_when_a_print_starts(page: Page, context, stack: Stack,
+                                                                 printer: KlipperPrinter) -> None:
+    sign_in(page, stack)
+    # Add the real Moonraker printer as an admin would.
+    page.get_by_role("link", name="Printers").click()
+    page.get_by_text("Add a printer").click()
+    page.get_by_label("Name").fill("Test Voron")
+    page.get_by_label("Moonraker address").fill(printer.url)
+    page.get_by_role("button", name="Add printer").click()
+    card = page.get_by_role("listitem").filter(has=page.get_by_role("link", name="Test Voron"))
+    expect(card.locator(".badge")).to_have_text("Standby")  # pushed by the events stream
+    expect(page.get_by_text("● Live")).to_be_visible()
+    shot(page, "12-printers")
+
+    # The printer's page stays open (never reloaded) while the print is started from the file.
+    card.get_by_role("link", name="Test Voron").click()
+    expect(page.get_by_role("heading", name="Test Voron")).to_be_visible()
+    status = page.get_by_role("region", name=re.compile("^Status"))
+    expect(status.locator(".badge")).to_have_text("Standby")
+    page.evaluate("window.__stillTheSamePage = true")
+    printer.gcode("M220 S400")  # 4x speed: printing for a few seconds, not a minute
+
+    other = context.new_page()
+    other.goto("/upload")
+    other.get_by_label("Choose files…").set_input_files([TINYBOX])
+    other.locator(".upload").filter(has_text=TINYBOX.name).get_by_role("link").click()
+    other.get_by_label("Printer").select_option(index=1)
+    other.get_by_role("button", name="Start print").click()
+    expect(other.get_by_text("Sent.")).to_be_visible()
+    other.close()
+
+    expect(status.locator(".badge")).to_have_text("Printing")
+    expect(page.get_by_role("progressbar", name="Print progress")).to_be_visible()
+    expect(page.get_by_role("region", name="Current file")).to_contain_text(TINYBOX.name)
+    assert page.evaluate("window.__stillTheSamePage") is True  # updated live, not reloaded
+    shot(page, "13-printer-printing")
+    expect(status.locator(".badge")).to_have_text("Complete", timeout=90_000)
+    expect(page.get_by_role("region", name="History")).to_contain_text(TINYBOX.name, timeout=30_000)
+    shot(page, "14-printer-complete")
+
+
+def test_phone_width_library_is_readable(browser, stack: Stack) -> None:
+    phone = browser.new_context(base_url=stack.web, viewport={"width": 390, "height": 844}, is_mobile=True)
+    try:
+        page = phone.new_page()
+        sign_in(page, stack)
+        # Nothing wider than the screen: no sideways scrolling to read the library.
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        expect(page.get_by_label("Search files")).to_be_visible()
+        shot(page, "15-phone-library")
+    finally:
+        phone.close()
