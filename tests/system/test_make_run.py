@@ -8,10 +8,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from harness.paths import REPO
 from harness.processes import free_port, vault_env
 from harness.vault import make_settings
+
 from printstash.core.schema import SchemaStatus, schema_state
 
 

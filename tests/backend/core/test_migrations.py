@@ -2,10 +2,10 @@
 
 import sqlite3
 
-from alembic import command
 from alembic.script import ScriptDirectory
-
 from harness.vault import downgrade, migrate
+
+from alembic import command
 from printstash.core.schema import alembic_config, head_revision
 from printstash.core.settings import Settings
 

@@ -6,10 +6,10 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from harness.paths import BACKEND
 from harness.processes import vault_env
 from harness.vault import make_settings, migrate
+
 from printstash.core.schema import head_revision
 
 PROCESSES = ["serve", "worker"]

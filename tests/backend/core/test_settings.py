@@ -5,9 +5,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from harness.paths import BACKEND, REPO
 from harness.processes import vault_env
+
 from printstash.core.settings import Settings
 
 

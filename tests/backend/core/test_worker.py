@@ -7,10 +7,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import select
-
 from harness.paths import BACKEND
 from harness.processes import printstash, stop, vault_env
+from sqlalchemy import select
+
 from printstash.core import jobs
 from printstash.core.db import Database
 from printstash.core.models import Job, WorkerHeartbeat

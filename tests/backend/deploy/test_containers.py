@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from harness.paths import BACKEND, FIXTURES, REPO
+
 from printstash.cli import build_parser
 
 COMPOSE = REPO / "docker-compose.yml"
