@@ -79,9 +79,11 @@ def test_sequential_printing_finds_later_objects(tmp_path: Path) -> None:
     assert facts["objects"] == ["A", "B"] and facts["layer_count"] == 20 and facts["max_z"] == 2.0
 
 
-def test_cura_layers_counted(tmp_path: Path) -> None:
+def test_cura_layers_and_meshes(tmp_path: Path) -> None:
     entry = next(e for e in fixture_entries() if e["id"] == "cura_cube20_0.20mm_ender3")
-    assert scan_file(fixture_path(entry)).fields["layer_count"] == entry["expected"]["layer_count"]
+    facts = scan_file(fixture_path(entry)).fields
+    assert facts["layer_count"] == entry["expected"]["layer_count"]
+    assert facts["objects"] == [entry["model"]]  # ';MESH:<full path>' → the model's file name
 
 
 def test_giant_line_is_bounded_and_skipped(tmp_path: Path) -> None:
