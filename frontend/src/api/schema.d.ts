@@ -1443,7 +1443,29 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description the G-code
+                     */
+                    file: string;
+                    /** @description OctoPrint folder; ignored */
+                    path?: string;
+                    /**
+                     * @description accepted and ignored
+                     * @enum {string}
+                     */
+                    print?: "true" | "false";
+                    /**
+                     * @description ignored
+                     * @enum {string}
+                     */
+                    select?: "true" | "false";
+                };
+            };
+        };
         responses: {
             /** @description Successful Response */
             201: {
