@@ -336,7 +336,7 @@ class _Receiver:
 
     def _data(self, data: bytes, start: int, end: int) -> None:
         if self._kind == "file":
-            self._pending += data[start:end]
+            self._pending += memoryview(data)[start:end]  # no intermediate copy
         elif self._kind == "field" and len(self._field_value) < MAX_TEXT_FIELD_BYTES:
             self._field_value += data[start:end]
 
