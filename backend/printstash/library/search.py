@@ -7,12 +7,15 @@ Trashed files are never listed.
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cache, partial
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, Subquery, column, func, or_, select, table, text
+from sqlalchemy import CTE, ColumnElement, Select, column, func, or_, select, table, text
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, selectinload
 
 from printstash.core.errors import Invalid
@@ -106,10 +109,47 @@ def parse_sort(sort: str | None, *, has_text: bool) -> tuple[str, bool]:
 
 # ---- conditions ------------------------------------------------------------------------------
 
-def _match(expression: str) -> Subquery:
-    return (select(_FTS.c.rowid.label("file_id"), _FTS.c.rank.label("rank"))
-            .where(text("files_fts MATCH :fts_query").bindparams(fts_query=expression))
-            .subquery("fts"))
+class _Likelihood(ColumnElement[Any]):
+    """A condition with a hint for SQLite's planner: likely() (true for most rows) or
+    unlikely(). Without statistics SQLite treats `deleted_at IS NULL` as selective and
+    drives sorted pages through the deleted_at index (255 ms instead of 1 ms at 100k
+    files). Other databases get the bare condition."""
+
+    inherit_cache = True
+
+    def __init__(self, hint: str, condition: ColumnElement[bool]):
+        self.hint = hint
+        self.condition = condition
+
+
+@compiles(_Likelihood)
+def _hint_plain(element: _Likelihood, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.condition, **kw))
+
+
+@compiles(_Likelihood, "sqlite")
+def _hint_sqlite(element: _Likelihood, compiler: Any, **kw: Any) -> str:
+    return f"{element.hint}({compiler.process(element.condition, **kw)})"
+
+
+def _live() -> ColumnElement[bool]:
+    return _Likelihood("likely", File.deleted_at.is_(None))
+
+
+def _trashed() -> ColumnElement[bool]:
+    return _Likelihood("unlikely", File.deleted_at.is_not(None))
+
+
+def _matching_ids(expression: str) -> Select[Any]:
+    return select(_FTS.c.rowid).where(text("files_fts MATCH :fts_query").bindparams(fts_query=expression))
+
+
+def _ranked_matches(expression: str) -> CTE:
+    # Materialized: the MATCH runs once. Joined unmaterialized, SQLite may scan files by a
+    # filter's index and re-run the MATCH for each row (2.4 s at 100k files).
+    ranked = select(_FTS.c.rowid.label("file_id"), _FTS.c.rank.label("rank"))
+    ranked = ranked.where(text("files_fts MATCH :fts_query").bindparams(fts_query=expression))
+    return ranked.cte("fts").prefix_with("MATERIALIZED", dialect="sqlite")
 
 
 def _near(col: Any, values: Sequence[float]) -> ColumnElement[bool]:
@@ -132,8 +172,12 @@ def _bounds(col: Any, low: Any, high: Any) -> list[ColumnElement[bool]]:
 
 
 def conditions(query: FileQuery) -> list[ColumnElement[bool]]:
-    """The WHERE clauses for everything but `q` (portable SQL)."""
-    where: list[ColumnElement[bool]] = [File.deleted_at.is_(None)]
+    """The WHERE clauses: trash excluded, every filter, and `q` as an id set from files_fts
+    (evaluated once, then a lookup per candidate row)."""
+    where: list[ColumnElement[bool]] = [_live()]
+    expression = query.fts_expression
+    if expression is not None:
+        where.append(File.id.in_(_matching_ids(expression)))
     for col, values in ((File.slicer, query.slicer), (File.filament_type, query.filament_type),
                         (File.printer_model, query.printer_model)):
         if values:
@@ -151,29 +195,32 @@ def conditions(query: FileQuery) -> list[ColumnElement[bool]]:
     return where
 
 
-def _filtered(stmt: S, query: FileQuery) -> tuple[S, Subquery | None]:
-    expression = query.fts_expression
-    fts = _match(expression) if expression is not None else None
-    if fts is not None:
-        stmt = stmt.join(fts, fts.c.file_id == File.id)
-    return stmt.where(*conditions(query)), fts
+def _filtered(stmt: S, query: FileQuery) -> S:
+    return stmt.where(*conditions(query))
 
 
 # ---- list ------------------------------------------------------------------------------------
 
-def _order(query: FileQuery, fts: Subquery | None) -> list[Any]:
-    key, descending = parse_sort(query.sort, has_text=fts is not None)
-    columns: dict[str, Any] = {
-        "name": File.name, "uploaded_at": File.uploaded_at, "size": File.size,
-        "estimated_time": File.estimated_time, "filament_total": File.filament_total,
-        "last_printed": File.last_printed_at,
-    }
-    primary = fts.c.rank if fts is not None and key == "relevance" else columns[key]
-    primary = primary.desc() if descending else primary.asc()
-    if key in ("estimated_time", "filament_total", "last_printed"):
+SORT_COLUMNS: dict[str, Any] = {
+    "name": File.name, "uploaded_at": File.uploaded_at, "size": File.size,
+    "estimated_time": File.estimated_time, "filament_total": File.filament_total,
+    "last_printed": File.last_printed_at,
+}
+NULLABLE_SORTS = ("estimated_time", "filament_total", "last_printed")
+
+
+def _page(query: FileQuery) -> Select[Any]:
+    key, descending = parse_sort(query.sort, has_text=query.has_text)
+    stmt = _filtered(select(File), query)
+    column_: Any = SORT_COLUMNS.get(key)
+    if key == "relevance":
+        fts = _ranked_matches(query.fts_expression or "")
+        stmt, column_ = stmt.join(fts, fts.c.file_id == File.id), fts.c.rank
+    primary = column_.desc() if descending else column_.asc()
+    if key in NULLABLE_SORTS:
         primary = primary.nulls_last()  # unknown values at the end in both directions
     # id as the last key makes the order total, so pages never repeat or skip a file
-    return [primary, File.id.desc() if descending else File.id.asc()]
+    return stmt.order_by(primary, File.id.desc() if descending else File.id.asc())
 
 
 def search_files(session: Session, query: FileQuery) -> tuple[list[File], int]:
@@ -181,12 +228,10 @@ def search_files(session: Session, query: FileQuery) -> tuple[list[File], int]:
     total, not per file) and the number of matches."""
     if query.matches_nothing:
         return [], 0
-    count_stmt, _ = _filtered(select(func.count()).select_from(File), query)
-    total = session.scalar(count_stmt) or 0
+    total = session.scalar(_filtered(select(func.count()).select_from(File), query)) or 0
     if total <= query.offset:
         return [], total
-    stmt, fts = _filtered(select(File), query)
-    stmt = (stmt.order_by(*_order(query, fts)).limit(query.limit).offset(query.offset)
+    stmt = (_page(query).limit(query.limit).offset(query.offset)
             .options(selectinload(File.tags), selectinload(File.thumbnails)))
     return list(session.scalars(stmt)), total
 
@@ -198,21 +243,54 @@ _FACET_FILTERS = {"slicer": "slicer", "filament_type": "filament_type",
                   "tags": "tag"}
 
 
-def _column_facet(session: Session, query: FileQuery, name: str) -> list[FacetValue]:
+def _unfiltered(query: FileQuery) -> bool:
+    return len(conditions(query)) == 1  # only "not in the trash"
+
+
+def _counts(session: Session, stmt: Select[*tuple[Any, ...]]) -> dict[Any, int]:
+    return {value: count for value, count in session.execute(stmt)}
+
+
+def _minus(everything: dict[Any, int], trashed: Mapping[Any, int]) -> list[tuple[Any, int]]:
+    return [(v, n - trashed.get(v, 0)) for v, n in everything.items() if n > trashed.get(v, 0)]
+
+
+FACET_COLUMNS = ("slicer", "filament_type", "nozzle_diameter", "printer_model")
+
+
+def _trash_counts(session: Session) -> dict[str, Counter[Any]]:
+    """Per facet column, how many trashed files have each value (one indexed query)."""
+    columns = [getattr(File, name) for name in FACET_COLUMNS]
+    rows = session.execute(select(*columns).where(_trashed())).all()
+    return {name: Counter(row[i] for row in rows) for i, name in enumerate(FACET_COLUMNS)}
+
+
+def _column_facet(session: Session, query: FileQuery, name: str,
+                  trash: Callable[[], dict[str, Counter[Any]]]) -> list[FacetValue]:
     col = getattr(File, name)
     without_own: dict[str, Any] = {_FACET_FILTERS[name]: ()}
     own_filter_off = replace(query, **without_own)
-    stmt, _ = _filtered(select(col, func.count()).select_from(File), own_filter_off)
-    stmt = stmt.where(col.is_not(None)).group_by(col)
-    rows = session.execute(stmt).all()
-    return _ranked([(value, count) for value, count in rows if value != ""])
+    grouped = select(col, func.count()).select_from(File).group_by(col)
+    if _unfiltered(own_filter_off):
+        # Whole library: count the column's own index (no table reads), then take away
+        # the few files in the trash. 10x faster than reading every live row at 100k.
+        rows = _minus(_counts(session, grouped), trash()[name])
+    else:
+        rows = list(_counts(session, _filtered(grouped, own_filter_off)).items())
+    return _ranked([(value, count) for value, count in rows if value is not None and value != ""])
 
 
 def _tag_facet(session: Session, query: FileQuery) -> list[FacetValue]:
-    stmt, _ = _filtered(select(Tag.name, func.count()).select_from(File), replace(query, tag=()))
-    stmt = (stmt.join(file_tags, file_tags.c.file_id == File.id)
-            .join(Tag, Tag.id == file_tags.c.tag_id).group_by(Tag.id, Tag.name))
-    return _ranked([(value, count) for value, count in session.execute(stmt)])
+    own_filter_off = replace(query, tag=())
+    grouped = select(file_tags.c.tag_id, func.count()).group_by(file_tags.c.tag_id)
+    if _unfiltered(own_filter_off):
+        trashed = grouped.join(File, File.id == file_tags.c.file_id).where(_trashed())
+        rows = _minus(_counts(session, grouped), _counts(session, trashed))
+    else:
+        live = _filtered(grouped.join(File, File.id == file_tags.c.file_id), own_filter_off)
+        rows = list(_counts(session, live).items())
+    names = _counts(session, select(Tag.id, Tag.name).where(Tag.id.in_([tag_id for tag_id, _ in rows])))
+    return _ranked([(names[tag_id], count) for tag_id, count in rows if tag_id in names])
 
 
 def _ranked(rows: list[tuple[Any, int]]) -> list[FacetValue]:
@@ -223,12 +301,9 @@ def _ranked(rows: list[tuple[Any, int]]) -> list[FacetValue]:
 def facets(session: Session, query: FileQuery) -> Facets:
     if query.matches_nothing:
         return Facets(total=0, slicer=[], filament_type=[], nozzle_diameter=[], printer_model=[], tags=[])
-    count_stmt, _ = _filtered(select(func.count()).select_from(File), query)
+    trash = cache(partial(_trash_counts, session))
     return Facets(
-        total=session.scalar(count_stmt) or 0,
-        slicer=_column_facet(session, query, "slicer"),
-        filament_type=_column_facet(session, query, "filament_type"),
-        nozzle_diameter=_column_facet(session, query, "nozzle_diameter"),
-        printer_model=_column_facet(session, query, "printer_model"),
+        total=session.scalar(_filtered(select(func.count()).select_from(File), query)) or 0,
         tags=_tag_facet(session, query),
+        **{name: _column_facet(session, query, name, trash) for name in FACET_COLUMNS},
     )

@@ -145,3 +145,21 @@ def test_notes_rename_and_trash_follow_search(member_client: TestClient, ids: li
     assert c.post(f"{API}/files/{ids[2]}/restore").status_code == 200
     assert found_ids(c, q="widget") == [ids[2]] and found_ids(c, tag="spare") == [ids[2]]
     fts_intact(c)
+
+
+def test_facets_leave_out_the_trash(member_client: TestClient, ids: list[int]) -> None:
+    """Whole-library facets (index counts minus the trash) agree with filtered facets
+    (counted over live rows) once a file is in the trash."""
+    c = member_client
+    c.post(f"{API}/tags/bulk", json={"file_ids": ids, "add": ["all"]})
+    before = c.get(f"{API}/files/facets").json()
+    assert c.delete(f"{API}/files/{ids[0]}").status_code == 204  # the PrusaSlicer PLA cube
+    after = c.get(f"{API}/files/facets").json()
+    filtered = c.get(f"{API}/files/facets", params={"uploaded_after": "2000-01-01T00:00:00Z"}).json()
+    assert after["total"] == before["total"] - 1 == 2
+    for name in ("slicer", "filament_type", "nozzle_diameter", "printer_model", "tags"):
+        assert after[name] == filtered[name], name
+    assert {f["value"]: f["count"] for f in after["tags"]} == {"all": 2}
+    assert "PrusaSlicer" in {f["value"] for f in before["slicer"]}
+    assert "PrusaSlicer" not in {f["value"] for f in after["slicer"]}
+    assert "PLA" not in {f["value"] for f in after["filament_type"]}
