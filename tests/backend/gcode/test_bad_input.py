@@ -125,3 +125,20 @@ def test_invalid_utf8_in_comments(tmp_path: Path) -> None:
             b"; filament_settings_id = \"PLA \xff\xfe caf\xc3\xa9\"\n; layer_height = 0.2\n")
     fields = parse(_write(tmp_path, "utf.gcode", data)).fields
     assert fields["layer_height"] == 0.2 and fields["filament_name"].endswith("café")
+
+
+def test_bounded_read_on_a_huge_sparse_file(tmp_path: Path) -> None:
+    """parse() reads the first and last MiB only: a 64 GiB (sparse) file parses in milliseconds."""
+    head = THUMBS.read_bytes()[:300_000]
+    tail = THUMBS.read_bytes()[-300_000:]
+    path = tmp_path / "huge.gcode"
+    with path.open("wb") as fh:
+        fh.write(head)
+        fh.seek((64 << 30) - len(tail))
+        fh.write(tail)
+    started = time.monotonic()
+    meta = parse(path)
+    assert time.monotonic() - started < 2
+    assert meta.fields["slicer"] == "PrusaSlicer" and meta.fields["estimated_time"] == 1178
+    assert len(meta.thumbnails) == 2
+    assert meta.fields["gcode_end_byte"] > (64 << 30) - (1 << 20)
