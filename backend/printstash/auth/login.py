@@ -30,7 +30,10 @@ def login(db: Database, username: str, password: str, *, remember: bool, address
         with db.write() as session:  # committed before the 401 goes out
             throttle.record_failure(session, subjects, utcnow())
         raise Unauthorized("wrong username or password", code="invalid_credentials")
+    new_hash = service.hash_password(password) if service.password_needs_rehash(user) else None
     with db.write() as session:
+        if new_hash:
+            service.get_user(session, user.id).password_hash = new_hash
         throttle.clear(session, subjects[0])
         _, token = service.create_session(session, user, remember=remember, user_agent=user_agent)
         # Housekeeping rides along with sign-ins (rare, already writing): no scheduler needed.

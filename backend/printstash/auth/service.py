@@ -4,6 +4,7 @@ import functools
 import hashlib
 import re
 import secrets
+import threading
 from datetime import timedelta
 
 from argon2 import PasswordHasher
@@ -23,7 +24,13 @@ SESSION_TTL = timedelta(hours=12)  # a working day; the browser forgets the cook
 REMEMBER_TTL = timedelta(days=30)
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 KEY_PREFIX = "ps_"
-_hasher = PasswordHasher()
+# OWASP's argon2id baseline (19 MiB, 2 passes, 1 lane): ~70 ms here, against ~470 ms and
+# 64 MiB for argon2-cffi's defaults (bench/compat/RESULTS.md). Old hashes keep verifying and
+# are upgraded at the next sign-in.
+_hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+# At most this many verifications at once: a burst of sign-ins queues instead of taking
+# every threadpool thread and 19 MiB each.
+_verify_slots = threading.BoundedSemaphore(2)
 
 
 def hash_password(password: str) -> str:
@@ -34,9 +41,17 @@ def verify_password(user: User | None, password: str) -> bool:
     """Always runs one argon2 verification, even for an unknown user, so response time does
     not tell an attacker which usernames exist."""
     try:
-        return _hasher.verify(user.password_hash if user else _dummy_hash(), password) and user is not None
+        with _verify_slots:
+            return _hasher.verify(user.password_hash if user else _dummy_hash(), password) and user is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+def password_needs_rehash(user: User) -> bool:
+    try:
+        return _hasher.check_needs_rehash(user.password_hash)
+    except InvalidHashError:
+        return True
 
 
 @functools.cache

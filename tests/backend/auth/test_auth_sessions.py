@@ -182,3 +182,20 @@ def test_long_dead_sessions_are_purged(configured: TestClient, token_vault: Sett
         rows = session.query(UserSession).all()
     database.dispose()
     assert len(rows) == 1 and rows[0].expires_at > utcnow()  # only the new sign-in is left
+
+
+def test_old_password_hashes_are_upgraded_at_sign_in(configured: TestClient, token_vault: Settings) -> None:
+    from argon2 import PasswordHasher
+
+    from printstash.auth.models import User
+
+    database = Database.from_settings(token_vault)
+    with database.write() as session:
+        root = session.query(User).filter_by(username=ADMIN[0]).one()
+        root.password_hash = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(ADMIN[1])
+    sign_in(configured, *ADMIN)
+    with database.read() as session:
+        upgraded = session.query(User).filter_by(username=ADMIN[0]).one().password_hash
+    database.dispose()
+    assert "m=19456,t=2,p=1" in upgraded
+    sign_in(configured, *ADMIN)  # and the upgraded hash still matches the password
