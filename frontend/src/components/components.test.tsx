@@ -59,7 +59,8 @@ describe('ComponentCard', () => {
     render(<ComponentCard name="printer_providers" component={{ status: 'degraded', offline: 1, heartbeat_age_s: 3 }} />)
     expect(screen.getByRole('heading').textContent).toBe('Printer providers')
     expect(screen.getByText('degraded')).toBeTruthy()
-    expect(screen.getByText('Heartbeat age s')).toBeTruthy()
+    expect(screen.getByText('Heartbeat age')).toBeTruthy()
+    expect(screen.getByText('3s')).toBeTruthy()
   })
 })
 

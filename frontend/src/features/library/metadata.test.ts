@@ -13,6 +13,10 @@ const meta = {
   layer_height: 0.2,
   first_layer_bed_temp: 80,
   infill_pattern: 'gyroid',
+  infill: 20,
+  max_z: 20,
+  extruder_colors: [],
+  estimated_time_silent: 1237,
 }
 
 describe('metadata rows', () => {
@@ -25,6 +29,10 @@ describe('metadata rows', () => {
     expect(rows['First layer bed temperature']).toBe('80 °C')
     expect(rows['infill pattern']).toBe('gyroid')
     expect(rows).not.toHaveProperty('slicer version')
+    expect(rows['Infill']).toBe('20%')
+    expect(rows['Highest Z']).toBe('20 mm')
+    expect(rows['Print time (silent mode)']).toBe('20m 37s')
+    expect(rows).not.toHaveProperty('Extruder colours') // empty lists are left out
   })
   it('summarises a card in one line', () => {
     expect(summary(meta)).toBe('1h 2m · 12.3 m / 37 g of PETG · 0.4 mm nozzle · 0.2 mm layers')

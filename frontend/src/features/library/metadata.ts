@@ -1,5 +1,5 @@
 // Every metadata field the api reports (Moonraker's names plus ours), in readable units.
-import { formatDuration, formatFilament, formatMm, formatTemp } from '../../lib/format'
+import { formatDuration, formatFilament, formatMm, formatTemp, formatWeight } from '../../lib/format'
 import type { Metadata } from '../../api/types'
 
 type Field = { key: string; label: string; format?: (value: unknown, meta: Metadata) => string }
@@ -11,30 +11,45 @@ export const FIELDS: Field[] = [
   { key: 'slicer', label: 'Slicer', format: (v, m) => [v, m.slicer_version].filter(Boolean).join(' ') },
   { key: 'printer_model', label: 'Printer model' },
   { key: 'estimated_time', label: 'Print time', format: formatDuration },
+  { key: 'estimated_time_silent', label: 'Print time (silent mode)', format: formatDuration },
   { key: 'filament_total', label: 'Filament', format: (v, m) => formatFilament(v, m.filament_weight_total, m.filament_type) },
   { key: 'filament_type', label: 'Material' },
+  { key: 'filament_types', label: 'Materials per extruder', format: list },
   { key: 'filament_name', label: 'Filament name' },
+  { key: 'filament_names', label: 'Filament names', format: list },
+  { key: 'filament_weights', label: 'Filament per extruder', format: (v) => (Array.isArray(v) ? v.map(formatWeight).join(', ') : formatWeight(v)) },
+  { key: 'filament_diameter', label: 'Filament diameter', format: formatMm },
+  { key: 'filament_cost', label: 'Filament cost', format: (v) => (typeof v === 'number' ? v.toFixed(2) : String(v)) },
   { key: 'nozzle_diameter', label: 'Nozzle', format: formatMm },
   { key: 'layer_height', label: 'Layer height', format: formatMm },
   { key: 'first_layer_height', label: 'First layer height', format: formatMm },
   { key: 'object_height', label: 'Object height', format: formatMm },
+  { key: 'max_z', label: 'Highest Z', format: formatMm },
   { key: 'layer_count', label: 'Layers' },
+  { key: 'infill', label: 'Infill', format: (v) => (typeof v === 'number' ? `${Number(v.toFixed(1))}%` : String(v)) },
+  { key: 'extruder_temp', label: 'Nozzle temperature', format: formatTemp },
   { key: 'first_layer_extr_temp', label: 'First layer nozzle temperature', format: formatTemp },
+  { key: 'bed_temp', label: 'Bed temperature', format: formatTemp },
   { key: 'first_layer_bed_temp', label: 'First layer bed temperature', format: formatTemp },
   { key: 'chamber_temp', label: 'Chamber temperature', format: formatTemp },
   { key: 'filament_temps', label: 'Filament temperatures', format: temps },
   { key: 'filament_colors', label: 'Filament colours', format: list },
   { key: 'extruder_colors', label: 'Extruder colours', format: list },
+  { key: 'mmu_print', label: 'Multi-material print', format: (v) => (v ? 'yes' : 'no') },
   { key: 'filament_change_count', label: 'Filament changes' },
+  { key: 'tool_changes', label: 'Tool changes' },
   { key: 'referenced_tools', label: 'Tools used', format: list },
-  { key: 'filament_cost', label: 'Filament cost' },
-  { key: 'infill', label: 'Infill' },
+  { key: 'objects', label: 'Objects', format: (v) => (Array.isArray(v) ? `${v.length}: ${v.join(', ')}` : String(v)) },
   { key: 'gcode_start_byte', label: 'G-code starts at byte' },
   { key: 'gcode_end_byte', label: 'G-code ends at byte' },
 ]
 
 // Shown inside another row (slicer version, filament weight) — not repeated on their own.
 const FOLDED = new Set(['slicer_version', 'filament_weight_total', 'thumbnails'])
+
+/** Worth a row: not missing, not an empty string or list. */
+const present = (value: unknown) =>
+  value !== undefined && value !== null && value !== '' && !(Array.isArray(value) && value.length === 0)
 
 function plain(value: unknown): string {
   if (value === null || value === undefined || value === '') return '—'
@@ -45,10 +60,10 @@ function plain(value: unknown): string {
 /** Rows for a metadata table: the known fields in order, then any other keys the api added. */
 export function metadataRows(meta: Metadata): { key: string; label: string; value: string }[] {
   const known = new Set(FIELDS.map((field) => field.key))
-  const rows = FIELDS.filter((field) => meta[field.key] !== undefined && meta[field.key] !== null)
+  const rows = FIELDS.filter((field) => present(meta[field.key]))
     .map((field) => ({ key: field.key, label: field.label, value: (field.format ?? plain)(meta[field.key], meta) }))
   const extra = Object.keys(meta)
-    .filter((key) => !known.has(key) && !FOLDED.has(key) && meta[key] !== null && meta[key] !== undefined)
+    .filter((key) => !known.has(key) && !FOLDED.has(key) && present(meta[key]))
     .sort()
     .map((key) => ({ key, label: key.replace(/_/g, ' '), value: plain(meta[key]) }))
   return [...rows, ...extra]

@@ -1,7 +1,7 @@
 import { Link } from 'react-router'
 import type { Printer, PrinterStatus } from '../../api/types'
 import { Badge } from '../../components/Status'
-import { stateOf } from './state'
+import { baseName, stateOf } from './state'
 import { formatDuration, formatHeater, formatPercent, humanize } from '../../lib/format'
 
 export function StatusLines({ status }: { status: PrinterStatus | null | undefined }) {
@@ -9,7 +9,7 @@ export function StatusLines({ status }: { status: PrinterStatus | null | undefin
   const active = state === 'printing' || state === 'paused'
   return (
     <dl className="meta compact">
-      {status?.filename ? <div><dt>File</dt><dd className="break">{status.filename}</dd></div> : null}
+      {status?.filename ? <div><dt>File</dt><dd className="break" title={status.filename}>{baseName(status.filename)}</dd></div> : null}
       {active ? <div><dt>Progress</dt><dd>{formatPercent(status?.progress)}</dd></div> : null}
       {active && status?.eta_s != null ? <div><dt>Time left</dt><dd>{formatDuration(status.eta_s)}</dd></div> : null}
       {active && status?.print_duration != null ? <div><dt>Printing for</dt><dd>{formatDuration(status.print_duration)}</dd></div> : null}

@@ -9,7 +9,7 @@ import { libraryApi } from '../library/api'
 import { Thumbnail } from '../library/FileViews'
 import { printerKeys, printersApi } from './api'
 import { StatusLines } from './PrinterCard'
-import { stateOf } from './state'
+import { baseName, stateOf } from './state'
 import { usePrinterEvents } from './usePrinterEvents'
 
 /** The vault file being printed: by id when the api knows it, else by its file name. */
@@ -69,7 +69,7 @@ function History({ id, state }: { id: number; state: string }) {
               {history.data.map((job) => (
                 <tr key={job.id}>
                   <td>{formatDate(job.start_time)}</td>
-                  <td className="break">{job.file_id ? <Link to={`/files/${job.file_id}`}>{job.filename}</Link> : job.filename}</td>
+                  <td className="break">{job.file_id ? <Link to={`/files/${job.file_id}`}>{baseName(job.filename)}</Link> : baseName(job.filename)}</td>
                   <td><Badge status={job.status} label={humanize(job.status)} /></td>
                   <td>{formatDuration(job.print_duration)}</td>
                 </tr>
@@ -131,7 +131,7 @@ export function PrinterDetailPage() {
           <h2 id="printer-file" className="h3">Current file</h2>
           {current.data ? (
             <Link to={`/files/${current.data.id}`} className="current-file"><Thumbnail file={current.data} /><span>{current.data.name}</span></Link>
-          ) : <p className="muted">{data.status?.filename ? `${data.status.filename} (not from the library)` : 'Nothing loaded.'}</p>}
+          ) : <p className="muted">{data.status?.filename ? `${baseName(data.status.filename)} (not from the library)` : 'Nothing loaded.'}</p>}
         </section>
       </div>
       <History id={id} state={state} />

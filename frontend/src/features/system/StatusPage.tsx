@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query'
 import type { HealthComponent } from '../../api/types'
 import { Badge, ErrorMessage, Loading } from '../../components/Status'
-import { humanize } from '../../lib/format'
+import { formatAge, formatBytes, formatDate, formatDuration, humanize } from '../../lib/format'
 import { healthApi, healthKey } from './api'
 
 const NAMES: Record<string, string> = {
@@ -11,11 +11,33 @@ const NAMES: Record<string, string> = {
   printer_providers: 'Printer providers',
 }
 
-function detailValue(value: unknown): string {
-  if (value === null || value === undefined) return '—'
+/** Health details by the shape of their key: bytes, percentages, times, ages. */
+function detailValue(key: string, value: unknown): string {
+  if (value === null || value === undefined || value === '') return '—'
   if (typeof value === 'boolean') return value ? 'yes' : 'no'
-  if (typeof value === 'object') return JSON.stringify(value)
+  if (typeof value === 'number') {
+    if (key.endsWith('_bytes')) return formatBytes(value)
+    if (key.endsWith('_percent')) return `${value.toFixed(1)}%`
+    if (key.endsWith('_ms')) return `${value.toFixed(1)} ms`
+    if (key.endsWith('_s') || key.endsWith('_seconds')) return formatDuration(value)
+  }
+  if (typeof value === 'string' && key.endsWith('_at')) return `${formatDate(value)} (${formatAge(value)})`
+  if (key === 'reason' && typeof value === 'string') return humanize(value)
+  if (typeof value === 'object') return summarise(value as Record<string, unknown>)
   return String(value)
+}
+
+function summarise(value: Record<string, unknown> | unknown[]): string {
+  if (Array.isArray(value)) return value.map(String).join(', ') || 'none'
+  const entries = Object.entries(value)
+  if (!entries.length) return 'none'
+  return entries.map(([k, v]) => `${humanize(k)}: ${typeof v === 'object' && v !== null ? summarise(v as Record<string, unknown>) : String(v)}`).join('; ')
+}
+
+/** "free_bytes" -> "Free", "latency_ms" -> "Latency", "last_name" -> "Last backup". */
+function detailLabel(key: string): string {
+  if (key === 'last_name') return 'Last backup'
+  return humanize(key.replace(/_(bytes|ms|s|seconds)$/, ''))
 }
 
 export function ComponentCard({ name, component }: { name: string; component: HealthComponent }) {
@@ -28,7 +50,7 @@ export function ComponentCard({ name, component }: { name: string; component: He
           <Badge status={component.status} />
         </div>
         <dl className="meta compact">
-          {details.map(([key, value]) => <div key={key}><dt>{humanize(key)}</dt><dd className="break">{detailValue(value)}</dd></div>)}
+          {details.map(([key, value]) => <div key={key}><dt>{detailLabel(key)}</dt><dd className="break">{detailValue(key, value)}</dd></div>)}
         </dl>
       </div>
     </li>
