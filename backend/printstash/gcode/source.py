@@ -79,10 +79,13 @@ def from_bytes(head: bytes, tail: bytes, size: int) -> Source:
 
 def _decode(data: bytes) -> str:
     """Text with a leading newline, so every line (the first too) starts after a '\\n'.
-    NUL bytes never occur in G-code; dropping them keeps every regex simple."""
+    CRLF files (Windows tools) become LF and a UTF-8 BOM is dropped, so one set of patterns
+    fits all; NUL bytes never occur in G-code and are dropped too. Byte offsets are computed
+    on the raw bytes, never on this text."""
     if not data:
         return ""
-    return "\n" + data.decode("utf-8", errors="replace").replace("\x00", "")
+    text = data.decode("utf-8", errors="replace").lstrip("\ufeff").replace("\x00", "")
+    return "\n" + (text.replace("\r\n", "\n") if "\r" in text else text)
 
 
 def gcode_span(src: Source) -> tuple[int | None, int | None]:

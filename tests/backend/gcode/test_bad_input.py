@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from gcodekit import fixture_entries, fixture_path
 
-from printstash.gcode import parse, scan_file
+from printstash.gcode import merge, parse, scan_file
 
 THUMBS = next(fixture_path(e) for e in fixture_entries() if e["id"] == "prusa_cube20_0.20mm_PLA_thumbs")
 
@@ -142,3 +142,26 @@ def test_bounded_read_on_a_huge_sparse_file(tmp_path: Path) -> None:
     assert meta.fields["slicer"] == "PrusaSlicer" and meta.fields["estimated_time"] == 1178
     assert len(meta.thumbnails) == 2
     assert meta.fields["gcode_end_byte"] > (64 << 30) - (1 << 20)
+
+
+@pytest.mark.parametrize("entry", [e for e in fixture_entries() if e.get("moonraker_0_11_metadata")],
+                         ids=lambda e: e["id"])
+def test_crlf_and_bom_files_parse_the_same(tmp_path: Path, entry: dict[str, object]) -> None:
+    """Windows line endings and a UTF-8 BOM change no value (byte offsets aside)."""
+    original = fixture_path(entry)
+    converted = _write(tmp_path, "crlf.gcode", b"\xef\xbb\xbf" + original.read_bytes().replace(b"\n", b"\r\n"))
+    want = merge(parse(original), scan_file(original))
+    got = merge(parse(converted), scan_file(converted))
+    offsets = {"gcode_start_byte", "gcode_end_byte"}
+    assert {k: v for k, v in got.items() if k not in offsets} == {k: v for k, v in want.items() if k not in offsets}
+    assert [t.data for t in parse(converted).thumbnails] == [t.data for t in parse(original).thumbnails]
+
+
+def test_header_wins_over_full_pass(tmp_path: Path) -> None:
+    """merge(): what the slicer wrote wins; the full pass only fills gaps."""
+    data = b"SET_PRINT_STATS_INFO TOTAL_LAYER=5\n" + b";LAYER_CHANGE\n;Z:0.2\nG1 X1 E1\n" * 3
+    path = _write(tmp_path, "wins.gcode", data)
+    meta, facts = parse(path), scan_file(path)
+    assert meta.fields["layer_count"] == 5 and facts.fields["layer_count"] == 3
+    assert merge(meta, facts)["layer_count"] == 5
+    assert merge(meta, facts)["max_z"] == 0.2  # only the full pass knows it
