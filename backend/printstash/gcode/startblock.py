@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from gcodeparser import parse_gcode_lines
 
 MAX_LINES = 2000
+MAX_LINE_CHARS = 256  # no real command is longer; a giant line would cost gcodeparser seconds
 _FIRST_LAYER = re.compile(r"\n;(?:LAYER_CHANGE|LAYER:|Z:|layer )")
 _GMT_LINE = re.compile(r"^[ \t]*[GMT]\d+\b", re.IGNORECASE)
 _SETTERS = {("M", 104): "extruder", ("M", 109): "extruder", ("M", 140): "bed", ("M", 190): "bed",
@@ -33,7 +34,7 @@ def read_start_block(head: str) -> StartBlock:
     for line in region.splitlines():
         if block.commands >= MAX_LINES:
             break
-        if _GMT_LINE.match(line):
+        if len(line) <= MAX_LINE_CHARS and _GMT_LINE.match(line):
             block.commands += 1
             _read_line(line, block)
     return block

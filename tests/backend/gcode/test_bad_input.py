@@ -48,8 +48,8 @@ def test_huge_single_line(tmp_path: Path) -> None:
     path = _write(tmp_path, "line.gcode", b"G1 X1 Y1 " + b"X1.0 " * (1 << 20) + b"\n")
     started = time.monotonic()
     meta = parse(path)
-    assert time.monotonic() - started < 5
-    assert isinstance(meta.errors, list)
+    assert time.monotonic() - started < 1  # the line is never handed to gcodeparser
+    assert meta.fields["slicer"] == "Unknown" and meta.errors == []
     assert scan_file(path).fields["size"] == path.stat().st_size
 
 
