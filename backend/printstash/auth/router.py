@@ -120,9 +120,16 @@ def get_user(user_id: int, _: AdminUser, session: ReadSession) -> UserRead:
 
 
 @router.patch("/users/{user_id}")
-def update_user(user_id: int, body: UserUpdate, _: AdminUser, session: WriteSession) -> UserRead:
-    user = service.get_user(session, user_id)
-    updated = service.update_user(session, user, role=body.role, disabled=body.disabled, password=body.password)
+def update_user(user_id: int, body: UserUpdate, admin: AdminUser, request: Request, response: Response,
+                db: DatabaseDep) -> UserRead:
+    with db.write() as session:
+        user = service.get_user(session, user_id)
+        updated = service.update_user(session, user, role=body.role, disabled=body.disabled,
+                                      password=body.password)
+    # A reset signs the user out everywhere; an admin resetting their own password keeps
+    # this browser signed in.
+    if body.password is not None and user_id == admin.id and getattr(request.state, "session_id", None):
+        _start_session(db, request, response, updated, remember=False)
     return UserRead.model_validate(updated)
 
 

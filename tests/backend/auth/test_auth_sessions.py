@@ -199,3 +199,14 @@ def test_old_password_hashes_are_upgraded_at_sign_in(configured: TestClient, tok
     database.dispose()
     assert "m=19456,t=2,p=1" in upgraded
     sign_in(configured, *ADMIN)  # and the upgraded hash still matches the password
+
+
+def test_admin_resetting_own_password_stays_signed_in(configured: TestClient,
+                                                      new_web: Callable[[], TestClient]) -> None:
+    other = new_web()
+    sign_in(other, *ADMIN)
+    me = configured.get("/api/v1/auth/me").json()
+    assert configured.patch(f"/api/v1/users/{me['id']}", json={"password": "reset by myself"}).status_code == 200
+    assert configured.get("/api/v1/auth/me").status_code == 200
+    assert other.get("/api/v1/auth/me").status_code == 401
+    sign_in(other, ADMIN[0], "reset by myself")
