@@ -10,7 +10,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from printstash.auth.models import ApiKey, User, UserSession
 from printstash.core.db import utcnow
@@ -105,7 +105,8 @@ def create_api_key(session: Session, user: User, name: str) -> tuple[ApiKey, str
 
 def find_api_key(session: Session, key: str) -> ApiKey | None:
     """The live key row (its user loaded) for a presented key, or None."""
-    row = session.scalars(select(ApiKey).where(ApiKey.key_hash == _digest(key))).first()
+    query = select(ApiKey).options(joinedload(ApiKey.user)).where(ApiKey.key_hash == _digest(key))
+    row = session.scalars(query).first()
     if row is None or row.revoked_at is not None or row.user.disabled:
         return None
     return row
@@ -149,7 +150,8 @@ def create_session(session: Session, user: User, *, remember: bool, user_agent: 
 def find_session(session: Session, token: str) -> UserSession | None:
     """The live session (its user loaded) for a cookie token, or None when unknown, expired,
     revoked or its user disabled."""
-    row = session.scalars(select(UserSession).where(UserSession.token_hash == _digest(token))).first()
+    query = select(UserSession).options(joinedload(UserSession.user)).where(UserSession.token_hash == _digest(token))
+    row = session.scalars(query).first()
     if row is None or row.revoked_at is not None or row.expires_at <= utcnow() or row.user.disabled:
         return None
     return row
