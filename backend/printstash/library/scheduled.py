@@ -1,13 +1,16 @@
-"""Cron-style jobs of the library domain: purge the trash after VAULT_TRASH_RETENTION_DAYS
-and sweep partial uploads nobody is writing any more."""
+"""Cron-style jobs of the library domain: purge the trash after VAULT_TRASH_RETENTION_DAYS,
+sweep partial uploads nobody is writing any more and content no row refers to."""
 
 import logging
 from datetime import timedelta
+
+from sqlalchemy import select
 
 from printstash.core.db import Database
 from printstash.core.runtime import Scheduled, WorkerContext
 from printstash.core.settings import Settings
 from printstash.library import service, store
+from printstash.library.models import File
 
 log = logging.getLogger(__name__)
 PURGE_CRON = "17 * * * *"  # hourly: retention is in days, an hour late is fine
@@ -17,11 +20,22 @@ def schedules(ctx: WorkerContext) -> list[Scheduled]:
     return [Scheduled(name="library.purge_trash", cron=PURGE_CRON, func=purge_job)]
 
 
+ORPHAN_MIN_AGE_SECONDS = 3600.0
+
+
 def purge_job(ctx: WorkerContext) -> None:
     purged = purge(ctx.settings, ctx.db)
     store.clean_stale_parts(ctx.settings)
-    if purged:
-        log.info("purged %d file(s) from the trash", purged)
+    orphans = sweep_orphans(ctx.settings, ctx.db)
+    if purged or orphans:
+        log.info("purged %d file(s) from the trash, %d orphaned file(s) from storage", purged, orphans)
+
+
+def sweep_orphans(settings: Settings, db: Database, min_age_seconds: float = ORPHAN_MIN_AGE_SECONDS) -> int:
+    """Content/thumbnails no row refers to: what a crash between rename and commit leaves."""
+    with db.read() as session:
+        known = set(session.scalars(select(File.sha256)))
+    return store.remove_orphans(settings, known, min_age_seconds)
 
 
 def purge(settings: Settings, db: Database) -> int:

@@ -10,6 +10,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,3 +93,20 @@ def prune_thumbnails(settings: Settings, sha256: str, keep: set[str]) -> None:
     for path in (settings.thumbs_dir / sha256[:2]).glob(f"{sha256}-*"):
         if f"{sha256[:2]}/{path.name}" not in keep:
             path.unlink(missing_ok=True)
+
+
+def remove_orphans(settings: Settings, known: set[str], min_age_seconds: float) -> int:
+    """Remove stored content and thumbnails that no row refers to (left by a crash between
+    publishing a file and committing its row). Only files older than min_age_seconds, so an
+    upload between those two steps is never touched."""
+    cutoff = time.time() - min_age_seconds
+    removed = 0
+    for path in [*settings.files_dir.glob("??/*"), *settings.thumbs_dir.glob("??/*")]:
+        temp = path.name.startswith(".")  # an atomic write's temp file, left by a crash
+        if (not temp and path.name.split("-", 1)[0] in known) or not path.is_file():
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+    return removed

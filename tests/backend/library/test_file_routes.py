@@ -1,5 +1,7 @@
 """GET / download (Range) / PATCH / DELETE (trash) / restore / purge."""
 
+import os
+import time
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -98,3 +100,28 @@ def test_purge_removes_rows_and_content_only_after_retention(admin_client: TestC
 def test_member_can_use_file_routes(member_client: TestClient) -> None:
     body = upload(member_client, "cube.gcode", DATA).json()
     assert member_client.get(f"{API}/files/{body['id']}").status_code == 200
+
+
+def test_orphaned_content_from_a_crash_is_swept_but_young_files_are_kept(admin_client: TestClient) -> None:
+    settings = settings_of(admin_client)
+    kept = upload(admin_client, "cube.gcode", DATA).json()
+    old, young = "ab" + "1" * 62, "ab" + "2" * 62
+    for sha in (old, young):
+        path = content_path(settings, sha)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"G28\n")
+    old_thumb = settings.thumbs_dir / "ab" / f"{old}-0.png"
+    old_thumb.parent.mkdir(parents=True, exist_ok=True)
+    old_thumb.write_bytes(b"\x89PNG")
+    temp = settings.thumbs_dir / "ab" / f".{young}-0.png.123.tmp"
+    temp.write_bytes(b"half")
+    two_hours_ago = time.time() - 7200
+    for path in (content_path(settings, old), old_thumb, temp, content_path(settings, kept["sha256"])):
+        os.utime(path, (two_hours_ago, two_hours_ago))
+    database = Database.from_settings(settings)
+    assert scheduled.sweep_orphans(settings, database) == 3
+    database.dispose()
+    assert not content_path(settings, old).exists() and not old_thumb.exists() and not temp.exists()
+    assert content_path(settings, young).exists()  # may be an upload between rename and commit
+    assert admin_client.get(f"{API}/files/{kept['id']}/download").content == DATA
+    assert all(admin_client.get(t["url"]).status_code == 200 for t in kept["thumbnails"])

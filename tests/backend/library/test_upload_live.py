@@ -23,7 +23,7 @@ from conftest import (
     stored_files,
 )
 from fastapi.testclient import TestClient
-from harness.processes import live_api
+from harness.processes import free_port, live_api, printstash, stop, vault_env, wait_http
 from harness.vault import make_settings, migrate
 
 from printstash.app import create_app
@@ -81,6 +81,29 @@ def test_dropped_connection_mid_upload_leaves_no_file_row_or_part(vault_with_key
         body, headers = multipart([file_part(b"ok.gcode", GCODE)])
         resp = httpx.post(f"{base}{API}/files", content=body, headers={**headers, "X-Api-Key": key}, timeout=30)
         assert resp.status_code == 201, resp.text
+
+
+def test_api_killed_mid_upload_leaves_nothing_after_restart(vault_with_key: tuple[Settings, str]) -> None:
+    """SIGKILL, not a clean shutdown: the .part stays on disk until the next start-up."""
+    settings, key = vault_with_key
+    port = free_port()
+    proc = printstash("serve", "--port", str(port), env=vault_env(settings.data_dir))
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_http(f"{base}/api/v1/health/live")
+        ctype = f"multipart/form-data; boundary={BOUNDARY.decode()}"
+        sock = open_upload(base, key, {"Content-Type": ctype, "Content-Length": str(20 * 1024 * 1024)})
+        sock.sendall(preamble() + GCODE * 2)
+        assert wait_for(lambda: bool(parts_left(settings)))
+        proc.kill()
+        proc.wait(10)
+        sock.close()
+    finally:
+        stop(proc)
+    assert parts_left(settings), "a killed process cannot clean up: the part must still be there"
+    with live_api(settings.data_dir):
+        assert parts_left(settings) == []
+    assert stored_files(settings) == [] and row_count(settings) == 0
 
 
 def test_413_arrives_while_the_client_is_still_sending(tmp_path: Path) -> None:
