@@ -2,12 +2,13 @@
 
 The multipart body is parsed incrementally (python-multipart's MultipartParser), so the file
 part goes straight to the data volume: no spooled second copy (measured 2x slower,
-reference/stack.md §2). Bytes are hashed, written and fed to the full-file G-code scan in
-1 MiB batches in a worker thread, so the event loop only parses multipart framing.
+reference/stack.md §2). Bytes go in 1 MiB batches to two threads, one hashing + writing,
+one feeding the full-file G-code scan, while the event loop parses the next batch.
 
 Order of effects, so that a crash at any point leaves nothing visible:
 1. tmp/<uuid>.part (flock'ed while written; removed on any error, or at the next start-up);
-2. fsync, rename into files/ab/<sha256> (content no row points at is invisible);
+2. fsync, rename into files/ab/<sha256> (content no row points at is invisible, and swept
+   by the worker after an hour);
 3. thumbnails written atomically; 4. row + thumbnail rows in ONE transaction.
 """
 
