@@ -50,3 +50,29 @@ def test_setup_validates_the_first_admin(vault: Settings, caplog: pytest.LogCapt
         missing = client.post("/api/v1/auth/setup", json={"setup_token": token})
         assert missing.status_code == 422 and missing.json()["code"] == "validation_error"
         assert client.get("/api/v1/auth/status").json() == {"configured": False}
+
+
+def test_racing_setups_create_one_admin(vault: Settings) -> None:
+    """Two browsers submitting the setup form at once: one admin, one 409."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from printstash.auth import service, setup
+    from printstash.core.db import Database
+    from printstash.core.errors import Conflict
+
+    database = Database.from_settings(vault)
+
+    def attempt(name: str) -> str:
+        try:
+            with database.write() as session:
+                setup.create_first_admin(session, "tok", "tok", name, "first admin pw")
+            return "created"
+        except Conflict:
+            return "conflict"
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = sorted(pool.map(attempt, ["a1", "a2", "a3", "a4"]))
+    with database.read() as session:
+        users = service.count_users(session)
+    database.dispose()
+    assert outcomes == ["conflict", "conflict", "conflict", "created"] and users == 1
