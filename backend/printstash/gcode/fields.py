@@ -12,8 +12,12 @@ PrintStash's own additions:
   filament_types / filament_names (real lists for multi-material prints; filament_type keeps a
   single string, ';'-joined when the materials differ — Moonraker returns a JSON string there),
   extruder_temp / bed_temp (°C, after the first layer), estimated_time_silent (s, Prusa
-  silent mode), objects (labelled object names), max_z (mm, from layer comments, not Z-hops),
-  tool_changes (count of T<n> commands), estimated_time_source ("header" | "time_elapsed").
+  silent mode), objects (labelled object names), estimated_time_source ("time_elapsed" when a
+  raw CuraEngine header held only placeholders and the last ;TIME_ELAPSED was used).
+Added by merge() from the full pass (FullScan): max_z (mm, highest ';Z:' layer comment, so
+  Z-hops do not count), tool_changes (switches between T<n> tools), tools_used (tool numbers,
+  when the header has no referenced_tools); and layer_count / object_height / objects when
+  the header does not state them.
 """
 
 import re

@@ -108,3 +108,11 @@ def test_empty_and_garbage_never_raise(tmp_path: Path) -> None:
     noise = tmp_path / "noise.bin"
     noise.write_bytes(random.Random(1).randbytes(3 << 20))
     assert scan_file(noise).fields["size"] == 3 << 20
+
+
+def test_bambu_layer_markers() -> None:
+    """Bambu Studio marks layers with '; CHANGE_LAYER' and '; Z_HEIGHT:' (synthetic snippet)."""
+    path = SYNTHETIC / "bambustudio_synthetic.gcode"
+    facts = scan_file(path).fields
+    assert facts["layer_count"] == 2 and facts["max_z"] == 15.0
+    assert merge(parse(path), scan_file(path))["layer_count"] == 75  # the header's total wins
