@@ -8,22 +8,19 @@ harness. Every port is free-picked, so parallel sessions do not collide.
 
 import os
 import secrets
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e.support import Stack
-from harness.paths import BACKEND, REPO
+from e2e.support import FRONTEND, Stack, ensure_build, process
+from harness.paths import BACKEND
 from harness.processes import free_port, vault_env, wait_http
 from harness.vault import make_settings, migrate
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-FRONTEND = REPO / "frontend"
 CHROMIUM = "/usr/bin/chromium"
 # From ../shared/reference/stack.md: what Debian's chromium needs to run headless as root.
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
@@ -51,45 +48,10 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
-@contextmanager
-def _process(cmd: list[str], cwd: Path, env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A child process logging to a file (an unread pipe would fill and block it)."""
-    with log.open("ab") as out:
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL)
-        try:
-            yield proc
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
-
-
-def _newest_mtime(*roots: Path) -> float:
-    return max((p.stat().st_mtime for root in roots for p in root.rglob("*") if p.is_file()), default=0.0)
-
-
-def _ensure_build() -> None:
-    """`make test` builds the app first; build here too when dist is missing or older than src."""
-    index = FRONTEND / "dist" / "index.html"
-    sources = _newest_mtime(FRONTEND / "src", FRONTEND / "public")
-    if index.exists() and index.stat().st_mtime >= sources:
-        return
-    npm = shutil.which("npm")
-    if npm is None:
-        pytest.skip("npm is not installed: the web app cannot be built")
-    if not (FRONTEND / "node_modules").exists():
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=FRONTEND, check=True, capture_output=True)
-    subprocess.run([npm, "run", "build"], cwd=FRONTEND, check=True, capture_output=True)
-
-
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """A fresh, unconfigured vault behind api + worker + `vite preview`."""
-    _ensure_build()
+    ensure_build()
     root = tmp_path_factory.mktemp("e2e")
     data_dir = root / "data"
     migrate(make_settings(data_dir))
@@ -101,9 +63,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     vite = ["node", str(FRONTEND / "node_modules" / "vite" / "bin" / "vite.js"), "preview",
             "--host", "127.0.0.1", "--port", str(web_port), "--strictPort"]
     web_env = {**os.environ, "PRINTSTASH_API_URL": api}
-    with _process([*cli, "serve", "--port", str(api_port)], BACKEND, env, root / "api.log"), \
-            _process([*cli, "worker"], BACKEND, env, root / "worker.log"), \
-            _process(vite, FRONTEND, web_env, root / "vite.log"):
+    with process([*cli, "serve", "--port", str(api_port)], BACKEND, env, root / "api.log"), \
+            process([*cli, "worker"], BACKEND, env, root / "worker.log"), \
+            process(vite, FRONTEND, web_env, root / "vite.log"):
         wait_http(f"{api}/api/v1/health/live", timeout=30)
         wait_http(f"{web}/api/v1/health/live", timeout=30)
         yield Stack(web=web, api=api, data_dir=data_dir, setup_token=token, logs=root)

@@ -157,7 +157,7 @@ def test_upload_real_gcode_and_find_it_with_its_metadata(page: Page, stack: Stac
     shot(page, "07-file-detail")
 
     page.get_by_role("link", name="← Library").click()
-    page.get_by_label("Tag").select_option("calibration")
+    page.get_by_label("Tag", exact=True).select_option("calibration")
     expect(results.get_by_role("link", name=cube.name, exact=True)).to_be_visible()
 
 
