@@ -18,10 +18,15 @@ async def poll(http: httpx.AsyncClient, base: str, interval: float) -> None:
         await asyncio.sleep(interval)
 
 
+async def one(base: str, interval: float, tls: object) -> None:
+    # a client per printer, like the worker: httpcore's pool scan is O(connections)
+    async with httpx.AsyncClient(verify=tls, timeout=10.0) as http:  # type: ignore[arg-type]
+        await poll(http, base, interval)
+
+
 async def main(base: str, n: int, interval: float) -> None:
-    limits = httpx.Limits(max_connections=None, max_keepalive_connections=1000)
-    async with httpx.AsyncClient(limits=limits, timeout=10.0) as http:
-        await asyncio.gather(*(poll(http, f"{base}/p/{i}", interval) for i in range(n)))
+    tls = httpx.create_ssl_context()
+    await asyncio.gather(*(one(f"{base}/p/{i}", interval, tls) for i in range(n)))
 
 
 if __name__ == "__main__":

@@ -84,7 +84,7 @@ def printstash_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack
     logs = data_dir.parent
     with _process(["serve", "--port", str(port)], env, logs / "api.log"), \
             _process(["worker"], env, logs / "worker.log"):
-        wait_http(f"{base}/api/v1/health/live")
+        wait_http(f"{base}/api/v1/health/live", timeout=90.0)  # a loaded CI machine starts slowly
         admin_client, member_client = _client(base, admin_key), _client(base, member_key)
         try:
             yield Stack(base, admin_client, member_client, data_dir, db, logs / "worker.log")

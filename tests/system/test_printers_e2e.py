@@ -9,6 +9,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -94,10 +95,13 @@ def test_add_printer_reaches_standby_within_two_intervals(printstash_stack: Stac
             """the new printer shows standby"""
             return status(printstash_stack, pid)["state"] == "standby"
         wait_for(standby, 10)
-        elapsed = time.monotonic() - t0
-        # two poll intervals, plus the API round trips and the writer's 0.2 s batching
-        assert elapsed <= 2 * POLL_SECONDS + 0.6, f"standby after {elapsed:.2f}s"
+        seen_by_test = time.monotonic() - t0
         st = status(printstash_stack, pid)
+        # Measured on the server's clocks (printer row created -> standby written by the
+        # worker), so a loaded CI machine's slow API round trips do not count; the slack is
+        # the writer's 0.2 s batching and the request itself.
+        took = (datetime.fromisoformat(st["updated_at"]) - datetime.fromisoformat(body["created_at"])).total_seconds()
+        assert took <= 2 * POLL_SECONDS + 0.5, f"standby {took:.2f}s after adding (test saw {seen_by_test:.2f}s)"
         assert st["online"] is True and st["klippy_state"] == "ready"
         assert st["age_s"] is not None and st["age_s"] < 5
     finally:

@@ -130,7 +130,7 @@ class PrinterWatch:
     """Polls one printer until cancelled."""
 
     def __init__(self, ctx: WorkerContext, http: httpx.AsyncClient, target: Target, writer: Writer) -> None:
-        self.ctx, self.target, self.writer = ctx, target, writer
+        self.ctx, self.target, self.writer, self.http = ctx, target, writer, http
         self.provider: PrinterProvider = make_provider(
             target.provider, http, target.base_url, target.api_key, timeout=call_timeout(target.interval))
         self.written: dict[str, Any] | None = None
@@ -143,7 +143,11 @@ class PrinterWatch:
         self.last_print: tuple[Any, Any] | None = None
 
     async def run(self, delay: float = 0.0) -> None:
-        await sleep_or_stop(self.ctx.stopping, delay)
+        async with self.http:
+            await sleep_or_stop(self.ctx.stopping, delay)
+            await self._loop()
+
+    async def _loop(self) -> None:
         while not self.ctx.stopping.is_set():
             started = time.monotonic()
             await self.poll_once()
@@ -234,8 +238,10 @@ class PrinterWatch:
 
 
 class Poller:
-    def __init__(self, ctx: WorkerContext, http: httpx.AsyncClient) -> None:
-        self.ctx, self.http = ctx, http
+    def __init__(self, ctx: WorkerContext) -> None:
+        self.ctx = ctx
+        # One TLS context for all printers: building one per client costs ~10 ms and memory.
+        self.tls = httpx.create_ssl_context()
         self.writer = Writer(ctx)
         self.tasks: dict[int, tuple[Target, asyncio.Task[None]]] = {}
         self.started = False
@@ -270,11 +276,18 @@ class Poller:
         self.started = True
         for pid, target in wanted.items():
             if pid not in self.tasks:
-                watch = PrinterWatch(self.ctx, self.http, target, self.writer)
+                watch = PrinterWatch(self.ctx, self._client(), target, self.writer)
                 # The printers found at start-up are spread over one interval, so hundreds of
                 # them do not all poll (and write) in the same instant; new ones start at once.
                 delay = random.uniform(0, target.interval) if first else 0.0
                 self.tasks[pid] = (target, asyncio.create_task(watch.run(delay), name=f"printer-{pid}"))
+
+    def _client(self) -> httpx.AsyncClient:
+        """A small client per printer: httpcore scans a pool's connections on every request,
+        so one shared pool of hundreds of connections costs O(printers) per poll (measured),
+        and a hanging printer cannot starve the others of connections."""
+        limits = httpx.Limits(max_connections=4, max_keepalive_connections=2)
+        return httpx.AsyncClient(verify=self.tls, limits=limits, timeout=httpx.Timeout(10.0))
 
     async def stop_all(self) -> None:
         for _, task in self.tasks.values():
@@ -291,11 +304,7 @@ async def _cancel(task: asyncio.Task[None]) -> None:
 
 async def run(ctx: WorkerContext) -> None:
     """Poll every configured printer until ctx.stopping is set."""
-    # Our own client: one slow or hanging printer must not use up a shared connection pool,
-    # and hundreds of printers need more than httpx's default 100 connections.
     # httpx logs every request at INFO: hundreds of lines a second here, where the contract is
     # one line per printer state change.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    limits = httpx.Limits(max_connections=None, max_keepalive_connections=1000)
-    async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(10.0)) as http:
-        await Poller(ctx, http).run()
+    await Poller(ctx).run()
