@@ -163,8 +163,8 @@ class PrusaFamily(Dialect):
     def bed_temp(self, ctx: Ctx) -> float | None:
         return first_float(ctx.src.key("bed_temperature", "hot_plate_temp"))
 
-    def filament_colors(self, ctx: Ctx) -> list[str] | None:
-        return str_list(ctx.src.key("filament_colour")) or None
+    def filament_colors(self, ctx: Ctx) -> list[str]:
+        return str_list(ctx.src.key("filament_colour"))
 
     def extruder_colors(self, ctx: Ctx) -> list[str]:
         return str_list(ctx.src.key("extruder_colour"))

@@ -93,6 +93,14 @@ def test_qoi_and_jpg_thumbnails(tmp_path: Path) -> None:
     assert [(t.format, t.width, t.height) for t in meta.thumbnails] == [("qoi", 2, 3), ("jpg", 16, 16)]
 
 
+def test_creality_png_and_jpg_block_names(tmp_path: Path) -> None:
+    """Some Creality firmware wants '; png begin' / '; jpg begin' instead of '; thumbnail begin'."""
+    jpg = b"\xff\xd8\xff\xe0" + b"\x00" * 20 + b"\xff\xd9"
+    data = b"G28\n" + _block("png", 1, 1, GOOD_PNG) + _block("jpg", 96, 96, jpg) + b"G1 X1\n"
+    meta = parse(_write(tmp_path, "cp.gcode", data))
+    assert [(t.format, t.width, t.height) for t in meta.thumbnails] == [("png", 1, 1), ("jpg", 96, 96)]
+
+
 def test_many_unterminated_begins_stay_fast(tmp_path: Path) -> None:
     data = b"; thumbnail begin 10x10 100\n; AAAA\n" * 40_000 + b"G28\n"
     started = time.monotonic()

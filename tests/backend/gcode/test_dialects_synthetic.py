@@ -65,6 +65,13 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "nozzle_diameter": 0.4, "layer_height": 0.16, "first_layer_height": 0.2, "object_height": 25.12,
         "layer_count": 156, "first_layer_extr_temp": 220, "first_layer_bed_temp": 60,
     },
+    # Header as CrealityPrint 6.2 writes it (quoted in CrealityOfficial/Creality_Sonic_Pad#133).
+    "crealityprint6_synthetic": {
+        "slicer": "CrealityPrint", "slicer_version": "6.2.0.2828", "layer_count": 30, "object_height": 6.0,
+        "estimated_time": 1213, "filament_total": 321.09, "filament_weight_total": 0.96, "filament_type": "PLA",
+        "filament_name": "Hyper PLA", "printer_model": "K1 Max", "first_layer_extr_temp": 220,
+        "first_layer_bed_temp": 60, "layer_height": 0.2, "first_layer_height": 0.2, "infill": 15, "max_z": 6.0,
+    },
     "unknown_synthetic": {
         "slicer": "Unknown", "first_layer_height": 0.28, "object_height": 9.88, "first_layer_extr_temp": 230,
         "first_layer_bed_temp": 70,

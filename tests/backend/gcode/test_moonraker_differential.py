@@ -44,12 +44,13 @@ IMPROVEMENTS: dict[str, Check] = {
     "gcode_start_byte": lambda p, theirs, ours: _only_commands_between(p, ours, theirs),
     # Moonraker: '' when the profile has no model; PrintStash omits empty values.
     "printer_model": lambda p, theirs, ours: theirs == "" and ours is None,
-    # Slicers Moonraker 0.11 does not identify (CrealityPrint ≤4, Cura-based).
-    "slicer": lambda p, theirs, ours: theirs == "Unknown" and ours == "CrealityPrint",
+    # CrealityPrint: Moonraker does not identify the Cura-based ≤4 at all, and names ≥5 after
+    # the raw 'Creality_Print V6.2.0' token; PrintStash says 'CrealityPrint' for both.
+    "slicer": lambda p, theirs, ours: theirs in ("Unknown", "Creality_Print") and ours == "CrealityPrint",
     # Moonraker: '?' for unknown slicers, and the whole ';GENERATOR.VERSION:4.13.0' line for Griffin.
     # Moonraker: '?' when it has no version (unknown slicer), the whole ';GENERATOR.VERSION:4.13.0'
-    # line for Griffin, '2-a-2.0.6-Linux64' for KISSlicer 2.0.6.
-    "slicer_version": lambda p, theirs, ours: theirs == "?"
+    # line for Griffin, '2-a-2.0.6-Linux64' for KISSlicer 2.0.6, 'V6.2.0.2828' for CrealityPrint.
+    "slicer_version": lambda p, theirs, ours: theirs == "?" or theirs == f"V{ours}"
     or theirs.endswith(":" + str(ours)) or ours in theirs.split("-"),
     # Raw CuraEngine header placeholders (;TIME:6666, ;MINZ:2.14748e+06, ;Filament used: 0m):
     # Moonraker reports them; PrintStash uses the last ;TIME_ELAPSED or reports nothing.
