@@ -27,6 +27,7 @@ DIALECTS: tuple[Dialect, ...] = (
     IdeaMaker(), KISSlicer(), KiriMoto(), IceSL(), Dialect(),
 )
 EXTRA_DIALECT_FIELDS = ("estimated_time_source",)
+MIN_CHECKED = 5  # start-block command lines needed before gcodeparser's verdict counts
 
 
 class _TimeLimit(Exception):
@@ -68,6 +69,9 @@ def _fill(meta: GcodeMetadata, src: source.Source, deadline: float) -> None:
     dialect, name, version = identify(src.head)
     meta.fields.update(prune({"slicer": name, "slicer_version": version}))
     ctx = Ctx(src=src, start=read_start_block(src.head))
+    if ctx.start.commands >= MIN_CHECKED and ctx.start.rejected * 2 > ctx.start.commands:
+        meta.errors.append(f"start block: {ctx.start.rejected} of {ctx.start.commands} command lines "
+                           "are not valid G-code")
     meta.fields.update(_dialect_fields(dialect, ctx, deadline, meta.errors))
     start, end = source.gcode_span(src)
     meta.fields.update(prune({"gcode_start_byte": start, "gcode_end_byte": end}))

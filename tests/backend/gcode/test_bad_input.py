@@ -173,3 +173,12 @@ def test_header_wins_over_full_pass(tmp_path: Path) -> None:
     assert meta.fields["layer_count"] == 5 and facts.fields["layer_count"] == 3
     assert merge(meta, facts)["layer_count"] == 5
     assert merge(meta, facts)["max_z"] == 0.2  # only the full pass knows it
+
+
+def test_start_block_validated_by_gcodeparser(tmp_path: Path) -> None:
+    """G-code-looking lines that gcodeparser cannot read ('G1 X- Y-') are reported, not fatal."""
+    bad = b"G28\n" + b"G1 X- Y- Z-\n" * 10 + b";LAYER_CHANGE\n;Z:0.2\nG1 X1 E1\n"
+    meta = parse(_write(tmp_path, "bad.gcode", bad))
+    assert any("10 of 11 command lines are not valid G-code" in e for e in meta.errors)
+    for entry in fixture_entries():
+        assert not any("start block" in e for e in parse(fixture_path(entry)).errors)
