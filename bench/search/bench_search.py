@@ -263,11 +263,12 @@ def run(settings: Settings, key: str, runs: int, count: int) -> dict[str, Any]:
                                                       "raw_p95": []} for n in SCENARIOS}
     totals: dict[str, int] = {}
     sql = {name: captured_sql(settings, name, params) for name, params in SCENARIOS.items()}
-    with live_api(settings.data_dir) as base, httpx.Client(base_url=base, headers={"X-Api-Key": key}) as client:
+    with live_api(settings.data_dir) as base, httpx.Client(base_url=base, headers={"X-Api-Key": key}, timeout=120) as client:
         for _ in range(runs):
             for name, params in SCENARIOS.items():
                 path = "/api/v1/files/facets" if name == "facets" else "/api/v1/files"
                 http, totals[name] = time_http(client, path, params, count)
+                print(f"  {name}: HTTP p50 {pct(http, 0.5):.1f} ms", flush=True)
                 raw = time_raw(settings, sql[name], count)
                 for label, samples in (("http", http), ("raw", raw)):
                     results[name][f"{label}_p50"].append(pct(samples, 0.5))

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from sqlalchemy import CTE, ColumnElement, Select, column, func, or_, select, table, text
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from printstash.core.errors import Invalid
 from printstash.library.models import File, Tag, file_tags
@@ -116,6 +117,9 @@ class _Likelihood(ColumnElement[Any]):
     files). Other databases get the bare condition."""
 
     inherit_cache = True
+    # part of the statement cache key: likely(x) and unlikely(y) must not share a compile
+    _traverse_internals = [("hint", InternalTraversal.dp_string),
+                           ("condition", InternalTraversal.dp_clauseelement)]
 
     def __init__(self, hint: str, condition: ColumnElement[bool]):
         self.hint = hint
@@ -259,10 +263,14 @@ FACET_COLUMNS = ("slicer", "filament_type", "nozzle_diameter", "printer_model")
 
 
 def _trash_counts(session: Session) -> dict[str, Counter[Any]]:
-    """Per facet column, how many trashed files have each value (one indexed query)."""
+    """Per facet column (and per tag id), how many trashed files have each value. No GROUP
+    BY: SQLite would then walk a whole column index to save a sort of a few rows."""
     columns = [getattr(File, name) for name in FACET_COLUMNS]
     rows = session.execute(select(*columns).where(_trashed())).all()
-    return {name: Counter(row[i] for row in rows) for i, name in enumerate(FACET_COLUMNS)}
+    counts = {name: Counter(row[i] for row in rows) for i, name in enumerate(FACET_COLUMNS)}
+    tagged = select(file_tags.c.tag_id).select_from(File).join(file_tags, file_tags.c.file_id == File.id)
+    counts["tags"] = Counter(session.scalars(tagged.where(_trashed())))
+    return counts
 
 
 def _column_facet(session: Session, query: FileQuery, name: str,
@@ -280,12 +288,11 @@ def _column_facet(session: Session, query: FileQuery, name: str,
     return _ranked([(value, count) for value, count in rows if value is not None and value != ""])
 
 
-def _tag_facet(session: Session, query: FileQuery) -> list[FacetValue]:
+def _tag_facet(session: Session, query: FileQuery, trash: Callable[[], dict[str, Counter[Any]]]) -> list[FacetValue]:
     own_filter_off = replace(query, tag=())
     grouped = select(file_tags.c.tag_id, func.count()).group_by(file_tags.c.tag_id)
     if _unfiltered(own_filter_off):
-        trashed = grouped.join(File, File.id == file_tags.c.file_id).where(_trashed())
-        rows = _minus(_counts(session, grouped), _counts(session, trashed))
+        rows = _minus(_counts(session, grouped), trash()["tags"])
     else:
         live = _filtered(grouped.join(File, File.id == file_tags.c.file_id), own_filter_off)
         rows = list(_counts(session, live).items())
@@ -304,6 +311,6 @@ def facets(session: Session, query: FileQuery) -> Facets:
     trash = cache(partial(_trash_counts, session))
     return Facets(
         total=session.scalar(_filtered(select(func.count()).select_from(File), query)) or 0,
-        tags=_tag_facet(session, query),
+        tags=_tag_facet(session, query, trash),
         **{name: _column_facet(session, query, name, trash) for name in FACET_COLUMNS},
     )

@@ -188,3 +188,16 @@ def test_upgrade_backfills_existing_files(settings: Settings, tmp_path: Path) ->
             assert matches(s, "cura") == {"old_benchy.gcode"}
     finally:
         database.dispose()
+
+
+def test_planner_hints_keep_their_own_compiled_sql() -> None:
+    """likely()/unlikely() are part of the statement cache key: a cached compile of one
+    must never be reused for the other (that would list the trash)."""
+    from sqlalchemy import func
+    from sqlalchemy.dialects import sqlite
+
+    live = select(func.count()).select_from(File).where(search._live())
+    trashed = select(func.count()).select_from(File).where(search._trashed())
+    assert live._generate_cache_key() != trashed._generate_cache_key()
+    assert "likely(files.deleted_at IS NULL)" in str(live.compile(dialect=sqlite.dialect()))
+    assert "unlikely(files.deleted_at IS NOT NULL)" in str(trashed.compile(dialect=sqlite.dialect()))
