@@ -21,7 +21,8 @@ def looks_like_gcode(head: bytes) -> bool:
         return False
     if _MARKUP.match(head) or _ASCII_STL.match(head):
         return False
-    if len(head) > 4096 and b"\n" in head:
+    head = head.removeprefix(b"\xef\xbb\xbf")  # UTF-8 BOM (Windows editors)
+    if not head.endswith(b"\n") and b"\n" in head.rstrip(b"\n"):
         head = head[: head.rfind(b"\n")]  # a line cut by the window is not evidence
     lines = [line.strip() for line in head.splitlines() if line.strip()]
     commands = sum(1 for line in lines if _COMMAND.match(line) or _MACRO.match(line))
