@@ -15,6 +15,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -61,20 +62,59 @@ def _require_file(path: Path) -> None:
 
 def _read_archive(path: Path, work: Path, dest: Path | None) -> dict[str, Any]:
     """Stream every member to `dest` (or only hash it); the database copy always lands on
-    disk so integrity_check can run on it. Returns the manifest header."""
+    disk so integrity_check can run on it — in a thread, while the files are still streaming
+    (it reads the whole database; overlapped, it costs restore almost nothing)."""
     db_copy = (dest or work) / DB_MEMBER
-    with (work / "manifest").open("w+b") as spool:
-        tar, reader = open_reader(path, spool)
-        with tar:
-            if dest is not None:
-                _check_space(dest, reader.head)
-            for member, src in reader.members():
-                target = _target(dest, member) if member.path != DB_MEMBER else db_copy
-                _copy(src, member, target)
+    check = IntegrityCheck(db_copy)
+    try:
+        with (work / "manifest").open("w+b") as spool:
+            tar, reader = open_reader(path, spool)
+            with tar:
+                if dest is not None:
+                    _check_space(dest, reader.head)
+                for member, src in reader.members():
+                    target = _target(dest, member) if member.path != DB_MEMBER else db_copy
+                    _copy(src, member, target)
+                    if member.path == DB_MEMBER:
+                        check.start()
+        check.result()
+    finally:
+        check.join()
     head = dict(reader.head)
     head.pop("_raw", None)
-    _integrity_check(db_copy)
     return head
+
+
+class IntegrityCheck:
+    """`PRAGMA integrity_check` of the database copy on a thread (sqlite releases the GIL)."""
+
+    def __init__(self, db_copy: Path) -> None:
+        self.db_copy = db_copy
+        self._thread: threading.Thread | None = None
+        self._error: ArchiveError | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="integrity-check", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            _integrity_check(self.db_copy)
+        except ArchiveError as exc:
+            self._error = exc
+        except Exception as exc:  # never let a failed check pass silently
+            self._error = ArchiveError(f"the database copy could not be checked: {exc}")
+
+    def join(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+
+    def result(self) -> None:
+        if self._thread is None:
+            raise ArchiveError("the archive holds no database")
+        self.join()
+        if self._error is not None:
+            raise self._error
 
 
 def _target(dest: Path | None, member: Member) -> Path | None:
@@ -169,7 +209,7 @@ def _stage(settings: Settings, path: Path, staging: Path, db_name: str) -> dict[
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             raise InsufficientStorage("the disk filled up while restoring; nothing was changed",
                                       code="restore_disk_full") from None
-        raise
+        raise Invalid(f"could not stage the restore ({exc}); nothing was changed", code="restore_failed") from None
     shutil.rmtree(work)
     for root in ("db", "files", "thumbs"):
         (staging / root).mkdir(exist_ok=True)

@@ -1,5 +1,8 @@
 """Faults: kill -9 midway, a corrupted byte, a truncated archive, a full disk, a running api."""
 
+import hashlib
+import io
+import json
 import shutil
 import signal
 import sqlite3
@@ -23,6 +26,7 @@ from harness.vault import make_settings, migrate
 from printstash.app import create_app
 from printstash.auth import service as auth_service
 from printstash.backups import restore, service
+from printstash.backups.archive import DB_MEMBER, MANIFEST_NAME, Member, TarWriter
 from printstash.core.db import Database
 from printstash.core.errors import Invalid
 from printstash.core.settings import Settings
@@ -244,3 +248,39 @@ def _fill_disk(path: Path) -> None:
             except OSError:
                 pass
     assert shutil.disk_usage(path.parent).free < 64 * 1024
+
+
+def _with_database(archive: Path, db_bytes: bytes, out: Path) -> Path:
+    """The same archive with another database copy and a manifest that matches it, so only
+    integrity_check can tell."""
+    with tarfile.open(archive) as tar:
+        members = {m.name: tar.extractfile(m).read() for m in tar.getmembers()}  # type: ignore[union-attr]
+    members[DB_MEMBER] = db_bytes
+    lines = members.pop(MANIFEST_NAME).splitlines(keepends=True)
+    body = [lines[0]] + [Member(p, len(d), hashlib.sha256(d).hexdigest()).line() for p, d in members.items()]
+    trailer = json.dumps({"manifest_sha256": hashlib.sha256(b"".join(body)).hexdigest()}).encode() + b"\n"
+    manifest = b"".join(body) + trailer
+    with out.open("wb") as fh:
+        writer = TarWriter(fh)
+        writer.add(MANIFEST_NAME, len(manifest), io.BytesIO(manifest))
+        for name, data in members.items():
+            writer.add(name, len(data), io.BytesIO(data))
+        writer.close()
+    return out
+
+
+def test_a_damaged_database_copy_fails_integrity_check(populated: Populated, tmp_path: Path) -> None:
+    with tarfile.open(populated.archive) as tar:
+        db_bytes = bytearray(tar.extractfile(DB_MEMBER).read())  # type: ignore[union-attr]
+    page = 4096
+    middle = (len(db_bytes) // page // 2) * page
+    db_bytes[middle + 8: middle + 4096] = b"\xa5" * (4096 - 8)  # garble one b-tree page's cells
+    bad = _with_database(populated.archive, bytes(db_bytes), tmp_path / "garbled.tar")
+    good = _with_database(populated.archive, tar_db(populated.archive), tmp_path / "same.tar")
+    assert restore.verify_backup(populated.settings, good)["counts"]  # the rebuild itself is sound
+    _refused(populated, bad, "database copy")
+
+
+def tar_db(archive: Path) -> bytes:
+    with tarfile.open(archive) as tar:
+        return tar.extractfile(DB_MEMBER).read()  # type: ignore[union-attr]
