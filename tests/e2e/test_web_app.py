@@ -174,9 +174,10 @@ def test_upload_error_is_shown_for_a_file_that_is_not_gcode(page: Page, stack: S
         "file": {"name": note.name, "mimeType": "application/octet-stream", "buffer": note.read_bytes()}})
     assert 400 <= answer.status < 500, answer.status
     expect(row.get_by_role("alert")).to_have_text(f"Failed: {answer.json()['detail']}")
-    page.goto("/")
-    expect(page.get_by_role("link", name=note.name, exact=True)).to_have_count(0)  # nothing stored
     shot(page, "08-upload-error")
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Library")).to_be_visible()
+    expect(page.get_by_role("link", name=note.name, exact=True)).to_have_count(0)  # nothing stored
 
 
 def test_api_key_created_shown_once_and_revoked(page: Page, stack: Stack) -> None:
@@ -248,7 +249,7 @@ def test_printer_detail_live_status_changes_when_a_print_starts(page: Page, cont
     status = page.get_by_role("region", name=re.compile("^Status"))
     expect(status.locator(".badge")).to_have_text("Standby")
     page.evaluate("window.__stillTheSamePage = true")
-    printer.gcode("M220 S400")  # 4x speed: printing for a few seconds, not a minute
+    printer.gcode("M220 S600")  # 6x speed: printing for ~15 s, not a minute and a half
 
     other = context.new_page()
     other.goto("/upload")
@@ -264,6 +265,13 @@ def test_printer_detail_live_status_changes_when_a_print_starts(page: Page, cont
     expect(page.get_by_role("region", name="Current file")).to_contain_text(TINYBOX.name)
     assert page.evaluate("window.__stillTheSamePage") is True  # updated live, not reloaded
     shot(page, "13-printer-printing")
+
+    # Admin controls reach the real printer and come back through the live status.
+    page.get_by_role("button", name="Pause").click()
+    expect(status.locator(".badge")).to_have_text("Paused")
+    assert printer.print_state() == "paused"
+    page.get_by_role("button", name="Resume").click()
+    expect(status.locator(".badge")).to_have_text("Printing")
     expect(status.locator(".badge")).to_have_text("Complete", timeout=90_000)
     expect(page.get_by_role("region", name="History")).to_contain_text(TINYBOX.name, timeout=30_000)
     shot(page, "14-printer-complete")

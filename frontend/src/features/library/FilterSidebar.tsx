@@ -1,4 +1,5 @@
 import { useQuery } from '@tanstack/react-query'
+import { useState } from 'react'
 import type { FacetValue } from '../../api/types'
 import { ErrorMessage } from '../../components/Status'
 import { libraryApi, libraryKeys } from './api'
@@ -33,9 +34,12 @@ function FacetGroup({ values, param, label, unit, params, onChange }: Props & { 
 
 export function FilterSidebar({ params, onChange }: Props) {
   const facets = useQuery({ queryKey: libraryKeys.facets, queryFn: libraryApi.facets })
+  // Open beside the results on wide screens; folded above them on a phone.
+  const [wide] = useState(() => window.matchMedia?.('(min-width: 761px)').matches ?? true)
+  const active = FACETS.filter((facet) => params.has(facet.param)).length + (params.has('printed') ? 1 : 0) + (params.has('favourite') ? 1 : 0)
   return (
-    <aside className="sidebar" aria-label="Filters">
-      <h2 className="h3">Filters</h2>
+    <details className="sidebar" aria-label="Filters" open={wide || undefined}>
+      <summary className="h3">Filters{active ? ` (${active})` : ''}</summary>
       <ErrorMessage error={facets.error} title="Filters unavailable" />
       {FACETS.map((facet) => (
         <FacetGroup key={facet.param} {...facet} values={facets.data?.[facet.field] ?? []} params={params} onChange={onChange} />
@@ -51,6 +55,6 @@ export function FilterSidebar({ params, onChange }: Props) {
       <label className="checkbox">
         <input type="checkbox" checked={params.get('favourite') === 'true'} onChange={(e) => onChange('favourite', e.target.checked ? 'true' : null)} /> Favourites only
       </label>
-    </aside>
+    </details>
   )
 }
