@@ -213,9 +213,26 @@ SORT_COLUMNS: dict[str, Any] = {
 NULLABLE_SORTS = ("estimated_time", "filament_total", "last_printed")
 
 
-def _page(query: FileQuery) -> Select[Any]:
+INDEXED_SORTS = ("name", "uploaded_at", "estimated_time", "filament_total", "last_printed")
+
+
+def _walk_sort_index(session: Session, query: FileQuery, key: str, total: int) -> bool:
+    """Whether reading the sort key's index in order (stopping after offset+limit hits)
+    beats collecting every match and sorting. Walking visits about (offset+limit) x
+    files/matches rows, so it wins for broad filters; SQLite without statistics cannot
+    tell and picks a filter's index: 200 ms instead of 1 ms for 30k of 100k files."""
+    if key not in INDEXED_SORTS or query.has_text or len(conditions(query)) == 1:
+        return False
+    files = session.scalar(select(func.max(File.id))) or 0
+    return total * total > (query.offset + query.limit) * files
+
+
+def _page(query: FileQuery, *, walk_sort_index: bool = False) -> Select[Any]:
     key, descending = parse_sort(query.sort, has_text=query.has_text)
-    stmt = _filtered(select(File), query)
+    where = conditions(query)
+    if walk_sort_index:
+        where = [_Likelihood("likely", condition) for condition in where]
+    stmt = select(File).where(*where)
     column_: Any = SORT_COLUMNS.get(key)
     if key == "relevance":
         fts = _ranked_matches(query.fts_expression or "")
@@ -235,7 +252,8 @@ def search_files(session: Session, query: FileQuery) -> tuple[list[File], int]:
     total = session.scalar(_filtered(select(func.count()).select_from(File), query)) or 0
     if total <= query.offset:
         return [], total
-    stmt = (_page(query).limit(query.limit).offset(query.offset)
+    walk = _walk_sort_index(session, query, parse_sort(query.sort, has_text=query.has_text)[0], total)
+    stmt = (_page(query, walk_sort_index=walk).limit(query.limit).offset(query.offset)
             .options(selectinload(File.tags), selectinload(File.thumbnails)))
     return list(session.scalars(stmt)), total
 
