@@ -896,6 +896,16 @@ export interface components {
             /** Removed */
             removed: number;
         };
+        /**
+         * ErrorRead
+         * @description The one error shape (documented here for the OpenAPI client).
+         */
+        ErrorRead: {
+            /** Code */
+            code: string;
+            /** Detail */
+            detail: string;
+        };
         /** FacetValue */
         FacetValue: {
             /** Count */
@@ -1994,7 +2004,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description identical content already stored */
+            /** @description identical content already stored (`duplicate: true`) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2010,6 +2020,51 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FileRead"];
+                };
+            };
+            /** @description larger than VAULT_MAX_UPLOAD_MB (`upload_too_large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description not G-code (`not_gcode`) or not multipart (`not_multipart`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description `empty_file`, `missing_file` or `malformed_multipart` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description maintenance mode (`maintenance`, with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the data volume is full (`disk_full`) */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
         };
