@@ -167,6 +167,8 @@ def _create(settings: Settings, kind: str) -> BackupInfo:
     try:
         _write(settings, now, kind, tmp, *parts[1:])
         publish(tmp, final)
+    except FileNotFoundError:
+        raise  # a file vanished mid-backup (trash purge): retried by the caller
     except OSError as exc:
         raise _storage_error(exc, settings) from None
     except sqlite3.Error as exc:
@@ -203,7 +205,8 @@ def _write(settings: Settings, now: datetime, kind: str, tmp: Path, db_tmp: Path
         head = _header(now, kind, revision, tables, listing)
         _write_manifest(manifest_tmp, head, members)
     _check_space(settings, manifest_tmp.stat().st_size + listing.bytes, listing.members)
-    with tmp.open("wb") as out:
+    # Owner-only: the archive holds password hashes and the printer-key secret.
+    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
         _write_tar(settings, out, manifest_tmp, db_tmp)
         out.flush()
         os.fsync(out.fileno())

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
+from urllib.parse import quote
 
 from printstash.backups.archive import DB_MEMBER, Member, hash_file
 from printstash.core.errors import Invalid
@@ -39,7 +40,8 @@ def snapshot_db(settings: Settings, dst: Path) -> None:
         raise Invalid("backups support the SQLite database only", code="backup_unsupported")
     if not src_path.exists():
         raise Invalid(f"no database at {src_path}: nothing to back up", code="backup_no_database")
-    src = sqlite3.connect(f"file:{src_path}?mode=ro", uri=True, timeout=30)
+    os.close(os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # owner-only, like the archive
+    src = sqlite3.connect(f"file:{quote(str(src_path))}?mode=ro", uri=True, timeout=30)
     dst_conn = sqlite3.connect(dst)
     try:
         src.backup(dst_conn, pages=-1)

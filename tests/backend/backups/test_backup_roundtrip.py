@@ -18,6 +18,7 @@ def test_round_trip_into_an_empty_data_dir(admin_client: TestClient, vault: Sett
     made = cli(vault.data_dir, "backup", "create")
     assert made.returncode == 0, made.stderr
     [archive] = archives(vault)
+    assert archive.stat().st_mode & 0o777 == 0o600  # password hashes and the printer-key secret
     source_rows, source_tree = dump_db(vault.sqlite_path), tree(vault.data_dir)  # type: ignore[arg-type]
     assert len(source_rows["files"]) == len(files) and source_rows["tags"] and len(source_rows["printers"]) == 2
     assert any(p.startswith("secrets/") for p in source_tree)
