@@ -4,12 +4,15 @@ The argon2 check runs outside any transaction: it is deliberately slow, and hold
 SQLite write lock meanwhile would stall every other writer for each attempt.
 """
 
+import logging
 from dataclasses import dataclass
 
 from printstash.auth import service, throttle
 from printstash.auth.models import User
 from printstash.core.db import Database, utcnow
 from printstash.core.errors import Unauthorized
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -23,12 +26,18 @@ def login(db: Database, username: str, password: str, *, remember: bool, address
           user_agent: str | None) -> SignedIn:
     subjects = [throttle.user_subject(username), throttle.address_subject(address)]
     with db.read() as session:
-        throttle.check(session, subjects, utcnow())
+        try:
+            throttle.check(session, subjects, utcnow())
+        except throttle.TooManyAttempts:
+            log.warning("sign-in refused (too many failures): user=%r from %s", username, address)
+            raise
         user = service.find_user(session, username)
     valid = service.verify_password(user, password)  # runs even for unknown users (timing)
     if not valid or user is None or user.disabled:
         with db.write() as session:  # committed before the 401 goes out
             throttle.record_failure(session, subjects, utcnow())
+        # One line per failure, for the admin (and for fail2ban-style tools).
+        log.warning("failed sign-in: user=%r from %s", username, address)
         raise Unauthorized("wrong username or password", code="invalid_credentials")
     new_hash = service.hash_password(password) if service.password_needs_rehash(user) else None
     with db.write() as session:

@@ -1,9 +1,11 @@
 """Failed sign-ins slow down further attempts per username and per client address,
 without sleeping the server: 429 + Retry-After, and nothing is checked meanwhile."""
 
+import logging
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from authkit import ADMIN
 from fastapi.testclient import TestClient
 from sqlalchemy import update
@@ -125,3 +127,9 @@ def test_stale_entries_are_purged(token_vault: Settings, configured: TestClient)
         left = {row.subject for row in session.query(LoginThrottle)}
     database.dispose()
     assert "user:recent" in left and not {"user:sprayed-1", "user:sprayed-2"} & left
+
+
+def test_failures_are_logged_for_the_admin(configured: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="printstash.auth.login")
+    _login(configured, ADMIN[0], "wrong password!")
+    assert any("failed sign-in: user='root' from testclient" in r.getMessage() for r in caplog.records)
