@@ -3,6 +3,8 @@
 GET /files (list/search) lives in search_router.py, included before this router.
 """
 
+from typing import Any
+
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import FileResponse, JSONResponse
 
@@ -12,7 +14,7 @@ from printstash.core.errors import NotFound
 from printstash.library import service, store
 from printstash.library.ingest import receive_upload
 from printstash.library.models import File
-from printstash.library.schemas import FileRead, FileUpdate, file_url
+from printstash.library.schemas import ErrorRead, FileRead, FileUpdate, file_url
 
 router = APIRouter(tags=["library"])
 GCODE_MEDIA_TYPE = "text/x-gcode"
@@ -23,9 +25,18 @@ _UPLOAD_DOC = {
 }
 
 
+_UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
+    200: {"model": FileRead, "description": "identical content already stored (`duplicate: true`)"},
+    413: {"model": ErrorRead, "description": "larger than VAULT_MAX_UPLOAD_MB (`upload_too_large`)"},
+    415: {"model": ErrorRead, "description": "not G-code (`not_gcode`) or not multipart (`not_multipart`)"},
+    422: {"model": ErrorRead, "description": "`empty_file`, `missing_file` or `malformed_multipart`"},
+    503: {"model": ErrorRead, "description": "maintenance mode (`maintenance`, with Retry-After)"},
+    507: {"model": ErrorRead, "description": "the data volume is full (`disk_full`)"},
+}
+
+
 @router.post("/files", response_model=FileRead, status_code=status.HTTP_201_CREATED,
-             openapi_extra=_UPLOAD_DOC,
-             responses={200: {"model": FileRead, "description": "identical content already stored"}})
+             openapi_extra=_UPLOAD_DOC, responses=_UPLOAD_ERRORS)
 async def upload_file(request: Request, settings: SettingsDep, db: DatabaseDep, user: CurrentUser) -> Response:
     outcome = await receive_upload(request, settings, db, user.id)
     body = outcome.file.model_dump(mode="json")

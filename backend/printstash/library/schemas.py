@@ -37,6 +37,13 @@ class FileRead(BaseModel):
     duplicate: bool | None = None
 
 
+class ErrorRead(BaseModel):
+    """The one error shape (documented here for the OpenAPI client)."""
+
+    detail: str
+    code: str
+
+
 class FileUpdate(BaseModel):
     """PATCH /files/{id}: only the fields given are changed."""
 
