@@ -3,6 +3,7 @@ import { createBrowserRouter, RouterProvider } from 'react-router'
 import { makeQueryClient } from './api/queryClient'
 import { ErrorBoundary } from './components/ErrorBoundary'
 import { Layout } from './components/Layout'
+import { RouteError } from './components/RouteError'
 import { ApiKeysPage } from './features/apikeys/ApiKeysPage'
 import { LoginPage } from './features/auth/LoginPage'
 import { RequireAuth } from './features/auth/RequireAuth'
@@ -26,11 +27,11 @@ function NotFound() {
 }
 
 const router = createBrowserRouter([
-  { path: '/setup', element: <SetupPage /> },
-  { path: '/login', element: <LoginPage /> },
+  { path: '/setup', element: <SetupPage />, errorElement: <RouteError /> },
+  { path: '/login', element: <LoginPage />, errorElement: <RouteError /> },
   {
     element: <RequireAuth><Layout /></RequireAuth>,
-    errorElement: <ErrorBoundary><NotFound /></ErrorBoundary>,
+    errorElement: <RouteError />,
     children: [
       { index: true, element: <LibraryPage /> },
       { path: 'files/:id', element: <FileDetailPage /> },
