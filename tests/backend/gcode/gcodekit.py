@@ -11,7 +11,8 @@ from typing import Any
 from harness.paths import GCODE_FIXTURES
 from harness.venvs import moonraker_python
 
-SYNTHETIC = Path(__file__).parent / "synthetic"
+SYNTHETIC = Path(__file__).parent / "synthetic"  # hand-written snippets (see its README)
+REAL = Path(__file__).parent / "real"  # real slicer output made for these tests (see its README)
 MOONRAKER_TIMEOUT = 60
 
 
@@ -27,6 +28,12 @@ def fixture_entries() -> list[dict[str, Any]]:
 
 def fixture_path(entry: dict[str, Any]) -> Path:
     return GCODE_FIXTURES / entry["file"]
+
+
+def all_gcode_files() -> list[Path]:
+    """The shared corpus, then our own real files, then the synthetic snippets."""
+    corpus = [fixture_path(e) for e in fixture_entries()]
+    return corpus + sorted(REAL.glob("*.gcode")) + sorted(SYNTHETIC.glob("*.gcode"))
 
 
 @cache

@@ -5,13 +5,13 @@ import random
 from pathlib import Path
 
 import pytest
-from gcodekit import SYNTHETIC, fixture_entries, fixture_path
+from gcodekit import SYNTHETIC, all_gcode_files, fixture_entries, fixture_path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from printstash.gcode import FullScan, merge, parse, scan_file
 
-FIXTURES = [fixture_path(e) for e in fixture_entries()] + sorted(SYNTHETIC.glob("*.gcode"))
+FIXTURES = all_gcode_files()
 SMALL = [p for p in FIXTURES if p.stat().st_size < 300_000]
 
 

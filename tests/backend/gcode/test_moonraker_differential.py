@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gcodekit import SYNTHETIC, fixture_entries, fixture_path, run_moonraker_metadata
+from gcodekit import all_gcode_files, fixture_entries, fixture_path, run_moonraker_metadata
 
 from printstash.gcode import merge, parse, scan_file
 
@@ -75,7 +75,7 @@ def _max_layer_comment(path: Path) -> float:
     return max(float(line[3:]) for line in path.read_text().splitlines() if line.startswith(";Z:"))
 
 
-FILES = [fixture_path(e) for e in fixture_entries()] + sorted(SYNTHETIC.glob("*.gcode"))
+FILES = all_gcode_files()
 
 
 @pytest.fixture(scope="module")

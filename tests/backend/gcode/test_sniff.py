@@ -4,12 +4,12 @@ import struct
 from pathlib import Path
 
 import pytest
-from gcodekit import SYNTHETIC, fixture_entries, fixture_path
+from gcodekit import all_gcode_files, fixture_entries, fixture_path
 
 from printstash.gcode import looks_like_gcode
 
 HEAD = 16384
-GCODE_FILES = [fixture_path(e) for e in fixture_entries()] + sorted(SYNTHETIC.glob("*.gcode"))
+GCODE_FILES = all_gcode_files()
 STL = sorted((fixture_path(fixture_entries()[0]).parents[1] / "models").glob("*.stl"))
 
 
