@@ -77,7 +77,7 @@ def proxy(api: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("nginx")
     port = free_port()
     site = CONF.read_text()
-    site = site.replace("listen 3000;", f"listen 127.0.0.1:{port};").replace("listen [::]:3000;", "")
+    site = site.replace("listen 3000;", f"listen 127.0.0.1:{port};")
     site = site.replace("root /usr/share/nginx/html;", f"root {DIST};")
     site = site.replace("http://api:8000", api)
     (root / "site.conf").write_text(site)
