@@ -32,10 +32,16 @@ def _presented_key(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+def _host(netloc: str) -> str:
+    """host[:port], lower case, without a default port (some proxies add ":80")."""
+    netloc = netloc.strip().lower()
+    return netloc.removesuffix(":80").removesuffix(":443")
+
+
 def _our_hosts(request: Request) -> set[str]:
     # X-Forwarded-Host: the frontend's proxy may rewrite Host; a browser cannot forge it.
     names = (request.headers.get("host"), request.headers.get("x-forwarded-host"))
-    return {name.strip().lower() for header in names if header for name in header.split(",")}
+    return {_host(name) for header in names if header for name in header.split(",")}
 
 
 def same_origin(request: Request) -> bool:
@@ -43,10 +49,10 @@ def same_origin(request: Request) -> bool:
     that says so with a custom header)?"""
     origin = request.headers.get("origin")
     if origin is not None:  # "null" (sandboxed frames, file://) never matches
-        return urlsplit(origin).netloc.lower() in _our_hosts(request)
+        return _host(urlsplit(origin).netloc) in _our_hosts(request)
     referer = request.headers.get("referer")
     if referer:
-        return urlsplit(referer).netloc.lower() in _our_hosts(request)
+        return _host(urlsplit(referer).netloc) in _our_hosts(request)
     return bool(request.headers.get(CSRF_HEADER))
 
 

@@ -83,6 +83,15 @@ def test_proxy_forwarded_host_counts_as_ours(configured: TestClient) -> None:
     assert answer.status_code == 201
 
 
+def test_default_ports_are_the_same_origin(configured: TestClient) -> None:
+    answer = configured.post("/api/v1/api-keys", json={"name": "k"},
+                             headers={"Origin": "http://vault.lan", "Host": "vault.lan:80"})
+    assert answer.status_code == 201
+    other = configured.post("/api/v1/api-keys", json={"name": "k"},
+                            headers={"Origin": "http://vault.lan:8080", "Host": "vault.lan:80"})
+    assert other.status_code == 403
+
+
 def test_cross_site_login_refused(web: TestClient, configured: TestClient) -> None:
     answer = configured.post("/api/v1/auth/login", json={"username": ADMIN[0], "password": ADMIN[1]},
                              headers={"Origin": "http://evil.example"})
