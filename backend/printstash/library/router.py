@@ -8,13 +8,13 @@ from typing import Any
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import FileResponse, JSONResponse
 
-from printstash.auth.dependencies import CurrentUser
+from printstash.auth.dependencies import AdminUser, CurrentUser
 from printstash.core.deps import DatabaseDep, ReadSession, SettingsDep, WriteSession
 from printstash.core.errors import NotFound
 from printstash.library import service, store
 from printstash.library.ingest import receive_upload
 from printstash.library.models import File
-from printstash.library.schemas import ErrorRead, FileRead, FileUpdate, file_url
+from printstash.library.schemas import ErrorRead, FileRead, FileUpdate, ReparseQueued, file_url
 
 router = APIRouter(tags=["library"])
 GCODE_MEDIA_TYPE = "text/x-gcode"
@@ -44,6 +44,20 @@ async def upload_file(request: Request, settings: SettingsDep, db: DatabaseDep, 
         return JSONResponse(body, status_code=status.HTTP_200_OK)
     return JSONResponse(body, status_code=status.HTTP_201_CREATED,
                         headers={"Location": file_url(outcome.file.id)})
+
+
+@router.post("/files/reparse", status_code=status.HTTP_202_ACCEPTED, response_model=ReparseQueued)
+def reparse_all(session: WriteSession, user: AdminUser) -> ReparseQueued:
+    """Re-parse every stored file in the worker (metadata, thumbnails, full-file facts)."""
+    service.enqueue_reparse(session)
+    return ReparseQueued(file_id=None)
+
+
+@router.post("/files/{file_id}/reparse", status_code=status.HTTP_202_ACCEPTED, response_model=ReparseQueued)
+def reparse_one(file_id: int, session: WriteSession, user: CurrentUser) -> ReparseQueued:
+    service.get_file(session, file_id)
+    service.enqueue_reparse(session, file_id)
+    return ReparseQueued(file_id=file_id)
 
 
 @router.get("/files/{file_id}", response_model=FileRead)

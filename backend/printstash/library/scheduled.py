@@ -1,11 +1,13 @@
 """Cron-style jobs of the library domain: purge the trash after VAULT_TRASH_RETENTION_DAYS,
-sweep partial uploads nobody is writing any more and content no row refers to."""
+sweep partial uploads nobody is writing any more and content no row refers to, and queue a
+re-parse of every file after an upgrade."""
 
 import logging
 from datetime import timedelta
 
 from sqlalchemy import select
 
+from printstash import __version__
 from printstash.core.db import Database
 from printstash.core.runtime import Scheduled, WorkerContext
 from printstash.core.settings import Settings
@@ -17,13 +19,16 @@ PURGE_CRON = "17 * * * *"  # hourly: retention is in days, an hour late is fine
 
 
 def schedules(ctx: WorkerContext) -> list[Scheduled]:
-    return [Scheduled(name="library.purge_trash", cron=PURGE_CRON, func=purge_job)]
+    return [Scheduled(name="library.housekeeping", cron=PURGE_CRON, func=purge_job)]
 
 
 ORPHAN_MIN_AGE_SECONDS = 3600.0
 
 
 def purge_job(ctx: WorkerContext) -> None:
+    with ctx.db.write() as session:
+        if service.reparse_after_upgrade(session, __version__):
+            log.info("PrintStash %s: re-parsing every stored file in the background", __version__)
     purged = purge(ctx.settings, ctx.db)
     store.clean_stale_parts(ctx.settings)
     orphans = sweep_orphans(ctx.settings, ctx.db)

@@ -51,6 +51,13 @@ class FileUpdate(BaseModel):
     notes: str | None = Field(default=None, max_length=65536)
 
 
+class ReparseQueued(BaseModel):
+    """A library.reparse job was queued (the worker runs it)."""
+
+    queued: bool = True
+    file_id: int | None  # None: every stored file
+
+
 def file_url(file_id: int) -> str:
     return f"{API_PREFIX}/files/{file_id}"
 

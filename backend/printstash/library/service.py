@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from printstash.core import jobs
 from printstash.core.db import utcnow
 from printstash.core.errors import Invalid, NotFound
+from printstash.core.models import AppState
 from printstash.core.settings import Settings
 from printstash.core.storage import content_path
 from printstash.library.models import File, Thumbnail
@@ -23,6 +24,7 @@ from printstash.library.schemas import FileRead, FileUpdate, ThumbnailRead, thum
 from printstash.library.store import StoredThumbnail
 
 REPARSE_JOB = "library.reparse"
+PARSED_WITH_KEY = "library.parsed_with"
 NAME_MAX_CHARS = 200
 DEFAULT_NAME = "upload.gcode"
 TEXT_COLUMN_MAX = {"slicer": 64, "slicer_version": 64, "printer_model": 128, "filament_type": 128,
@@ -218,3 +220,19 @@ def purge_trash(session: Session, retention: timedelta, now: datetime | None = N
 def enqueue_reparse(session: Session, file_id: int | None = None) -> None:
     """Re-run parse + full scan from disk: one file, or (file_id None) every file."""
     jobs.enqueue(session, REPARSE_JOB, {"file_id": file_id} if file_id is not None else {})
+
+
+def reparse_after_upgrade(session: Session, version: str) -> bool:
+    """Queue a re-parse of every file the first time this PrintStash version runs (a newer
+    parser may understand stored files better). True when it queued one."""
+    row = session.get(AppState, PARSED_WITH_KEY)
+    if row is not None and isinstance(row.value, dict) and row.value.get("version") == version:
+        return False
+    has_files = session.scalar(select(File.id).limit(1)) is not None
+    if has_files:
+        enqueue_reparse(session)
+    if row is None:
+        session.add(AppState(key=PARSED_WITH_KEY, value={"version": version}))
+    else:
+        row.value = {"version": version}
+    return has_files

@@ -71,6 +71,6 @@ def _reparsed(database: Database, file_id: int) -> bool:
 
 def test_purge_is_scheduled_with_a_valid_cron() -> None:
     entries = scheduled.schedules(None)  # type: ignore[arg-type]
-    assert [e.name for e in entries] == ["library.purge_trash"]
+    assert [e.name for e in entries] == ["library.housekeeping"]
     CronTrigger.from_crontab(entries[0].cron)
     assert entries[0].func is scheduled.purge_job

@@ -100,3 +100,37 @@ def test_lookups_and_record_print(admin_client: TestClient) -> None:
 ])
 def test_sanitize_name(raw: str | None, want: str) -> None:
     assert service.sanitize_name(raw) == want
+
+
+def _queued(database: Database) -> list[dict[str, object]]:
+    with database.read() as session:
+        return [dict(j.payload) for j in session.scalars(select(Job).where(Job.kind == service.REPARSE_JOB))]
+
+
+def test_reparse_routes_queue_jobs(admin_client: TestClient, member_client: TestClient) -> None:
+    file_id = upload(admin_client, "cyl.gcode", fixture_path(THUMBS).read_bytes()).json()["id"]
+    database = Database.from_settings(settings_of(admin_client))
+    one = admin_client.post(f"{API}/files/{file_id}/reparse")
+    assert one.status_code == 202 and one.json() == {"queued": True, "file_id": file_id}
+    assert admin_client.post(f"{API}/files/999/reparse").status_code == 404
+    assert admin_client.post(f"{API}/files/reparse").status_code == 202
+    assert _queued(database) == [{"file_id": file_id}, {}]
+    database.dispose()
+    forbidden = member_client.post(f"{API}/files/reparse")
+    assert forbidden.status_code == 403 and forbidden.json()["code"] == "admin_required"
+
+
+def test_every_file_is_reparsed_once_after_an_upgrade(admin_client: TestClient) -> None:
+    database = Database.from_settings(settings_of(admin_client))
+    with database.write() as session:  # a fresh install: nothing to re-parse
+        assert service.reparse_after_upgrade(session, "1.0.0") is False
+    upload(admin_client, "cyl.gcode", fixture_path(THUMBS).read_bytes())
+    with database.write() as session:
+        assert service.reparse_after_upgrade(session, "1.0.0") is False  # same version: nothing
+    assert _queued(database) == []
+    with database.write() as session:
+        assert service.reparse_after_upgrade(session, "1.1.0") is True
+    with database.write() as session:
+        assert service.reparse_after_upgrade(session, "1.1.0") is False
+    assert _queued(database) == [{}]
+    database.dispose()
