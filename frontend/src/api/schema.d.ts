@@ -368,6 +368,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/files/reparse": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reparse All
+         * @description Re-parse every stored file in the worker (metadata, thumbnails, full-file facts).
+         */
+        post: operations["reparse_all_api_v1_files_reparse_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/files/{file_id}": {
         parameters: {
             query?: never;
@@ -420,6 +440,23 @@ export interface paths {
         post?: never;
         /** Unmark Favourite */
         delete: operations["unmark_favourite_api_v1_files__file_id__favourite_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/files/{file_id}/reparse": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reparse One */
+        post: operations["reparse_one_api_v1_files__file_id__reparse_post"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1261,6 +1298,19 @@ export interface components {
             poll_interval?: number | null;
             /** Url */
             url?: string | null;
+        };
+        /**
+         * ReparseQueued
+         * @description A library.reparse job was queued (the worker runs it).
+         */
+        ReparseQueued: {
+            /** File Id */
+            file_id: number | null;
+            /**
+             * Queued
+             * @default true
+             */
+            queued: boolean;
         };
         /** SetupRequest */
         SetupRequest: {
@@ -2119,6 +2169,26 @@ export interface operations {
             };
         };
     };
+    reparse_all_api_v1_files_reparse_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReparseQueued"];
+                };
+            };
+        };
+    };
     read_file_api_v1_files__file_id__get: {
         parameters: {
             query?: never;
@@ -2292,6 +2362,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FileRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    reparse_one_api_v1_files__file_id__reparse_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                file_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReparseQueued"];
                 };
             };
             /** @description Validation Error */
