@@ -49,6 +49,7 @@ SNIFF_BYTES = 1024
 MULTIPART_SLACK = 1024 * 1024  # framing + text fields allowed on top of the file size limit
 MAX_TEXT_FIELDS = 32
 MAX_TEXT_FIELD_BYTES = 64 * 1024
+MAX_THUMBNAILS = 32  # slicers write 1-4; more is a crafted file
 PARSE_TIMEOUT_SECONDS = 10.0  # bounded stage reads 2 MiB: seconds mean something is wrong
 
 
@@ -451,7 +452,7 @@ def _facts_fields(facts: Any) -> dict[str, Any]:
 
 def _write_thumbnails(settings: Settings, sha: str, thumbnails: list[Any]) -> list[store.StoredThumbnail]:
     stored: list[store.StoredThumbnail] = []
-    for thumb in thumbnails:
+    for thumb in thumbnails[:MAX_THUMBNAILS]:
         fmt = store.thumbnail_format(str(getattr(thumb, "format", "")))
         data = getattr(thumb, "data", b"")
         if fmt is None or not isinstance(data, bytes | bytearray) or not data:

@@ -135,3 +135,16 @@ def test_upload_needs_authentication(app_client: TestClient) -> None:
     resp = upload(app_client, "x.gcode", data)
     assert resp.status_code == 401 and resp.json()["code"]
     assert stored_files(settings_of(app_client)) == []
+
+
+def test_a_damaged_thumbnail_is_reported_and_the_file_still_stored(admin_client: TestClient) -> None:
+    src = fixture_path(fixture_by_id("prusa_cube20_0.20mm_PLA_thumbs")).read_bytes()
+    start = src.index(b"\n", src.index(b"; thumbnail begin 32x32")) + 1
+    damaged = src[:start] + b"; !!!!notbase64!!!!\n" + src[start + 20:]
+    resp = upload(admin_client, "damaged.gcode", damaged)
+    assert resp.status_code == 201, resp.text
+    body = resp.json()
+    assert body["parse_status"] == "ok" and "thumbnail 32x32" in body["parse_error"]
+    assert [(t["width"], t["height"]) for t in body["thumbnails"]] == [(300, 300)]
+    assert body["thumbnails"][0]["index"] == 0 and admin_client.get(body["thumbnails"][0]["url"]).status_code == 200
+    assert body["metadata"]["layer_height"] == pytest.approx(0.2)
