@@ -121,6 +121,13 @@ def test_413_arrives_while_the_client_is_still_sending(tmp_path: Path) -> None:
         sock.close()
         assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
         assert b"upload_too_large" in answer
+        # A slicer (libcurl) sending Expect: 100-continue with a too large Content-Length is
+        # refused before it sends a single body byte.
+        sock = open_upload(base, key, {"Content-Type": ctype, "Content-Length": str(50 * 1024 * 1024),
+                                       "Expect": "100-continue"})
+        early = _read_head(sock)
+        sock.close()
+        assert early.startswith(b"HTTP/1.1 413") and b"100 Continue" not in early, early[:200]
         assert wait_for(lambda: not parts_left(settings)) and stored_files(settings) == [] and row_count(settings) == 0
 
 
