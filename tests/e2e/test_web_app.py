@@ -277,6 +277,32 @@ def test_printer_detail_live_status_changes_when_a_print_starts(page: Page, cont
     shot(page, "14-printer-complete")
 
 
+def test_sign_in_and_search_by_keyboard_alone(browser, stack: Stack) -> None:
+    setup = browser.new_context(base_url=stack.web)
+    sign_in(setup.new_page(), stack)  # when run alone: configure the vault first
+    setup.close()
+    fresh = browser.new_context(base_url=stack.web)
+    try:
+        page = fresh.new_page()
+        page.goto("/login")
+        expect(page.get_by_label("Username")).to_be_focused()  # no mouse needed to start
+        page.keyboard.type(ADMIN[0])
+        page.keyboard.press("Tab")
+        page.keyboard.type(ADMIN[1])
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="Library")).to_be_visible()
+        page.keyboard.press("Tab")
+        expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+        page.keyboard.press("Enter")
+        for _ in range(3):  # skip link -> "Upload files" -> search box
+            page.keyboard.press("Tab")
+            if page.get_by_label("Search files").evaluate("el => el === document.activeElement"):
+                break
+        expect(page.get_by_label("Search files")).to_be_focused()
+    finally:
+        fresh.close()
+
+
 def test_phone_width_library_is_readable(browser, stack: Stack) -> None:
     phone = browser.new_context(base_url=stack.web, viewport={"width": 390, "height": 844}, is_mobile=True)
     try:

@@ -141,10 +141,16 @@ function Danger({ file }: { file: FileRead }) {
       navigate('/')
     },
   })
+  // Re-reading runs in the worker (new parser version, or a file that failed to parse).
+  const reparse = useMutation({ mutationFn: () => libraryApi.reparse(file.id) })
   return (
     <div className="stack">
-      <button type="button" className="danger" onClick={() => { if (window.confirm(`Move ${file.name} to the trash?`)) remove.mutate() }}>Move to trash</button>
-      <ErrorMessage error={remove.error} title="Not deleted" />
+      <div className="inline">
+        <button type="button" onClick={() => reparse.mutate()} disabled={reparse.isPending}>Read the metadata again</button>
+        <button type="button" className="danger" onClick={() => { if (window.confirm(`Move ${file.name} to the trash?`)) remove.mutate() }}>Move to trash</button>
+      </div>
+      {reparse.isSuccess ? <Notice>Queued: the worker reads the file again; reload in a moment.</Notice> : null}
+      <ErrorMessage error={reparse.error ?? remove.error} title="Not done" />
     </div>
   )
 }

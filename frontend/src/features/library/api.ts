@@ -1,4 +1,4 @@
-import { del, get, patch, put, query } from '../../api/client'
+import { del, get, patch, post, put, query } from '../../api/client'
 import type { Facets, FileRead, Page } from '../../api/types'
 
 export type FileQuery = Record<string, string | number | undefined>
@@ -35,6 +35,7 @@ export const libraryApi = {
   get: (id: number) => get<FileRead>(`/files/${id}`),
   update: (id: number, body: { name?: string; notes?: string }) => patch<FileRead>(`/files/${id}`, body),
   remove: (id: number) => del(`/files/${id}`),
+  reparse: (id: number) => post<unknown>(`/files/${id}/reparse`),
   setFavourite: (id: number, favourite: boolean) =>
     favourite ? put<unknown>(`/files/${id}/favourite`) : del(`/files/${id}/favourite`),
   setTags: (id: number, tags: string[]) => put<FileRead>(`/files/${id}/tags`, { tags }),
