@@ -116,3 +116,18 @@ def test_bambu_layer_markers() -> None:
     facts = scan_file(path).fields
     assert facts["layer_count"] == 2 and facts["max_z"] == 15.0
     assert merge(parse(path), scan_file(path))["layer_count"] == 75  # the header's total wins
+
+
+def test_files_full_of_anchor_bytes_fall_back_and_stay_right(tmp_path: Path) -> None:
+    """Underscores on every line (Klipper macros) make the '_' anchor useless: the scan switches
+    to the plain search for that marker and still counts every layer, in any chunking."""
+    layer = ";LAYER_CHANGE\n;Z:{z}\n" + "SET_GCODE_VARIABLE MACRO=_A_B VARIABLE=x_y VALUE=1\nG1 X1 E1\n" * 200
+    data = "".join(layer.format(z=f"{i * 0.2:.1f}") for i in range(1, 41)).encode()
+    path = tmp_path / "macros.gcode"
+    path.write_bytes(data)
+    scan = FullScan()
+    scan.feed(data)
+    facts = scan.finish().fields
+    assert b"\n;LAYER_CHANGE\n;Z:" in scan._dense  # the fallback really ran
+    assert facts["layer_count"] == 40 and facts["max_z"] == 8.0
+    assert scan_file(path, 4096).fields == facts == _scan_in_pieces(data, [777, 70_001])
