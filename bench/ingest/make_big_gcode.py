@@ -6,6 +6,7 @@ vase STL is generated here, then sliced by the real PrusaSlicer 2.5 from Debian
 (`apt-get install prusa-slicer` when missing; needs root). Output: bench/data/<name>.gcode.
 
     python3 bench/ingest/make_big_gcode.py [--layer-height 0.15] [--min-mb 250]
+    python3 bench/ingest/make_big_gcode.py --tools 2 --layer-height 0.30 --min-mb 150   # multi-tool
 """
 
 import argparse
@@ -53,13 +54,21 @@ def write_stl(path: Path, tris: list[Triangle]) -> None:
             fh.write(struct.pack("<12fH", 0.0, 0.0, 0.0, *a, *b, *c, 0))
 
 
-def slice_cmd(stl: Path, out: Path, layer_height: float) -> list[str]:
-    settings = {"layer-height": layer_height, "first-layer-height": 0.2, "nozzle-diameter": 0.4,
-                "filament-type": "PLA", "temperature": 210, "first-layer-temperature": 215,
-                "bed-temperature": 60, "first-layer-bed-temperature": 60, "filament-diameter": 1.75,
-                "filament-density": 1.24, "fill-density": "30%", "fill-pattern": "gyroid", "perimeters": 3,
-                "gcode-flavor": "marlin2", "center": "125,125", "bed-shape": "0x0,250x0,250x250,0x250",
-                "max-print-height": 250, "gcode-label-objects": None}
+def slice_cmd(stl: Path, out: Path, layer_height: float, tools: int) -> list[str]:
+    settings: dict[str, object] = {
+        "layer-height": layer_height, "first-layer-height": 0.2, "nozzle-diameter": 0.4,
+        "filament-type": "PLA", "temperature": 210, "first-layer-temperature": 215,
+        "bed-temperature": 60, "first-layer-bed-temperature": 60, "filament-diameter": 1.75,
+        "filament-density": 1.24, "fill-density": "30%", "fill-pattern": "gyroid", "perimeters": 3,
+        "gcode-flavor": "marlin2", "center": "125,125", "bed-shape": "0x0,250x0,250x250,0x250",
+        "max-print-height": 250, "gcode-label-objects": None}
+    if tools == 2:  # perimeters with tool 1 (PLA), infill with tool 2 (PETG): a switch every layer
+        settings.update({"first-layer-height": layer_height, "nozzle-diameter": "0.4,0.4",
+                         "filament-type": "PLA;PETG", "temperature": "215,240",
+                         "first-layer-temperature": "215,240", "bed-temperature": "60,60",
+                         "first-layer-bed-temperature": "60,60", "filament-diameter": "1.75,1.75",
+                         "filament-density": "1.24,1.27", "perimeter-extruder": 1, "infill-extruder": 2,
+                         "solid-infill-extruder": 2})
     cmd = ["prusa-slicer", "--export-gcode"]
     for key, value in settings.items():
         cmd += [f"--{key}"] if value is None else [f"--{key}", str(value)]
@@ -70,14 +79,16 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--layer-height", type=float, default=0.15)
     ap.add_argument("--min-mb", type=float, default=250)
+    ap.add_argument("--tools", type=int, choices=(1, 2), default=1)
     args = ap.parse_args()
     if shutil.which("prusa-slicer") is None:
         subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "prusa-slicer"], check=True)
     DATA.mkdir(parents=True, exist_ok=True)
     stl = DATA / "wavy_vase_r70_h150.stl"
     write_stl(stl, wavy_vase(70, 150))
-    out = DATA / f"big_prusa_wavyvase_{args.layer_height:.2f}mm.gcode"
-    subprocess.run(slice_cmd(stl, out, args.layer_height), check=True)
+    kind = "big_prusa_wavyvase" if args.tools == 1 else "big_2tools_wavyvase"
+    out = DATA / f"{kind}_{args.layer_height:.2f}mm.gcode"
+    subprocess.run(slice_cmd(stl, out, args.layer_height, args.tools), check=True)
     size_mb = out.stat().st_size / 1e6
     print(f"{out}  {size_mb:.1f} MB")
     return 0 if size_mb >= args.min_mb else 1
