@@ -50,7 +50,7 @@ elif what == "scan":
     facts = scan_file(path); out = {"facts": facts.fields}
     out["seconds"] = time.perf_counter() - t
 else:  # ceilings for any pure-Python pass: read only, and read + the cheapest search (one byte)
-    buf, n = bytearray(256 << 10), 0
+    buf, n = bytearray(1 << 20), 0
     with path.open("rb", buffering=0) as fh:
         while got := fh.readinto(buf):
             n += buf.count(b"\n", 0, got) if what == "count" else 0

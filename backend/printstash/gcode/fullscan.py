@@ -35,8 +35,8 @@ MAX_MARKER = 32  # longer than any marker below
 SEAM = LOOKAHEAD + MAX_MARKER  # bytes of the next chunk joined to the carried partial line
 
 # Prusa/Orca (';LAYER_CHANGE' then ';Z:<z>'), Bambu, Cura/ideaMaker. The long Prusa form is
-# used when every ';LAYER_CHANGE' of the first chunk is followed by ';Z:': a longer needle is a
-# faster search, and it carries the Z value with it.
+# used when every ';LAYER_CHANGE' of the first chunk is followed by ';Z:': it carries the Z
+# value with it (and is the quicker multi-byte search should its anchor fall back).
 PRUSA_LAYER_Z = b"\n;LAYER_CHANGE\n;Z:"
 LAYER_MARKERS = (b"\n;LAYER_CHANGE", b"\n; CHANGE_LAYER", b"\n;LAYER:")
 Z_COMMENTS = (b"\n;Z:", b"\n; Z_HEIGHT:")
