@@ -3,14 +3,15 @@
 GET /files (list/search) lives in search_router.py, included before this router.
 """
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import FileResponse, JSONResponse
 
 from printstash.auth.dependencies import AdminUser, CurrentUser
 from printstash.core.deps import DatabaseDep, ReadSession, SettingsDep, WriteSession
 from printstash.core.errors import NotFound
+from printstash.core.pagination import Page
 from printstash.library import service, store
 from printstash.library.ingest import receive_upload
 from printstash.library.models import File
@@ -58,6 +59,14 @@ def reparse_one(file_id: int, session: WriteSession, user: CurrentUser) -> Repar
     service.get_file(session, file_id)
     service.enqueue_reparse(session, file_id)
     return ReparseQueued(file_id=file_id)
+
+
+@router.get("/files/trash", response_model=Page[FileRead])
+def list_trash(session: ReadSession, user: CurrentUser, limit: Annotated[int, Query(ge=1, le=500)] = 50,
+               offset: Annotated[int, Query(ge=0)] = 0) -> Page[FileRead]:
+    """Files in the trash (restorable until purged), most recently deleted first."""
+    rows, total = service.list_trash(session, limit, offset)
+    return Page[FileRead](items=[service.to_read(row) for row in rows], total=total)
 
 
 @router.get("/files/{file_id}", response_model=FileRead)

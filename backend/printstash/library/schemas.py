@@ -33,6 +33,7 @@ class FileRead(BaseModel):
     print_count: int
     last_printed_at: datetime | None
     last_print_result: str | None
+    deleted_at: datetime | None = None  # set while the file is in the trash
     # only set on an upload answer: True when the content was already stored
     duplicate: bool | None = None
 

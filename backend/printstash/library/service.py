@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from printstash.core import jobs
@@ -109,7 +109,7 @@ def to_read(file: File, *, duplicate: bool | None = None) -> FileRead:
         parse_error=file.parse_error, metadata=dict(file.metadata_json or {}),
         thumbnails=thumbs, print_count=file.print_count or 0,
         last_printed_at=file.last_printed_at, last_print_result=file.last_print_result,
-        duplicate=duplicate,
+        deleted_at=file.deleted_at, duplicate=duplicate,
     )
 
 
@@ -203,6 +203,15 @@ def restore_file(session: Session, file_id: int) -> File:
     row = get_file(session, file_id, include_trashed=True)
     row.deleted_at = None
     return row
+
+
+def list_trash(session: Session, limit: int, offset: int) -> tuple[list[File], int]:
+    """Trashed files, most recently deleted first."""
+    trashed = File.deleted_at.is_not(None)
+    total = session.scalar(select(func.count()).select_from(File).where(trashed)) or 0
+    rows = session.scalars(select(File).where(trashed).order_by(File.deleted_at.desc(), File.id.desc())
+                           .limit(limit).offset(offset)).all()
+    return list(rows), int(total)
 
 
 def purge_trash(session: Session, retention: timedelta, now: datetime | None = None) -> list[str]:
