@@ -3,6 +3,7 @@
 GET /files (list/search) lives in search_router.py, included before this router.
 """
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -15,7 +16,7 @@ from printstash.core.pagination import Page
 from printstash.library import service, store
 from printstash.library.ingest import receive_upload
 from printstash.library.models import File
-from printstash.library.schemas import ErrorRead, FileRead, FileUpdate, ReparseQueued, file_url
+from printstash.library.schemas import ErrorRead, FileRead, FileUpdate, ReparseQueued, TrashEmptied, file_url
 
 router = APIRouter(tags=["library"])
 GCODE_MEDIA_TYPE = "text/x-gcode"
@@ -67,6 +68,12 @@ def list_trash(session: ReadSession, user: CurrentUser, limit: Annotated[int, Qu
     """Files in the trash (restorable until purged), most recently deleted first."""
     rows, total = service.list_trash(session, limit, offset)
     return Page[FileRead](items=[service.to_read(row) for row in rows], total=total)
+
+
+@router.delete("/files/trash", response_model=TrashEmptied)
+def empty_trash(session: WriteSession, settings: SettingsDep, user: AdminUser) -> TrashEmptied:
+    """Purge everything in the trash now (rows, content, thumbnails); cannot be undone."""
+    return TrashEmptied(purged=service.purge_trash_content(session, settings, timedelta(0)))
 
 
 @router.get("/files/{file_id}", response_model=FileRead)

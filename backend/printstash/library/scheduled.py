@@ -44,15 +44,6 @@ def sweep_orphans(settings: Settings, db: Database, min_age_seconds: float = ORP
 
 
 def purge(settings: Settings, db: Database) -> int:
-    """Delete rows trashed for longer than the retention period and their content.
-
-    The content is removed while the write transaction still holds the database's write
-    lock, so a concurrent upload of the same bytes either restored the row first (then it is
-    not purged) or inserts its own row after this commit (then it re-published the content).
-    """
-    retention = timedelta(days=settings.trash_retention_days)
+    """Delete rows trashed for longer than the retention period, and their content."""
     with db.write() as session:
-        shas = service.purge_trash(session, retention)
-        for sha in shas:
-            store.remove_content(settings, sha)
-    return len(shas)
+        return service.purge_trash_content(session, settings, timedelta(days=settings.trash_retention_days))

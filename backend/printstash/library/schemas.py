@@ -59,6 +59,10 @@ class ReparseQueued(BaseModel):
     file_id: int | None  # None: every stored file
 
 
+class TrashEmptied(BaseModel):
+    purged: int
+
+
 def file_url(file_id: int) -> str:
     return f"{API_PREFIX}/files/{file_id}"
 

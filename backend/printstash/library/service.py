@@ -19,6 +19,7 @@ from printstash.core.errors import Invalid, NotFound
 from printstash.core.models import AppState
 from printstash.core.settings import Settings
 from printstash.core.storage import content_path
+from printstash.library import store
 from printstash.library.models import File, Thumbnail
 from printstash.library.schemas import FileRead, FileUpdate, ThumbnailRead, thumbnail_url
 from printstash.library.store import StoredThumbnail
@@ -224,6 +225,19 @@ def purge_trash(session: Session, retention: timedelta, now: datetime | None = N
         session.delete(row)
     session.flush()
     return shas
+
+
+def purge_trash_content(session: Session, settings: Settings, retention: timedelta) -> int:
+    """purge_trash plus the stored content and thumbnails of the purged rows.
+
+    The content is removed while the write transaction still holds the database's write
+    lock, so a concurrent upload of the same bytes either restored the row first (then it is
+    not purged) or inserts its own row after this commit (then it re-published the content).
+    """
+    shas = purge_trash(session, retention)
+    for sha in shas:
+        store.remove_content(settings, sha)
+    return len(shas)
 
 
 def enqueue_reparse(session: Session, file_id: int | None = None) -> None:

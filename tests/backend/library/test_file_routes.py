@@ -129,3 +129,19 @@ def test_orphaned_content_from_a_crash_is_swept_but_young_files_are_kept(admin_c
     assert content_path(settings, young).exists()  # may be an upload between rename and commit
     assert admin_client.get(f"{API}/files/{kept['id']}/download").content == DATA
     assert all(admin_client.get(t["url"]).status_code == 200 for t in kept["thumbnails"])
+
+
+def test_admin_can_empty_the_trash_now(admin_client: TestClient, member_client: TestClient) -> None:
+    settings = settings_of(admin_client)
+    gone = upload(admin_client, "gone.gcode", DATA).json()
+    live = upload(admin_client, "live.gcode", fixture_path(fixture_by_id("klipper_dwell_only")).read_bytes()).json()
+    admin_client.delete(f"{API}/files/{gone['id']}")
+    denied = member_client.delete(f"{API}/files/trash")
+    assert denied.status_code == 403 and content_path(settings, gone["sha256"]).exists()
+    emptied = admin_client.delete(f"{API}/files/trash")
+    assert emptied.status_code == 200 and emptied.json() == {"purged": 1}
+    assert not content_path(settings, gone["sha256"]).exists()
+    assert not list(settings.thumbs_dir.rglob(f"{gone['sha256']}*"))
+    assert admin_client.post(f"{API}/files/{gone['id']}/restore").status_code == 404
+    assert admin_client.get(f"{API}/files/{live['id']}/download").status_code == 200
+    assert admin_client.delete(f"{API}/files/trash").json() == {"purged": 0}
