@@ -5,6 +5,7 @@ import { ErrorBoundary } from './components/ErrorBoundary'
 import { Layout } from './components/Layout'
 import { RouteError } from './components/RouteError'
 import { ApiKeysPage } from './features/apikeys/ApiKeysPage'
+import { AccountPage } from './features/auth/AccountPage'
 import { LoginPage } from './features/auth/LoginPage'
 import { RequireAuth } from './features/auth/RequireAuth'
 import { SetupPage } from './features/auth/SetupPage'
@@ -40,6 +41,7 @@ const router = createBrowserRouter([
       { path: 'printers/:id', element: <PrinterDetailPage /> },
       { path: 'status', element: <StatusPage /> },
       { path: 'api-keys', element: <ApiKeysPage /> },
+      { path: 'account', element: <AccountPage /> },
       { path: 'backups', element: <RequireAuth admin><BackupsPage /></RequireAuth> },
       { path: 'users', element: <RequireAuth admin><UsersPage /></RequireAuth> },
       { path: '*', element: <NotFound /> },

@@ -91,6 +91,25 @@ def test_system_status_shows_every_component(page: Page, stack: Stack) -> None:
     shot(page, "03-system-status")
 
 
+def test_maintenance_mode_pauses_uploads_and_says_so(page: Page, stack: Stack) -> None:
+    sign_in(page, stack)
+    page.goto("/status")
+    page.get_by_role("button", name="Turn maintenance mode on").click()
+    expect(page.get_by_text("Maintenance mode is on")).to_be_visible()
+    try:
+        page.goto("/upload")
+        cube = GCODE_FIXTURES / CUBE["file"]
+        page.get_by_label("Choose files…").set_input_files([cube])
+        alert = page.locator(".upload").filter(has_text=cube.name).get_by_role("alert")
+        expect(alert).to_contain_text("Failed:")
+        expect(alert).to_contain_text("Maintenance mode (switched on in the web app)")  # the reason, in words
+        shot(page, "03b-upload-during-maintenance")
+    finally:
+        page.goto("/status")
+        page.get_by_role("button", name="Turn maintenance mode off").click()
+        expect(page.get_by_text("Off: uploads and scheduled jobs run normally.")).to_be_visible()
+
+
 def test_upload_real_gcode_and_find_it_with_its_metadata(page: Page, stack: Stack) -> None:
     sign_in(page, stack)
     page.get_by_role("link", name="Upload", exact=True).click()

@@ -41,7 +41,7 @@ export function Layout() {
           ))}
         </nav>
         <div className="account">
-          <span className="muted">{me.data?.username}</span>
+          <NavLink to="/account" className="muted" aria-label={`Your account (${me.data?.username ?? ''})`}>{me.data?.username}</NavLink>
           <button type="button" className="link" onClick={() => logout.mutate()} disabled={logout.isPending}>Sign out</button>
         </div>
       </header>

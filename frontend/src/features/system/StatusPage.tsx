@@ -2,7 +2,9 @@ import { useQuery } from '@tanstack/react-query'
 import type { HealthComponent } from '../../api/types'
 import { Badge, ErrorMessage, Loading } from '../../components/Status'
 import { formatAge, formatBytes, formatDate, formatDuration, humanize } from '../../lib/format'
+import { useIsAdmin } from '../auth/useAuth'
 import { healthApi, healthKey } from './api'
+import { Maintenance } from './Maintenance'
 
 const NAMES: Record<string, string> = {
   database: 'Database',
@@ -63,6 +65,7 @@ function maintenanceOn(flag: unknown): boolean {
 
 export function StatusPage() {
   const health = useQuery({ queryKey: healthKey, queryFn: healthApi.health, refetchInterval: 10_000 })
+  const isAdmin = useIsAdmin()
   return (
     <div className="stack">
       <div className="page-head">
@@ -78,6 +81,7 @@ export function StatusPage() {
       <ul className="health-grid" aria-label="Components">
         {Object.entries(health.data?.components ?? {}).map(([name, component]) => <ComponentCard key={name} name={name} component={component} />)}
       </ul>
+      {isAdmin ? <Maintenance /> : null}
     </div>
   )
 }
