@@ -388,6 +388,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/files/trash": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Trash
+         * @description Files in the trash (restorable until purged), most recently deleted first.
+         */
+        get: operations["list_trash_api_v1_files_trash_get"];
+        put?: never;
+        post?: never;
+        /**
+         * Empty Trash
+         * @description Purge everything in the trash now (rows, content, thumbnails); cannot be undone.
+         */
+        delete: operations["empty_trash_api_v1_files_trash_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/files/{file_id}": {
         parameters: {
             query?: never;
@@ -984,6 +1008,8 @@ export interface components {
         };
         /** FileRead */
         FileRead: {
+            /** Deleted At */
+            deleted_at?: string | null;
             /** Duplicate */
             duplicate?: boolean | null;
             /** Favourite */
@@ -1379,6 +1405,11 @@ export interface components {
             url: string;
             /** Width */
             width: number;
+        };
+        /** TrashEmptied */
+        TrashEmptied: {
+            /** Purged */
+            purged: number;
         };
         /** UploadRead */
         UploadRead: {
@@ -2185,6 +2216,58 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReparseQueued"];
+                };
+            };
+        };
+    };
+    list_trash_api_v1_files_trash_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_FileRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    empty_trash_api_v1_files_trash_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrashEmptied"];
                 };
             };
         };
