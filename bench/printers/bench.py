@@ -39,7 +39,7 @@ from printstash.core.db import Database  # noqa: E402
 from printstash.printers.models import Printer, PrinterStatus  # noqa: E402
 
 INTERVAL = 2.0
-WARMUP_S = 8.0
+WARMUP_S = 4.0  # after every printer was polled once
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -84,6 +84,20 @@ def make_vault(root: Path, urls: list[str]) -> tuple[Path, Database]:
     return data_dir, db
 
 
+def wait_polled(db: Database, n: int, timeout: float = 180.0) -> None:
+    """Until the worker has written a status for every printer (start-up on a loaded machine
+    can take many seconds: measuring before would count imports, not polling), then settle."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with db.read() as session:
+            if session.query(PrinterStatus).filter(PrinterStatus.state != "unknown").count() >= n:
+                break
+        time.sleep(0.2)
+    else:
+        raise TimeoutError(f"the worker did not poll {n} printers within {timeout}s")
+    time.sleep(WARMUP_S)
+
+
 def printing_since(db: Database, ids: list[int], flipped_wall: float, timeout: float) -> list[float]:
     """Latency per printer: the worker's write time of 'printing' minus the flip time."""
     found: dict[int, float] = {}
@@ -120,7 +134,7 @@ def run_replay(n: int, window: float) -> dict[str, Any]:
                         VAULT_BACKUP_SCHEDULE="")
         worker = stack.enter_context(process([sys.executable, "-m", "printstash.cli", "worker"], env=env,
                                              cwd=BACKEND, log=Path(tmp) / "worker.log"))
-        time.sleep(WARMUP_S)
+        wait_polled(db, n)
         queries0 = httpx.get(f"{base}/control/stats").json()["objects_query"]
         flip_ids = list(range(1, min(n, 20) + 1))  # printer ids are 1..n, replay index = id - 1
 
@@ -161,7 +175,7 @@ def run_real(k: int, window: float) -> dict[str, Any]:
                         VAULT_BACKUP_SCHEDULE="")
         worker = stack.enter_context(process([sys.executable, "-m", "printstash.cli", "worker"], env=env,
                                              cwd=BACKEND, log=Path(tmp) / "worker.log"))
-        time.sleep(WARMUP_S)
+        wait_polled(db, k)
 
         def start() -> list[float]:
             time.sleep(2.0)
@@ -213,7 +227,7 @@ def show(rows: list[dict[str, Any]]) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--sizes", default="10,100,500")
+    ap.add_argument("--sizes", default="0,10,100,500", help="0 = the idle worker's own cost")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--window", type=float, default=20.0)
     ap.add_argument("--real", type=int, default=3, help="real Moonraker+Klippy printers (0: skip)")
@@ -221,8 +235,8 @@ def main() -> None:
     rows = []
     for n in (int(s) for s in args.sizes.split(",")):
         runs = [run_replay(n, args.window) for _ in range(args.runs)]
-        bare = [run_bare(n, args.window) for _ in range(args.runs)]
-        rows.append(summarize(f"{n} (replay)", runs, bare, n))
+        bare = [run_bare(n, args.window) for _ in range(args.runs)] if n else []
+        rows.append(summarize(f"{n} (replay)" if n else "0 (idle worker)", runs, bare, n))
         show(rows[-1:])
     if args.real:
         runs = [run_real(args.real, args.window) for _ in range(args.runs)]

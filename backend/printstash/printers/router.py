@@ -32,6 +32,10 @@ from printstash.printers.schemas import (
 
 router = APIRouter(prefix="/printers", tags=["printers"])
 KEEPALIVE_S = 15.0
+# uvicorn waits for open responses before it exits, so an endless stream would block a
+# shutdown for ever (measured). Streams end after this; EventSource reconnects by itself
+# (after `retry`) and gets a fresh snapshot.
+STREAM_MAX_S = 20.0
 
 
 def _read_one(session: ReadSession, settings: Settings, printer_id: int) -> PrinterRead:
@@ -166,8 +170,9 @@ async def _events(request: Request, db: Database, settings: Settings) -> AsyncIt
     since: datetime | None = None
     sent: dict[int, datetime] = {}
     quiet = 0.0
-    yield "retry: 2000\n\n"
-    while not await request.is_disconnected():
+    yield "retry: 1000\n\n"
+    ends = asyncio.get_running_loop().time() + STREAM_MAX_S
+    while not await request.is_disconnected() and asyncio.get_running_loop().time() < ends:
         events, since = await asyncio.to_thread(_changes, db, since, sent)
         for event in events:
             yield event
