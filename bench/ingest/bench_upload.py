@@ -21,6 +21,7 @@ import argparse
 import hashlib
 import json
 import os
+import resource
 import shutil
 import socket
 import statistics
@@ -111,6 +112,11 @@ def fresh_vault(path: Path) -> str:
     return key
 
 
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def curl_upload(base: str, key: str, path: Path) -> tuple[float, dict[str, Any], int]:
     start = time.perf_counter()
     done = subprocess.run(
@@ -153,7 +159,9 @@ def upload_run(big: Path, sha: str, layers: int, log_dir: Path) -> dict[str, flo
         assert warm == 201, warm
         rss_before = proc_kib(proc.pid, "VmRSS")
         cpu_before = cpu_seconds(proc.pid)
+        client_before = children_cpu()
         elapsed, body, status = curl_upload(base, key, big)
+        client_cpu = children_cpu() - client_before
         hwm = proc_kib(proc.pid, "VmHWM")
         server_cpu = cpu_seconds(proc.pid) - cpu_before
     finally:
@@ -165,7 +173,8 @@ def upload_run(big: Path, sha: str, layers: int, log_dir: Path) -> dict[str, flo
     assert body["metadata"].get("layer_count") == layers, (body["metadata"].get("layer_count"), layers)
     shutil.rmtree(data_dir, ignore_errors=True)
     breakdown = _server_breakdown(log_dir / "server.log")
-    return {**breakdown, "seconds": elapsed, "server_cpu_s": server_cpu, "rss_before_mib": rss_before / 1024,
+    return {**breakdown, "seconds": elapsed, "server_cpu_s": server_cpu, "client_cpu_s": client_cpu,
+            "load1": os.getloadavg()[0], "rss_before_mib": rss_before / 1024,
             "hwm_mib": hwm / 1024, "rss_growth_mib": (hwm - rss_before) / 1024}
 
 
@@ -220,6 +229,8 @@ def report(big: Path, size: int, layers: int, rows: list[dict[str, Any]]) -> Non
     ratio = med["cp"] / med["seconds"]
     print(f"\nupload throughput = {ratio:.0%} of cp (target >= 40%); "
           f"vs dd+fsync = {med['dd_fsync'] / med['seconds']:.0%}")
+    print(f"client (curl) CPU: median {med['client_cpu_s']:.2f} s; 1-min load average during the runs: "
+          f"median {med['load1']:.1f} on {os.cpu_count()} CPUs")
     print(f"server CPU during the upload: median {med['server_cpu_s']:.2f} s (all threads); server-side wall: "
           f"body {med['server_body_s']:.2f} s of which fsync {med['server_fsync_s']:.2f} s, "
           f"dedupe+parse+insert {med['server_store_s']:.2f} s")
