@@ -199,6 +199,23 @@ def test_upload_error_is_shown_for_a_file_that_is_not_gcode(page: Page, stack: S
     expect(page.get_by_role("link", name=note.name, exact=True)).to_have_count(0)  # nothing stored
 
 
+def test_trash_and_restore_a_file(page: Page, stack: Stack) -> None:
+    sign_in(page, stack)
+    page.goto("/upload")
+    slic3r = GCODE_FIXTURES / "slic3r" / "slic3r_cylinder_0.10mm_0.35n.gcode"
+    page.get_by_label("Choose files…").set_input_files([slic3r])
+    page.locator(".upload").filter(has_text=slic3r.name).get_by_role("link").click()
+    page.get_by_role("button", name="Move to trash").click()  # the confirm dialog is accepted
+    expect(page.get_by_role("heading", name="Library")).to_be_visible()
+    expect(page.get_by_role("link", name=slic3r.name, exact=True)).to_have_count(0)
+
+    page.get_by_role("link", name="Trash").click()
+    page.get_by_role("button", name=f"Restore {slic3r.name}").click()
+    expect(page.get_by_text("The trash is empty.")).to_be_visible()
+    page.get_by_role("link", name="← Library").click()
+    expect(page.get_by_role("link", name=slic3r.name, exact=True)).to_be_visible()
+
+
 def test_api_key_created_shown_once_and_revoked(page: Page, stack: Stack) -> None:
     sign_in(page, stack)
     page.get_by_role("link", name="API keys").click()

@@ -63,7 +63,10 @@ export function LibraryPage() {
     <div className="library">
       <div className="page-head">
         <h1>Library</h1>
-        <Link to="/upload" className="button primary">Upload files</Link>
+        <div className="inline">
+          <Link to="/trash" className="button">Trash</Link>
+          <Link to="/upload" className="button primary">Upload files</Link>
+        </div>
       </div>
       <form className="toolbar" role="search" onSubmit={(e) => { e.preventDefault(); update('q', text.trim() || null) }}>
         <label htmlFor="library-search" className="sr-only">Search files</label>
