@@ -65,6 +65,15 @@ class SSE:
         self.thread.start()
 
     def _run(self) -> None:
+        # like a browser's EventSource: the server ends each stream after a while; reconnect
+        while not self.stop.is_set():
+            try:
+                self._read_stream()
+            except httpx.HTTPError:
+                if not self.stop.is_set():
+                    raise
+
+    def _read_stream(self) -> None:
         with self.client.stream("GET", "/api/v1/printers/events") as resp:
             assert resp.headers["content-type"].startswith("text/event-stream")
             event = None
