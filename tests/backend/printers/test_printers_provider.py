@@ -134,3 +134,32 @@ def test_record_writes_changes_throttles_minor_ones(monkeypatch: pytest.MonkeyPa
     clock.now += 5.0
     seen = record(progress=0.3, state="paused")
     assert seen is not None and seen.status is None and seen.last_seen is not None  # keep-alive
+
+
+def test_poller_follows_added_changed_and_removed_printers(vault: Any, db: Any) -> None:
+    """Poller.sync against the real printers table: tasks start, restart on edit, stop."""
+    from printstash.core.runtime import WorkerContext
+    from printstash.printers.models import Printer
+
+    async def go() -> None:
+        stopping = asyncio.Event()
+        async with httpx.AsyncClient() as http:
+            ctx = WorkerContext(vault, db, http, stopping, "test")
+            p = poller.Poller(ctx)
+            with db.write() as s:
+                s.add(Printer(name="a", provider="moonraker", base_url="http://127.0.0.1:9"))
+            await p.sync(p.targets())
+            assert [t.name for t, _ in p.tasks.values()] == ["a"]
+            first_task = next(iter(p.tasks.values()))[1]
+            with db.write() as s:
+                s.query(Printer).update({"base_url": "http://127.0.0.1:10"})
+            await p.sync(p.targets())
+            target, task = next(iter(p.tasks.values()))
+            assert target.base_url == "http://127.0.0.1:10" and task is not first_task
+            assert first_task.cancelled() or first_task.done()
+            with db.write() as s:
+                s.query(Printer).delete()
+            await p.sync(p.targets())
+            assert p.tasks == {} and (task.cancelled() or task.done())
+            stopping.set()
+    asyncio.run(go())
