@@ -83,6 +83,9 @@ def _user_for_cookie(request: Request, db: Database, token: str) -> User:
         raise Unauthorized("session expired or signed out; sign in again", code="session_expired")
     check_origin(request)
     request.state.session_id = row.id
+    if service.session_needs_touch(row):  # at most once a minute per session
+        with db.write() as session:
+            service.touch_session(session, row.id)
     return user
 
 

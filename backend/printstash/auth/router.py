@@ -15,6 +15,7 @@ from printstash.auth.schemas import (
     ApiKeyRead,
     LoginRequest,
     PasswordChange,
+    SessionRead,
     SetupRequest,
     StatusRead,
     UserCreate,
@@ -101,6 +102,21 @@ def change_password(body: PasswordChange, user: CurrentUser, request: Request, d
     if getattr(request.state, "session_id", None) is not None:
         _start_session(db, request, response, user, remember=False)
     return response
+
+
+@router.get("/auth/sessions")
+def list_sessions(user: CurrentUser, request: Request, session: ReadSession) -> Page[SessionRead]:
+    """Where you are signed in; `current` marks this browser."""
+    current = getattr(request.state, "session_id", None)
+    rows = [SessionRead.model_validate(row).model_copy(update={"current": row.id == current})
+            for row in service.list_sessions(session, user)]
+    return Page(items=rows, total=len(rows))
+
+
+@router.delete("/auth/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_session(session_id: int, user: CurrentUser, session: WriteSession) -> None:
+    """Sign out one of your browsers (e.g. a lost laptop)."""
+    service.revoke_own_session(session, user, session_id)
 
 
 @router.get("/users")

@@ -71,3 +71,17 @@ class ApiKeyRead(BaseModel):
 
 class ApiKeyCreated(ApiKeyRead):
     key: str = Field(description="the key itself; shown only in this response")
+
+
+class SessionRead(BaseModel):
+    """A signed-in browser of the current user (never the token)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    created_at: datetime
+    expires_at: datetime
+    last_seen_at: datetime | None
+    user_agent: str | None
+    remember: bool
+    current: bool = False

@@ -157,6 +157,27 @@ def find_session(session: Session, token: str) -> UserSession | None:
     return row
 
 
+def session_needs_touch(row: UserSession) -> bool:
+    return row.last_seen_at is None or utcnow() - row.last_seen_at > LAST_USED_RESOLUTION
+
+
+def touch_session(session: Session, session_id: int) -> None:
+    session.execute(update(UserSession).where(UserSession.id == session_id).values(last_seen_at=utcnow()))
+
+
+def list_sessions(session: Session, user: User) -> list[UserSession]:
+    query = select(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None),
+                                      UserSession.expires_at > utcnow())
+    return list(session.scalars(query.order_by(UserSession.id)))
+
+
+def revoke_own_session(session: Session, user: User, session_id: int) -> None:
+    row = session.get(UserSession, session_id)
+    if row is None or row.user_id != user.id or row.revoked_at is not None:
+        raise NotFound(f"no session {session_id}", code="session_not_found")
+    row.revoked_at = utcnow()
+
+
 def revoke_session(session: Session, session_id: int) -> None:
     session.execute(update(UserSession).where(UserSession.id == session_id).values(revoked_at=utcnow()))
 

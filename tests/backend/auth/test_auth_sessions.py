@@ -140,7 +140,7 @@ def test_user_validation(configured: TestClient) -> None:
     for body, code, error in cases:
         answer = configured.post("/api/v1/users", json=body)
         assert (answer.status_code, answer.json()["code"]) == (code, error), body
-    assert configured.post("/api/v1/users", data=b"not json").status_code == 422  # type: ignore[arg-type]
+    assert configured.post("/api/v1/users", content=b"not json").status_code == 422
 
 
 def test_last_admin_is_kept(configured: TestClient) -> None:
@@ -219,3 +219,37 @@ def test_admin_resetting_own_password_stays_signed_in(configured: TestClient,
     assert configured.get("/api/v1/auth/me").status_code == 200
     assert other.get("/api/v1/auth/me").status_code == 401
     sign_in(other, ADMIN[0], "reset by myself")
+
+
+def test_list_and_revoke_own_sessions(configured: TestClient, new_web: Callable[[], TestClient],
+                                      token_vault: Settings) -> None:
+    laptop = new_web()
+    sign_in(laptop, *ADMIN)
+    listed = configured.get("/api/v1/auth/sessions").json()
+    assert listed["total"] == 2 and [s["current"] for s in listed["items"]] == [True, False]
+    assert "token" not in str(listed) and all("token_hash" not in s for s in listed["items"])
+    laptop_id = listed["items"][1]["id"]
+    assert configured.delete(f"/api/v1/auth/sessions/{laptop_id}").status_code == 204
+    assert laptop.get("/api/v1/auth/me").status_code == 401
+    assert configured.get("/api/v1/auth/sessions").json()["total"] == 1
+    # someone else's session is not yours to see or end
+    configured.post("/api/v1/users", json={"username": "dora", "password": "dora password"})
+    dora = new_web()
+    sign_in(dora, "dora", "dora password")
+    mine = configured.get("/api/v1/auth/sessions").json()["items"][0]["id"]
+    assert dora.delete(f"/api/v1/auth/sessions/{mine}").status_code == 404
+    assert dora.get("/api/v1/auth/sessions").json()["total"] == 1
+
+
+def test_last_seen_is_refreshed_at_most_once_a_minute(configured: TestClient, token_vault: Settings) -> None:
+    database = Database.from_settings(token_vault)
+    with database.write() as session:
+        session.execute(update(UserSession).values(last_seen_at=utcnow() - timedelta(minutes=5)))
+    configured.get("/api/v1/auth/me")
+    with database.read() as session:
+        seen = session.query(UserSession).one().last_seen_at
+    assert seen is not None and utcnow() - seen < timedelta(seconds=30)
+    configured.get("/api/v1/auth/me")
+    with database.read() as session:
+        assert session.query(UserSession).one().last_seen_at == seen  # not rewritten within the minute
+    database.dispose()
