@@ -123,7 +123,7 @@ function History({ file }: { file: FileRead }) {
       {history.data?.length ? (
         <ul className="plain-list">
           {history.data.map((job) => (
-            <li key={job.id}>{formatDate(job.start_time)} · {job.printer_name} · {humanize(job.status)} · {formatDuration(job.print_duration)}</li>
+            <li key={job.id}>{formatDate(job.start_time)} · {job.printer_name} · {humanize(job.status)} · {formatDuration(job.total_duration ?? job.print_duration)}</li>
           ))}
         </ul>
       ) : null}

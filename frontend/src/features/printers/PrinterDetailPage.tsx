@@ -71,7 +71,7 @@ function History({ id, state }: { id: number; state: string }) {
                   <td>{formatDate(job.start_time)}</td>
                   <td className="break">{job.file_id ? <Link to={`/files/${job.file_id}`}>{baseName(job.filename)}</Link> : baseName(job.filename)}</td>
                   <td><Badge status={job.status} label={humanize(job.status)} /></td>
-                  <td>{formatDuration(job.print_duration)}</td>
+                  <td>{formatDuration(job.total_duration ?? job.print_duration)}</td>
                 </tr>
               ))}
             </tbody>
