@@ -23,11 +23,15 @@ medians over --runs runs; JSON goes to bench/results/search.json.
 import argparse
 import json
 import math
+import os
 import random
 import sqlite3
 import statistics
+import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,7 +41,7 @@ sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "backend"))
 
 import httpx  # noqa: E402
-from harness.processes import live_api  # noqa: E402
+from harness.processes import free_port, stop, vault_env, wait_http  # noqa: E402
 from harness.vault import make_settings, migrate  # noqa: E402
 from sqlalchemy import Engine, event  # noqa: E402
 
@@ -59,7 +63,7 @@ idler pulley motor nema bearing spacer washer nut bolt screw thread knurled thum
 foot pad bumper corner guard cover case raspberry arduino esp32 pcb enclosure_lid vent grill
 filter nozzle_stand tool wrench spanner clamp vise jig fixture template stencil cookie cutter
 mold pot cup mug bottle cap funnel scoop spoon fork comb brush toothbrush soap dish mirror frame
-sign letter number plate badge medal trophy ornament snowflake star heart tree leaf flower""".split()
+sign letter number plate badge medal trophy ornament snowflake star heart tree leaf flower""".split()  # noqa: SIM905
 SLICERS = [("PrusaSlicer", "2.7.1", 45), ("OrcaSlicer", "2.0.0", 20), ("Cura", "5.6.0", 20),
            ("SuperSlicer", "2.5.59", 8), ("BambuStudio", "1.8.4", 5), ("Slic3r", "1.3.0", 2)]
 PRINTERS = ["Original Prusa MK4", "Original Prusa MK3S", "Original Prusa MINI", "Prusa XL",
@@ -152,13 +156,14 @@ def _naive(value: Any) -> Any:
 def bulk_load(path: Path, n: int, seed: int = 4) -> None:
     rng, now = random.Random(seed), datetime.now(UTC)
     conn = sqlite3.connect(path, isolation_level=None)
-    triggers = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'files_fts%'").fetchall()
+    triggers = conn.execute("SELECT sql FROM sqlite_master "
+                            "WHERE type = 'trigger' AND name LIKE 'files_fts%'").fetchall()
     conn.execute("BEGIN")
     for (sql,) in triggers:
         conn.execute(f"DROP TRIGGER {sql.split()[2]}")
     rows = [synthetic_file(rng, i, now) | {"parse_status": "ok", "full_scan_done": 1} for i in range(1, n + 1)]
     marks = ", ".join("?" for _ in FILE_COLUMNS)
-    conn.executemany(f"INSERT INTO files ({', '.join(FILE_COLUMNS)}) VALUES ({marks})",
+    conn.executemany(f"INSERT INTO files ({', '.join(FILE_COLUMNS)}) VALUES ({marks})",  # noqa: S608 - constants
                      ([_naive(r[c]) for c in FILE_COLUMNS] for r in rows))
     conn.executemany('INSERT INTO thumbnails (file_id, "index", width, height, format, size, path) '
                      "VALUES (?, ?, ?, ?, 'png', ?, ?)",
@@ -255,7 +260,25 @@ def time_http(client: httpx.Client, path: str, params: dict[str, Any], count: in
 
 def pct(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+@contextmanager
+def serve(settings: Settings) -> Iterator[str]:
+    """`printstash serve` on a free loopback port. Its log goes to a file: uvicorn logs
+    every request, and a pipe nobody reads fills up and freezes the server."""
+    port = free_port()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    with (RESULTS / "search-server.log").open("ab") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "printstash.cli", "serve", "--port", str(port)],
+                                cwd=REPO / "backend", env=vault_env(settings.data_dir, VAULT_LOG_LEVEL="WARNING"),
+                                stdout=log, stderr=subprocess.STDOUT, text=True)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_http(f"{base}/api/v1/health/live")
+            yield base
+        finally:
+            stop(proc)
 
 
 def run(settings: Settings, key: str, runs: int, count: int) -> dict[str, Any]:
@@ -263,7 +286,7 @@ def run(settings: Settings, key: str, runs: int, count: int) -> dict[str, Any]:
                                                       "raw_p95": []} for n in SCENARIOS}
     totals: dict[str, int] = {}
     sql = {name: captured_sql(settings, name, params) for name, params in SCENARIOS.items()}
-    with live_api(settings.data_dir) as base, httpx.Client(base_url=base, headers={"X-Api-Key": key}, timeout=120) as client:
+    with serve(settings) as base, httpx.Client(base_url=base, headers={"X-Api-Key": key}, timeout=120) as client:
         for _ in range(runs):
             for name, params in SCENARIOS.items():
                 path = "/api/v1/files/facets" if name == "facets" else "/api/v1/files"
@@ -286,14 +309,17 @@ def main() -> None:
     args = parser.parse_args()
     settings, key = make_vault(args.files, args.rebuild)
     table = run(settings, key, args.runs, args.requests)
-    print(f"\n{args.files} files, medians of {args.runs} runs x {args.requests} requests (ms)")
+    load = os.getloadavg()
+    print(f"\n{args.files} files, medians of {args.runs} runs x {args.requests} requests (ms); "
+          f"load average {load[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"{'scenario':<22}{'matches':>9}{'HTTP p50':>10}{'HTTP p95':>10}{'SQLite p50':>12}{'SQLite p95':>12}")
     for name, row in table.items():
         print(f"{name:<22}{row['matches']:>9}{row['http_p50']:>10.2f}{row['http_p95']:>10.2f}"
               f"{row['raw_p50']:>12.2f}{row['raw_p95']:>12.2f}")
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = {"files": args.files, "runs": args.runs, "requests": args.requests,
-           "when": datetime.now(UTC).isoformat(), "scenarios": table, "scenario_params": SCENARIOS}
+           "when": datetime.now(UTC).isoformat(), "load_average": load, "scenarios": table,
+           "scenario_params": SCENARIOS}
     (RESULTS / "search.json").write_text(json.dumps(out, indent=1))
 
 
