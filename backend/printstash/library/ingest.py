@@ -18,12 +18,14 @@ import fcntl
 import hashlib
 import logging
 import os
+import re
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
+from urllib.parse import unquote
 
 import anyio
 from fastapi import Request
@@ -50,6 +52,7 @@ MULTIPART_SLACK = 1024 * 1024  # framing + text fields allowed on top of the fil
 MAX_TEXT_FIELDS = 32
 MAX_TEXT_FIELD_BYTES = 64 * 1024
 MAX_THUMBNAILS = 32  # slicers write 1-4; more is a crafted file
+_EXTENDED_FILENAME = re.compile(r"filename\*\s*=\s*([\w.-]*)'[^']*'([^;\s]+)", re.IGNORECASE)
 PARSE_TIMEOUT_SECONDS = 10.0  # bounded stage reads 2 MiB: seconds mean something is wrong
 
 
@@ -324,13 +327,13 @@ class _Receiver:
         self._header_name, self._header_value = bytearray(), bytearray()
 
     def _headers_done(self) -> None:
-        _, params = parse_options_header(self._headers.get("content-disposition", ""))
+        disposition = self._headers.get("content-disposition", "")
+        _, params = parse_options_header(disposition)
         name = params.get(b"name", b"").decode("utf-8", "replace")
         if name == FILE_FIELD and not self._file_seen:
             self._file_seen = True
             self._kind = "file"
-            raw = params.get(b"filename", b"").decode("utf-8", "replace")
-            self.writer = self._new_writer(service.sanitize_name(raw))
+            self.writer = self._new_writer(service.sanitize_name(_filename(disposition, params)))
         elif name and b"filename" not in params and len(self.fields) < MAX_TEXT_FIELDS:
             self._kind, self._field_name, self._field_value = "field", name, bytearray()
         else:
@@ -350,6 +353,18 @@ class _Receiver:
 
     def _end(self) -> None:
         self._ended = True
+
+
+def _filename(disposition: str, params: dict[bytes, bytes]) -> str:
+    """The part's file name: RFC 5987 `filename*=utf-8''…` when given (some clients send only
+    that for non-ASCII names), else the plain `filename` (raw UTF-8 bytes, as browsers send)."""
+    extended = _EXTENDED_FILENAME.search(disposition)
+    if extended:
+        try:
+            return unquote(extended[2], encoding=extended[1] or "utf-8", errors="replace")
+        except LookupError:  # an unknown charset name
+            return unquote(extended[2], errors="replace")
+    return params.get(b"filename", b"").decode("utf-8", "replace")
 
 
 def _too_large_limit(limit: int) -> TooLarge:

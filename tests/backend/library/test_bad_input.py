@@ -135,3 +135,15 @@ def test_maintenance_mode_refuses_uploads_with_retry_after(admin_client: TestCli
     database.dispose()
     assert_nothing_stored(admin_client)
     assert upload(admin_client, "x.gcode", GCODE).status_code == 201
+
+
+@pytest.mark.parametrize(("disposition", "want"), [
+    (b"name=\"file\"; filename*=UTF-8''W%C3%BCrfel%20%F0%9F%A7%8A.gcode", "Würfel 🧊.gcode"),
+    (b"name=\"file\"; filename=\"Wurfel.gcode\"; filename*=utf-8''W%C3%BCrfel.gcode", "Würfel.gcode"),
+    (b"name=\"file\"; filename*=UTF-8''..%2F..%2Fetc%2Fpasswd.gcode", "passwd.gcode"),
+    (b"name=\"file\"; filename*=x-unknown''cube.gcode", "cube.gcode"),
+])
+def test_rfc5987_file_names(admin_client: TestClient, disposition: bytes, want: str) -> None:
+    resp = post_raw(admin_client, [(disposition, GCODE)])
+    assert resp.status_code == 201, resp.text  # type: ignore[attr-defined]
+    assert resp.json()["name"] == want  # type: ignore[attr-defined]
