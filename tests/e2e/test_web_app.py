@@ -339,6 +339,22 @@ def test_sign_in_and_search_by_keyboard_alone(browser, stack: Stack) -> None:
         fresh.close()
 
 
+def test_signing_out_in_one_tab_ends_the_session_in_the_other(browser, stack: Stack) -> None:
+    profile = browser.new_context(base_url=stack.web)
+    try:
+        first, second = profile.new_page(), profile.new_page()
+        sign_in(first, stack)
+        second.goto("/status")
+        second.get_by_role("button", name="Sign out").click()
+        expect(second).to_have_url(re.compile(r"/login$"))
+        # The first tab still shows the library; its next request gets 401 and it asks to sign in.
+        first.get_by_role("link", name="Printers").click()
+        expect(first).to_have_url(re.compile(r"/login$"))
+        expect(first.get_by_role("heading", name="Sign in to PrintStash")).to_be_visible()
+    finally:
+        profile.close()
+
+
 def test_phone_width_library_is_readable(browser, stack: Stack) -> None:
     phone = browser.new_context(base_url=stack.web, viewport={"width": 390, "height": 844}, is_mobile=True)
     try:
