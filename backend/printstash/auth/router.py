@@ -58,9 +58,8 @@ def auth_status(session: ReadSession) -> StatusRead:
 def auth_setup(body: SetupRequest, request: Request, response: Response, db: DatabaseDep) -> UserRead:
     """Create the first admin with the setup token from the api log; signs them in."""
     _refuse_foreign_origin(request)
-    with db.write() as session:
-        user = setup.create_first_admin(session, request.app.state.setup_token, body.setup_token,
-                                        body.username, body.password)
+    user = setup.setup_first_admin(db, request.app.state.setup_token, body.setup_token, body.username,
+                                   body.password, client.client_address(request))
     _start_session(db, request, response, user, remember=False)
     return UserRead.model_validate(user)
 

@@ -12,13 +12,14 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from printstash.auth import service
+from printstash.auth import service, throttle
 from printstash.auth.models import User
-from printstash.core.db import Database
+from printstash.core.db import Database, utcnow
 from printstash.core.errors import Conflict, Forbidden
 from printstash.core.settings import Settings
 
 log = logging.getLogger(__name__)
+MIN_ENV_TOKEN_LENGTH = 16
 
 
 def announce_setup_token(state: Any) -> None:
@@ -31,6 +32,9 @@ def announce_setup_token(state: Any) -> None:
         return
     if from_env:
         log.warning("setup token: (the value of VAULT_SETUP_TOKEN) - no user exists yet; create the first admin")
+        if len(configured_token) < MIN_ENV_TOKEN_LENGTH:
+            log.warning("VAULT_SETUP_TOKEN is shorter than %d characters: anyone who reaches PrintStash "
+                        "before you could guess it", MIN_ENV_TOKEN_LENGTH)
     else:
         log.warning("setup token: %s", state.setup_token)
 
@@ -51,3 +55,20 @@ def create_first_admin(session: Session, expected_token: str, token: str, userna
     if not secrets.compare_digest(expected_token.encode(), token.encode()):
         raise Forbidden("wrong setup token (see the api log line 'setup token: ...')", code="invalid_setup_token")
     return service.create_user(session, username, password, role="admin")
+
+
+def setup_first_admin(db: Database, expected_token: str, token: str, username: str, password: str,
+                      address: str) -> User:
+    """create_first_admin behind the per-address sign-in limit: a short VAULT_SETUP_TOKEN must
+    not be guessable by hammering the setup form."""
+    subjects = [throttle.address_subject(address)]
+    with db.read() as session:
+        throttle.check(session, subjects, utcnow())
+    try:
+        with db.write() as session:
+            return create_first_admin(session, expected_token, token, username, password)
+    except Forbidden:
+        with db.write() as session:
+            throttle.record_failure(session, subjects, utcnow())
+        log.warning("wrong setup token from %s", address)
+        raise

@@ -76,3 +76,24 @@ def test_racing_setups_create_one_admin(vault: Settings) -> None:
         users = service.count_users(session)
     database.dispose()
     assert outcomes == ["conflict", "conflict", "conflict", "created"] and users == 1
+
+
+def test_guessing_the_setup_token_is_slowed(vault: Settings) -> None:
+    from printstash.auth import throttle
+
+    with TestClient(create_app(vault)) as client:
+        for i in range(throttle.ADDRESS_POLICY.free_failures):
+            assert _setup(client, f"guess-{i}") == 403
+        blocked = client.post("/api/v1/auth/setup", json={"setup_token": client.app.state.setup_token,  # type: ignore[attr-defined]
+                                                          "username": "first", "password": "first admin pw"})
+        assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) >= 1
+        assert client.get("/api/v1/auth/status").json() == {"configured": False}
+
+
+def test_short_env_token_is_warned_about(vault: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    from harness.vault import make_settings
+
+    caplog.set_level(logging.WARNING, logger="printstash.auth.setup")
+    with TestClient(create_app(make_settings(vault.data_dir, setup_token="abc"))):
+        pass
+    assert any("shorter than" in r.getMessage() for r in caplog.records)
