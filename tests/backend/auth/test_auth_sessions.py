@@ -253,3 +253,26 @@ def test_last_seen_is_refreshed_at_most_once_a_minute(configured: TestClient, to
     with database.read() as session:
         assert session.query(UserSession).one().last_seen_at == seen  # not rewritten within the minute
     database.dispose()
+
+
+def test_api_key_last_used_is_refreshed_at_most_once_a_minute(configured: TestClient,
+                                                              token_vault: Settings) -> None:
+    from printstash.auth.models import ApiKey
+
+    key = configured.post("/api/v1/api-keys", json={"name": "hook"}).json()["key"]
+    scripted = TestClient(configured.app, headers={"X-Api-Key": key})
+    assert scripted.get("/api/v1/auth/me").status_code == 200
+    database = Database.from_settings(token_vault)
+    with database.read() as session:
+        first = session.query(ApiKey).one().last_used_at
+    assert first is not None
+    scripted.get("/api/v1/auth/me")
+    with database.read() as session:
+        assert session.query(ApiKey).one().last_used_at == first  # no write within the minute
+    with database.write() as session:
+        session.execute(update(ApiKey).values(last_used_at=utcnow() - timedelta(minutes=2)))
+    scripted.get("/api/v1/auth/me")
+    with database.read() as session:
+        refreshed = session.query(ApiKey).one().last_used_at
+    database.dispose()
+    assert refreshed is not None and utcnow() - refreshed < timedelta(seconds=30)
