@@ -17,7 +17,7 @@ Each run: for every scenario, 10 warm-up requests then --requests sequential req
 keep-alive connection (API-key auth, as scripts use it) -> p50/p95; the raw reference replays
 the SQL statements the search service issued for that scenario (captured with a SQLAlchemy
 cursor event) on a plain sqlite3 connection with the same pragmas -> p50/p95. The table shows
-medians over --runs runs; JSON goes to bench/results/search.json.
+medians over --runs runs; JSON goes to bench/results/search-<N>.json.
 """
 
 import argparse
@@ -320,7 +320,7 @@ def main() -> None:
     out = {"files": args.files, "runs": args.runs, "requests": args.requests,
            "when": datetime.now(UTC).isoformat(), "load_average": load, "scenarios": table,
            "scenario_params": SCENARIOS}
-    (RESULTS / "search.json").write_text(json.dumps(out, indent=1))
+    (RESULTS / f"search-{args.files}.json").write_text(json.dumps(out, indent=1))
 
 
 if __name__ == "__main__":
