@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 # so PrintStash's own version goes into `text` instead.
 API_VERSION = "0.1"
 SERVER_VERSION = "1.5.0"
-FILE_COMMANDS = ("select", "unselect", "slice", "analyse", "copy", "move")
+FILE_COMMANDS = ("select", "unselect")  # copy/move/slice would claim work PrintStash did not do
 
 SETTINGS: dict[str, Any] = {
     "api": {"allowCrossOrigin": False},
