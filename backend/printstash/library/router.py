@@ -20,6 +20,8 @@ from printstash.library.schemas import ErrorRead, FileRead, FileUpdate, ReparseQ
 
 router = APIRouter(tags=["library"])
 GCODE_MEDIA_TYPE = "text/x-gcode"
+# Stored bytes come from users: never let a browser guess another type (HTML, script) for them.
+NO_SNIFF = {"X-Content-Type-Options": "nosniff"}
 _UPLOAD_DOC = {
     "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
         "type": "object", "required": ["file"],
@@ -88,7 +90,7 @@ def download_file(file_id: int, session: ReadSession, settings: SettingsDep, use
     if not path.is_file():
         raise NotFound(f"the content of file {file_id} is missing from storage", code="content_missing")
     # FileResponse answers Range requests (206) and encodes a unicode name as filename*=.
-    return FileResponse(path, media_type=GCODE_MEDIA_TYPE, filename=row.name)
+    return FileResponse(path, media_type=GCODE_MEDIA_TYPE, filename=row.name, headers=NO_SNIFF)
 
 
 @router.get("/files/{file_id}/thumbnails/{index}", response_class=FileResponse)
@@ -100,7 +102,7 @@ def read_thumbnail(file_id: int, index: int, session: ReadSession, settings: Set
     if thumb is None or path is None or not path.is_file():
         raise NotFound(f"file {file_id} has no thumbnail {index}", code="thumbnail_not_found")
     return FileResponse(path, media_type=store.THUMB_MEDIA_TYPES.get(thumb.format, "application/octet-stream"),
-                        headers={"Cache-Control": "private, max-age=86400"})
+                        headers={"Cache-Control": "private, max-age=86400", **NO_SNIFF})
 
 
 @router.patch("/files/{file_id}", response_model=FileRead)

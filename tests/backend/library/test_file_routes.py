@@ -22,7 +22,7 @@ def test_download_streams_the_exact_bytes_with_a_unicode_safe_name(admin_client:
     assert resp.status_code == 200 and resp.content == DATA
     disposition = resp.headers["content-disposition"]
     assert disposition.startswith("attachment;") and quote("Würfel 20mm.gcode") in disposition
-    assert resp.headers["accept-ranges"] == "bytes"
+    assert resp.headers["accept-ranges"] == "bytes" and resp.headers["x-content-type-options"] == "nosniff"
 
 
 def test_download_honours_http_range(admin_client: TestClient) -> None:

@@ -99,6 +99,7 @@ def test_thumbnails_are_stored_and_served(admin_client: TestClient) -> None:
     for thumb in body["thumbnails"]:
         resp = admin_client.get(thumb["url"])
         assert resp.status_code == 200 and resp.headers["content-type"] == "image/png"
+        assert resp.headers["x-content-type-options"] == "nosniff"
         assert resp.content.startswith(b"\x89PNG\r\n\x1a\n") and len(resp.content) == thumb["size"]
     assert admin_client.get(f"{API}/files/{body['id']}/thumbnails/9").status_code == 404
 
