@@ -9,7 +9,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import delete, func, insert, select, tuple_
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from printstash.core.errors import Conflict, Invalid, NotFound
@@ -151,9 +151,11 @@ def remove_tags(session: Session, files: Sequence[File], raw_names: Iterable[str
     """Untag; names that are no tag (or not on a file) are ignored. Returns pairs removed."""
     tags = find_tags(session, _unique_names(raw_names))
     have = _pairs(session, [f.id for f in files], [t.id for t in tags])
-    if have:
-        pair = tuple_(file_tags.c.file_id, file_tags.c.tag_id)
-        session.execute(delete(file_tags).where(pair.in_(sorted(have))))
+    for tag in tags:  # one statement per tag keeps the id list under SQLite's variable cap
+        tagged = sorted(f for f, t in have if t == tag.id)
+        if tagged:
+            session.execute(delete(file_tags).where(file_tags.c.tag_id == tag.id,
+                                                    file_tags.c.file_id.in_(tagged)))
     _expire_tags(session, files)
     return len(have)
 

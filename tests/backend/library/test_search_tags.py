@@ -163,3 +163,30 @@ def test_facets_leave_out_the_trash(member_client: TestClient, ids: list[int]) -
     assert "PrusaSlicer" in {f["value"] for f in before["slicer"]}
     assert "PrusaSlicer" not in {f["value"] for f in after["slicer"]}
     assert "PLA" not in {f["value"] for f in after["filament_type"]}
+
+
+def test_bulk_at_the_size_limit(member_client: TestClient) -> None:
+    """5000 files x 8 tags (40,000 pairs: more than SQLite's 32,766 variables in one
+    statement) are tagged, found, counted and untagged."""
+    database = Database.from_settings(member_client.app.state.settings)  # type: ignore[attr-defined]
+    try:
+        with database.write() as session:
+            session.execute(text(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) "
+                "INSERT INTO files (name, size, sha256, notes, uploaded_at, parse_status, full_scan_done, "
+                "metadata_json, thumbnail_count, print_count, favourite) "
+                "SELECT 'part_' || i || '.gcode', 1, printf('%064d', i), '', '2026-01-01 00:00:00', 'ok', 1, "
+                "'{}', 0, 0, 0 FROM n"))
+            ids = list(session.scalars(text("SELECT id FROM files ORDER BY id")))
+    finally:
+        database.dispose()
+    names = [f"bulk{k}" for k in range(8)]
+    added = member_client.post(f"{API}/tags/bulk", json={"file_ids": ids, "add": names})
+    assert added.status_code == 200 and added.json() == {"files": 5000, "added": 40000, "removed": 0}
+    assert member_client.get(f"{API}/files", params={"tag": "bulk7", "limit": 1}).json()["total"] == 5000
+    assert member_client.get(f"{API}/files", params={"q": "bulk3 part_4999"}).json()["total"] == 1
+    removed = member_client.post(f"{API}/tags/bulk", json={"file_ids": ids, "remove": names})
+    assert removed.status_code == 200 and removed.json() == {"files": 5000, "added": 0, "removed": 40000}
+    counts = {t["name"]: t["file_count"] for t in member_client.get(f"{API}/tags").json()["items"]}
+    assert counts == dict.fromkeys(names, 0)
+    fts_intact(member_client)
