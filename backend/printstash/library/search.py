@@ -314,7 +314,7 @@ def _tag_facet(session: Session, query: FileQuery, trash: Callable[[], dict[str,
     else:
         live = _filtered(grouped.join(File, File.id == file_tags.c.file_id), own_filter_off)
         rows = list(_counts(session, live).items())
-    names = _counts(session, select(Tag.id, Tag.name).where(Tag.id.in_([tag_id for tag_id, _ in rows])))
+    names = _counts(session, select(Tag.id, Tag.name))  # all tags: no id list to overflow
     return _ranked([(names[tag_id], count) for tag_id, count in rows if tag_id in names])
 
 
