@@ -50,3 +50,15 @@ def login(db: Database, username: str, password: str, *, remember: bool, address
         throttle.purge(session, utcnow())
     max_age = int(service.REMEMBER_TTL.total_seconds()) if remember else None
     return SignedIn(user=user, token=token, max_age=max_age)
+
+
+def check_current_password(db: Database, user: User, password: str) -> None:
+    """Re-authentication before a password change, under the same per-user limit as
+    sign-in: a borrowed session must not become a way to guess the password."""
+    subjects = [throttle.user_subject(user.username)]
+    with db.read() as session:
+        throttle.check(session, subjects, utcnow())
+    if not service.verify_password(user, password):
+        with db.write() as session:
+            throttle.record_failure(session, subjects, utcnow())
+        raise Unauthorized("current password is wrong", code="invalid_credentials")

@@ -24,7 +24,7 @@ from printstash.auth.schemas import (
 )
 from printstash.core.db import Database
 from printstash.core.deps import DatabaseDep, ReadSession, WriteSession
-from printstash.core.errors import Forbidden, Unauthorized
+from printstash.core.errors import Forbidden
 from printstash.core.pagination import Page
 
 router = APIRouter(tags=["auth"])
@@ -93,8 +93,7 @@ def auth_me(user: CurrentUser) -> UserRead:
 @router.post("/auth/password", status_code=status.HTTP_204_NO_CONTENT)
 def change_password(body: PasswordChange, user: CurrentUser, request: Request, db: DatabaseDep) -> Response:
     """Change your own password; every other session of yours is signed out."""
-    if not service.verify_password(user, body.current_password):
-        raise Unauthorized("current password is wrong", code="invalid_credentials")
+    login_flow.check_current_password(db, user, body.current_password)
     with db.write() as session:
         service.set_password(session, service.get_user(session, user.id), body.new_password)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -133,3 +133,14 @@ def test_failures_are_logged_for_the_admin(configured: TestClient, caplog: pytes
     caplog.set_level(logging.WARNING, logger="printstash.auth.login")
     _login(configured, ADMIN[0], "wrong password!")
     assert any("failed sign-in: user='root' from testclient" in r.getMessage() for r in caplog.records)
+
+
+def test_password_change_guesses_are_limited(configured: TestClient) -> None:
+    """A borrowed session cannot be used to guess the current password without limit."""
+    for _ in range(throttle.USER_POLICY.free_failures):
+        wrong = configured.post("/api/v1/auth/password", json={"current_password": "guess guess guess",
+                                                               "new_password": "taken over pw"})
+        assert wrong.status_code == 401
+    blocked = configured.post("/api/v1/auth/password", json={"current_password": ADMIN[1],
+                                                             "new_password": "taken over pw"})
+    assert blocked.status_code == 429 and blocked.json()["code"] == "too_many_attempts"
