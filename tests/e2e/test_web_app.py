@@ -259,6 +259,25 @@ def test_users_page_adds_a_member(page: Page, stack: Stack) -> None:
     shot(page, "11-users")
 
 
+def test_account_page_changes_the_password_and_lists_sessions(page: Page, stack: Stack) -> None:
+    sign_in(page, stack)
+    page.get_by_role("link", name=re.compile("^Your account")).click()
+    expect(page.get_by_role("table", name="Sessions")).to_contain_text("This browser")
+    for old, new in ((ADMIN[1], "a brand new passphrase"), ("a brand new passphrase", ADMIN[1])):
+        page.get_by_label("Current password").fill(old)
+        page.get_by_label("New password").fill(new)
+        page.get_by_role("button", name="Change password").click()
+        expect(page.get_by_text("Password changed.")).to_be_visible()
+        login = httpx.post(f"{stack.api}/api/v1/auth/login", json={"username": ADMIN[0], "password": new},
+                           headers={"X-Requested-With": "e2e"})
+        assert login.status_code == 200, login.text
+    page.get_by_label("Current password").fill("not my password at all")
+    page.get_by_label("New password").fill("whatever comes next")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_role("alert")).to_contain_text("Password not changed")
+    shot(page, "16-account")
+
+
 @pytest.fixture(scope="module")
 def printer() -> Iterator[KlipperPrinter]:
     with klipper_printer() as real:

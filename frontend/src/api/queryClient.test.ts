@@ -9,10 +9,13 @@ describe('makeQueryClient', () => {
     await client.fetchQuery({ queryKey: ['files'], queryFn: () => Promise.reject(new ApiError(401, 'session_expired', 'sign in again')) }).catch(() => {})
     expect(client.getQueryData(['auth', 'me'])).toBeNull()
   })
-  it('keeps the user on other errors', async () => {
+  it.each([
+    [403, 'admin_required'],
+    [401, 'invalid_credentials'], // a mistyped current password in a form
+  ])('keeps the user on %s %s', async (status, code) => {
     const client = makeQueryClient()
     client.setQueryData(['auth', 'me'], { id: 1, username: 'admin' })
-    await client.fetchQuery({ queryKey: ['files'], queryFn: () => Promise.reject(new ApiError(403, 'admin_required', 'admin only')) }).catch(() => {})
+    await client.fetchQuery({ queryKey: ['files'], queryFn: () => Promise.reject(new ApiError(status, code, 'no')) }).catch(() => {})
     expect(client.getQueryData(['auth', 'me'])).toEqual({ id: 1, username: 'admin' })
   })
 })

@@ -4,10 +4,11 @@ import { ApiError } from './client'
 const ME = ['auth', 'me']
 
 export function makeQueryClient(): QueryClient {
-  // A 401 anywhere means the session ended (expired, signed out elsewhere, revoked):
-  // forget the user, and RequireAuth sends the person to the sign-in page.
+  // A 401 saying the session is gone (expired, signed out elsewhere, revoked): forget the
+  // user, and RequireAuth sends the person to the sign-in page. A wrong password typed into
+  // a form (invalid_credentials) is that form's error, not a sign-out.
   const onError = (error: unknown) => {
-    if (error instanceof ApiError && error.status === 401) client.setQueryData(ME, null)
+    if (error instanceof ApiError && error.status === 401 && error.code !== 'invalid_credentials') client.setQueryData(ME, null)
   }
   const client: QueryClient = new QueryClient({
     queryCache: new QueryCache({ onError }),

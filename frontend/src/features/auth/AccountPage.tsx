@@ -1,8 +1,45 @@
-import { useMutation } from '@tanstack/react-query'
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useState, type FormEvent } from 'react'
-import { post } from '../../api/client'
+import { del, get, post } from '../../api/client'
+import type { components } from '../../api/schema'
+import type { Page } from '../../api/types'
 import { ErrorMessage, Notice } from '../../components/Status'
+import { formatAge, formatDate } from '../../lib/format'
 import { useMe } from './useAuth'
+
+type SessionRead = components['schemas']['SessionRead']
+const sessionsKey = ['auth', 'sessions'] as const
+
+/** Where this account is signed in; any of them can be signed out from here. */
+function Sessions() {
+  const client = useQueryClient()
+  const sessions = useQuery({ queryKey: sessionsKey, queryFn: () => get<Page<SessionRead>>('/auth/sessions') })
+  const end = useMutation({ mutationFn: (id: number) => del(`/auth/sessions/${id}`), onSettled: () => client.invalidateQueries({ queryKey: sessionsKey }) })
+  return (
+    <section className="stack" aria-labelledby="sessions-title">
+      <h2 id="sessions-title" className="h3">Signed-in browsers</h2>
+      <ErrorMessage error={sessions.error ?? end.error} title="Sessions" />
+      {sessions.data?.items.length ? (
+        <div className="table-wrap">
+          <table aria-label="Sessions">
+            <thead><tr><th scope="col">Browser</th><th scope="col">Signed in</th><th scope="col">Last seen</th><th scope="col">Expires</th><th scope="col"><span className="sr-only">Sign out</span></th></tr></thead>
+            <tbody>
+              {sessions.data.items.map((row) => (
+                <tr key={row.id}>
+                  <td className="break small">{row.current ? <strong>This browser · </strong> : null}{row.user_agent ?? 'unknown'}</td>
+                  <td>{formatDate(row.created_at)}</td>
+                  <td>{formatAge(row.last_seen_at)}</td>
+                  <td>{formatDate(row.expires_at)}</td>
+                  <td>{row.current ? null : <button type="button" aria-label={`Sign out the browser signed in ${formatDate(row.created_at)}`} onClick={() => end.mutate(row.id)}>Sign out</button>}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+    </section>
+  )
+}
 
 export function AccountPage() {
   const me = useMe()
@@ -36,6 +73,7 @@ export function AccountPage() {
           {change.isSuccess ? <Notice>Password changed.</Notice> : null}
         </div>
       </form>
+      <Sessions />
     </div>
   )
 }
