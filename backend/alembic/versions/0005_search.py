@@ -13,8 +13,8 @@ Caveats for later migrations (SQLite): a batch (copy-and-rename) rebuild of `fil
 `tags` or `file_tags` fails while the view and the triggers that read `files` exist
 ("error in view files_fts_source: no such table"), and dropping `files` drops its
 triggers. Such a migration must call drop_fts() first and create_fts() afterwards (copy
-the two functions; do not import this module). `INSERT OR IGNORE` into file_tags would
-skip the AFTER trigger after the BEFORE trigger ran: insert only missing pairs instead.
+the two functions; do not import this module). `INSERT OR REPLACE` into file_tags is not
+supported (REPLACE deletes without firing delete triggers); OR IGNORE is.
 
 Revision ID: 0005
 Revises: 0004
@@ -60,7 +60,11 @@ TRIGGERS: dict[str, tuple[str, str, str, str]] = {
     "files_fts_files_bu": (f"BEFORE UPDATE OF {INDEXED_FILE_COLUMNS} ON files", "", "delete", "id = old.id"),
     "files_fts_files_au": (f"AFTER UPDATE OF {INDEXED_FILE_COLUMNS} ON files", "", "insert", "id = new.id"),
     "files_fts_files_bd": ("BEFORE DELETE ON files", "", "delete", "id = old.id"),
-    "files_fts_file_tags_bi": ("BEFORE INSERT ON file_tags", "", "delete", "id = new.file_id"),
+    "files_fts_file_tags_bi": ("BEFORE INSERT ON file_tags",  # not for a pair already there:
+                               # its INSERT OR IGNORE would skip the AFTER trigger
+                               "WHEN NOT EXISTS (SELECT 1 FROM file_tags "
+                               "WHERE file_id = new.file_id AND tag_id = new.tag_id)",
+                               "delete", "id = new.file_id"),
     "files_fts_file_tags_ai": ("AFTER INSERT ON file_tags", "", "insert", "id = new.file_id"),
     "files_fts_file_tags_bd": ("BEFORE DELETE ON file_tags",
                                "WHEN EXISTS (SELECT 1 FROM tags WHERE id = old.tag_id)",

@@ -1,7 +1,7 @@
 """Tags and favourites: plain functions taking the session first; they never commit.
 
 file_tags rows are written with plain INSERT/DELETE so the FTS triggers (migration 0005)
-see every change; `INSERT OR IGNORE` would break them, so only missing pairs are inserted.
+see every change (never INSERT OR REPLACE: it deletes without firing them).
 Tag names are unique case-insensitively as SQLite's NOCASE sees it (ASCII letters only).
 """
 

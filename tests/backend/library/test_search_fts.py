@@ -201,3 +201,16 @@ def test_planner_hints_keep_their_own_compiled_sql() -> None:
     assert live._generate_cache_key() != trashed._generate_cache_key()
     assert "likely(files.deleted_at IS NULL)" in str(live.compile(dialect=sqlite.dialect()))
     assert "unlikely(files.deleted_at IS NOT NULL)" in str(trashed.compile(dialect=sqlite.dialect()))
+
+
+def test_insert_or_ignore_of_an_existing_pair_keeps_the_index(files: Database) -> None:
+    with files.write() as s:
+        row = s.scalars(select(File).where(File.name == "gear.gcode")).one()
+        tags.add_tags(s, [row], ["spare"])
+        tag_id = s.scalars(select(Tag.id).where(Tag.name == "spare")).one()
+        s.execute(text("INSERT OR IGNORE INTO file_tags (file_id, tag_id) VALUES (:f, :t)"),
+                  {"f": row.id, "t": tag_id})
+        integrity_check(s)
+    with files.read() as s:
+        assert matches(s, "spare") == {"gear.gcode"}
+        assert matches(s, "brim") == {"gear.gcode"}
