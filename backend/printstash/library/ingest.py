@@ -117,9 +117,9 @@ class _PartWriter:
 
     def __init__(self, settings: Settings, filename: str):
         self.filename = filename
-        self.path = settings.tmp_dir / f"{uuid.uuid4().hex}{store.PART_SUFFIX}"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh: BinaryIO | None = _open_locked(self.path)
+        settings.tmp_dir.mkdir(parents=True, exist_ok=True)
+        self.path, fh = _new_part(settings.tmp_dir)
+        self._fh: BinaryIO | None = fh
         self.sha = hashlib.sha256()
         self.size = 0
         self._scan: Any = _new_scan()
@@ -166,11 +166,20 @@ class _PartWriter:
         self.path.unlink(missing_ok=True)
 
 
-def _open_locked(path: Path) -> BinaryIO:
-    with _disk_errors():
-        fh = path.open("xb")
-    fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    return fh
+def _new_part(tmp_dir: Path) -> tuple[Path, BinaryIO]:
+    """A new, flock'ed tmp/<uuid>.part. A cleanup in another process can take and delete a
+    part between its creation and our flock; then the name points elsewhere: take another."""
+    while True:
+        path = tmp_dir / f"{uuid.uuid4().hex}{store.PART_SUFFIX}"
+        with _disk_errors():
+            fh = path.open("xb")
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            if path.stat().st_ino == os.fstat(fh.fileno()).st_ino:
+                return path, fh
+        except FileNotFoundError:
+            pass
+        fh.close()
 
 
 def _new_scan() -> Any:

@@ -185,3 +185,32 @@ def test_disk_full_is_507_and_the_partial_is_removed(tmp_path: Path, small_volum
         assert parts_left(settings) == [] and stored_files(settings) == [] and row_count(settings) == 0
         small, small_headers = multipart([file_part(b"small.gcode", GCODE[:200_000])])
         assert client.post(f"{API}/files", content=small, headers=small_headers).status_code == 201
+
+
+def test_a_part_deleted_by_a_cleanup_before_it_was_locked_is_replaced(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The race between creating a .part and flock'ing it, forced: the cleaner (another api
+    process starting up) wins once; the upload must end up writing a file that still exists."""
+    from printstash.library import ingest, store
+
+    settings = make_settings(tmp_path / "data")
+    settings.tmp_dir.mkdir(parents=True)
+    real_flock = fcntl.flock
+    raced: list[int] = []
+
+    def flock_after_cleanup(fd: int, op: int) -> None:
+        if not raced:  # (fcntl is one module: the cleaner's own flock comes through here too)
+            raced.append(-1)
+            raced[0] = store.clean_stale_parts(settings)  # runs between open and our flock
+        real_flock(fd, op)
+
+    monkeypatch.setattr(ingest.fcntl, "flock", flock_after_cleanup)
+    writer = ingest._PartWriter(settings, "x.gcode")
+    monkeypatch.setattr(ingest.fcntl, "flock", real_flock)
+    try:
+        assert raced == [1] and writer.path.exists() and parts_left(settings) == [writer.path]
+        writer.store(GCODE[:1000])
+        writer.finish()
+        assert writer.path.read_bytes() == GCODE[:1000]
+    finally:
+        writer.discard()
