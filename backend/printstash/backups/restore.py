@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from printstash.backups.archive import DB_MEMBER, ArchiveError, Member, copy_member, open_reader
+from printstash.backups.archive import DB_MEMBER, ArchiveError, Copier, Member, open_reader
 from printstash.core import datalock
 from printstash.core.db import utcnow
 from printstash.core.errors import Conflict, InsufficientStorage, Invalid, NotFound
@@ -68,16 +68,15 @@ def _read_archive(path: Path, work: Path, dest: Path | None) -> dict[str, Any]:
     db_copy = (dest or work) / DB_MEMBER
     check = IntegrityCheck(db_copy)
     try:
-        with (work / "manifest").open("w+b") as spool:
-            tar, reader = open_reader(path, spool)
-            with tar:
-                if dest is not None:
-                    _check_space(dest, reader.head)
-                for member, src in reader.members():
-                    target = _target(dest, member) if member.path != DB_MEMBER else db_copy
-                    _copy(src, member, target)
-                    if member.path == DB_MEMBER:
-                        check.start()
+        with (work / "manifest").open("w+b") as spool, open_reader(path, spool) as reader, \
+                Copier(reader.fd) as copier:
+            if dest is not None:
+                _check_space(dest, reader.head)
+            for member, offset in reader.members():
+                target = _target(dest, member) if member.path != DB_MEMBER else db_copy
+                _copy(copier, offset, member, target)
+                if member.path == DB_MEMBER:
+                    check.start()
         check.result()
     finally:
         check.join()
@@ -126,15 +125,15 @@ def _target(dest: Path | None, member: Member) -> Path | None:
     return None if dest is None else dest.joinpath(*rel.parts)
 
 
-def _copy(src: Any, member: Member, target: Path | None) -> None:
+def _copy(copier: Copier, offset: int, member: Member, target: Path | None) -> None:
     if target is None:
-        copy_member(src, member, None)
+        copier.copy(offset, member, None)
         return
     target.parent.mkdir(parents=True, exist_ok=True)
     # secrets/ holds the printer API-key encryption key: owner-only, as it was.
     mode = 0o600 if member.path.startswith("secrets/") else 0o644
     with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode), "wb") as out:
-        copy_member(src, member, out)
+        copier.copy(offset, member, out)
 
 
 def _check_space(dest: Path, head: dict[str, Any]) -> None:
