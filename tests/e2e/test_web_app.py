@@ -331,6 +331,11 @@ def test_printer_detail_live_status_changes_when_a_print_starts(page: Page, cont
     expect(page.get_by_role("region", name="History")).to_contain_text(TINYBOX.name, timeout=30_000)
     shot(page, "14-printer-complete")
 
+    page.get_by_text("Edit printer").click()
+    page.get_by_label("Name").fill("Test Voron 2.4")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", name="Test Voron 2.4")).to_be_visible()
+
 
 def test_sign_in_and_search_by_keyboard_alone(browser, stack: Stack) -> None:
     setup = browser.new_context(base_url=stack.web)

@@ -1,8 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
-import { useEffect } from 'react'
+import { useEffect, useState, type FormEvent } from 'react'
 import { Link, useNavigate, useParams } from 'react-router'
 import type { FileRead, Printer } from '../../api/types'
-import { Badge, ErrorMessage, Loading } from '../../components/Status'
+import { Badge, ErrorMessage, Loading, Notice } from '../../components/Status'
 import { formatAge, formatDate, formatDuration, humanize } from '../../lib/format'
 import { useIsAdmin } from '../auth/useAuth'
 import { libraryApi } from '../library/api'
@@ -82,6 +82,49 @@ function History({ id, state }: { id: number; state: string }) {
   )
 }
 
+function EditPrinter({ printer }: { printer: Printer }) {
+  const client = useQueryClient()
+  const [name, setName] = useState(printer.name)
+  const [url, setUrl] = useState(printer.url)
+  const [apiKey, setApiKey] = useState('')
+  const [interval, setPollInterval] = useState(printer.poll_interval ? String(printer.poll_interval) : '')
+  const save = useMutation({
+    mutationFn: () => printersApi.update(printer.id, {
+      name: name.trim(), url: url.trim(),
+      ...(apiKey ? { api_key: apiKey } : {}),
+      ...(interval ? { poll_interval: Number(interval) } : {}),
+    }),
+    onSuccess: async () => {
+      setApiKey('')
+      await client.invalidateQueries({ queryKey: printerKeys.all })
+    },
+  })
+  const submit = (event: FormEvent) => {
+    event.preventDefault()
+    save.mutate()
+  }
+  return (
+    <details className="panel">
+      <summary>Edit printer</summary>
+      <form onSubmit={submit} className="form-grid">
+        <label htmlFor="edit-name">Name</label>
+        <input id="edit-name" value={name} onChange={(e) => setName(e.target.value)} required />
+        <label htmlFor="edit-url">Moonraker address</label>
+        <input id="edit-url" type="url" value={url} onChange={(e) => setUrl(e.target.value)} required />
+        <label htmlFor="edit-key">New Moonraker API key</label>
+        <input id="edit-key" value={apiKey} onChange={(e) => setApiKey(e.target.value)} autoComplete="off"
+          placeholder={printer.has_api_key ? 'stored (leave empty to keep it)' : 'none'} />
+        <label htmlFor="edit-interval">Poll every (seconds)</label>
+        <input id="edit-interval" type="number" min={0.2} max={3600} step={0.1} value={interval} onChange={(e) => setPollInterval(e.target.value)} placeholder="server default" />
+        <div />
+        <div><button type="submit" className="primary" disabled={save.isPending}>Save</button></div>
+      </form>
+      <ErrorMessage error={save.error} title="Not saved" />
+      {save.isSuccess ? <Notice>Saved.</Notice> : null}
+    </details>
+  )
+}
+
 function RemovePrinter({ printer }: { printer: Printer }) {
   const navigate = useNavigate()
   const client = useQueryClient()
@@ -135,6 +178,7 @@ export function PrinterDetailPage() {
         </section>
       </div>
       <History id={id} state={state} />
+      {isAdmin ? <EditPrinter key={data.id} printer={data} /> : null}
       {isAdmin ? <RemovePrinter printer={data} /> : null}
     </article>
   )

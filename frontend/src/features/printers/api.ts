@@ -1,5 +1,8 @@
 import { del, get, patch, post } from '../../api/client'
+import type { components } from '../../api/schema'
 import type { Page, Printer, PrinterCreate, PrintJob } from '../../api/types'
+
+export type PrinterUpdate = components['schemas']['PrinterUpdate']
 
 export type PrinterInput = PrinterCreate
 
@@ -20,7 +23,7 @@ export const printersApi = {
   list: async () => items(await get<Page<Printer> | Printer[]>('/printers')),
   get: (id: number) => get<Printer>(`/printers/${id}`),
   create: (body: PrinterInput) => post<Printer>('/printers', body),
-  update: (id: number, body: Partial<PrinterInput>) => patch<Printer>(`/printers/${id}`, body),
+  update: (id: number, body: PrinterUpdate) => patch<Printer>(`/printers/${id}`, body),
   remove: (id: number) => del(`/printers/${id}`),
   history: async (id: number, limit = 50) => items(await get<Page<PrintJob> | PrintJob[]>(`/printers/${id}/history?limit=${limit}`)),
   print: (id: number, fileId: number) => post<unknown>(`/printers/${id}/print`, { file_id: fileId }),
