@@ -9,6 +9,7 @@ from printstash import __version__
 from printstash.auth.dependencies import current_user
 from printstash.core.deps import DatabaseDep, SettingsDep
 from printstash.health import service
+from printstash.health.schemas import HealthRead
 
 router = APIRouter(prefix="/health", tags=["health"])
 
@@ -19,7 +20,8 @@ def live() -> dict[str, str]:
     return {"status": "ok", "version": __version__}
 
 
-@router.get("", responses={503: {"description": "a component is in error"}})
+@router.get("", response_model=HealthRead,
+            responses={503: {"model": HealthRead, "description": "a component is in error"}})
 def health(request: Request, settings: SettingsDep, db: DatabaseDep) -> JSONResponse:
     """database, storage, backup, printer_providers and the maintenance flag. 200 for ok and
     degraded, 503 only for error."""
