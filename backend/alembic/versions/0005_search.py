@@ -91,6 +91,8 @@ def _create_statements() -> Iterator[str]:
     yield FTS_TABLE
     for name, (event, when, action, which) in TRIGGERS.items():
         yield _trigger_sql(name, event, when, action, which)
+    # relevance: a word in the name counts most, then tags and material, notes least
+    yield "INSERT INTO files_fts(files_fts, rank) VALUES ('rank', 'bm25(10.0, 1.0, 5.0, 2.0, 2.0, 3.0, 2.0)')"
     yield "INSERT INTO files_fts(files_fts) VALUES ('rebuild')"
 
 

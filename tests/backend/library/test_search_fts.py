@@ -214,3 +214,14 @@ def test_insert_or_ignore_of_an_existing_pair_keeps_the_index(files: Database) -
     with files.read() as s:
         assert matches(s, "spare") == {"gear.gcode"}
         assert matches(s, "brim") == {"gear.gcode"}
+
+
+def test_relevance_prefers_the_name(db: Database) -> None:
+    """A word in the name outranks the same word in the notes of a file with a longer
+    name (plain bm25 with equal weights would rank the short-notes file first)."""
+    with db.write() as s:
+        add_file(s, "bracket left side v2 final print ready.gcode", notes="")
+        add_file(s, "shelf.gcode", notes="bracket")
+    with db.read() as s:
+        rows, _ = search.search_files(s, search.FileQuery(q="bracket"))
+        assert [r.name for r in rows] == ["bracket left side v2 final print ready.gcode", "shelf.gcode"]
