@@ -142,14 +142,14 @@ class _PartWriter:
             self._scan = None
 
     def finish(self) -> None:
-        """fsync and close; collect the full-file facts."""
+        """fsync; collect the full-file facts. The file stays open, so its flock keeps other
+        processes' cleanups away until discard(), after it was renamed into the store."""
         assert self._fh is not None
         started = time.perf_counter()
         with _disk_errors():
             self._fh.flush()
             os.fsync(self._fh.fileno())
         self.fsync_seconds = time.perf_counter() - started
-        self._close()
         if self._scan is not None:
             try:
                 self.facts = self._scan.finish()
@@ -162,6 +162,7 @@ class _PartWriter:
             fh.close()  # also drops the flock
 
     def discard(self) -> None:
+        """Close (dropping the flock) and remove the .part unless it was renamed into the store."""
         self._close()
         self.path.unlink(missing_ok=True)
 
