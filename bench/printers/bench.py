@@ -36,6 +36,7 @@ from harness.processes import free_port, vault_env  # noqa: E402
 from harness.vault import make_settings, migrate  # noqa: E402
 
 from printstash.core.db import Database  # noqa: E402
+from printstash.core.models import WorkerHeartbeat  # noqa: E402
 from printstash.printers.models import Printer, PrinterStatus  # noqa: E402
 
 INTERVAL = 2.0
@@ -90,7 +91,9 @@ def wait_polled(db: Database, n: int, timeout: float = 180.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with db.read() as session:
-            if session.query(PrinterStatus).filter(PrinterStatus.state != "unknown").count() >= n:
+            polled = session.query(PrinterStatus).filter(PrinterStatus.state != "unknown").count()
+            beating = session.query(WorkerHeartbeat).count() > 0  # the idle case: started at all
+            if polled >= n and beating:
                 break
         time.sleep(0.2)
     else:
