@@ -998,6 +998,21 @@ export interface components {
             removed: number;
         };
         /**
+         * ComponentRead
+         * @description status and, when not ok, a reason code; admins also get the component's details.
+         */
+        ComponentRead: {
+            /** Reason */
+            reason?: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "ok" | "degraded" | "error" | "unknown";
+        } & {
+            [key: string]: unknown;
+        };
+        /**
          * ErrorRead
          * @description The one error shape (documented here for the OpenAPI client).
          */
@@ -1110,6 +1125,21 @@ export interface components {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
         };
+        /** HealthRead */
+        HealthRead: {
+            /** Components */
+            components: {
+                [key: string]: components["schemas"]["ComponentRead"];
+            };
+            maintenance: components["schemas"]["MaintenanceFlag"];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "ok" | "degraded" | "error";
+            /** Version */
+            version: string;
+        };
         /** Heater */
         Heater: {
             /** Target */
@@ -1128,6 +1158,15 @@ export interface components {
             remember: boolean;
             /** Username */
             username: string;
+        };
+        /** MaintenanceFlag */
+        MaintenanceFlag: {
+            /** Message */
+            message?: string | null;
+            /** On */
+            on: boolean;
+            /** Since */
+            since?: string | null;
         };
         /** MaintenanceRead */
         MaintenanceRead: {
@@ -2792,7 +2831,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["HealthRead"];
                 };
             };
             /** @description a component is in error */
@@ -2800,7 +2839,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["HealthRead"];
+                };
             };
         };
     };
