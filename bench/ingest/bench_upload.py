@@ -188,6 +188,49 @@ def _server_breakdown(log_path: Path) -> dict[str, float]:
     return {"server_body_s": float(match[1]), "server_fsync_s": float(match[2]), "server_store_s": float(match[3])}
 
 
+# The HTTP floor: the same uvicorn (httptools + uvloop) serving an ASGI app that only drains
+# the request body: what loopback + curl + uvicorn cost before PrintStash does anything.
+DRAIN_APP = """
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    more = True
+    while more:
+        message = await receive()
+        more = message.get("more_body", False)
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"{}"})
+"""
+
+
+def drain_run(big: Path) -> dict[str, float]:
+    DATA.mkdir(parents=True, exist_ok=True)
+    (DATA / "drain_app.py").write_text(DRAIN_APP)
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "drain_app:app", "--port", str(port),
+                             "--log-level", "warning"], cwd=DATA, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        _wait_port(port)
+        start = time.perf_counter()
+        subprocess.run(["curl", "-sS", "-o", "/dev/null", "-H", "Expect:", "-F", f"file=@{big}",
+                        f"http://127.0.0.1:{port}/"], check=True)
+        return {"http_floor": time.perf_counter() - start}
+    finally:
+        proc.terminate()
+        proc.wait(15)
+
+
+def _wait_port(port: int) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError("drain app did not come up")
+
+
 def copy_runs(big: Path) -> dict[str, float]:
     dest = DATA / "cp-target.gcode"
     out = {"cp": timed(["cp", str(big), str(dest)])}
@@ -208,9 +251,10 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
     for run in range(args.runs):  # interleaved, so machine noise hits both sides alike
-        row = {**copy_runs(big), **upload_run(big, sha, layers, RESULTS)}
+        row = {**copy_runs(big), **drain_run(big), **upload_run(big, sha, layers, RESULTS)}
         rows.append(row)
-        print(f"run {run + 1}: upload {row['seconds']:.2f}s  cp {row['cp']:.2f}s  dd+fsync {row['dd_fsync']:.2f}s  "
+        print(f"run {run + 1}: upload {row['seconds']:.2f}s  floor {row['http_floor']:.2f}s  cp {row['cp']:.2f}s  "
+              f"dd+fsync {row['dd_fsync']:.2f}s  "
               f"server cpu {row['server_cpu_s']:.2f}s (body {row['server_body_s']:.2f}s, "
               f"fsync {row['server_fsync_s']:.2f}s, parse+insert {row['server_store_s']:.2f}s)  "
               f"rss +{row['rss_growth_mib']:.1f} MiB", flush=True)
@@ -221,6 +265,7 @@ def report(big: Path, size: int, layers: int, rows: list[dict[str, Any]]) -> Non
     med = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
     mb = size / 1e6
     table = [("upload (curl -F -> uvicorn -> files/ab/<sha>, full scan, fsync)", med["seconds"]),
+             ("HTTP floor: same curl -F to uvicorn, app only drains the body", med["http_floor"]),
              ("cp FILE DEST", med["cp"]), ("dd bs=4M conv=fsync", med["dd_fsync"])]
     print(f"\nfile: {big.name}, {mb:.1f} MB, {layers} layers; medians of {len(rows)} runs")
     print(f"{'what':<66} {'s':>7} {'MB/s':>8}")
@@ -228,7 +273,9 @@ def report(big: Path, size: int, layers: int, rows: list[dict[str, Any]]) -> Non
         print(f"{name:<66} {secs:7.2f} {mb / secs:8.0f}")
     ratio = med["cp"] / med["seconds"]
     print(f"\nupload throughput = {ratio:.0%} of cp (target >= 40%); "
-          f"vs dd+fsync = {med['dd_fsync'] / med['seconds']:.0%}")
+          f"vs dd+fsync = {med['dd_fsync'] / med['seconds']:.0%}; the HTTP floor alone = "
+          f"{med['cp'] / med['http_floor']:.0%} of cp, the upload = "
+          f"{med['http_floor'] / med['seconds']:.0%} of the floor's throughput")
     print(f"client (curl) CPU: median {med['client_cpu_s']:.2f} s; 1-min load average during the runs: "
           f"median {med['load1']:.1f} on {os.cpu_count()} CPUs")
     print(f"server CPU during the upload: median {med['server_cpu_s']:.2f} s (all threads); server-side wall: "
