@@ -12,8 +12,9 @@ loopback port over a freshly migrated data dir (same filesystem as the file and 
 target), warms it up with one small upload, then sends the big file with curl -F (multipart,
 streamed from disk) and checks: 201, the sha256, and the full-file layer count computed on
 the upload path. Server memory: VmHWM after the upload minus VmRSS before it.
-References in the same run: `cp FILE DEST` and `dd bs=4M conv=fsync` (cp plus the fsync the
-upload also does). Medians of --runs runs, printed as a table and written to
+References in the same run: `cp FILE DEST`, `dd bs=4M conv=fsync` (cp plus the fsync the
+upload also does) and the HTTP floor (the same curl to the same uvicorn serving an ASGI app
+that only drains the body). Medians of --runs runs, printed as a table and written to
 bench/results/upload.json.
 """
 
