@@ -24,11 +24,5 @@ export type SetupRequest = S['SetupRequest']
 export type UserCreate = S['UserCreate']
 export type UserUpdate = S['UserUpdate']
 
-// /health is answered by a JSONResponse (200 or 503), so the schema does not describe it.
-export type HealthComponent = { status: string; [detail: string]: unknown }
-export type Health = {
-  status: 'ok' | 'degraded' | 'error' | string
-  version?: string
-  maintenance?: unknown
-  components: Record<string, HealthComponent>
-}
+export type HealthComponent = S['ComponentRead']
+export type Health = S['HealthRead']
