@@ -250,7 +250,10 @@ class Poller:
         flusher = asyncio.create_task(self.writer.loop(), name="printers-writer")
         try:
             while not self.ctx.stopping.is_set():
-                await self.sync(await asyncio.to_thread(self.targets))
+                try:
+                    await self.sync(await asyncio.to_thread(self.targets))
+                except Exception:  # e.g. the database is being restored: keep polling what we have
+                    log.exception("reading the printer list failed; retrying")
                 # a new printer is polled within one interval of being added
                 await sleep_or_stop(self.ctx.stopping, min(RESCAN_S, self.ctx.settings.printer_poll_seconds))
         finally:
