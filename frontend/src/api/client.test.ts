@@ -15,7 +15,8 @@ describe('errorFromBody', () => {
   })
   it('explains bodiless failures by status', () => {
     expect(errorFromBody(413, null).message).toMatch(/larger than the server accepts/)
-    expect(errorFromBody(502, '<html>bad gateway</html>').message).toBe('The server failed (HTTP 502).')
+    expect(errorFromBody(502, '<html>bad gateway</html>').message).toMatch(/api is not answering .*HTTP 502/)
+    expect(errorFromBody(500, null).message).toBe('The server failed (HTTP 500).')
   })
 })
 

@@ -36,6 +36,7 @@ export function statusText(status: number): string {
   if (status === 403) return 'You are not allowed to do that.'
   if (status === 404) return 'Not found.'
   if (status === 413) return 'The file is larger than the server accepts.'
+  if (status === 502 || status === 504) return `The PrintStash api is not answering behind the web server (HTTP ${status}). Is it running?`
   if (status === 503) return 'The server is unavailable (maintenance?). Try again shortly.'
   if (status >= 500) return `The server failed (HTTP ${status}).`
   return `The request failed (HTTP ${status}).`
