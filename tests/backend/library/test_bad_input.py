@@ -5,7 +5,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import (
+from fastapi.testclient import TestClient
+from library_helpers import (
     API,
     file_part,
     fixture_by_id,
@@ -17,7 +18,6 @@ from conftest import (
     stored_files,
     upload,
 )
-from fastapi.testclient import TestClient
 
 from printstash.core.db import Database
 from printstash.core.maintenance import set_mode

@@ -3,7 +3,8 @@
 from typing import Any
 
 import pytest
-from conftest import (
+from fastapi.testclient import TestClient
+from library_helpers import (
     API,
     FIXTURE_FILES,
     fixture_by_id,
@@ -15,7 +16,6 @@ from conftest import (
     stored_files,
     upload,
 )
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from printstash.core.db import Database

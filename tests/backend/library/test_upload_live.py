@@ -11,7 +11,10 @@ from urllib.parse import urlparse
 
 import httpx
 import pytest
-from conftest import (
+from fastapi.testclient import TestClient
+from harness.processes import free_port, live_api, printstash, stop, vault_env, wait_http
+from harness.vault import make_settings, migrate
+from library_helpers import (
     API,
     file_part,
     fixture_by_id,
@@ -22,9 +25,6 @@ from conftest import (
     row_count,
     stored_files,
 )
-from fastapi.testclient import TestClient
-from harness.processes import free_port, live_api, printstash, stop, vault_env, wait_http
-from harness.vault import make_settings, migrate
 
 from printstash.app import create_app
 from printstash.core.settings import Settings
