@@ -45,6 +45,13 @@ def faulty_id(printstash_stack: Stack, faulty: KlipperPrinter) -> int:
     return pid
 
 
+def _vault_file(stack: Stack) -> int:
+    with CUBE.open("rb") as fh:
+        resp = stack.admin.post("/api/v1/files", files={"file": (CUBE.name, fh)})
+    assert resp.status_code in (200, 201), resp.text
+    return int(resp.json()["id"])
+
+
 def _health(stack: Stack) -> dict[str, Any]:
     resp = stack.admin.get("/api/v1/health")  # details (per-provider counts) are for admins
     assert resp.status_code in (200, 503), resp.text
@@ -71,6 +78,8 @@ def test_moonraker_stopped_mid_print_goes_offline_then_recovers(printstash_stack
         assert took <= OFFLINE_WITHIN, f"offline after {took:.2f}s"
         st = status(stack, faulty_id)
         assert st["online"] is False and st["error"]
+        refused = stack.member.post(f"/api/v1/printers/{faulty_id}/print", json={"file_id": _vault_file(stack)})
+        assert refused.status_code == 409 and refused.json()["code"] == "printer_offline", refused.text
         health = _health(stack)
         assert health["status"] == "degraded"
         assert health["providers"]["moonraker"]["offline"] >= 1
@@ -97,6 +106,9 @@ def test_klippy_stopped_is_klippy_not_ready_then_standby(printstash_stack: Stack
         assert st["online"] is True and st["klippy_state"] in {"disconnected", "startup", "shutdown", "error"}
         assert "Klippy" in (st["message"] or "") or st["message"]
         assert _health(stack)["providers"]["moonraker"]["error"] >= 1
+        refused = stack.member.post(f"/api/v1/printers/{faulty_id}/print", json={"file_id": _vault_file(stack)})
+        assert refused.status_code == 409 and refused.json()["code"] == "printer_not_ready", refused.text
+        assert "Klippy" in refused.json()["detail"]
     finally:
         faulty.start_klippy()
     wait_for(lambda: status(stack, faulty_id)["state"] == "standby", 20)
