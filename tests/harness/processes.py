@@ -4,6 +4,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,10 +29,18 @@ def vault_env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 
 def printstash(*args: str, env: dict[str, str], **kw: object) -> subprocess.Popen[str]:
-    """Run `printstash ARGS` with the backend's interpreter."""
+    """Run `printstash ARGS` with the backend's interpreter.
+
+    Output goes to a temporary file, not a pipe: nobody reads a pipe while the test runs, and
+    a server that logs every request would block once the pipe's 64 KiB buffer is full.
+    """
     cmd = [sys.executable, "-m", "printstash.cli", *args]
-    return subprocess.Popen(cmd, cwd=BACKEND, env=env, text=True,  # type: ignore[call-overload]
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kw)
+    log = tempfile.NamedTemporaryFile("w+", prefix="printstash-", suffix=".log", delete=False)  # noqa: SIM115
+    proc = subprocess.Popen(cmd, cwd=BACKEND, env=env, text=True,  # type: ignore[call-overload]
+                            stdout=log, stderr=subprocess.STDOUT, **kw)
+    proc.log_path = Path(log.name)  # type: ignore[attr-defined]
+    log.close()
+    return proc  # type: ignore[no-any-return]
 
 
 def wait_http(url: str, timeout: float = 20.0) -> None:
@@ -53,8 +62,13 @@ def stop(proc: subprocess.Popen[str], timeout: float = 10.0) -> str:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
-    out, _ = proc.communicate()
-    return out or ""
+    log_path: Path | None = getattr(proc, "log_path", None)
+    if log_path is None:
+        out, _ = proc.communicate()
+        return out or ""
+    text = log_path.read_text(errors="replace")
+    log_path.unlink(missing_ok=True)
+    return text
 
 
 @contextmanager
