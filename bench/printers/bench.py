@@ -49,6 +49,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
 
 
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 @contextmanager
 def process(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None,
             log: Path | None = None) -> Any:
@@ -148,9 +155,11 @@ def run_replay(n: int, window: float) -> dict[str, Any]:
 
         cpu, latencies = measure({"worker": worker.pid, "replay": replay.pid}, window, flip)
         queries = httpx.get(f"{base}/control/stats").json()["objects_query"] - queries0
+        rss = rss_mb(worker.pid)
         db.dispose()
         alive = worker.poll() is None
-    return {"cpu": cpu, "latencies": latencies, "polls_per_s": queries / window, "worker_alive": alive}
+    return {"cpu": cpu, "latencies": latencies, "polls_per_s": queries / window, "worker_alive": alive,
+            "worker_rss_mb": rss}
 
 
 def run_bare(n: int, window: float) -> float:
@@ -208,6 +217,7 @@ def summarize(label: str, runs: list[dict[str, Any]], bare: list[float], n: int)
         "bare_httpx_cpu_pct": statistics.median(bare) if bare else None,
         "replay_server_cpu_pct": _median(r["cpu"].get("replay") for r in runs),
         "polls_per_s": _median(r.get("polls_per_s") for r in runs),
+        "worker_rss_mb": _median(r.get("worker_rss_mb") for r in runs),
         "latency_p50_s": pct(lat, 0.5), "latency_p95_s": pct(lat, 0.95), "latency_max_s": max(lat, default=None),
         "latency_samples": len(lat), "expected_latency_samples": sum(min(n, 20) for _ in runs),
     }
@@ -220,11 +230,11 @@ def _median(values: Any) -> float | None:
 
 def show(rows: list[dict[str, Any]]) -> None:
     head = ("printers", "worker CPU%", "bare httpx CPU%", "replay CPU%", "polls/s",
-            "lat p50 s", "lat p95 s", "lat max s")
+            "lat p50 s", "lat p95 s", "lat max s", "worker RSS MB")
     print(" | ".join(head))
     for r in rows:
         vals = (r["printers"], r["worker_cpu_pct"], r["bare_httpx_cpu_pct"], r["replay_server_cpu_pct"],
-                r["polls_per_s"], r["latency_p50_s"], r["latency_p95_s"], r["latency_max_s"])
+                r["polls_per_s"], r["latency_p50_s"], r["latency_p95_s"], r["latency_max_s"], r["worker_rss_mb"])
         print(" | ".join("-" if v is None else f"{v:.2f}" if isinstance(v, float) else str(v) for v in vals))
 
 
