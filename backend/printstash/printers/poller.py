@@ -141,6 +141,7 @@ class PrinterWatch:
         self.cursor: float | None = None
         self.cursor_loaded = False
         self.last_print: tuple[Any, Any] | None = None
+        self.history_error: str | None = None
 
     async def run(self, delay: float = 0.0) -> None:
         async with self.http:
@@ -203,7 +204,8 @@ class PrinterWatch:
 
     async def _maybe_history(self, status: dict[str, Any]) -> None:
         now = time.monotonic()
-        if now < self.history_due and not self._print_changed(status):
+        changed = self._print_changed(status)
+        if now < self.history_due and not changed:
             return
         self.history_due = now + HISTORY_EVERY_S
         try:
@@ -213,8 +215,11 @@ class PrinterWatch:
             jobs = await self.provider.fetch_history(self.cursor)
             self.cursor, open_jobs = await asyncio.to_thread(self._store_history, jobs)
         except Exception as exc:  # history is best effort; status polling goes on
-            log.warning("printer %s: history import failed: %s", self.target.name, exc)
+            if str(exc) != self.history_error:  # once per kind of failure, not every 30 s
+                log.warning("printer %s: history import failed: %s", self.target.name, exc)
+            self.history_error = str(exc)
             return
+        self.history_error = None
         if open_jobs and status.get("state") not in BUSY_STATES:
             # The print ended but Moonraker has not closed the job yet: look again soon.
             self.history_due = now + self.target.interval
