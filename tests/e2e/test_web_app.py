@@ -142,9 +142,15 @@ def test_upload_real_gcode_and_find_it_with_its_metadata(page: Page, stack: Stac
 
     page.get_by_label("Search files").fill("")
     page.get_by_label("Material").select_option(expected["filament_type"])
+    expect(page).not_to_have_url(re.compile(r"[?&]q="))  # the cleared search really is cleared
+    expect(page.get_by_label("Sort by")).to_have_value("-uploaded_at")
     expect(results.get_by_role("link", name=cube.name, exact=True)).to_be_visible()
     page.get_by_role("button", name="List").click()
     expect(page.get_by_role("table")).to_contain_text(cube.name)
+    page.get_by_label(f"Select {cube.name}").check()
+    page.get_by_label("Tag for the selected files").fill("first-layer")
+    page.get_by_role("button", name="Add tag").click()
+    expect(page.get_by_role("row").filter(has_text=cube.name)).to_contain_text("first-layer")
     shot(page, "06-library-list")
     page.get_by_role("button", name="Grid").click()
 

@@ -59,17 +59,22 @@ export function FileGrid({ files }: { files: FileRead[] }) {
   )
 }
 
-export function FileTable({ files }: { files: FileRead[] }) {
+type Selection = { selected: Set<number>; toggle: (id: number) => void }
+
+export function FileTable({ files, selection }: { files: FileRead[]; selection?: Selection }) {
   return (
     <div className="table-wrap">
       <table className="file-table">
         <caption className="sr-only">Files</caption>
         <thead>
-          <tr><th scope="col"><span className="sr-only">Favourite</span></th><th scope="col">Name</th><th scope="col">Details</th><th scope="col">Size</th><th scope="col">Uploaded</th><th scope="col">Printed</th></tr>
+          <tr>{selection ? <th scope="col"><span className="sr-only">Select</span></th> : null}<th scope="col"><span className="sr-only">Favourite</span></th><th scope="col">Name</th><th scope="col">Details</th><th scope="col">Size</th><th scope="col">Uploaded</th><th scope="col">Printed</th></tr>
         </thead>
         <tbody>
           {files.map((file) => (
             <tr key={file.id}>
+              {selection ? (
+                <td><input type="checkbox" aria-label={`Select ${file.name}`} checked={selection.selected.has(file.id)} onChange={() => selection.toggle(file.id)} /></td>
+              ) : null}
               <td><FavouriteButton file={file} /></td>
               <td><Link to={`/files/${file.id}`}>{file.name}</Link> <ParseNote file={file} /><Tags tags={file.tags} /></td>
               <td className="small">{summary(file.metadata)}</td>

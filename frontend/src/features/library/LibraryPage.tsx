@@ -4,6 +4,7 @@ import { Link, useSearchParams } from 'react-router'
 import { Pagination } from '../../components/Pagination'
 import { ErrorMessage, Loading } from '../../components/Status'
 import { libraryApi, libraryKeys, type FileQuery } from './api'
+import { BulkTags } from './BulkTags'
 import { FileGrid, FileTable } from './FileViews'
 import { FilterSidebar } from './FilterSidebar'
 
@@ -33,6 +34,13 @@ export function LibraryPage() {
   const [params, setParams] = useSearchParams()
   const [view, setView] = useView()
   const [text, setText] = useState(params.get('q') ?? '')
+  const [selected, setSelected] = useState<Set<number>>(new Set())
+  const toggle = (id: number) => setSelected((prev) => {
+    const next = new Set(prev)
+    if (next.has(id)) next.delete(id)
+    else next.add(id)
+    return next
+  })
   const offset = Number(params.get('offset') ?? 0) || 0
   // Best match while searching, newest first while browsing, unless the person chose.
   const sort = params.get('sort') ?? (params.get('q') ? 'relevance' : '-uploaded_at')
@@ -46,13 +54,22 @@ export function LibraryPage() {
       return next
     })
 
-  // Search as the person types, a moment after they pause.
+  // Search as the person types, a moment after they pause (only typing restarts the wait;
+  // a busy page re-rendering must not postpone it). Replace, not push: no history per key.
   useEffect(() => {
     const timer = setTimeout(() => {
-      if ((params.get('q') ?? '') !== text) update('q', text.trim() || null)
+      setParams((prev) => {
+        const q = text.trim()
+        if ((prev.get('q') ?? '') === q) return prev
+        const next = new URLSearchParams(prev)
+        if (q) next.set('q', q)
+        else next.delete('q')
+        next.delete('offset')
+        return next
+      }, { replace: true })
     }, 300)
     return () => clearTimeout(timer)
-  })
+  }, [text, setParams])
 
   const fileQuery: FileQuery = { q: params.get('q') ?? undefined, sort, limit: LIMIT, offset }
   for (const key of FILTERS) fileQuery[key] = params.get(key) ?? undefined
@@ -92,7 +109,12 @@ export function LibraryPage() {
                 <div className="empty">
                   {hasFilters ? <p>Nothing matches. Try fewer words or filters.</p> : <p>The library is empty. <Link to="/upload">Upload your first G-code</Link>.</p>}
                 </div>
-              ) : view === 'grid' ? <FileGrid files={files.data.items} /> : <FileTable files={files.data.items} />}
+              ) : view === 'grid' ? <FileGrid files={files.data.items} /> : (
+                <>
+                  {selected.size ? <BulkTags ids={[...selected]} onDone={() => setSelected(new Set())} /> : null}
+                  <FileTable files={files.data.items} selection={{ selected, toggle }} />
+                </>
+              )}
               <Pagination total={files.data.total} limit={LIMIT} offset={offset} onOffset={(value) => update('offset', String(value), true)} />
             </>
           ) : null}
