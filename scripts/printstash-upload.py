@@ -14,14 +14,13 @@ on failure instead.
 """
 
 import argparse
+import http.client
 import json
 import os
 import socket
 import sys
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -94,16 +93,27 @@ def reachable(url: str) -> None:
 
 def send(url: str, key: str, path: Path, name: str) -> "tuple[int, dict, dict]":
     reachable(url)
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    conn = connection(parts.hostname or "", parts.port, timeout=READ_TIMEOUT_S)
     ctype, length, body = multipart(path, name)
-    # main() accepts only http(s) URLs, so urlopen never sees file: or custom schemes
-    request = urllib.request.Request(url.rstrip("/") + "/api/v1/files", data=body(), method="POST", headers={  # noqa: S310
-        "X-Api-Key": key, "Content-Type": ctype, "Content-Length": str(length),
-        "User-Agent": "printstash-upload/1", "Accept": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=READ_TIMEOUT_S) as answer:  # noqa: S310
-            return answer.status, _json(answer.read()), dict(answer.headers)
-    except urllib.error.HTTPError as error:
-        return error.code, _json(error.read()), dict(error.headers)
+        conn.putrequest("POST", parts.path.rstrip("/") + "/api/v1/files")
+        for header, value in {"X-Api-Key": key, "Content-Type": ctype, "Content-Length": str(length),
+                              "User-Agent": "printstash-upload/1", "Accept": "application/json"}.items():
+            conn.putheader(header, value)
+        conn.endheaders()
+        try:
+            for chunk in body():
+                conn.send(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            # A refusal (wrong key, not G-code, too large) is answered before the whole body is
+            # read and the server closes: its answer is waiting for us, so read it, don't retry.
+            pass
+        answer = conn.getresponse()
+        return answer.status, _json(answer.read()), dict(answer.getheaders())
+    finally:
+        conn.close()
 
 
 def _json(raw: bytes) -> dict:
@@ -127,7 +137,7 @@ def upload(url: str, key: str, path: Path, name: str) -> bool:
         headers: dict = {}
         try:
             status, answer, headers = send(url, key, path, name)
-        except (OSError, urllib.error.URLError) as error:  # refused, DNS, timeout, reset
+        except (OSError, http.client.HTTPException) as error:  # refused, DNS, timeout, reset
             status, answer = 0, {"detail": f"could not reach {url}: {getattr(error, 'reason', error)}"}
         if status in (200, 201):
             what = "already stored as" if answer.get("duplicate") else "stored as"
