@@ -42,7 +42,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
     settings = load_settings()
     configure_logging(settings.log_level)
     require_current_schema(settings, "api")
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=settings.log_level.lower())
+    # Open event streams must not keep a stopping api alive: 5 s, then connections are closed.
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=settings.log_level.lower(),
+                timeout_graceful_shutdown=5)
 
 
 def cmd_worker(_: argparse.Namespace) -> None:

@@ -43,7 +43,7 @@ def printstash(*args: str, env: dict[str, str], **kw: object) -> subprocess.Pope
     return proc  # type: ignore[no-any-return]
 
 
-def wait_http(url: str, timeout: float = 20.0) -> None:
+def wait_http(url: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

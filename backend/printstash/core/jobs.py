@@ -8,7 +8,7 @@ worker that lost its lease cannot overwrite the new owner's result.
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from printstash.core.db import utcnow
@@ -26,15 +26,23 @@ def enqueue(session: Session, kind: str, payload: dict[str, Any] | None = None,
     return job
 
 
-def claim(session: Session, owner: str, kinds: list[str], lease_seconds: float) -> Job | None:
-    """Take the next due job (or one whose lease expired). Call in a write transaction."""
-    now = utcnow()
-    due = or_(
+def _due(now: datetime) -> ColumnElement[bool]:
+    return or_(
         and_(Job.state == "queued", Job.run_after <= now),
         and_(Job.state == "running", Job.lease_until < now),
     )
+
+
+def any_due(session: Session, kinds: list[str]) -> bool:
+    """A cheap read: is there anything to claim?"""
+    return session.scalar(select(Job.id).where(_due(utcnow()), Job.kind.in_(kinds)).limit(1)) is not None
+
+
+def claim(session: Session, owner: str, kinds: list[str], lease_seconds: float) -> Job | None:
+    """Take the next due job (or one whose lease expired). Call in a write transaction."""
+    now = utcnow()
     job = session.scalars(
-        select(Job).where(due, Job.kind.in_(kinds)).order_by(Job.run_after, Job.id).limit(1)
+        select(Job).where(_due(now), Job.kind.in_(kinds)).order_by(Job.run_after, Job.id).limit(1)
     ).first()
     if job is None:
         return None

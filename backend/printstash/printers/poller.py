@@ -20,7 +20,6 @@ from typing import Any
 
 import httpx
 
-import printstash.models  # noqa: F401  (every table mapped: files -> users FKs resolve in the worker)
 from printstash.core.aio import sleep_or_stop
 from printstash.core.db import utcnow
 from printstash.core.runtime import WorkerContext

@@ -27,6 +27,9 @@ async def loop(ctx: WorkerContext, handlers: dict[str, Handler]) -> None:
 
 def run_one(ctx: WorkerContext, handlers: dict[str, Handler], kinds: list[str]) -> bool:
     """Claim and run one due job; False when there was none."""
+    with ctx.db.read() as session:  # idle polls must not take the database's write lock
+        if not jobs.any_due(session, kinds):
+            return False
     with ctx.db.write() as session:
         job = jobs.claim(session, ctx.worker_id, kinds, LEASE_SECONDS)
         claimed = (job.id, job.kind, dict(job.payload)) if job else None

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+import printstash.models  # noqa: F401  (map every table, so cross-domain foreign keys resolve)
 from printstash import __version__
 from printstash.backups.scheduled import schedules as backup_schedules
 from printstash.core import datalock
