@@ -273,6 +273,7 @@ def test_account_page_changes_the_password_and_lists_sessions(page: Page, stack:
         page.get_by_label("Current password").fill(old)
         page.get_by_label("New password").fill(new)
         page.get_by_role("button", name="Change password").click()
+        expect(page.get_by_label("Current password")).to_have_value("")  # cleared on success only
         expect(page.get_by_text("Password changed.")).to_be_visible()
         login = httpx.post(f"{stack.api}/api/v1/auth/login", json={"username": ADMIN[0], "password": new},
                            headers={"X-Requested-With": "e2e"})
