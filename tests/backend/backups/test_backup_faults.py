@@ -55,7 +55,7 @@ def _wait_for_partial(settings: Settings, proc: subprocess.Popen[str], min_bytes
 def test_kill_9_midway_leaves_no_archive_and_next_backup_works(vault: Settings) -> None:
     fill(vault, 240)
     proc = _start_backup(vault.data_dir)
-    partial = _wait_for_partial(vault, proc, 24 * 1024 * 1024)
+    partial = _wait_for_partial(vault, proc, 4 * 1024 * 1024)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert partial.exists()  # the killed process left its temp file …
