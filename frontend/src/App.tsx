@@ -12,6 +12,7 @@ import { SetupPage } from './features/auth/SetupPage'
 import { BackupsPage } from './features/backups/BackupsPage'
 import { FileDetailPage } from './features/library/FileDetailPage'
 import { LibraryPage } from './features/library/LibraryPage'
+import { TagsPage } from './features/library/TagsPage'
 import { TrashPage } from './features/library/TrashPage'
 import { PrinterDetailPage } from './features/printers/PrinterDetailPage'
 import { PrintersPage } from './features/printers/PrintersPage'
@@ -38,6 +39,7 @@ const router = createBrowserRouter([
       { index: true, element: <LibraryPage /> },
       { path: 'files/:id', element: <FileDetailPage /> },
       { path: 'trash', element: <TrashPage /> },
+      { path: 'tags', element: <TagsPage /> },
       { path: 'upload', element: <UploadPage /> },
       { path: 'printers', element: <PrintersPage /> },
       { path: 'printers/:id', element: <PrinterDetailPage /> },

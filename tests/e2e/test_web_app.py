@@ -185,6 +185,15 @@ def test_upload_real_gcode_and_find_it_with_its_metadata(page: Page, stack: Stac
     page.get_by_label("Tag", exact=True).select_option("calibration")
     expect(results.get_by_role("link", name=cube.name, exact=True)).to_be_visible()
 
+    # Rename the tag across the library; the file carries the new name.
+    page.get_by_role("link", name="Tags", exact=True).click()
+    page.get_by_label("Name of tag calibration").fill("calibration-cubes")
+    page.get_by_role("button", name="Rename").first.click()
+    expect(page.get_by_label("Name of tag calibration-cubes")).to_be_visible()
+    page.get_by_role("link", name="1 file").first.click()
+    expect(page).to_have_url(re.compile(r"tag=calibration-cubes"))
+    expect(results.get_by_role("link", name=cube.name, exact=True)).to_be_visible()
+
 
 def test_upload_error_is_shown_for_a_file_that_is_not_gcode(page: Page, stack: Stack, tmp_path) -> None:
     sign_in(page, stack)

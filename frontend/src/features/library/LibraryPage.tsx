@@ -81,6 +81,7 @@ export function LibraryPage() {
       <div className="page-head">
         <h1>Library</h1>
         <div className="inline">
+          <Link to="/tags" className="button">Tags</Link>
           <Link to="/trash" className="button">Trash</Link>
           <Link to="/upload" className="button primary">Upload files</Link>
         </div>
