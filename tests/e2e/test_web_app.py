@@ -370,7 +370,7 @@ def test_sign_in_and_search_by_keyboard_alone(browser, stack: Stack) -> None:
         page.keyboard.press("Tab")
         expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
         page.keyboard.press("Enter")
-        for _ in range(3):  # skip link -> "Upload files" -> search box
+        for _ in range(6):  # skip link -> Tags, Trash, Upload files -> search box
             page.keyboard.press("Tab")
             if page.get_by_label("Search files").evaluate("el => el === document.activeElement"):
                 break
