@@ -54,31 +54,42 @@ def hash_file(path: Path) -> str:
 
 
 class TarWriter:
-    """Writes ustar/PAX members with large buffers; hashes each member as it streams."""
+    """Writes ustar/PAX members with large buffers; hashes each member as it streams, on a
+    helper thread (hashlib releases the GIL), so hashing overlaps the reads and writes."""
+
+    BUFFERS = 3
 
     def __init__(self, fh: BinaryIO) -> None:
         self._fh = fh
         self._written = 0
-        self._buf = bytearray(CHUNK)
+        self._bufs = [bytearray(CHUNK) for _ in range(self.BUFFERS)]
+        self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
 
     def add(self, name: str, size: int, src: IO[bytes], mtime: float = 0) -> str:
         info = tarfile.TarInfo(name)
         info.size, info.mtime, info.mode = size, int(mtime), 0o600
         self._write(info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape"))
-        digest = self._copy(src, size)
+        digest = hashlib.sha256()
+        pending: list[Future[None] | None] = [None] * self.BUFFERS
+        try:
+            self._copy(src, size, digest, pending)
+        finally:
+            wait([f for f in pending if f is not None])
         self._write(bytes(-size % BLOCK))
-        return digest
+        return digest.hexdigest()
 
-    def _copy(self, src: IO[bytes], size: int) -> str:
-        digest, view, remaining = hashlib.sha256(), memoryview(self._buf), size
+    def _copy(self, src: IO[bytes], size: int, digest: Any, pending: list[Future[None] | None]) -> None:
+        remaining, i = size, 0
         while remaining:
+            if (previous := pending[i]) is not None:
+                previous.result()
+            view = memoryview(self._bufs[i])
             got = src.readinto(view[: min(CHUNK, remaining)])  # type: ignore[attr-defined]
             if not got:
                 raise SourceChanged(f"{getattr(src, 'name', 'member')} shrank while being archived")
-            digest.update(view[:got])
+            pending[i] = self._hasher.submit(digest.update, view[:got])  # FIFO: one worker
             self._write(view[:got])
-            remaining -= got
-        return digest.hexdigest()
+            remaining, i = remaining - got, (i + 1) % self.BUFFERS
 
     def _write(self, data: bytes | memoryview) -> None:
         self._fh.write(data)
@@ -88,6 +99,9 @@ class TarWriter:
         """Two zero blocks end the archive; pad to a whole record like tar does."""
         end = self._written + 2 * BLOCK
         self._write(bytes(2 * BLOCK + (-end % RECORD)))
+
+    def shutdown(self) -> None:
+        self._hasher.shutdown()
 
 
 def header(manifest: IO[bytes]) -> dict[str, Any]:

@@ -255,6 +255,14 @@ def _mib(n: int) -> int:
 
 def _write_tar(settings: Settings, out: IO[bytes], manifest: Path, db_tmp: Path) -> None:
     writer = TarWriter(out)  # type: ignore[arg-type]
+    try:
+        _write_members(settings, writer, manifest, db_tmp)
+        writer.close()
+    finally:
+        writer.shutdown()
+
+
+def _write_members(settings: Settings, writer: TarWriter, manifest: Path, db_tmp: Path) -> None:
     mtime = time.time()
     with manifest.open("rb") as fh:
         writer.add(MANIFEST_NAME, manifest.stat().st_size, fh, mtime)
@@ -265,7 +273,6 @@ def _write_tar(settings: Settings, out: IO[bytes], manifest: Path, db_tmp: Path)
             if "manifest_sha256" in entry:
                 break
             _add_member(settings, writer, Member(entry["path"], entry["size"], entry["sha256"]), db_tmp, mtime)
-    writer.close()
 
 
 def _add_member(settings: Settings, writer: TarWriter, member: Member, db_tmp: Path, mtime: float) -> None:
