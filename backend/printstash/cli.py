@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pydantic import ValidationError
 
 from printstash import __version__
+from printstash.backups.restore import JOURNAL as RESTORE_JOURNAL
 from printstash.core.logging import configure as configure_logging
 from printstash.core.schema import schema_state
 from printstash.core.settings import Settings
@@ -28,6 +29,10 @@ def load_settings() -> Settings:
 
 def require_current_schema(settings: Settings, process: str) -> None:
     """The schema guard shared by api and worker: never migrate, never run off head."""
+    if (settings.data_dir / RESTORE_JOURNAL).exists():
+        print(f"printstash {process}: refusing to start: a restore into {settings.data_dir} was interrupted; "
+              "run `printstash backup restore` with the same archive again to finish it", file=sys.stderr)
+        sys.exit(EXIT_SCHEMA)
     state = schema_state(settings)
     if not state.ok:
         print(f"printstash {process}: refusing to start: {state.message}", file=sys.stderr)

@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from printstash.core import maintenance
 from printstash.core.aio import sleep_or_stop
 from printstash.core.db import utcnow
 from printstash.core.runtime import WorkerContext
@@ -207,6 +208,8 @@ class PrinterWatch:
         if now < self.history_due and not changed:
             return
         self.history_due = now + HISTORY_EVERY_S
+        if await asyncio.to_thread(self._in_maintenance):
+            return  # the upgrade window: history waits; live status polling goes on
         try:
             if not self.cursor_loaded:
                 self.cursor = await asyncio.to_thread(self._load_cursor)
@@ -226,6 +229,10 @@ class PrinterWatch:
     def _print_changed(self, status: dict[str, Any]) -> bool:
         last, self.last_print = self.last_print, (status.get("print_state"), status.get("filename"))
         return last is not None and last != self.last_print
+
+    def _in_maintenance(self) -> bool:
+        with self.ctx.db.read() as session:
+            return maintenance.is_on(session)
 
     def _load_cursor(self) -> float | None:
         with self.ctx.db.read() as session:

@@ -99,3 +99,12 @@ def test_check_reports_current_schema(tmp_path: Path) -> None:
     assert "schema: current" in proc.stdout
     assert "do-not-print-me" not in proc.stdout
     assert f"VAULT_DATA_DIR={tmp_path}" in proc.stdout
+
+
+@pytest.mark.parametrize("process", PROCESSES)
+def test_interrupted_restore_blocks_start_until_finished(tmp_path: Path, process: str) -> None:
+    migrate(make_settings(tmp_path))
+    (tmp_path / ".restore-journal.json").write_text('{"staging": ".restore-x", "aside": "before-restore-x"}')
+    proc = run(tmp_path, process)
+    assert proc.returncode == 3
+    assert "restore into" in proc.stderr and "was interrupted" in proc.stderr
