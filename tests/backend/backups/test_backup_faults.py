@@ -272,9 +272,13 @@ def _with_database(archive: Path, db_bytes: bytes, out: Path) -> Path:
 def test_a_damaged_database_copy_fails_integrity_check(populated: Populated, tmp_path: Path) -> None:
     with tarfile.open(populated.archive) as tar:
         db_bytes = bytearray(tar.extractfile(DB_MEMBER).read())  # type: ignore[union-attr]
-    page = 4096
-    middle = (len(db_bytes) // page // 2) * page
-    db_bytes[middle + 8: middle + 4096] = b"\xa5" * (4096 - 8)  # garble one b-tree page's cells
+    copy = tmp_path / "copy.sqlite"
+    copy.write_bytes(bytes(db_bytes))
+    with sqlite3.connect(copy) as conn:  # a page that surely is a b-tree page: an index's root
+        page = conn.execute("PRAGMA page_size").fetchone()[0]
+        root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'ix_files_name'").fetchone()[0]
+    start = (root - 1) * page
+    db_bytes[start + 8: start + page] = b"\xa5" * (page - 8)  # garble the b-tree page's cells
     bad = _with_database(populated.archive, bytes(db_bytes), tmp_path / "garbled.tar")
     good = _with_database(populated.archive, tar_db(populated.archive), tmp_path / "same.tar")
     assert restore.verify_backup(populated.settings, good)["counts"]  # the rebuild itself is sound

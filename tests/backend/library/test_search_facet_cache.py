@@ -1,0 +1,50 @@
+"""Whole-library facets are cached until the library changes: every change shows at once."""
+
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+from harness.paths import GCODE_FIXTURES
+
+API = "/api/v1"
+
+
+def _fixture(slicer_dir: str) -> Path:
+    return sorted((GCODE_FIXTURES / slicer_dir).glob("*.gcode"))[0]
+
+
+def _facets(client: TestClient) -> dict[str, Any]:
+    answer = client.get(f"{API}/files/facets")
+    assert answer.status_code == 200, answer.text
+    return answer.json()  # type: ignore[no-any-return]
+
+
+def _counts(facets: dict[str, Any], name: str) -> dict[Any, int]:
+    return {item["value"]: item["count"] for item in facets[name]}
+
+
+def test_cached_facets_follow_uploads_tags_renames_and_trash(admin_client: TestClient) -> None:
+    assert _facets(admin_client)["total"] == 0
+    prusa = _fixture("prusaslicer")
+    created = admin_client.post(f"{API}/files", files={"file": (prusa.name, prusa.read_bytes())})
+    assert created.status_code == 201, created.text
+    file_id = created.json()["id"]
+    first = _facets(admin_client)
+    assert first["total"] == 1 and first == _facets(admin_client)  # second call: same answer
+
+    cura = _fixture("cura")
+    assert admin_client.post(f"{API}/files", files={"file": (cura.name, cura.read_bytes())}).status_code == 201
+    assert _facets(admin_client)["total"] == 2
+
+    assert admin_client.put(f"{API}/files/{file_id}/tags", json={"tags": ["calibration"]}).status_code in (200, 201)
+    assert _counts(_facets(admin_client), "tags") == {"calibration": 1}
+
+    tag_id = admin_client.get(f"{API}/tags").json()["items"][0]["id"]
+    assert admin_client.patch(f"{API}/tags/{tag_id}", json={"name": "tuning"}).status_code == 200
+    assert _counts(_facets(admin_client), "tags") == {"tuning": 1}
+
+    slicer = created.json()["metadata"]["slicer"]
+    assert _counts(_facets(admin_client), "slicer")[slicer] == 1
+    assert admin_client.delete(f"{API}/files/{file_id}").status_code in (200, 204)
+    after = _facets(admin_client)
+    assert after["total"] == 1 and slicer not in _counts(after, "slicer") and after["tags"] == []
