@@ -9,10 +9,9 @@ from fastapi.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from harness.vault import make_settings, migrate
+from harness.vault import add_user_with_key, make_settings, migrate
 
 from printstash.app import create_app
-from printstash.auth import service as auth_service
 from printstash.core.db import Database
 from printstash.core.settings import Settings
 
@@ -47,11 +46,7 @@ def app_client(vault: Settings) -> Iterator[TestClient]:
 
 
 def _client_with_key(vault: Settings, username: str, role: str) -> Iterator[TestClient]:
-    database = Database.from_settings(vault)
-    with database.write() as session:
-        user = auth_service.create_user(session, username, ADMIN_PASSWORD, role)
-        _, key = auth_service.create_api_key(session, user, "tests")
-    database.dispose()
+    key = add_user_with_key(vault, username, role, ADMIN_PASSWORD)
     with TestClient(create_app(vault), headers={"X-Api-Key": key}) as client:
         yield client
 

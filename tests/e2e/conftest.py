@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e.support import FRONTEND, Stack, ensure_build, process
+from e2e.support import FRONTEND, Stack, ensure_build
 from harness.paths import BACKEND
-from harness.processes import free_port, vault_env, wait_http
+from harness.processes import free_port, logged_process, vault_env, wait_http
 from harness.vault import make_settings, migrate
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
@@ -63,9 +63,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     vite = ["node", str(FRONTEND / "node_modules" / "vite" / "bin" / "vite.js"), "preview",
             "--host", "127.0.0.1", "--port", str(web_port), "--strictPort"]
     web_env = {**os.environ, "PRINTSTASH_API_URL": api}
-    with process([*cli, "serve", "--port", str(api_port)], BACKEND, env, root / "api.log"), \
-            process([*cli, "worker"], BACKEND, env, root / "worker.log"), \
-            process(vite, FRONTEND, web_env, root / "vite.log"):
+    with logged_process([*cli, "serve", "--port", str(api_port)], BACKEND, env, root / "api.log"), \
+            logged_process([*cli, "worker"], BACKEND, env, root / "worker.log"), \
+            logged_process(vite, FRONTEND, web_env, root / "vite.log"):
         wait_http(f"{api}/api/v1/health/live", timeout=30)
         wait_http(f"{web}/api/v1/health/live", timeout=30)
         yield Stack(web=web, api=api, data_dir=data_dir, setup_token=token, logs=root)

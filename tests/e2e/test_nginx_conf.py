@@ -16,9 +16,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from e2e.support import ADMIN, ensure_build, process
+from e2e.support import ADMIN, ensure_build
 from harness.paths import BACKEND, GCODE_FIXTURES, REPO
-from harness.processes import free_port, vault_env, wait_http
+from harness.processes import free_port, logged_process, vault_env, wait_http
 from harness.vault import make_settings, migrate
 
 pytestmark = pytest.mark.e2e
@@ -61,7 +61,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     cmd = [sys.executable, "-m", "printstash.cli", "serve", "--port", str(port)]
-    with process(cmd, BACKEND, vault_env(root / "data", VAULT_SETUP_TOKEN=token), root / "api.log"):
+    with logged_process(cmd, BACKEND, vault_env(root / "data", VAULT_SETUP_TOKEN=token), root / "api.log"):
         wait_http(f"{base}/api/v1/health/live", timeout=30)
         body = {"setup_token": token, "username": ADMIN[0], "password": ADMIN[1]}
         httpx.post(f"{base}/api/v1/auth/setup", json=body, headers={"X-Requested-With": "e2e"}).raise_for_status()
@@ -84,7 +84,7 @@ def proxy(api: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     mime = next(p for p in (Path("/etc/nginx/mime.types"), Path("/usr/local/nginx/conf/mime.types")) if p.exists())
     (root / "nginx.conf").write_text(MAIN.format(root=root, mime=mime))
     cmd = [nginx, "-c", str(root / "nginx.conf"), "-g", "daemon off;"]
-    with process(cmd, root, dict(os.environ), root / "nginx.out"):
+    with logged_process(cmd, root, dict(os.environ), root / "nginx.out"):
         base = f"http://127.0.0.1:{port}"
         wait_http(f"{base}/api/v1/health/live")
         yield base

@@ -91,3 +91,21 @@ def live_worker(data_dir: Path, **env_extra: str) -> Iterator[subprocess.Popen[s
         yield proc
     finally:
         stop(proc)
+
+
+@contextmanager
+def logged_process(cmd: list[str], cwd: Path, env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A child process for the length of a `with`, its output appended to `log` (an unread pipe
+    would fill up with access-log lines and block it); terminated, then killed, at the end."""
+    with log.open("ab") as out:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL)
+        try:
+            yield proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)

@@ -8,8 +8,7 @@ session (start-up ~3 s); tests that stop Moonraker or Klippy restart them before
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
@@ -19,13 +18,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from harness.paths import BACKEND
 from harness.peers import KlipperPrinter, klipper_printer
-from harness.processes import free_port, vault_env, wait_http
-from harness.vault import make_settings, migrate
+from harness.processes import free_port, logged_process, vault_env, wait_http
+from harness.vault import add_user_with_key, make_settings, migrate
+from printer_stack import POLL_SECONDS, Stack
 
-from printstash.auth import service as auth_service
 from printstash.core.db import Database
-
-POLL_SECONDS = 0.5
 
 
 @pytest.fixture(scope="session")
@@ -34,32 +31,9 @@ def klipper() -> Iterator[KlipperPrinter]:
         yield printer
 
 
-@contextmanager
-def _process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """`printstash ARGS` with output to a log file: a pipe nobody reads would fill up with
-    access-log lines and block the server mid-test."""
-    with log.open("ab") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "printstash.cli", *args], cwd=BACKEND, env=env,
-                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        try:
-            yield proc
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
-
-
-@dataclass
-class Stack:
-    base: str
-    admin: httpx.Client
-    member: httpx.Client
-    data_dir: Path
-    db: Database
-    worker_log: Path
+def _process(args: list[str], env: dict[str, str], log: Path) -> AbstractContextManager[subprocess.Popen[bytes]]:
+    """`printstash ARGS`, its output in a log file."""
+    return logged_process([sys.executable, "-m", "printstash.cli", *args], BACKEND, env, log)
 
 
 def _client(base: str, key: str) -> httpx.Client:
@@ -72,12 +46,9 @@ def printstash_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack
     data_dir = tmp_path_factory.mktemp("stack") / "data"
     settings = make_settings(data_dir)
     migrate(settings)
+    admin_key = add_user_with_key(settings, "admin", "admin")
+    member_key = add_user_with_key(settings, "member", "member")
     db = Database.from_settings(settings)
-    with db.write() as session:
-        admin = auth_service.create_user(session, "admin", "correct horse battery", "admin")
-        _, admin_key = auth_service.create_api_key(session, admin, "tests")
-        member = auth_service.create_user(session, "member", "correct horse battery", "member")
-        _, member_key = auth_service.create_api_key(session, member, "tests")
     env = vault_env(data_dir, VAULT_PRINTER_POLL_SECONDS=str(POLL_SECONDS))
     port = free_port()
     base = f"http://127.0.0.1:{port}"

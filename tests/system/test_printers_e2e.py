@@ -8,15 +8,14 @@ Then pause/resume/cancel, and the 409s of a busy printer.
 import json
 import threading
 import time
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
-from conftest import POLL_SECONDS, Stack
 from harness.paths import GCODE_FIXTURES
 from harness.peers import KlipperPrinter
+from printer_stack import POLL_SECONDS, Stack, status, wait_for
 
 pytestmark = pytest.mark.system
 KLIPPER_FIXTURES = GCODE_FIXTURES / "klipper"
@@ -24,27 +23,11 @@ TINYBOX = KLIPPER_FIXTURES / "klipper_prusa_tinybox_0.20mm_noextrusion.gcode"
 CUBE = KLIPPER_FIXTURES / "klipper_prusa_cube20_0.30mm_noextrusion.gcode"
 
 
-def wait_for(check: Callable[[], Any], timeout: float, step: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError(f"not true within {timeout}s: {check.__doc__ or check}")
-
-
 def upload(stack: Stack, path: Any) -> dict[str, Any]:
     with path.open("rb") as fh:
         resp = stack.admin.post("/api/v1/files", files={"file": (path.name, fh)})
     assert resp.status_code in (200, 201), resp.text
     return dict(resp.json())
-
-
-def status(stack: Stack, printer_id: int) -> dict[str, Any]:
-    resp = stack.member.get(f"/api/v1/printers/{printer_id}")
-    assert resp.status_code == 200, resp.text
-    return dict(resp.json()["status"])
 
 
 @pytest.fixture(scope="module")

@@ -17,10 +17,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from conftest import POLL_SECONDS, Stack
 from harness.paths import GCODE_FIXTURES
 from harness.peers import KlipperPrinter, klipper_printer
-from test_printers_e2e import status, wait_for
+from printer_stack import POLL_SECONDS, Stack, status, wait_for
 
 pytestmark = pytest.mark.system
 CUBE = GCODE_FIXTURES / "klipper" / "klipper_prusa_cube20_0.30mm_noextrusion.gcode"

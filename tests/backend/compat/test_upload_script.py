@@ -13,10 +13,7 @@ import httpx
 import pytest
 from harness.paths import GCODE_FIXTURES, REPO
 from harness.processes import free_port, live_api
-from harness.vault import make_settings, migrate
-
-from printstash.auth import service as auth_service
-from printstash.core.db import Database
+from harness.vault import add_user_with_key, make_settings, migrate
 
 SCRIPT = REPO / "scripts" / "printstash-upload.py"
 GCODE = GCODE_FIXTURES / "prusaslicer" / "prusa_tower_0.30mm_ABS_0.6n.gcode"
@@ -33,11 +30,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     data_dir = tmp_path_factory.mktemp("script") / "data"
     settings = make_settings(data_dir)
     migrate(settings)
-    database = Database.from_settings(settings)
-    with database.write() as session:
-        user = auth_service.create_user(session, "hook", "hook password", "member")
-        _, key = auth_service.create_api_key(session, user, "OrcaSlicer hook")
-    database.dispose()
+    key = add_user_with_key(settings, "hook", "member")
     with live_api(data_dir) as base:
         yield Live(base, key)
 
