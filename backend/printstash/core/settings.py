@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     backup_max_age_hours: float = Field(default=36.0, gt=0)
     trash_retention_days: float = Field(default=30.0, ge=0)  # trashed files purged after this
     log_level: str = "INFO"
+    # how long a worker holds a deferred job; a crashed worker's job is retried after this
+    job_lease_seconds: float = Field(default=300.0, gt=0)
 
     @field_validator("db_url", "setup_token", mode="before")
     @classmethod

@@ -2,7 +2,6 @@
 
 import asyncio
 import logging
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -13,8 +12,6 @@ from printstash.core.runtime import WorkerContext
 log = logging.getLogger(__name__)
 Handler = Callable[[WorkerContext, dict[str, Any]], None]
 IDLE_SECONDS = 0.5
-# A crashed worker's job is retried after this; long enough for any handler we have.
-LEASE_SECONDS = float(os.environ.get("VAULT_JOB_LEASE_SECONDS", "300"))
 
 
 async def loop(ctx: WorkerContext, handlers: dict[str, Handler]) -> None:
@@ -31,7 +28,7 @@ def run_one(ctx: WorkerContext, handlers: dict[str, Handler], kinds: list[str]) 
         if not jobs.any_due(session, kinds):
             return False
     with ctx.db.write() as session:
-        job = jobs.claim(session, ctx.worker_id, kinds, LEASE_SECONDS)
+        job = jobs.claim(session, ctx.worker_id, kinds, ctx.settings.job_lease_seconds)
         claimed = (job.id, job.kind, dict(job.payload)) if job else None
     if claimed is None:
         return False
