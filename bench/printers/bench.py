@@ -17,11 +17,10 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,7 @@ REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 from harness.paths import BACKEND, GCODE_FIXTURES  # noqa: E402
-from harness.processes import free_port, vault_env  # noqa: E402
+from harness.processes import free_port, logged_process, vault_env, wait_http  # noqa: E402
 from harness.vault import make_settings, migrate  # noqa: E402
 
 from printstash.core.db import Database  # noqa: E402
@@ -54,32 +53,6 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
-
-
-@contextmanager
-def process(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None,
-            log: Path | None = None) -> Any:
-    out = log.open("ab") if log else subprocess.DEVNULL
-    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-def wait_url(url: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url, timeout=1.0)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise TimeoutError(url)
 
 
 def make_vault(root: Path, urls: list[str]) -> tuple[Path, Database]:
@@ -137,13 +110,14 @@ def run_replay(n: int, window: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="ps-bench-") as tmp, ExitStack() as stack:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        replay = stack.enter_context(process([sys.executable, str(HERE / "replay.py"), str(port)], cwd=HERE))
-        wait_url(f"{base}/control/stats")
+        replay = stack.enter_context(logged_process([sys.executable, str(HERE / "replay.py"), str(port)], HERE,
+                                                    dict(os.environ), Path(tmp) / "replay.log"))
+        wait_http(f"{base}/control/stats")
         data_dir, db = make_vault(Path(tmp), [f"{base}/p/{i}" for i in range(n)])
         env = vault_env(data_dir, VAULT_PRINTER_POLL_SECONDS=str(INTERVAL), VAULT_LOG_LEVEL="WARNING",
                         VAULT_BACKUP_SCHEDULE="")
-        worker = stack.enter_context(process([sys.executable, "-m", "printstash.cli", "worker"], env=env,
-                                             cwd=BACKEND, log=Path(tmp) / "worker.log"))
+        worker = stack.enter_context(logged_process([sys.executable, "-m", "printstash.cli", "worker"], BACKEND,
+                                                    env, Path(tmp) / "worker.log"))
         wait_polled(db, n)
         queries0 = httpx.get(f"{base}/control/stats").json()["objects_query"]
         flip_ids = list(range(1, min(n, 20) + 1))  # printer ids are 1..n, replay index = id - 1
@@ -163,12 +137,15 @@ def run_replay(n: int, window: float) -> dict[str, Any]:
 
 
 def run_bare(n: int, window: float) -> float:
-    with ExitStack() as stack:
+    with tempfile.TemporaryDirectory(prefix="ps-bench-") as tmp, ExitStack() as stack:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        stack.enter_context(process([sys.executable, str(HERE / "replay.py"), str(port)], cwd=HERE))
-        wait_url(f"{base}/control/stats")
-        bare = stack.enter_context(process([sys.executable, str(HERE / "bare_poll.py"), base, str(n), str(INTERVAL)]))
+        logs, env = Path(tmp), dict(os.environ)
+        stack.enter_context(logged_process([sys.executable, str(HERE / "replay.py"), str(port)], HERE, env,
+                                           logs / "replay.log"))
+        wait_http(f"{base}/control/stats")
+        bare = stack.enter_context(logged_process([sys.executable, str(HERE / "bare_poll.py"), base, str(n),
+                                                   str(INTERVAL)], HERE, env, logs / "bare.log"))
         time.sleep(WARMUP_S)
         cpu, _ = measure({"bare": bare.pid}, window)
     return cpu["bare"]
@@ -185,8 +162,8 @@ def run_real(k: int, window: float) -> dict[str, Any]:
         data_dir, db = make_vault(Path(tmp), [p.url for p in printers])
         env = vault_env(data_dir, VAULT_PRINTER_POLL_SECONDS=str(INTERVAL), VAULT_LOG_LEVEL="WARNING",
                         VAULT_BACKUP_SCHEDULE="")
-        worker = stack.enter_context(process([sys.executable, "-m", "printstash.cli", "worker"], env=env,
-                                             cwd=BACKEND, log=Path(tmp) / "worker.log"))
+        worker = stack.enter_context(logged_process([sys.executable, "-m", "printstash.cli", "worker"], BACKEND,
+                                                    env, Path(tmp) / "worker.log"))
         wait_polled(db, k)
 
         def start() -> list[float]:
