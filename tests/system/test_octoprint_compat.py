@@ -25,12 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backend" / "compat
 
 from harness.paths import GCODE_FIXTURES
 from harness.processes import free_port, live_api, stop
-from harness.vault import make_settings, migrate
+from harness.vault import add_user_with_key, make_settings, migrate
 from harness.venvs import ensure_venv
 from slicer_recordings import Step, cura, lookup, prusaslicer, status_ok, wrong_key
-
-from printstash.auth import service as auth_service
-from printstash.core.db import Database
 
 pytestmark = pytest.mark.system
 
@@ -102,11 +99,7 @@ def printstash(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data_dir = tmp_path_factory.mktemp("printstash") / "data"
     settings = make_settings(data_dir)
     migrate(settings)
-    database = Database.from_settings(settings)
-    with database.write() as session:
-        user = auth_service.create_user(session, "slicer", "slicer password", "member")
-        _, key = auth_service.create_api_key(session, user, "PrusaSlicer")
-    database.dispose()
+    key = add_user_with_key(settings, "slicer", "member", "slicer password")
     with live_api(data_dir) as base:
         yield Server("PrintStash", base, key)
 

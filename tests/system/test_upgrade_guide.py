@@ -20,11 +20,9 @@ from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
 from harness.paths import BACKEND, TESTS
 from harness.processes import live_api, vault_env
-from harness.vault import downgrade, make_settings, migrate
+from harness.vault import add_user_with_key, downgrade, make_settings, migrate
 
 from printstash.app import create_app
-from printstash.auth import service as auth_service
-from printstash.core.db import Database
 from printstash.core.schema import alembic_config, current_revision, head_revision
 from printstash.core.settings import Settings
 
@@ -41,11 +39,7 @@ def _previous_revision() -> str:
 
 def _vault_at_previous_revision(settings: Settings) -> tuple[str, list[dict[str, object]]]:
     migrate(settings)
-    db = Database.from_settings(settings)
-    with db.write() as session:
-        user = auth_service.create_user(session, "admin", "correct horse battery", "admin")
-        _, key = auth_service.create_api_key(session, user, "upgrade-test")
-    db.dispose()
+    key = add_user_with_key(settings, "admin", "admin", "correct horse battery")
     with TestClient(create_app(settings), headers={"X-Api-Key": key}) as client:
         files = populate(client, settings)
     downgrade(settings, _previous_revision())

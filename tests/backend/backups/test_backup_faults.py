@@ -21,10 +21,9 @@ from bigvault import data_files, fill
 from fastapi.testclient import TestClient
 from harness.paths import BACKEND
 from harness.processes import vault_env
-from harness.vault import make_settings, migrate
+from harness.vault import add_user_with_key, make_settings, migrate
 
 from printstash.app import create_app
-from printstash.auth import service as auth_service
 from printstash.backups import restore, service
 from printstash.backups.archive import DB_MEMBER, MANIFEST_NAME, Member, TarWriter
 from printstash.core.db import Database
@@ -92,11 +91,7 @@ def populated(tmp_path_factory: pytest.TempPathFactory) -> Populated:
 
 
 def _admin_client(settings: Settings) -> Iterator[TestClient]:
-    db = Database.from_settings(settings)
-    with db.write() as session:
-        user = auth_service.create_user(session, "admin", "correct horse battery", "admin")
-        _, key = auth_service.create_api_key(session, user, "tests")
-    db.dispose()
+    key = add_user_with_key(settings, "admin", "admin", "correct horse battery")
     with TestClient(create_app(settings), headers={"X-Api-Key": key}) as client:
         yield client
 

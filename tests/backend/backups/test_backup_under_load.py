@@ -10,9 +10,8 @@ import httpx
 from backupkit import fixture_paths
 from bigvault import fill
 from harness.processes import live_api
-from harness.vault import make_settings
+from harness.vault import add_user_with_key, make_settings
 
-from printstash.auth import service as auth_service
 from printstash.backups import restore, service
 from printstash.core.db import Database
 from printstash.core.settings import Settings
@@ -21,12 +20,7 @@ from printstash.library.models import File, Thumbnail
 
 
 def _api_key(settings: Settings) -> str:
-    db = Database.from_settings(settings)
-    with db.write() as session:
-        user = auth_service.create_user(session, "uploader", "a long enough password", "admin")
-        _, key = auth_service.create_api_key(session, user, "load")
-    db.dispose()
-    return key
+    return add_user_with_key(settings, "uploader", "admin", "a long enough password")
 
 
 class Uploader(threading.Thread):

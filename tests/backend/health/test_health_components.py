@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from harness.vault import downgrade, make_settings, migrate
+from harness.vault import add_user_with_key, downgrade, make_settings, migrate
 
 from printstash.app import create_app
 from printstash.backups import service as backups
@@ -145,13 +145,8 @@ def tiny_vault(tmp_path: Path) -> Iterator[Settings]:
 
 
 def _admin_get(settings: Settings) -> tuple[int, dict[str, object]]:
-    from printstash.auth import service as auth_service
 
-    db = Database.from_settings(settings)
-    with db.write() as session:
-        user = auth_service.create_user(session, "admin", "correct horse battery", "admin")
-        _, key = auth_service.create_api_key(session, user, "t")
-    db.dispose()
+    key = add_user_with_key(settings, "admin", "admin", "correct horse battery")
     with TestClient(create_app(settings), headers={"X-Api-Key": key}) as client:
         resp = client.get(URL)
         return resp.status_code, json.loads(resp.text)

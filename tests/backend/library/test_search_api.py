@@ -13,11 +13,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from harness.paths import GCODE_FIXTURES
-from harness.vault import make_settings, migrate
+from harness.vault import add_user_with_key, make_settings, migrate
 from sqlalchemy import Engine, event
 
 from printstash.app import create_app
-from printstash.auth import service as auth_service
 from printstash.core.db import Database
 from printstash.library import service as library_service
 
@@ -48,11 +47,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     """Every fixture uploaded once, tagged by its model; read-only for the tests below."""
     settings = make_settings(tmp_path_factory.mktemp("search") / "data")
     migrate(settings)
-    database = Database.from_settings(settings)
-    with database.write() as session:
-        user = auth_service.create_user(session, "searcher", "correct horse battery", "member")
-        _, key = auth_service.create_api_key(session, user, "tests")
-    database.dispose()
+    key = add_user_with_key(settings, "searcher", "member", "correct horse battery")
     with TestClient(create_app(settings), headers={"X-Api-Key": key}) as client:
         for entry in ENTRIES:
             path = GCODE_FIXTURES / entry["file"]

@@ -7,13 +7,11 @@ from urllib.parse import quote_from_bytes
 import pytest
 from fastapi.testclient import TestClient
 from harness.paths import GCODE_FIXTURES
-from harness.vault import make_settings, migrate
+from harness.vault import add_user_with_key, make_settings, migrate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from printstash.app import create_app
-from printstash.auth import service as auth_service
-from printstash.core.db import Database
 
 API = "/api/v1"
 PARAMS = ["q", "slicer", "filament_type", "nozzle_diameter", "printer_model", "tag", "layer_height_min",
@@ -32,11 +30,7 @@ EXAMPLES = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     vault = make_settings(tmp_path_factory.mktemp("prop") / "data")
     migrate(vault)
-    database = Database.from_settings(vault)
-    with database.write() as session:
-        user = auth_service.create_user(session, "prop", "correct horse battery", "member")
-        _, key = auth_service.create_api_key(session, user, "tests")
-    database.dispose()
+    key = add_user_with_key(vault, "prop", "member", "correct horse battery")
     with TestClient(create_app(vault), headers={"X-Api-Key": key}) as test_client:
         for rel in ("prusaslicer/prusa_cube20_0.20mm_PLA_thumbs.gcode", "cura/cura_cube20_0.20mm_ender3.gcode"):
             path = GCODE_FIXTURES / rel
