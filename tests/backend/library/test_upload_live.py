@@ -209,7 +209,7 @@ def test_a_part_deleted_by_a_cleanup_before_it_was_locked_is_replaced(tmp_path: 
     monkeypatch.setattr(ingest.fcntl, "flock", real_flock)
     try:
         assert raced == [1] and writer.path.exists() and parts_left(settings) == [writer.path]
-        writer.store(GCODE[:1000])
+        writer.store([GCODE[:1000]])
         writer.finish()
         # still locked after fsync, until it is renamed into the store and discarded
         assert store.clean_stale_parts(settings) == 0 and writer.path.read_bytes() == GCODE[:1000]
