@@ -132,8 +132,11 @@ def _copy(copier: Copier, offset: int, member: Member, target: Path | None) -> N
     target.parent.mkdir(parents=True, exist_ok=True)
     # secrets/ holds the printer API-key encryption key: owner-only, as it was.
     mode = 0o600 if member.path.startswith("secrets/") else 0o644
-    with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode), "wb") as out:
-        copier.copy(offset, member, out)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        copier.copy(offset, member, fd)
+    finally:
+        os.close(fd)
 
 
 def _check_space(dest: Path, head: dict[str, Any]) -> None:
