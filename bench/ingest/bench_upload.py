@@ -213,10 +213,11 @@ def drain_run(big: Path) -> dict[str, float]:
                             stderr=subprocess.DEVNULL)
     try:
         _wait_port(port)
+        cpu_before = cpu_seconds(proc.pid)
         start = time.perf_counter()
         subprocess.run(["curl", "-sS", "-o", "/dev/null", "-H", "Expect:", "-F", f"file=@{big}",
                         f"http://127.0.0.1:{port}/"], check=True)
-        return {"http_floor": time.perf_counter() - start}
+        return {"http_floor": time.perf_counter() - start, "floor_server_cpu_s": cpu_seconds(proc.pid) - cpu_before}
     finally:
         proc.terminate()
         proc.wait(15)
@@ -282,6 +283,10 @@ def report(big: Path, size: int, layers: int, rows: list[dict[str, Any]]) -> Non
     print(f"server CPU during the upload: median {med['server_cpu_s']:.2f} s (all threads); server-side wall: "
           f"body {med['server_body_s']:.2f} s of which fsync {med['server_fsync_s']:.2f} s, "
           f"dedupe+parse+insert {med['server_store_s']:.2f} s")
+    cpu_bound = (med["server_cpu_s"] + med["client_cpu_s"]) / (os.cpu_count() or 1)
+    print(f"HTTP floor's server CPU: median {med['floor_server_cpu_s']:.2f} s. Shortest possible upload on "
+          f"{os.cpu_count()} CPUs with this work, perfectly parallel: (server + client CPU) / CPUs = "
+          f"{cpu_bound:.2f} s = {med['cp'] / cpu_bound:.0%} of cp")
     print(f"server RSS growth during the upload: median {med['rss_growth_mib']:.1f} MiB, "
           f"max {max(r['rss_growth_mib'] for r in rows):.1f} MiB (target < 64 MiB)")
     out = {"file": big.name, "bytes": size, "layers": layers, "runs": rows, "median": med,

@@ -15,10 +15,10 @@ import mmap
 import os
 import tarfile
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import IO, Any
 
 MANIFEST_NAME = "MANIFEST.jsonl"
 FORMAT = "printstash-backup"
@@ -56,45 +56,29 @@ def hash_file(path: Path) -> str:
 
 
 class TarWriter:
-    """Writes ustar/PAX members with large buffers; hashes each member as it streams, on a
-    helper thread (hashlib releases the GIL), so hashing overlaps the reads and writes."""
+    """Writes ustar/PAX members straight to an open file descriptor; each member's content is
+    hashed and copied by MappedCopy (no pass through Python buffers)."""
 
-    BUFFERS = 3
-
-    def __init__(self, fh: BinaryIO) -> None:
-        self._fh = fh
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
         self._written = 0
-        self._bufs = [bytearray(CHUNK) for _ in range(self.BUFFERS)]
-        self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
+        self._copy = MappedCopy()
 
-    def add(self, name: str, size: int, src: IO[bytes], mtime: float = 0) -> str:
+    def add(self, name: str, size: int, src: int, mtime: float = 0) -> str:
+        """Append `size` bytes of the file `src` as member `name`; returns their SHA-256."""
         info = tarfile.TarInfo(name)
         info.size, info.mtime, info.mode = size, int(mtime), 0o600
         self._write(info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape"))
-        digest = hashlib.sha256()
-        pending: list[Future[None] | None] = [None] * self.BUFFERS
         try:
-            self._copy(src, size, digest, pending)
-        finally:
-            wait([f for f in pending if f is not None])
+            digest = self._copy.run(src, 0, size, self._fd, None)
+        except EOFError:
+            raise SourceChanged(f"{name} shrank while being archived") from None
+        self._written += size
         self._write(bytes(-size % BLOCK))
-        return digest.hexdigest()
+        return digest
 
-    def _copy(self, src: IO[bytes], size: int, digest: Any, pending: list[Future[None] | None]) -> None:
-        remaining, i = size, 0
-        while remaining:
-            if (previous := pending[i]) is not None:
-                previous.result()
-            view = memoryview(self._bufs[i])
-            got = src.readinto(view[: min(CHUNK, remaining)])  # type: ignore[attr-defined]
-            if not got:
-                raise SourceChanged(f"{getattr(src, 'name', 'member')} shrank while being archived")
-            pending[i] = self._hasher.submit(digest.update, view[:got])  # FIFO: one worker
-            self._write(view[:got])
-            remaining, i = remaining - got, (i + 1) % self.BUFFERS
-
-    def _write(self, data: bytes | memoryview) -> None:
-        self._fh.write(data)
+    def _write(self, data: bytes) -> None:
+        _write_all(self._fd, data)
         self._written += len(data)
 
     def close(self) -> None:
@@ -103,7 +87,14 @@ class TarWriter:
         self._write(bytes(2 * BLOCK + (-end % RECORD)))
 
     def shutdown(self) -> None:
-        self._hasher.shutdown()
+        self._copy.shutdown()
+
+
+def _write_all(fd: int, data: bytes | memoryview) -> None:
+    with memoryview(data) as view:
+        done = 0
+        while done < len(view):
+            done += os.write(fd, view[done:])
 
 
 def header(manifest: IO[bytes]) -> dict[str, Any]:
@@ -227,74 +218,95 @@ def _copy_all(src: IO[bytes], dst: IO[bytes]) -> None:
         raise ArchiveError(f"the manifest is truncated: {exc}") from None
 
 
-class Copier:
-    """Copies members out of an archive and checks their SHA-256 on the way.
+class MappedCopy:
+    """Hashes a range of one file in place while the kernel copies it into another.
 
-    A member's bytes are never copied into Python: the archive is mapped a window at a time,
-    one thread hashes the mapped pages in place, and meanwhile the kernel copies the same
-    range into the target file (copy_file_range). That is one memory copy per byte instead of
-    the three of read() and write() through a buffer, which is where restore spent most of
-    its time (perf: the kernel's two copy routines took 55% of the samples). Where the kernel
-    cannot copy between the two files (another filesystem, an old kernel) it writes from the
-    mapping instead.
+    The source is mapped a window at a time (mmap); one thread hashes the mapped pages while
+    copy_file_range copies the same range inside the kernel. That is one memory copy per byte
+    instead of the three of read() and write() through a buffer, which is where backup and
+    restore spent most of their time (perf: the kernel's two copy routines took 55% of a
+    restore's samples). Where the kernel cannot copy between the two files (another
+    filesystem, an old kernel) the bytes are written from the mapping instead.
+    Sources must not shrink while mapped: backups read only content-addressed files (never
+    rewritten in place) and their own database snapshot; restore reads a finished archive.
     """
 
-    WINDOW = 64 * 1024 * 1024  # mapped at a time: bounds the mapping whatever the member size
+    WINDOW = 64 * 1024 * 1024  # mapped at a time: bounds the mapping whatever the file size
 
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-        self._size = os.fstat(fd).st_size
+    def __init__(self) -> None:
         self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
         self._kernel_copy = True
 
-    def __enter__(self) -> "Copier":
-        return self
-
-    def __exit__(self, *_: object) -> None:
+    def shutdown(self) -> None:
         self._hasher.shutdown()
 
-    def copy(self, offset: int, member: Member, dst: int | None) -> None:
-        """Copy one member to the file `dst` (or only hash it); fail on a hash mismatch or a
-        short archive."""
-        if offset + member.size > self._size:
-            raise ArchiveError(f"{member.path}: the archive is truncated")
+    def run(self, src: int, offset: int, size: int, dst: int | None, dst_offset: int | None) -> str:
+        """SHA-256 of src[offset:offset+size], copied to `dst` at `dst_offset` (None: at its
+        current position; dst None: hash only). EOFError when the source ends early."""
         digest = hashlib.sha256()
-        for done in range(0, member.size, self.WINDOW):
-            self._window(offset + done, min(self.WINDOW, member.size - done), digest, dst, done)
-        if digest.hexdigest() != member.sha256:
-            raise ArchiveError(f"{member.path}: SHA-256 does not match the manifest (corrupt archive)")
+        for done in range(0, size, self.WINDOW):
+            at = None if dst_offset is None else dst_offset + done
+            self._window(src, offset + done, min(self.WINDOW, size - done), digest, dst, at)
+        return digest.hexdigest()
 
-    def _window(self, start: int, size: int, digest: Any, dst: int | None, dst_offset: int) -> None:
+    def _window(self, src: int, start: int, size: int, digest: Any, dst: int | None, at: int | None) -> None:
         base = start - start % mmap.ALLOCATIONGRANULARITY
-        with mmap.mmap(self.fd, start - base + size, prot=mmap.PROT_READ, offset=base) as mapped:
+        if os.fstat(src).st_size < start + size:
+            raise EOFError  # mapping past the end would crash the process (SIGBUS) on access
+        with mmap.mmap(src, start - base + size, prot=mmap.PROT_READ, offset=base) as mapped:
             mapped.madvise(mmap.MADV_SEQUENTIAL)
             with memoryview(mapped) as whole, whole[start - base:] as view:
                 hashed = self._hasher.submit(digest.update, view)
                 try:
                     if dst is not None:
-                        self._write(view, start, dst, dst_offset)
+                        self._copy(src, start, view, dst, at)
                 finally:
                     wait([hashed])  # the mapping must outlive the hash
                 hashed.result()
 
-    def _write(self, view: memoryview, start: int, dst: int, dst_offset: int) -> None:
+    def _copy(self, src: int, start: int, view: memoryview, dst: int, at: int | None) -> None:
         done = 0
         while done < len(view):
-            got = self._copy_range(start + done, dst, dst_offset + done, len(view) - done)
+            where = None if at is None else at + done
+            got = self._copy_range(src, start + done, dst, where, len(view) - done)
             if got is None:
                 with view[done:] as rest:
-                    got = os.pwrite(dst, rest, dst_offset + done)
+                    got = os.write(dst, rest) if where is None else os.pwrite(dst, rest, where)
             if got <= 0:
-                raise ArchiveError("the archive is truncated")
+                raise EOFError
             done += got
 
-    def _copy_range(self, src_offset: int, dst: int, dst_offset: int, count: int) -> int | None:
+    def _copy_range(self, src: int, offset: int, dst: int, at: int | None, count: int) -> int | None:
         if not self._kernel_copy:
             return None
         try:
-            return os.copy_file_range(self.fd, dst, count, src_offset, dst_offset)
+            return os.copy_file_range(src, dst, count, offset, at)
         except OSError as exc:
             if exc.errno not in (errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
                 raise
             self._kernel_copy = False
             return None
+
+
+class Copier:
+    """Copies members out of an archive (MappedCopy) and checks their SHA-256 on the way."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._copy = MappedCopy()
+
+    def __enter__(self) -> "Copier":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._copy.shutdown()
+
+    def copy(self, offset: int, member: Member, dst: int | None) -> None:
+        """Copy one member to the file `dst` (or only hash it); fail on a hash mismatch or a
+        short archive."""
+        try:
+            digest = self._copy.run(self.fd, offset, member.size, dst, 0)
+        except EOFError:
+            raise ArchiveError(f"{member.path}: the archive is truncated") from None
+        if digest != member.sha256:
+            raise ArchiveError(f"{member.path}: SHA-256 does not match the manifest (corrupt archive)")

@@ -206,10 +206,12 @@ def _write(settings: Settings, now: datetime, kind: str, tmp: Path, db_tmp: Path
         _write_manifest(manifest_tmp, head, members)
     _check_space(settings, manifest_tmp.stat().st_size + listing.bytes, listing.members)
     # Owner-only: the archive holds password hashes and the printer-key secret.
-    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
-        _write_tar(settings, out, manifest_tmp, db_tmp)
-        out.flush()
-        os.fsync(out.fileno())
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        _write_tar(settings, fd, manifest_tmp, db_tmp)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _header(now: datetime, kind: str, revision: str | None, tables: dict[str, int],
@@ -253,8 +255,8 @@ def _mib(n: int) -> int:
     return n // (1024 * 1024)
 
 
-def _write_tar(settings: Settings, out: IO[bytes], manifest: Path, db_tmp: Path) -> None:
-    writer = TarWriter(out)  # type: ignore[arg-type]
+def _write_tar(settings: Settings, fd: int, manifest: Path, db_tmp: Path) -> None:
+    writer = TarWriter(fd)
     try:
         _write_members(settings, writer, manifest, db_tmp)
         writer.close()
@@ -265,8 +267,7 @@ def _write_tar(settings: Settings, out: IO[bytes], manifest: Path, db_tmp: Path)
 def _write_members(settings: Settings, writer: TarWriter, manifest: Path, db_tmp: Path) -> None:
     mtime = time.time()
     with manifest.open("rb") as fh:
-        writer.add(MANIFEST_NAME, manifest.stat().st_size, fh, mtime)
-        fh.seek(0)
+        writer.add(MANIFEST_NAME, manifest.stat().st_size, fh.fileno(), mtime)
         fh.readline()  # the header; member lines follow
         for line in fh:
             entry = json.loads(line)
@@ -277,10 +278,13 @@ def _write_members(settings: Settings, writer: TarWriter, manifest: Path, db_tmp
 
 def _add_member(settings: Settings, writer: TarWriter, member: Member, db_tmp: Path, mtime: float) -> None:
     source = db_tmp if member.path == DB_MEMBER else settings.data_dir / member.path
-    with source.open("rb") as fh:
-        if os.fstat(fh.fileno()).st_size != member.size:
+    fd = os.open(source, os.O_RDONLY)
+    try:
+        if os.fstat(fd).st_size != member.size:
             raise SourceChanged(f"{member.path} changed size during the backup")
-        digest = writer.add(member.path, member.size, fh, mtime)
+        digest = writer.add(member.path, member.size, fd, mtime)
+    finally:
+        os.close(fd)
     if digest != member.sha256:
         if member.path.startswith("files/"):
             raise CorruptSource(f"stored file {member.path} no longer matches its SHA-256 (damaged on disk); "

@@ -25,7 +25,7 @@ from harness.vault import add_user_with_key, make_settings, migrate
 
 from printstash.app import create_app
 from printstash.backups import restore, service
-from printstash.backups.archive import DB_MEMBER, MANIFEST_NAME, Member, TarWriter
+from printstash.backups.archive import DB_MEMBER, MANIFEST_NAME, Member
 from printstash.core.db import Database
 from printstash.core.errors import Invalid
 from printstash.core.settings import Settings
@@ -255,12 +255,11 @@ def _with_database(archive: Path, db_bytes: bytes, out: Path) -> Path:
     body = [lines[0]] + [Member(p, len(d), hashlib.sha256(d).hexdigest()).line() for p, d in members.items()]
     trailer = json.dumps({"manifest_sha256": hashlib.sha256(b"".join(body)).hexdigest()}).encode() + b"\n"
     manifest = b"".join(body) + trailer
-    with out.open("wb") as fh:
-        writer = TarWriter(fh)
-        writer.add(MANIFEST_NAME, len(manifest), io.BytesIO(manifest))
-        for name, data in members.items():
-            writer.add(name, len(data), io.BytesIO(data))
-        writer.close()
+    with tarfile.open(out, "w", format=tarfile.PAX_FORMAT) as tar:  # any tar writer will do
+        for name, data in [(MANIFEST_NAME, manifest), *members.items()]:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
     return out
 
 
