@@ -6,7 +6,7 @@ Contract used by the library domain:
                                                       never raises on bad content (see .errors)
 - FullScan()                                          streaming stage: .feed(chunk) for every
   .feed(chunk: bytes) / .finish() -> FullFacts        chunk of the file in order (split anywhere)
-- scan_file(path) -> FullFacts                        FullScan over a file on disk (1 MiB reads)
+- scan_file(path) -> FullFacts                        FullScan over a file on disk (mapped, scanned in place)
 - merge(meta, facts) -> dict                          final fields: header wins, full scan fills gaps
 - looks_like_gcode(head: bytes) -> bool               content sniffing for uploads (415 otherwise)
 """

@@ -1,6 +1,7 @@
 """The streaming full-file pass: same facts however the file is split into chunks, bounded
 memory on hostile input, and the facts the header leaves out (via merge)."""
 
+import mmap
 import random
 from pathlib import Path
 
@@ -32,6 +33,7 @@ def test_chunking_does_not_change_facts(path: Path) -> None:
     rng = random.Random(path.name)
     for sizes in ([1 << 20], [4096], [1, 7, 255, 256, 257], [rng.randint(1, 5000) for _ in range(50)]):
         assert _scan_in_pieces(data, sizes) == whole, sizes
+    assert scan_file(path, mmap.ALLOCATIONGRANULARITY).fields == whole  # many mapped windows
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
