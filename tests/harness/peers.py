@@ -263,6 +263,12 @@ class KlipperPrinter:
         res = self._get(f"/server/history/list?limit={limit}&order=desc")
         return [] if res is None else list(res["jobs"])
 
+    def clear_history(self) -> list[str]:
+        """Moonraker's "delete all jobs": its job ids then start again from 000001."""
+        resp = self.http.delete("/server/history/job", params={"all": "true"})
+        resp.raise_for_status()
+        return list(resp.json()["result"]["deleted_jobs"])
+
     def files(self) -> list[str]:
         res = self._get("/server/files/list?root=gcodes")
         return [] if res is None else [f["path"] for f in res]

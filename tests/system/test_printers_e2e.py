@@ -203,6 +203,61 @@ def test_pause_resume_cancel_and_busy_conflicts(printstash_stack: Stack, klipper
     assert f["print_count"] == 1 and f["last_print_result"] == "cancelled"
 
 
+def test_a_cleared_moonraker_history_loses_no_print(printstash_stack: Stack, klipper: KlipperPrinter,
+                                                    printer_id: int) -> None:
+    """Moonraker numbers jobs from 000001 again once its history is cleared: the next print
+    reuses an id we imported already. It must be a new history row and a new print count,
+    and the earlier row must stay as it was."""
+    stack = printstash_stack
+    url = f"/api/v1/printers/{printer_id}"
+    wait_for(lambda: status(stack, printer_id)["state"] in {"standby", "complete", "cancelled"}, 10)
+    box = upload(stack, TINYBOX)
+    count = stack.member.get(f"/api/v1/files/{box['id']}").json()["print_count"]
+    klipper.gcode("M220 S2000")
+
+    def print_box() -> str:
+        """send the box; Moonraker's id of the finished job"""
+        known = {j["job_id"] for j in klipper.history(limit=200)}
+        assert stack.admin.post(f"{url}/print", json={"file_id": box["id"]}).status_code == 202
+
+        def finished() -> Any:
+            jobs = klipper.history(limit=1)
+            new = jobs and jobs[0]["status"] != "in_progress" and jobs[0]["job_id"] not in known
+            return jobs[0] if new else None
+        job = wait_for(finished, 60, step=0.2)
+        assert job["status"] == "completed", job
+        return str(job["job_id"])
+
+    newest = print_box()
+
+    def imported(job_id: str) -> Any:
+        items = stack.member.get(f"{url}/history?limit=200").json()["items"]
+        return next((j for j in items if j["job_id"] == job_id and j["status"] == "completed"), None)
+    before = wait_for(lambda: imported(newest), 10, step=0.2)
+    first = imported("000001")
+    assert first is not None  # imported before: the id the next print will reuse
+    deleted = klipper.clear_history()
+    assert newest in deleted and klipper.history() == []
+
+    reused = print_box()
+    assert reused == "000001"
+
+    def both_counted() -> Any:
+        f = stack.member.get(f"/api/v1/files/{box['id']}").json()
+        return f if f["print_count"] == count + 2 else None
+    wait_for(both_counted, 10, step=0.2)
+    items = stack.member.get(f"{url}/history?limit=200").json()["items"]
+    new = [j for j in items if j["job_id"] == reused]
+    assert len(new) == 1 and new[0]["file_id"] == box["id"] and new[0]["status"] == "completed"
+    for earlier in (first, before):  # not overwritten; the one whose id was reused is retired
+        kept = next(j for j in items if j["id"] == earlier["id"])
+        assert {**kept, "job_id": None} == {**earlier, "job_id": None}
+        assert kept["job_id"].split("~")[0] == earlier["job_id"]
+    retired = next(j for j in items if j["id"] == first["id"])["job_id"]
+    assert retired.startswith("000001~")
+    assert len({j["job_id"] for j in items}) == len(items)
+
+
 def test_print_errors_are_clear(printstash_stack: Stack, printer_id: int) -> None:
     stack = printstash_stack
     missing = stack.member.post(f"/api/v1/printers/{printer_id}/print", json={"file_id": 999999})

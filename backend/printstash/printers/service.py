@@ -43,6 +43,7 @@ ERROR_STATES = frozenset({"error", "klippy_not_ready"})
 # print_stats "error" is a failed print: Klipper accepts the next one.
 IDLE_STATES = frozenset({"standby", "complete", "cancelled", "error"})
 COMMAND_TIMEOUT_S = 10.0
+JOB_START_TOLERANCE_S = 1.0  # one job, fetched again: the same start time (stored to the microsecond)
 REMOTE_DIR = "printstash"
 _SENT = re.compile(rf"^{REMOTE_DIR}/([0-9a-f]{{64}})/[^/]+$")
 # Moonraker's job statuses, as the library's "last result" words
@@ -270,8 +271,7 @@ def next_cursor(jobs: list[HistoryJob], since: float | None) -> float | None:
 
 
 def _upsert_job(session: Session, printer_id: int, job: HistoryJob) -> None:
-    row = session.scalars(select(PrintJob).where(PrintJob.printer_id == printer_id,
-                                                 PrintJob.job_id == job.job_id)).first()
+    row = _same_job(session, printer_id, job)
     if row is None:
         row = PrintJob(printer_id=printer_id, job_id=job.job_id, recorded=False)
         session.add(row)
@@ -286,6 +286,23 @@ def _upsert_job(session: Session, printer_id: int, job: HistoryJob) -> None:
     if job.finished and row.file_id is not None and not row.recorded:
         library.record_print(session, row.file_id, row.end_time or utcnow(), _RESULTS.get(job.status, job.status))
         row.recorded = True
+
+
+def _same_job(session: Session, printer_id: int, job: HistoryJob) -> PrintJob | None:
+    """The row of this job, if imported before. A job id alone is not enough: Moonraker reuses
+    the ids of deleted jobs, so after its history is cleared it numbers jobs from 000001
+    again. A row with the id but another start time is an earlier job: it keeps its record
+    under a retired id (`<id>~<its start, unix seconds>`) instead of being overwritten."""
+    row = session.scalars(select(PrintJob).where(PrintJob.printer_id == printer_id,
+                                                 PrintJob.job_id == job.job_id)).first()
+    if row is None or row.start_time is None or job.start_time is None:
+        return row
+    started = row.start_time.timestamp()
+    if abs(started - job.start_time) <= JOB_START_TOLERANCE_S:
+        return row
+    row.job_id = f"{row.job_id}~{started:.0f}"[:64]
+    session.flush()  # frees the id for the new job's row
+    return None
 
 
 def history(session: Session, printer_id: int, limit: int, offset: int) -> Page[PrintJobRead]:

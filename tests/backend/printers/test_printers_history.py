@@ -102,3 +102,25 @@ def test_deleting_a_printer_keeps_the_files_counts(db: Database) -> None:
     with db.read() as s:
         assert s.query(PrintJob).count() == 0
         assert s.get(File, a).print_count == 1  # type: ignore[union-attr]
+
+
+def test_a_cleared_printer_history_reusing_job_ids_keeps_the_earlier_jobs(db: Database) -> None:
+    """Moonraker reuses deleted jobs' ids: after its history is cleared the next job is 000001
+    again. That is a new print (counted) and the earlier 000001 keeps its record."""
+    pid, a, b = _setup(db)
+    first = [_job("000001", "cube.gcode", "completed", 1000.0, 1100.0),
+             _job("000002", "boat.gcode", "cancelled", 2000.0, 2050.0)]
+    cursor = _import(db, pid, first)
+    after_reset = _job("000001", "boat.gcode", "completed", 5000.0, 5100.0)
+    for _ in range(2):  # imported twice: the second time it is the same job
+        cursor = _import(db, pid, [after_reset], cursor)
+    with db.read() as s:
+        rows = {r.job_id: r for r in s.query(PrintJob).all()}
+        fa, fb = s.get(File, a), s.get(File, b)
+    assert set(rows) == {"000001~1000", "000001", "000002"}
+    old, new = rows["000001~1000"], rows["000001"]
+    assert (old.filename, old.status, old.file_id) == ("cube.gcode", "completed", a)
+    assert old.start_time is not None and old.start_time.timestamp() == 1000.0
+    assert (new.filename, new.status, new.file_id) == ("boat.gcode", "completed", b)
+    assert fa is not None and fa.print_count == 1
+    assert fb is not None and (fb.print_count, fb.last_print_result) == (2, "completed")
