@@ -231,7 +231,7 @@ class MappedCopy:
     rewritten in place) and their own database snapshot; restore reads a finished archive.
     """
 
-    WINDOW = 64 * 1024 * 1024  # mapped at a time: bounds the mapping whatever the file size
+    WINDOW = 16 * 1024 * 1024  # mapped at a time: bounds memory (RSS) whatever the file size
 
     def __init__(self) -> None:
         self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
