@@ -115,9 +115,9 @@ def _check_declared_length(request: Request, settings: Settings) -> None:
 class _PartWriter:
     """tmp/<uuid>.part: written (`store`), hashed and scanned (`digest`) batch by batch.
 
-    The receiver runs store and digest of one batch in two threads while it receives the next
-    batch: writing and hashing release the GIL, so the three overlap (2 cores here; hashing
-    and writing in one thread were the slowest stage).
+    The receiver runs store and digest of each batch on two threads (_Stages) while it
+    receives the next ones: writing and hashing release the GIL, so the three overlap (2 cores
+    here; hashing and writing on one thread were the slowest stage).
     """
 
     def __init__(self, settings: Settings, filename: str):
