@@ -1,6 +1,8 @@
 """Bad uploads get a clear 4xx {"detail","code"} and leave nothing behind."""
 
 import base64
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -121,6 +123,25 @@ def test_over_the_limit_chunked_is_caught_while_streaming(make_client: Callable[
     resp = client.post(f"{API}/files", content=chunks(), headers=headers)  # type: ignore[arg-type]
     assert_error(resp, 413, "upload_too_large")
     assert_nothing_stored(client)
+
+
+def test_no_upload_leaves_its_threads_behind(make_client: Callable[..., TestClient]) -> None:
+    """Each upload writes and hashes on two threads of its own; whatever the outcome
+    (stored, duplicate, refused midway), they end with it."""
+    client = make_client(max_upload_mb=4)
+    data = GCODE * (3 * 1024 * 1024 // len(GCODE))
+    body, headers = multipart([file_part(b"big.gcode", data * 2)])
+    outcomes = [upload(client, "a.gcode", data).status_code, upload(client, "b.gcode", data).status_code,
+                client.post(f"{API}/files", content=iter([body[i:i + 65536] for i in range(0, len(body), 65536)]),
+                            headers=headers).status_code]
+    assert outcomes == [201, 200, 413]
+
+    def upload_threads() -> list[str]:
+        return [t.name for t in threading.enumerate() if t.name.startswith("upload-")]
+    deadline = time.monotonic() + 5
+    while upload_threads() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert upload_threads() == []
 
 
 def test_maintenance_mode_refuses_uploads_with_retry_after(admin_client: TestClient) -> None:
