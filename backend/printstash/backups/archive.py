@@ -48,11 +48,8 @@ class Member:
 
 
 def hash_file(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return MappedCopy().run(fh.fileno(), 0, os.fstat(fh.fileno()).st_size, None, None)
 
 
 class TarWriter:
@@ -233,7 +230,7 @@ class MappedCopy:
 
     WINDOW = 16 * 1024 * 1024  # mapped at a time: bounds memory (RSS) whatever the file size
 
-    def __init__(self) -> None:
+    def __init__(self) -> None:  # the hashing thread starts with the first copy, if any
         self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
         self._kernel_copy = True
 
@@ -256,10 +253,12 @@ class MappedCopy:
         with mmap.mmap(src, start - base + size, prot=mmap.PROT_READ, offset=base) as mapped:
             mapped.madvise(mmap.MADV_SEQUENTIAL)
             with memoryview(mapped) as whole, whole[start - base:] as view:
+                if dst is None:  # hash only: nothing to overlap with, no thread
+                    digest.update(view)
+                    return
                 hashed = self._hasher.submit(digest.update, view)
                 try:
-                    if dst is not None:
-                        self._copy(src, start, view, dst, at)
+                    self._copy(src, start, view, dst, at)
                 finally:
                     wait([hashed])  # the mapping must outlive the hash
                 hashed.result()

@@ -2,7 +2,7 @@
 tool changes, labelled objects), over chunks, with bounded memory.
 
 Speed comes from doing as few passes over each chunk as possible, each a memchr-speed
-single-byte `find` for a rare byte of a marker (see ANCHORS), verified with startswith:
+single-byte `find` for a rare byte of a marker (see ANCHORS), verified in place:
 - the layer marker of the file's own family is found once per layer; the ';Z:' value is read
   from the few lines right after it (no separate pass for ';Z:');
 - the family of layer and object markers is chosen from the first chunk(s) that contain one,
@@ -51,7 +51,7 @@ OBJECT_MARKERS = (
 TOOL = b"\nT"
 # Each marker is found through one rare byte of it (the "anchor"): a single-byte bytes.find is
 # memchr, which is vectorised (~30 GB/s here, against 1-4 GB/s for a multi-byte search), and
-# the few anchor hits that are not the marker are rejected by a startswith check. Underscores,
+# the few anchor hits that are not the marker are rejected by an exact-range find. Underscores,
 # 'j' and 'H' are rare in G-code bodies, which are digits, spaces, dots and G/X/Y/Z/E/F.
 ANCHORS = {
     PRUSA_LAYER_Z: b"_", b"\n;LAYER_CHANGE": b"_", b"\n; CHANGE_LAYER": b"_", b"\n;LAYER:": b"L",
