@@ -1,7 +1,19 @@
-// A thin fetch wrapper over the api: same-origin cookies, JSON in and out, and every
-// failure turned into an ApiError whose message is fit to show to a person.
+// The one api client: openapi-fetch over the types generated from the api's OpenAPI
+// (schema.d.ts, `npm run gen:api`). Paths, parameters, bodies and answers are all checked by
+// the compiler against that schema, so a call reads `api.GET('/api/v1/files/{file_id}', …)`
+// and no page writes a URL by hand. Every failure becomes an ApiError whose message is fit to
+// show to a person.
+import createClient from 'openapi-fetch'
+import type { paths } from './schema'
 
-export const API = '/api/v1'
+// The page's own origin: the api is served beside the web app (nginx or vite proxy it).
+// fetch is looked up per request (not captured once) so tests can stand in for the network.
+export const api = createClient<paths>({
+  baseUrl: window.location.origin,
+  credentials: 'same-origin',
+  headers: { Accept: 'application/json' },
+  fetch: (request) => globalThis.fetch(request),
+})
 
 export class ApiError extends Error {
   readonly status: number
@@ -14,6 +26,8 @@ export class ApiError extends Error {
     this.code = code
   }
 }
+
+export const networkError = () => new ApiError(0, 'network', 'Cannot reach the PrintStash server. Is it running?')
 
 type ValidationItem = { loc?: unknown[]; msg?: string }
 
@@ -51,53 +65,24 @@ export function errorFromBody(status: number, body: unknown): ApiError {
   return new ApiError(status, `http_${status}`, statusText(status))
 }
 
-async function parseBody(response: Response): Promise<unknown> {
-  const text = await response.text()
-  if (!text) return null
+type Answer<T> = { data?: T; error?: unknown; response: Response }
+
+/** The answer's data, or an ApiError for a failed request (network, 4xx, 5xx). */
+export async function unwrap<T>(request: Promise<Answer<T>>): Promise<T> {
+  let answer: Answer<T>
   try {
-    return JSON.parse(text)
+    answer = await request
   } catch {
-    return text
+    throw networkError()
   }
+  if (!answer.response.ok) throw errorFromBody(answer.response.status, answer.error)
+  return answer.data as T // openapi-fetch leaves data undefined only for bodiless (204) answers
 }
 
-/** '/files' -> '/api/v1/files'; full '/api/…' paths pass through ('/api-keys' is relative). */
-export function apiUrl(path: string): string {
-  return path.startsWith('/api/') ? path : `${API}${path}`
-}
+type PathParams<P extends string> = P extends `${string}{${infer Name}}${infer Rest}` ? { [K in Name | keyof PathParams<Rest>]: string | number } : Record<never, never>
 
-export type RequestOptions = Omit<RequestInit, 'body'> & { json?: unknown; body?: BodyInit }
-
-export async function request<T>(path: string, options: RequestOptions = {}): Promise<T> {
-  const { json, headers, ...rest } = options
-  const init: RequestInit = { credentials: 'same-origin', ...rest, headers: { Accept: 'application/json', ...headers } }
-  if (json !== undefined) {
-    init.body = JSON.stringify(json)
-    init.headers = { ...init.headers, 'Content-Type': 'application/json' }
-  }
-  let response: Response
-  try {
-    response = await fetch(apiUrl(path), init)
-  } catch {
-    throw new ApiError(0, 'network', 'Cannot reach the PrintStash server. Is it running?')
-  }
-  const body = await parseBody(response)
-  if (!response.ok) throw errorFromBody(response.status, body)
-  return body as T
-}
-
-export const get = <T>(path: string) => request<T>(path)
-export const post = <T>(path: string, json?: unknown) => request<T>(path, { method: 'POST', json: json ?? {} })
-export const patch = <T>(path: string, json: unknown) => request<T>(path, { method: 'PATCH', json })
-export const put = <T>(path: string, json?: unknown) => request<T>(path, { method: 'PUT', json: json ?? {} })
-export const del = <T = unknown>(path: string) => request<T>(path, { method: 'DELETE' })
-
-/** Query strings from a plain object, skipping empty values. */
-export function query(params: Record<string, string | number | boolean | undefined | null>): string {
-  const search = new URLSearchParams()
-  for (const [key, value] of Object.entries(params)) {
-    if (value !== undefined && value !== null && value !== '') search.set(key, String(value))
-  }
-  const text = search.toString()
-  return text ? `?${text}` : ''
+/** A URL for the browser itself to open (link, download, EventSource, XHR upload), from a schema path. */
+export function apiHref<P extends keyof paths>(path: P, params: PathParams<P>): string {
+  const values = params as Record<string, string | number>
+  return path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(String(values[name])))
 }

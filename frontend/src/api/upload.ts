@@ -1,5 +1,5 @@
 // Uploads use XMLHttpRequest because fetch cannot report upload progress.
-import { ApiError, API, errorFromBody } from './client'
+import { ApiError, apiHref, errorFromBody } from './client'
 import type { FileRead } from './types'
 
 export type UploadResult = { file: FileRead; duplicate: boolean }
@@ -19,7 +19,7 @@ export function uploadFile(
 ): Promise<UploadResult> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest()
-    xhr.open('POST', `${API}/files`)
+    xhr.open('POST', apiHref('/api/v1/files', {}))
     xhr.withCredentials = true
     xhr.setRequestHeader('Accept', 'application/json')
     xhr.upload.onprogress = (event) => {

@@ -1,8 +1,11 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query'
+import { useEffect } from 'react'
 import { NavLink, Outlet, useNavigate } from 'react-router'
-import { authApi } from '../features/auth/api'
-import { useMe } from '../features/auth/useAuth'
+import { sessionApi, useMe } from '../api/session'
+import { UploadsProvider } from '../uploads/UploadsProvider'
+import { UploadTray } from '../uploads/UploadTray'
 import { ErrorBoundary } from './ErrorBoundary'
+import { ThemeToggle } from './ThemeToggle'
 
 type NavItem = { to: string; label: string; end?: boolean }
 
@@ -18,12 +21,32 @@ const adminLinks: NavItem[] = [
   { to: '/users', label: 'Users' },
 ]
 
+const typing = (target: EventTarget | null) =>
+  target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName))
+
+/** `/` jumps to the library search from any page, as on GitHub or Mainsail's file list. */
+function useSearchShortcut() {
+  const navigate = useNavigate()
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key !== '/' || event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return
+      event.preventDefault()
+      const search = document.getElementById('library-search')
+      if (search) search.focus()
+      else navigate('/', { state: { focusSearch: true } })
+    }
+    document.addEventListener('keydown', onKey)
+    return () => document.removeEventListener('keydown', onKey)
+  }, [navigate])
+}
+
 export function Layout() {
   const me = useMe()
   const client = useQueryClient()
   const navigate = useNavigate()
+  useSearchShortcut()
   const logout = useMutation({
-    mutationFn: authApi.logout,
+    mutationFn: sessionApi.logout,
     onSettled: () => {
       client.clear()
       navigate('/login', { replace: true })
@@ -31,7 +54,7 @@ export function Layout() {
   })
   const isAdmin = me.data?.role === 'admin'
   return (
-    <>
+    <UploadsProvider>
       <a className="skip-link" href="#main">Skip to content</a>
       <header className="topbar">
         <NavLink to="/" className="brand" aria-label="PrintStash home">PrintStash</NavLink>
@@ -41,6 +64,7 @@ export function Layout() {
           ))}
         </nav>
         <div className="account">
+          <ThemeToggle />
           <NavLink to="/account" className="muted" aria-label={`Your account (${me.data?.username ?? ''})`}>{me.data?.username}</NavLink>
           <button type="button" className="link" onClick={() => logout.mutate()} disabled={logout.isPending}>Sign out</button>
         </div>
@@ -50,6 +74,7 @@ export function Layout() {
           <Outlet />
         </ErrorBoundary>
       </main>
-    </>
+      <UploadTray />
+    </UploadsProvider>
   )
 }

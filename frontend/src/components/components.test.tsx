@@ -1,12 +1,6 @@
-import { QueryClient } from '@tanstack/react-query'
-import { cleanup, fireEvent, render, screen } from '@testing-library/react'
+import { cleanup, render, screen } from '@testing-library/react'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { Printer } from '../api/types'
-import { NewKey } from '../features/apikeys/ApiKeysPage'
-import { printerKeys } from '../features/printers/api'
-import { applyStatusEvent } from '../features/printers/usePrinterEvents'
-import { ComponentCard } from '../features/system/StatusPage'
-import { UploadRow } from '../features/upload/UploadPage'
+import { UploadRow } from '../uploads/UploadTray'
 import { MemoryRouter } from 'react-router'
 import { ErrorBoundary } from './ErrorBoundary'
 
@@ -43,36 +37,3 @@ describe('UploadRow', () => {
   })
 })
 
-describe('NewKey', () => {
-  it('shows the key once with a warning and a copy button', () => {
-    const done = vi.fn()
-    render(<NewKey created={{ id: 1, name: 'slicer', key: 'ps_secret123', prefix: 'ps_sec', created_at: '2026-01-01T00:00:00Z', last_used_at: null }} onDone={done} />)
-    expect((screen.getByLabelText('New API key') as HTMLInputElement).value).toBe('ps_secret123')
-    expect(screen.getByText('it will not be shown again.')).toBeTruthy()
-    fireEvent.click(screen.getByRole('button', { name: 'I have saved it' }))
-    expect(done).toHaveBeenCalledOnce()
-  })
-})
-
-describe('ComponentCard', () => {
-  it('names the component and its status and details', () => {
-    render(<ComponentCard name="printer_providers" component={{ status: 'degraded', offline: 1, heartbeat_age_s: 3 }} />)
-    expect(screen.getByRole('heading').textContent).toBe('Printer providers')
-    expect(screen.getByText('degraded')).toBeTruthy()
-    expect(screen.getByText('Heartbeat age')).toBeTruthy()
-    expect(screen.getByText('3s')).toBeTruthy()
-  })
-})
-
-describe('applyStatusEvent', () => {
-  it('merges a pushed status into the cached list and detail', () => {
-    const client = new QueryClient()
-    const printer = { id: 3, name: 'Voron', provider: 'moonraker', url: 'http://x', status: { online: true, state: 'standby', progress: 0 } } as Printer
-    client.setQueryData(printerKeys.list, [printer])
-    client.setQueryData(printerKeys.one(3), printer)
-    expect(applyStatusEvent(client, { printer_id: 3, status: { online: true, state: 'printing', progress: 0.1 } })).toBe(true)
-    expect(client.getQueryData<Printer[]>(printerKeys.list)?.[0].status?.state).toBe('printing')
-    expect(client.getQueryData<Printer>(printerKeys.one(3))?.status?.progress).toBe(0.1)
-    expect(applyStatusEvent(client, { printer_id: 3 })).toBe(false)
-  })
-})

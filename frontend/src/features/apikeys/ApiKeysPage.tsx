@@ -1,16 +1,15 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useState, type FormEvent } from 'react'
-import { del, get, post } from '../../api/client'
-import type { ApiKeyCreated, ApiKeyRead, Page } from '../../api/types'
+import { api, unwrap } from '../../api/client'
+import type { ApiKeyCreated } from '../../api/types'
 import { ErrorMessage, Loading } from '../../components/Status'
 import { formatAge, formatDate } from '../../lib/format'
-import { items } from '../printers/api'
 
 const keysKey = ['api-keys'] as const
 const keysApi = {
-  list: async () => items(await get<Page<ApiKeyRead> | ApiKeyRead[]>('/api-keys')),
-  create: (name: string) => post<ApiKeyCreated>('/api-keys', { name }),
-  revoke: (id: number) => del(`/api-keys/${id}`),
+  list: async () => (await unwrap(api.GET('/api/v1/api-keys'))).items,
+  create: (name: string) => unwrap(api.POST('/api/v1/api-keys', { body: { name } })),
+  revoke: (id: number) => unwrap(api.DELETE('/api/v1/api-keys/{key_id}', { params: { path: { key_id: id } } })),
 }
 
 /** The new key, shown exactly once, with a copy button. */

@@ -1,20 +1,17 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useState, type FormEvent } from 'react'
-import { del, get, post } from '../../api/client'
-import type { components } from '../../api/schema'
-import type { Page } from '../../api/types'
+import { api, unwrap } from '../../api/client'
+import { useMe } from '../../api/session'
 import { ErrorMessage, Notice } from '../../components/Status'
 import { formatAge, formatDate } from '../../lib/format'
-import { useMe } from './useAuth'
 
-type SessionRead = components['schemas']['SessionRead']
 const sessionsKey = ['auth', 'sessions'] as const
 
 /** Where this account is signed in; any of them can be signed out from here. */
 function Sessions() {
   const client = useQueryClient()
-  const sessions = useQuery({ queryKey: sessionsKey, queryFn: () => get<Page<SessionRead>>('/auth/sessions') })
-  const end = useMutation({ mutationFn: (id: number) => del(`/auth/sessions/${id}`), onSettled: () => client.invalidateQueries({ queryKey: sessionsKey }) })
+  const sessions = useQuery({ queryKey: sessionsKey, queryFn: () => unwrap(api.GET('/api/v1/auth/sessions')) })
+  const end = useMutation({ mutationFn: (id: number) => unwrap(api.DELETE('/api/v1/auth/sessions/{session_id}', { params: { path: { session_id: id } } })), onSettled: () => client.invalidateQueries({ queryKey: sessionsKey }) })
   return (
     <section className="stack" aria-labelledby="sessions-title">
       <h2 id="sessions-title" className="h3">Signed-in browsers</h2>
@@ -46,7 +43,7 @@ export function AccountPage() {
   const [current, setCurrent] = useState('')
   const [next, setNext] = useState('')
   const change = useMutation({
-    mutationFn: () => post<unknown>('/auth/password', { current_password: current, new_password: next }),
+    mutationFn: () => unwrap(api.POST('/api/v1/auth/password', { body: { current_password: current, new_password: next } })),
     onSuccess: () => {
       setCurrent('')
       setNext('')

@@ -2,8 +2,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { useState, type FormEvent } from 'react'
 import { Navigate, useLocation, useNavigate } from 'react-router'
 import { ErrorMessage, Loading } from '../../components/Status'
-import { authApi } from './api'
-import { authKeys, useAuthStatus, useMe } from './useAuth'
+import { authKeys, sessionApi, useAuthStatus, useMe } from '../../api/session'
 
 export function LoginPage() {
   const status = useAuthStatus()
@@ -17,7 +16,7 @@ export function LoginPage() {
   const next = (location.state as { from?: string } | null)?.from ?? '/'
 
   const login = useMutation({
-    mutationFn: () => authApi.login({ username: username.trim(), password, remember }),
+    mutationFn: () => sessionApi.login({ username: username.trim(), password, remember }),
     onSuccess: (user) => {
       client.setQueryData(authKeys.me, user)
       navigate(next, { replace: true })

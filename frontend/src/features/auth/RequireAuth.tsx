@@ -1,7 +1,7 @@
 import type { ReactNode } from 'react'
 import { Navigate, useLocation } from 'react-router'
 import { ErrorMessage, Loading } from '../../components/Status'
-import { useAuthStatus, useMe } from './useAuth'
+import { useAuthStatus, useMe } from '../../api/session'
 
 /** Pages behind sign-in: unconfigured vault -> setup wizard, signed out -> sign-in. */
 export function RequireAuth({ children, admin = false }: { children: ReactNode; admin?: boolean }) {

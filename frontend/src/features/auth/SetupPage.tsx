@@ -2,8 +2,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { useState, type FormEvent } from 'react'
 import { Navigate, useNavigate } from 'react-router'
 import { ErrorMessage, Loading } from '../../components/Status'
-import { authApi } from './api'
-import { useAuthStatus } from './useAuth'
+import { authKeys, sessionApi, useAuthStatus } from '../../api/session'
 
 /** First run: the setup token proves the person at the browser also runs the server. */
 export function SetupPage() {
@@ -18,11 +17,11 @@ export function SetupPage() {
 
   const setup = useMutation({
     mutationFn: async () => {
-      await authApi.setup({ setup_token: token.trim(), username: username.trim(), password })
-      await authApi.login({ username: username.trim(), password, remember: false })
+      await sessionApi.setup({ setup_token: token.trim(), username: username.trim(), password })
+      await sessionApi.login({ username: username.trim(), password, remember: false })
     },
     onSuccess: async () => {
-      await client.invalidateQueries({ queryKey: ['auth'] })
+      await client.invalidateQueries({ queryKey: authKeys.all })
       navigate('/', { replace: true })
     },
   })

@@ -1,15 +1,14 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
-import { get, post } from '../../api/client'
-import type { BackupRead, Health, Page } from '../../api/types'
+import { api, apiHref, unwrap } from '../../api/client'
+import { getHealth, healthKey } from '../../api/health'
+import type { Health } from '../../api/types'
 import { Badge, ErrorMessage, Loading, Notice } from '../../components/Status'
 import { formatAge, formatBytes, formatDate } from '../../lib/format'
-import { items } from '../printers/api'
-import { healthKey, healthApi } from '../system/api'
 
 const backupKeys = { list: ['backups'] as const }
 const backupsApi = {
-  list: async () => items(await get<Page<BackupRead> | BackupRead[]>('/backups')),
-  create: () => post<BackupRead>('/backups'),
+  list: async () => (await unwrap(api.GET('/api/v1/backups'))).items,
+  create: () => unwrap(api.POST('/api/v1/backups')),
 }
 
 function LastBackup({ health }: { health: Health | undefined }) {
@@ -27,7 +26,7 @@ function LastBackup({ health }: { health: Health | undefined }) {
 export function BackupsPage() {
   const client = useQueryClient()
   const backups = useQuery({ queryKey: backupKeys.list, queryFn: backupsApi.list })
-  const health = useQuery({ queryKey: healthKey, queryFn: healthApi.health })
+  const health = useQuery({ queryKey: healthKey, queryFn: getHealth })
   const create = useMutation({
     mutationFn: backupsApi.create,
     onSettled: async () => {
@@ -60,7 +59,7 @@ export function BackupsPage() {
                   <td className="break">{backup.name}</td>
                   <td>{formatDate(backup.created_at)}</td>
                   <td>{formatBytes(backup.size)}</td>
-                  <td><a href={`/api/v1/backups/${encodeURIComponent(backup.name)}/download`} download>Download</a></td>
+                  <td><a href={apiHref('/api/v1/backups/{name}/download', { name: backup.name })} download>Download</a></td>
                 </tr>
               ))}
             </tbody>

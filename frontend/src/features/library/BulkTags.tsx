@@ -1,22 +1,19 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { useState, type FormEvent } from 'react'
-import { post } from '../../api/client'
-import type { components } from '../../api/schema'
+import { fileKeys } from '../../api/files'
 import { ErrorMessage, Notice } from '../../components/Status'
-import { libraryKeys } from './api'
-
-type BulkTagsResult = components['schemas']['BulkTagsResult']
+import { libraryApi } from './api'
 
 /** Tag or untag every selected file at once (list view). */
 export function BulkTags({ ids, onDone }: { ids: number[]; onDone: () => void }) {
   const client = useQueryClient()
   const [tag, setTag] = useState('')
   const apply = useMutation({
-    mutationFn: (mode: 'add' | 'remove') => post<BulkTagsResult>('/tags/bulk', { file_ids: ids, [mode]: [tag.trim()] }),
+    mutationFn: (mode: 'add' | 'remove') => libraryApi.bulkTags({ file_ids: ids, [mode]: [tag.trim()] }),
     onSuccess: async () => {
       setTag('')
       onDone()
-      await client.invalidateQueries({ queryKey: libraryKeys.all })
+      await client.invalidateQueries({ queryKey: fileKeys.all })
     },
   })
   const submit = (event: FormEvent) => {

@@ -1,11 +1,12 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useState, type FormEvent } from 'react'
 import { Link, useNavigate, useParams } from 'react-router'
+import { downloadUrl, fileKeys, filesApi } from '../../api/files'
+import { printerKeys, printersApi } from '../../api/printers'
 import type { FileRead } from '../../api/types'
 import { ErrorMessage, Loading, Notice } from '../../components/Status'
 import { formatBytes, formatDate, formatDuration, humanize } from '../../lib/format'
-import { printerKeys, printersApi } from '../printers/api'
-import { downloadUrl, libraryApi, libraryKeys } from './api'
+import { libraryApi } from './api'
 import { FavouriteButton } from './FileViews'
 import { metadataRows } from './metadata'
 
@@ -37,7 +38,7 @@ function Notes({ file }: { file: FileRead }) {
   const [notes, setNotes] = useState(file.notes)
   const save = useMutation({
     mutationFn: () => libraryApi.update(file.id, { notes }),
-    onSuccess: (updated) => client.setQueryData(libraryKeys.file(file.id), updated),
+    onSuccess: (updated) => client.setQueryData(fileKeys.one(file.id), updated),
   })
   return (
     <form onSubmit={(e) => { e.preventDefault(); save.mutate() }} className="stack">
@@ -55,7 +56,7 @@ function TagEditor({ file }: { file: FileRead }) {
   const [text, setText] = useState('')
   const save = useMutation({
     mutationFn: (tags: string[]) => libraryApi.setTags(file.id, tags),
-    onSuccess: () => client.invalidateQueries({ queryKey: libraryKeys.all }),
+    onSuccess: () => client.invalidateQueries({ queryKey: fileKeys.all }),
   })
   const add = (event: FormEvent) => {
     event.preventDefault()
@@ -105,25 +106,20 @@ function SendToPrinter({ file }: { file: FileRead }) {
 }
 
 function History({ file }: { file: FileRead }) {
-  // No per-file history route: the printers' histories, narrowed to this file.
-  const history = useQuery({
-    queryKey: libraryKeys.history(file.id),
-    queryFn: async () => {
-      const printers = await printersApi.list()
-      const jobs = await Promise.all(printers.map(async (p) => (await printersApi.history(p.id, 200)).map((job) => ({ ...job, printer_name: p.name }))))
-      return jobs.flat().filter((job) => job.file_id === file.id)
-    },
-  })
+  const history = useQuery({ queryKey: fileKeys.history(file.id), queryFn: () => libraryApi.history(file.id) })
+  const printers = useQuery({ queryKey: printerKeys.list, queryFn: printersApi.list })
+  const printerName = (id: number) => printers.data?.find((printer) => printer.id === id)?.name ?? `Printer ${id}`
   return (
     <section className="stack" aria-labelledby="history-title">
       <h2 id="history-title" className="h3">Print history</h2>
       <p className="muted">
         {file.print_count ? `Printed ${file.print_count} ${file.print_count === 1 ? 'time' : 'times'}, last ${formatDate(file.last_printed_at)} (${humanize(file.last_print_result)})` : 'Never printed from PrintStash.'}
       </p>
-      {history.data?.length ? (
-        <ul className="plain-list">
-          {history.data.map((job) => (
-            <li key={job.id}>{formatDate(job.start_time)} · {job.printer_name} · {humanize(job.status)} · {formatDuration(job.total_duration ?? job.print_duration)}</li>
+      <ErrorMessage error={history.error} title="History unavailable" />
+      {history.data?.items.length ? (
+        <ul className="plain-list" aria-label="Prints of this file">
+          {history.data.items.map((job) => (
+            <li key={job.id}>{formatDate(job.start_time)} · {printerName(job.printer_id)} · {humanize(job.status)} · {formatDuration(job.total_duration ?? job.print_duration)}</li>
           ))}
         </ul>
       ) : null}
@@ -137,7 +133,7 @@ function Danger({ file }: { file: FileRead }) {
   const remove = useMutation({
     mutationFn: () => libraryApi.remove(file.id),
     onSuccess: async () => {
-      await client.invalidateQueries({ queryKey: libraryKeys.all })
+      await client.invalidateQueries({ queryKey: fileKeys.all })
       navigate('/')
     },
   })
@@ -157,7 +153,7 @@ function Danger({ file }: { file: FileRead }) {
 
 export function FileDetailPage() {
   const id = Number(useParams().id)
-  const file = useQuery({ queryKey: libraryKeys.file(id), queryFn: () => libraryApi.get(id), enabled: Number.isInteger(id) })
+  const file = useQuery({ queryKey: fileKeys.one(id), queryFn: () => filesApi.get(id), enabled: Number.isInteger(id) })
   if (!Number.isInteger(id)) return <ErrorMessage error="This is not a file address." />
   if (file.isPending) return <Loading what="Loading file" />
   if (file.error) return <ErrorMessage error={file.error} title="Could not load the file" />

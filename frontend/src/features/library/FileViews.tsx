@@ -1,22 +1,17 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { Link } from 'react-router'
+import { fileKeys } from '../../api/files'
 import type { FileRead } from '../../api/types'
+import { Thumbnail } from '../../components/Thumbnail'
 import { formatBytes, formatDate } from '../../lib/format'
-import { libraryApi, libraryKeys } from './api'
+import { libraryApi } from './api'
 import { summary } from './metadata'
-
-export function Thumbnail({ file, large = false }: { file: FileRead; large?: boolean }) {
-  const thumbs = [...file.thumbnails].sort((a, b) => b.width - a.width)
-  const thumb = large ? thumbs[0] : (thumbs.find((t) => t.width <= 400) ?? thumbs[0])
-  if (!thumb) return <div className="thumb placeholder" aria-hidden="true">No preview</div>
-  return <img className="thumb" src={thumb.url} alt={`Preview of ${file.name}`} loading="lazy" width={thumb.width} height={thumb.height} />
-}
 
 export function FavouriteButton({ file }: { file: FileRead }) {
   const client = useQueryClient()
   const toggle = useMutation({
     mutationFn: () => libraryApi.setFavourite(file.id, !file.favourite),
-    onSettled: () => client.invalidateQueries({ queryKey: libraryKeys.all }),
+    onSettled: () => client.invalidateQueries({ queryKey: fileKeys.all }),
   })
   const label = file.favourite ? `Remove ${file.name} from favourites` : `Add ${file.name} to favourites`
   return (

@@ -23,7 +23,7 @@ describe('FilterSidebar', () => {
     const onChange = vi.fn()
     render(
       <QueryClientProvider client={new QueryClient()}>
-        <FilterSidebar params={new URLSearchParams('tag=calibration')} onChange={onChange} />
+        <FilterSidebar params={new URLSearchParams('tag=calibration')} onChange={onChange} onClear={() => {}} />
       </QueryClientProvider>,
     )
     expect(await screen.findByRole('option', { name: 'PrusaSlicer (2)' })).toBeTruthy()

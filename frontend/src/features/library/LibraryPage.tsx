@@ -1,28 +1,16 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query'
 import { useEffect, useState } from 'react'
-import { Link, useSearchParams } from 'react-router'
+import { Link, useLocation, useSearchParams } from 'react-router'
+import { fileKeys, filesApi } from '../../api/files'
 import { Pagination } from '../../components/Pagination'
 import { ErrorMessage, Loading } from '../../components/Status'
-import { libraryApi, libraryKeys, type FileQuery } from './api'
+import { useUploads } from '../../uploads/queue'
 import { BulkTags } from './BulkTags'
 import { FileGrid, FileTable } from './FileViews'
 import { FilterSidebar } from './FilterSidebar'
+import { FILTERS, SORTS, effectiveSort, fileQuery } from './query'
 
 const LIMIT = 24
-const SORTS = [
-  { value: 'relevance', label: 'Best match' },
-  { value: '-uploaded_at', label: 'Newest first' },
-  { value: 'uploaded_at', label: 'Oldest first' },
-  { value: 'name', label: 'Name A–Z' },
-  { value: '-name', label: 'Name Z–A' },
-  { value: 'estimated_time', label: 'Shortest print' },
-  { value: '-estimated_time', label: 'Longest print' },
-  { value: 'filament_total', label: 'Least filament' },
-  { value: '-size', label: 'Largest file' },
-  { value: '-last_printed', label: 'Recently printed' },
-]
-// URL parameters that are passed through to GET /files as they are.
-const FILTERS = ['slicer', 'filament_type', 'nozzle_diameter', 'printer_model', 'tag', 'printed', 'favourite']
 
 function useView(): ['grid' | 'list', (view: 'grid' | 'list') => void] {
   const [view, setView] = useState<'grid' | 'list'>(() => (localStorage.getItem('library-view') === 'list' ? 'list' : 'grid'))
@@ -30,11 +18,44 @@ function useView(): ['grid' | 'list', (view: 'grid' | 'list') => void] {
   return [view, setView]
 }
 
+const carriesFiles = (event: DragEvent) => Array.from(event.dataTransfer?.types ?? []).includes('Files')
+
+/** Files dragged from the desktop onto any part of the library page are uploaded. */
+function useDropAnywhere(): boolean {
+  const { add } = useUploads()
+  const [over, setOver] = useState(false)
+  useEffect(() => {
+    const onOver = (event: DragEvent) => {
+      if (!carriesFiles(event)) return
+      event.preventDefault()
+      setOver(true)
+    }
+    const onLeave = (event: DragEvent) => { if (!event.relatedTarget) setOver(false) }
+    const onDrop = (event: DragEvent) => {
+      if (!carriesFiles(event)) return
+      event.preventDefault()
+      setOver(false)
+      if (event.dataTransfer?.files.length) add(event.dataTransfer.files)
+    }
+    document.addEventListener('dragover', onOver)
+    document.addEventListener('dragleave', onLeave)
+    document.addEventListener('drop', onDrop)
+    return () => {
+      document.removeEventListener('dragover', onOver)
+      document.removeEventListener('dragleave', onLeave)
+      document.removeEventListener('drop', onDrop)
+    }
+  }, [add])
+  return over
+}
+
 export function LibraryPage() {
   const [params, setParams] = useSearchParams()
   const [view, setView] = useView()
   const [text, setText] = useState(params.get('q') ?? '')
   const [selected, setSelected] = useState<Set<number>>(new Set())
+  const dropping = useDropAnywhere()
+  const focusSearch = Boolean((useLocation().state as { focusSearch?: boolean } | null)?.focusSearch)
   const toggle = (id: number) => setSelected((prev) => {
     const next = new Set(prev)
     if (next.has(id)) next.delete(id)
@@ -42,8 +63,8 @@ export function LibraryPage() {
     return next
   })
   const offset = Number(params.get('offset') ?? 0) || 0
-  // Best match while searching, newest first while browsing, unless the person chose.
-  const sort = params.get('sort') ?? (params.get('q') ? 'relevance' : '-uploaded_at')
+  const sort = effectiveSort(params)
+  const searching = Boolean(params.get('q')?.trim())
 
   const update = (key: string, value: string | null, keepOffset = false) =>
     setParams((prev) => {
@@ -53,6 +74,12 @@ export function LibraryPage() {
       if (!keepOffset) next.delete('offset')
       return next
     })
+  const clearFilters = () => setParams((prev) => {
+    const next = new URLSearchParams(prev)
+    for (const key of FILTERS) next.delete(key)
+    next.delete('offset')
+    return next
+  })
 
   // Search as the person types, a moment after they pause (only typing restarts the wait;
   // a busy page re-rendering must not postpone it). Replace, not push: no history per key.
@@ -71,13 +98,13 @@ export function LibraryPage() {
     return () => clearTimeout(timer)
   }, [text, setParams])
 
-  const fileQuery: FileQuery = { q: params.get('q') ?? undefined, sort, limit: LIMIT, offset }
-  for (const key of FILTERS) fileQuery[key] = params.get(key) ?? undefined
-  const files = useQuery({ queryKey: libraryKeys.list(fileQuery), queryFn: () => libraryApi.list(fileQuery), placeholderData: keepPreviousData })
-  const hasFilters = FILTERS.some((key) => params.has(key)) || params.has('q')
+  const query = fileQuery(params, LIMIT)
+  const files = useQuery({ queryKey: fileKeys.list(query), queryFn: () => filesApi.list(query), placeholderData: keepPreviousData })
+  const hasFilters = FILTERS.some((key) => params.has(key)) || searching
 
   return (
-    <div className="library">
+    <div className={`library ${dropping ? 'dropping' : ''}`}>
+      {dropping ? <div className="drop-overlay" aria-hidden="true">Drop to upload to the library</div> : null}
       <div className="page-head">
         <h1>Library</h1>
         <div className="inline">
@@ -88,10 +115,14 @@ export function LibraryPage() {
       </div>
       <form className="toolbar" role="search" onSubmit={(e) => { e.preventDefault(); update('q', text.trim() || null) }}>
         <label htmlFor="library-search" className="sr-only">Search files</label>
-        <input id="library-search" type="search" placeholder="Search by name, material, slicer, printer, notes, tags…" value={text} onChange={(e) => setText(e.target.value)} />
+        <input id="library-search" type="search" autoFocus={focusSearch} placeholder="Search by name, material, slicer, printer, notes, tags… (press /)" value={text} onChange={(e) => setText(e.target.value)} />
         <label htmlFor="library-sort" className="sr-only">Sort by</label>
         <select id="library-sort" value={sort} onChange={(e) => update('sort', e.target.value)}>
-          {SORTS.map((option) => <option key={option.value} value={option.value}>{option.label}</option>)}
+          {SORTS.map((option) => (
+            <option key={option.value} value={option.value} disabled={option.value === 'relevance' && !searching}>
+              {option.value === 'relevance' && !searching ? `${option.label} (when searching)` : option.label}
+            </option>
+          ))}
         </select>
         <div className="segmented" role="group" aria-label="View">
           <button type="button" aria-pressed={view === 'grid'} onClick={() => setView('grid')}>Grid</button>
@@ -99,7 +130,7 @@ export function LibraryPage() {
         </div>
       </form>
       <div className="library-body">
-        <FilterSidebar params={params} onChange={(key, value) => update(key, value)} />
+        <FilterSidebar params={params} onChange={(key, value) => update(key, value)} onClear={clearFilters} />
         <section aria-label="Results" className="results">
           <ErrorMessage error={files.error} title="Could not load files" />
           {files.isPending ? <Loading what="Loading files" /> : null}
@@ -108,7 +139,7 @@ export function LibraryPage() {
               <p className="muted" aria-live="polite">{files.data.total} {files.data.total === 1 ? 'file' : 'files'}{hasFilters ? ' match' : ''}</p>
               {files.data.items.length === 0 ? (
                 <div className="empty">
-                  {hasFilters ? <p>Nothing matches. Try fewer words or filters.</p> : <p>The library is empty. <Link to="/upload">Upload your first G-code</Link>.</p>}
+                  {hasFilters ? <p>Nothing matches. Try fewer words or filters.</p> : <p>The library is empty. <Link to="/upload">Upload your first G-code</Link>, or drop files anywhere on this page.</p>}
                 </div>
               ) : view === 'grid' ? <FileGrid files={files.data.items} /> : (
                 <>

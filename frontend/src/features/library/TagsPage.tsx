@@ -1,11 +1,10 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useState, type FormEvent } from 'react'
 import { Link } from 'react-router'
-import { del, get, patch } from '../../api/client'
+import { fileKeys } from '../../api/files'
 import type { components } from '../../api/schema'
-import type { Page } from '../../api/types'
 import { ErrorMessage, Loading } from '../../components/Status'
-import { libraryKeys } from './api'
+import { libraryApi } from './api'
 
 type TagRead = components['schemas']['TagRead']
 const tagsKey = ['files', 'tags'] as const
@@ -13,9 +12,9 @@ const tagsKey = ['files', 'tags'] as const
 function TagRow({ tag }: { tag: TagRead }) {
   const client = useQueryClient()
   const [name, setName] = useState(tag.name)
-  const done = () => client.invalidateQueries({ queryKey: libraryKeys.all })
-  const rename = useMutation({ mutationFn: () => patch<TagRead>(`/tags/${tag.id}`, { name: name.trim() }), onSettled: done })
-  const remove = useMutation({ mutationFn: () => del(`/tags/${tag.id}`), onSettled: done })
+  const done = () => client.invalidateQueries({ queryKey: fileKeys.all })
+  const rename = useMutation({ mutationFn: () => libraryApi.renameTag(tag.id, name.trim()), onSettled: done })
+  const remove = useMutation({ mutationFn: () => libraryApi.removeTag(tag.id), onSettled: done })
   const submit = (event: FormEvent) => {
     event.preventDefault()
     rename.mutate()
@@ -39,7 +38,7 @@ function TagRow({ tag }: { tag: TagRead }) {
 
 /** Every tag with how many files carry it: rename or delete across the library. */
 export function TagsPage() {
-  const tags = useQuery({ queryKey: tagsKey, queryFn: () => get<Page<TagRead>>('/tags') })
+  const tags = useQuery({ queryKey: tagsKey, queryFn: libraryApi.tags })
   return (
     <div className="stack">
       <p><Link to="/">← Library</Link></p>

@@ -1,13 +1,12 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useState } from 'react'
 import { Link } from 'react-router'
-import { del, get, post } from '../../api/client'
-import type { FileRead, Page } from '../../api/types'
+import { fileKeys } from '../../api/files'
+import { useIsAdmin } from '../../api/session'
 import { Pagination } from '../../components/Pagination'
 import { ErrorMessage, Loading } from '../../components/Status'
 import { formatBytes, formatDate } from '../../lib/format'
-import { useIsAdmin } from '../auth/useAuth'
-import { libraryKeys } from './api'
+import { libraryApi } from './api'
 
 const LIMIT = 50
 const trashKey = (offset: number) => ['files', 'trash', offset] as const
@@ -18,12 +17,12 @@ export function TrashPage() {
   const [offset, setOffset] = useState(0)
   const trash = useQuery({
     queryKey: trashKey(offset),
-    queryFn: () => get<Page<FileRead>>(`/files/trash?limit=${LIMIT}&offset=${offset}`),
+    queryFn: () => libraryApi.trash(LIMIT, offset),
     placeholderData: keepPreviousData,
   })
-  const refresh = () => client.invalidateQueries({ queryKey: libraryKeys.all })
-  const restore = useMutation({ mutationFn: (id: number) => post<FileRead>(`/files/${id}/restore`), onSettled: refresh })
-  const empty = useMutation({ mutationFn: () => del('/files/trash'), onSettled: refresh })
+  const refresh = () => client.invalidateQueries({ queryKey: fileKeys.all })
+  const restore = useMutation({ mutationFn: libraryApi.restore, onSettled: refresh })
+  const empty = useMutation({ mutationFn: libraryApi.emptyTrash, onSettled: refresh })
   return (
     <div className="stack">
       <p><Link to="/">← Library</Link></p>

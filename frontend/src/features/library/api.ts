@@ -1,44 +1,23 @@
-import { del, get, patch, post, put, query } from '../../api/client'
-import type { Facets, FileRead, Page } from '../../api/types'
+// What only the library pages do with files and tags (reading them is in src/api/files.ts).
+import { api, unwrap } from '../../api/client'
+import type { FileQuery } from '../../api/files'
 
-export type FileQuery = Record<string, string | number | undefined>
-
-export const libraryKeys = {
-  all: ['files'] as const,
-  list: (params: FileQuery) => ['files', 'list', params] as const,
-  facets: ['files', 'facets'] as const,
-  file: (id: number) => ['files', 'one', id] as const,
-  history: (id: number) => ['files', 'history', id] as const,
-}
-
-type RawFacet = { value: string | number | null; count: number } | [string | number, number]
-
-/** Facets as {field: [{value, count}]} whatever list/dict form the api chose. */
-export function normaliseFacets(raw: unknown): Facets {
-  const facets: Facets = {}
-  if (!raw || typeof raw !== 'object') return facets
-  for (const [field, values] of Object.entries(raw as Record<string, unknown>)) {
-    if (Array.isArray(values)) {
-      facets[field] = (values as RawFacet[])
-        .map((entry) => (Array.isArray(entry) ? { value: entry[0], count: entry[1] } : entry))
-        .filter((entry): entry is { value: string | number; count: number } => entry.value !== null && entry.value !== '')
-    } else if (values && typeof values === 'object') {
-      facets[field] = Object.entries(values as Record<string, number>).map(([value, count]) => ({ value, count }))
-    }
-  }
-  return facets
-}
+const file = (id: number) => ({ params: { path: { file_id: id } } })
 
 export const libraryApi = {
-  list: (params: FileQuery) => get<Page<FileRead>>(`/files${query(params)}`),
-  facets: async () => normaliseFacets(await get<unknown>('/files/facets')),
-  get: (id: number) => get<FileRead>(`/files/${id}`),
-  update: (id: number, body: { name?: string; notes?: string }) => patch<FileRead>(`/files/${id}`, body),
-  remove: (id: number) => del(`/files/${id}`),
-  reparse: (id: number) => post<unknown>(`/files/${id}/reparse`),
+  facets: (query: FileQuery) => unwrap(api.GET('/api/v1/files/facets', { params: { query } })),
+  history: (id: number) => unwrap(api.GET('/api/v1/files/{file_id}/history', { params: { path: { file_id: id }, query: { limit: 200 } } })),
+  update: (id: number, body: { name?: string; notes?: string }) => unwrap(api.PATCH('/api/v1/files/{file_id}', { ...file(id), body })),
+  remove: (id: number) => unwrap(api.DELETE('/api/v1/files/{file_id}', file(id))),
+  reparse: (id: number) => unwrap(api.POST('/api/v1/files/{file_id}/reparse', file(id))),
   setFavourite: (id: number, favourite: boolean) =>
-    favourite ? put<unknown>(`/files/${id}/favourite`) : del(`/files/${id}/favourite`),
-  setTags: (id: number, tags: string[]) => put<FileRead>(`/files/${id}/tags`, { tags }),
+    unwrap(favourite ? api.PUT('/api/v1/files/{file_id}/favourite', file(id)) : api.DELETE('/api/v1/files/{file_id}/favourite', file(id))),
+  setTags: (id: number, tags: string[]) => unwrap(api.PUT('/api/v1/files/{file_id}/tags', { ...file(id), body: { tags } })),
+  bulkTags: (body: { file_ids: number[]; add?: string[]; remove?: string[] }) => unwrap(api.POST('/api/v1/tags/bulk', { body })),
+  trash: (limit: number, offset: number) => unwrap(api.GET('/api/v1/files/trash', { params: { query: { limit, offset } } })),
+  restore: (id: number) => unwrap(api.POST('/api/v1/files/{file_id}/restore', file(id))),
+  emptyTrash: () => unwrap(api.DELETE('/api/v1/files/trash')),
+  tags: () => unwrap(api.GET('/api/v1/tags')),
+  renameTag: (id: number, name: string) => unwrap(api.PATCH('/api/v1/tags/{tag_id}', { params: { path: { tag_id: id } }, body: { name } })),
+  removeTag: (id: number) => unwrap(api.DELETE('/api/v1/tags/{tag_id}', { params: { path: { tag_id: id } } })),
 }
-
-export const downloadUrl = (id: number) => `/api/v1/files/${id}/download`

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { normaliseFacets } from './api'
+import { ordered } from './query'
 import { metadataRows, summary } from './metadata'
 
 const meta = {
@@ -40,16 +40,9 @@ describe('metadata rows', () => {
   })
 })
 
-describe('normaliseFacets', () => {
-  it('accepts lists of objects, pairs and count dicts', () => {
-    expect(normaliseFacets({
-      slicer: [{ value: 'Cura', count: 2 }, { value: null, count: 5 }],
-      filament_type: [['PLA', 3]],
-      tags: { benchy: 1 },
-    })).toEqual({
-      slicer: [{ value: 'Cura', count: 2 }],
-      filament_type: [{ value: 'PLA', count: 3 }],
-      tags: [{ value: 'benchy', count: 1 }],
-    })
+describe('ordered', () => {
+  it('sorts nozzle sizes by size and leaves words in the api order', () => {
+    expect(ordered([{ value: 0.6, count: 1 }, { value: 0.25, count: 4 }, { value: 0.4, count: 9 }]).map((v) => v.value)).toEqual([0.25, 0.4, 0.6])
+    expect(ordered([{ value: 'PLA', count: 9 }, { value: 'ABS', count: 1 }]).map((v) => v.value)).toEqual(['PLA', 'ABS'])
   })
 })

@@ -1,13 +1,14 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useEffect, useState, type FormEvent } from 'react'
 import { Link, useNavigate, useParams } from 'react-router'
+import { filesApi } from '../../api/files'
+import { printerKeys, printersApi } from '../../api/printers'
+import { useIsAdmin } from '../../api/session'
 import type { FileRead, Printer } from '../../api/types'
 import { Badge, ErrorMessage, Loading, Notice } from '../../components/Status'
+import { Thumbnail } from '../../components/Thumbnail'
 import { formatAge, formatDate, formatDuration, humanize } from '../../lib/format'
-import { useIsAdmin } from '../auth/useAuth'
-import { libraryApi } from '../library/api'
-import { Thumbnail } from '../library/FileViews'
-import { printerKeys, printersApi } from './api'
+import { printerAdminApi, type PrinterAction } from './api'
 import { StatusLines } from './PrinterCard'
 import { baseName, stateOf } from './state'
 import { usePrinterEvents } from './usePrinterEvents'
@@ -20,9 +21,9 @@ function useCurrentFile(printer: Printer | undefined) {
     queryKey: ['files', 'current', fileId, filename],
     enabled: fileId !== null || Boolean(filename),
     queryFn: async () => {
-      if (fileId !== null) return libraryApi.get(fileId)
+      if (fileId !== null) return filesApi.get(fileId)
       const base = filename!.split('/').pop()!
-      const page = await libraryApi.list({ q: base.replace(/\.[^.]+$/, ''), limit: 20 })
+      const page = await filesApi.list({ q: base.replace(/\.[^.]+$/, ''), limit: 20 })
       return page.items.find((file) => file.name === base) ?? null
     },
   })
@@ -32,7 +33,7 @@ function Controls({ printer }: { printer: Printer }) {
   const client = useQueryClient()
   const state = stateOf(printer.status)
   const act = useMutation({
-    mutationFn: (action: 'pause' | 'resume' | 'cancel') => printersApi.action(printer.id, action),
+    mutationFn: (action: PrinterAction) => printerAdminApi.action(printer.id, action),
     onSettled: () => client.invalidateQueries({ queryKey: printerKeys.one(printer.id) }),
   })
   return (
@@ -52,7 +53,7 @@ function History({ id, state }: { id: number; state: string }) {
   const client = useQueryClient()
   // The worker imports finished jobs shortly after a print ends: look again on every state
   // change, and now and then while the page stays open.
-  const history = useQuery({ queryKey: printerKeys.history(id), queryFn: () => printersApi.history(id), refetchInterval: 5_000 })
+  const history = useQuery({ queryKey: printerKeys.history(id), queryFn: () => printerAdminApi.history(id), refetchInterval: 5_000 })
   useEffect(() => {
     void client.invalidateQueries({ queryKey: printerKeys.history(id) })
   }, [client, id, state])
@@ -60,13 +61,13 @@ function History({ id, state }: { id: number; state: string }) {
     <section aria-labelledby="printer-history" className="stack">
       <h2 id="printer-history" className="h3">History</h2>
       <ErrorMessage error={history.error} title="History unavailable" />
-      {history.data?.length === 0 ? <p className="muted">No prints recorded yet.</p> : null}
-      {history.data?.length ? (
+      {history.data?.items.length === 0 ? <p className="muted">No prints recorded yet.</p> : null}
+      {history.data?.items.length ? (
         <div className="table-wrap">
           <table>
             <thead><tr><th scope="col">Started</th><th scope="col">File</th><th scope="col">Result</th><th scope="col">Duration</th></tr></thead>
             <tbody>
-              {history.data.map((job) => (
+              {history.data.items.map((job) => (
                 <tr key={job.id}>
                   <td>{formatDate(job.start_time)}</td>
                   <td className="break">{job.file_id ? <Link to={`/files/${job.file_id}`}>{baseName(job.filename)}</Link> : baseName(job.filename)}</td>
@@ -89,7 +90,7 @@ function EditPrinter({ printer }: { printer: Printer }) {
   const [apiKey, setApiKey] = useState('')
   const [interval, setPollInterval] = useState(printer.poll_interval ? String(printer.poll_interval) : '')
   const save = useMutation({
-    mutationFn: () => printersApi.update(printer.id, {
+    mutationFn: () => printerAdminApi.update(printer.id, {
       name: name.trim(), url: url.trim(),
       ...(apiKey ? { api_key: apiKey } : {}),
       ...(interval ? { poll_interval: Number(interval) } : {}),
@@ -129,7 +130,7 @@ function RemovePrinter({ printer }: { printer: Printer }) {
   const navigate = useNavigate()
   const client = useQueryClient()
   const remove = useMutation({
-    mutationFn: () => printersApi.remove(printer.id),
+    mutationFn: () => printerAdminApi.remove(printer.id),
     onSuccess: async () => {
       await client.invalidateQueries({ queryKey: printerKeys.all })
       navigate('/printers')

@@ -1,8 +1,9 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useState, type FormEvent } from 'react'
+import { printerKeys, printersApi } from '../../api/printers'
+import { useIsAdmin } from '../../api/session'
 import { ErrorMessage, Loading } from '../../components/Status'
-import { useIsAdmin } from '../auth/useAuth'
-import { printerKeys, printersApi } from './api'
+import { printerAdminApi } from './api'
 import { PrinterCard } from './PrinterCard'
 import { usePrinterEvents } from './usePrinterEvents'
 
@@ -12,7 +13,7 @@ function AddPrinter() {
   const [url, setUrl] = useState('http://')
   const [apiKey, setApiKey] = useState('')
   const create = useMutation({
-    mutationFn: () => printersApi.create({ name: name.trim(), provider: 'moonraker', url: url.trim(), ...(apiKey ? { api_key: apiKey } : {}) }),
+    mutationFn: () => printerAdminApi.create({ name: name.trim(), provider: 'moonraker', url: url.trim(), ...(apiKey ? { api_key: apiKey } : {}) }),
     onSuccess: async () => {
       setName('')
       setUrl('http://')

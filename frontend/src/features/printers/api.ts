@@ -1,31 +1,22 @@
-import { del, get, patch, post } from '../../api/client'
+// What only the printers pages do (listing and reading printers is in src/api/printers.ts).
+import { api, unwrap } from '../../api/client'
 import type { components } from '../../api/schema'
-import type { Page, Printer, PrinterCreate, PrintJob } from '../../api/types'
 
 export type PrinterUpdate = components['schemas']['PrinterUpdate']
+export type PrinterCreate = components['schemas']['PrinterCreate']
+export type PrinterAction = 'pause' | 'resume' | 'cancel'
 
-export type PrinterInput = PrinterCreate
+const printer = (id: number) => ({ params: { path: { printer_id: id } } })
 
-export const printerKeys = {
-  all: ['printers'] as const,
-  list: ['printers', 'list'] as const,
-  one: (id: number) => ['printers', 'one', id] as const,
-  history: (id: number) => ['printers', 'history', id] as const,
-}
-
-/** Lists may come as {items, total} or a bare array. */
-export function items<T>(data: Page<T> | T[] | undefined): T[] {
-  if (!data) return []
-  return Array.isArray(data) ? data : data.items
-}
-
-export const printersApi = {
-  list: async () => items(await get<Page<Printer> | Printer[]>('/printers')),
-  get: (id: number) => get<Printer>(`/printers/${id}`),
-  create: (body: PrinterInput) => post<Printer>('/printers', body),
-  update: (id: number, body: PrinterUpdate) => patch<Printer>(`/printers/${id}`, body),
-  remove: (id: number) => del(`/printers/${id}`),
-  history: async (id: number, limit = 50) => items(await get<Page<PrintJob> | PrintJob[]>(`/printers/${id}/history?limit=${limit}`)),
-  print: (id: number, fileId: number) => post<unknown>(`/printers/${id}/print`, { file_id: fileId }),
-  action: (id: number, action: 'pause' | 'resume' | 'cancel') => post<unknown>(`/printers/${id}/${action}`),
+export const printerAdminApi = {
+  create: (body: PrinterCreate) => unwrap(api.POST('/api/v1/printers', { body })),
+  update: (id: number, body: PrinterUpdate) => unwrap(api.PATCH('/api/v1/printers/{printer_id}', { ...printer(id), body })),
+  remove: (id: number) => unwrap(api.DELETE('/api/v1/printers/{printer_id}', printer(id))),
+  history: (id: number, limit = 50) =>
+    unwrap(api.GET('/api/v1/printers/{printer_id}/history', { params: { path: { printer_id: id }, query: { limit } } })),
+  action: (id: number, action: PrinterAction) => {
+    if (action === 'pause') return unwrap(api.POST('/api/v1/printers/{printer_id}/pause', printer(id)))
+    if (action === 'resume') return unwrap(api.POST('/api/v1/printers/{printer_id}/resume', printer(id)))
+    return unwrap(api.POST('/api/v1/printers/{printer_id}/cancel', printer(id)))
+  },
 }

@@ -1,7 +1,8 @@
 import { useQueryClient, type QueryClient } from '@tanstack/react-query'
 import { useEffect, useState } from 'react'
+import { apiHref } from '../../api/client'
+import { printerKeys } from '../../api/printers'
 import type { Printer, PrinterStatus } from '../../api/types'
-import { printerKeys } from './api'
 
 type StatusEvent = { printer_id?: number; status?: PrinterStatus }
 
@@ -24,7 +25,7 @@ export function usePrinterEvents(): 'connecting' | 'live' | 'reconnecting' {
   const client = useQueryClient()
   const [state, setState] = useState<'connecting' | 'live' | 'reconnecting'>('connecting')
   useEffect(() => {
-    const source = new EventSource('/api/v1/printers/events', { withCredentials: true })
+    const source = new EventSource(apiHref('/api/v1/printers/events', {}), { withCredentials: true })
     const onEvent = (message: MessageEvent<string>) => {
       try {
         const data = JSON.parse(message.data) as StatusEvent | StatusEvent[]

@@ -1,19 +1,17 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
-import { get, put } from '../../api/client'
-import type { components } from '../../api/schema'
+import { api, unwrap } from '../../api/client'
+import { healthKey } from '../../api/health'
 import { ErrorMessage } from '../../components/Status'
 import { formatAge } from '../../lib/format'
-import { healthKey } from './api'
 
-type MaintenanceRead = components['schemas']['MaintenanceRead']
 const key = ['maintenance'] as const
 
 /** Admins pause uploads and scheduled jobs here (the upgrade guide's first step). */
 export function Maintenance() {
   const client = useQueryClient()
-  const state = useQuery({ queryKey: key, queryFn: () => get<MaintenanceRead>('/maintenance') })
+  const state = useQuery({ queryKey: key, queryFn: () => unwrap(api.GET('/api/v1/maintenance')) })
   const toggle = useMutation({
-    mutationFn: (on: boolean) => put<MaintenanceRead>('/maintenance', { on, message: on ? 'Maintenance mode (switched on in the web app)' : '' }),
+    mutationFn: (on: boolean) => unwrap(api.PUT('/api/v1/maintenance', { body: { on, message: on ? 'Maintenance mode (switched on in the web app)' : '' } })),
     onSuccess: async (data) => {
       client.setQueryData(key, data)
       await client.invalidateQueries({ queryKey: healthKey })

@@ -1,9 +1,9 @@
 import { useQuery } from '@tanstack/react-query'
+import { getHealth, healthKey } from '../../api/health'
+import { useIsAdmin } from '../../api/session'
 import type { HealthComponent } from '../../api/types'
 import { Badge, ErrorMessage, Loading } from '../../components/Status'
 import { formatAge, formatBytes, formatDate, formatDuration, humanize } from '../../lib/format'
-import { useIsAdmin } from '../auth/useAuth'
-import { healthApi, healthKey } from './api'
 import { Maintenance } from './Maintenance'
 
 const NAMES: Record<string, string> = {
@@ -64,7 +64,7 @@ function maintenanceOn(flag: unknown): boolean {
 }
 
 export function StatusPage() {
-  const health = useQuery({ queryKey: healthKey, queryFn: healthApi.health, refetchInterval: 10_000 })
+  const health = useQuery({ queryKey: healthKey, queryFn: getHealth, refetchInterval: 10_000 })
   const isAdmin = useIsAdmin()
   return (
     <div className="stack">

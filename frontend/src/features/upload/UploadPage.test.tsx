@@ -2,6 +2,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query'
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react'
 import { MemoryRouter } from 'react-router'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { UploadsProvider } from '../../uploads/UploadsProvider'
 import { UploadPage } from './UploadPage'
 
 // A stand-in for the network only: XMLHttpRequest answering like the api does.
@@ -42,7 +43,7 @@ afterEach(() => {
 
 function renderPage() {
   const client = new QueryClient()
-  render(<QueryClientProvider client={client}><MemoryRouter><UploadPage /></MemoryRouter></QueryClientProvider>)
+  render(<QueryClientProvider client={client}><MemoryRouter><UploadsProvider><UploadPage /></UploadsProvider></MemoryRouter></QueryClientProvider>)
 }
 
 describe('UploadPage', () => {

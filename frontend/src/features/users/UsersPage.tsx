@@ -1,25 +1,24 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useState, type FormEvent } from 'react'
-import { del, get, patch, post } from '../../api/client'
-import type { Page, User } from '../../api/types'
+import { api, unwrap } from '../../api/client'
+import { useMe } from '../../api/session'
+import type { User, UserCreate, UserUpdate } from '../../api/types'
 import { Badge, ErrorMessage, Loading } from '../../components/Status'
 import { formatDate } from '../../lib/format'
-import { useMe } from '../auth/useAuth'
-import { items } from '../printers/api'
 
 const usersKey = ['users'] as const
 const usersApi = {
-  list: async () => items(await get<Page<User> | User[]>('/users')),
-  create: (body: { username: string; password: string; role: string }) => post<User>('/users', body),
-  update: (id: number, body: { role?: string; disabled?: boolean; password?: string }) => patch<User>(`/users/${id}`, body),
-  remove: (id: number) => del(`/users/${id}`),
+  list: async () => (await unwrap(api.GET('/api/v1/users'))).items,
+  create: (body: UserCreate) => unwrap(api.POST('/api/v1/users', { body })),
+  update: (id: number, body: UserUpdate) => unwrap(api.PATCH('/api/v1/users/{user_id}', { params: { path: { user_id: id } }, body })),
+  remove: (id: number) => unwrap(api.DELETE('/api/v1/users/{user_id}', { params: { path: { user_id: id } } })),
 }
 
 function AddUser() {
   const client = useQueryClient()
   const [username, setUsername] = useState('')
   const [password, setPassword] = useState('')
-  const [role, setRole] = useState('member')
+  const [role, setRole] = useState<User['role']>('member')
   const create = useMutation({
     mutationFn: () => usersApi.create({ username: username.trim(), password, role }),
     onSuccess: async () => {
@@ -40,7 +39,7 @@ function AddUser() {
       <label htmlFor="user-password">Password</label>
       <input id="user-password" type="password" value={password} onChange={(e) => setPassword(e.target.value)} required autoComplete="new-password" />
       <label htmlFor="user-role">Role</label>
-      <select id="user-role" value={role} onChange={(e) => setRole(e.target.value)}>
+      <select id="user-role" value={role} onChange={(e) => setRole(e.target.value as User['role'])}>
         <option value="member">Member (library and printers)</option>
         <option value="admin">Admin (also users, printers, backups)</option>
       </select>
@@ -54,7 +53,7 @@ function AddUser() {
 function UserRow({ user, self }: { user: User; self: boolean }) {
   const client = useQueryClient()
   const done = () => client.invalidateQueries({ queryKey: usersKey })
-  const update = useMutation({ mutationFn: (body: { role?: string; disabled?: boolean; password?: string }) => usersApi.update(user.id, body), onSettled: done })
+  const update = useMutation({ mutationFn: (body: UserUpdate) => usersApi.update(user.id, body), onSettled: done })
   const remove = useMutation({ mutationFn: () => usersApi.remove(user.id), onSettled: done })
   const resetPassword = () => {
     const password = window.prompt(`New password for ${user.username}`)

@@ -1,17 +1,23 @@
+// The upload queue lives above the routes (UploadsProvider in the layout), so uploads go on and
+// stay in view (the tray) while the person moves between pages.
 import { useQueryClient } from '@tanstack/react-query'
-import { useCallback, useRef, useState } from 'react'
-import type { FileRead } from '../../api/types'
-import { uploadFile } from '../../api/upload'
+import { createContext, useCallback, useContext, useRef, useState } from 'react'
+import { fileKeys } from '../api/files'
+import type { FileRead } from '../api/types'
+import { uploadFile } from '../api/upload'
 
 export type UploadState = 'queued' | 'uploading' | 'done' | 'duplicate' | 'error'
 export type UploadItem = { key: string; name: string; size: number; progress: number; state: UploadState; error?: string; file?: FileRead }
+export type Uploads = { uploads: UploadItem[]; add: (picked: FileList | File[]) => void; clearFinished: () => void }
 
 const PARALLEL = 2 // two streams keep the disk busy without starving the api
 
 let counter = 0
 
+export const isActive = (item: UploadItem) => item.state === 'queued' || item.state === 'uploading'
+
 /** A queue of uploads, each with its own progress; at most PARALLEL run at a time. */
-export function useUploads() {
+export function useUploadQueue(): Uploads {
   const client = useQueryClient()
   const [uploads, setUploads] = useState<UploadItem[]>([])
   const queue = useRef<{ key: string; file: File }[]>([])
@@ -26,7 +32,7 @@ export function useUploads() {
     try {
       const result = await uploadFile(file, (progress) => patchItem(key, { progress }))
       patchItem(key, { state: result.duplicate ? 'duplicate' : 'done', progress: 1, file: result.file })
-      void client.invalidateQueries({ queryKey: ['files'] })
+      void client.invalidateQueries({ queryKey: fileKeys.all })
     } catch (error) {
       patchItem(key, { state: 'error', error: error instanceof Error ? error.message : String(error) })
     }
@@ -56,6 +62,14 @@ export function useUploads() {
     pump()
   }, [pump])
 
-  const clearFinished = () => setUploads((list) => list.filter((item) => item.state === 'queued' || item.state === 'uploading'))
+  const clearFinished = useCallback(() => setUploads((list) => list.filter(isActive)), [])
   return { uploads, add, clearFinished }
+}
+
+export const UploadsContext = createContext<Uploads | null>(null)
+
+export function useUploads(): Uploads {
+  const uploads = useContext(UploadsContext)
+  if (!uploads) throw new Error('useUploads needs an UploadsProvider above it')
+  return uploads
 }

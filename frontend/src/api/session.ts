@@ -1,0 +1,40 @@
+// Who is signed in, shared by the layout, the route guard and every page that shows admin-only
+// controls. Signing in and out lives here too, next to the cache entry it changes.
+import { useQuery } from '@tanstack/react-query'
+import { api, ApiError, unwrap } from './client'
+import type { User } from './types'
+
+export const authKeys = { all: ['auth'] as const, status: ['auth', 'status'] as const, me: ['auth', 'me'] as const }
+
+export const sessionApi = {
+  status: () => unwrap(api.GET('/api/v1/auth/status')),
+  me: () => unwrap(api.GET('/api/v1/auth/me')),
+  setup: (body: { setup_token: string; username: string; password: string }) => unwrap(api.POST('/api/v1/auth/setup', { body })),
+  login: (body: { username: string; password: string; remember: boolean }) => unwrap(api.POST('/api/v1/auth/login', { body })),
+  logout: () => unwrap(api.POST('/api/v1/auth/logout')),
+}
+
+export function useAuthStatus() {
+  return useQuery({ queryKey: authKeys.status, queryFn: sessionApi.status, staleTime: 60_000 })
+}
+
+/** The signed-in user; null when not signed in (401), an error for anything else. */
+export function useMe() {
+  return useQuery<User | null>({
+    queryKey: authKeys.me,
+    queryFn: async () => {
+      try {
+        return await sessionApi.me()
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 401) return null
+        throw error
+      }
+    },
+    staleTime: 60_000,
+  })
+}
+
+export function useIsAdmin(): boolean {
+  const me = useMe()
+  return me.data?.role === 'admin'
+}
