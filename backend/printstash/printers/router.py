@@ -31,6 +31,8 @@ from printstash.printers.schemas import (
 )
 
 router = APIRouter(prefix="/printers", tags=["printers"])
+# A file's prints are print jobs: this domain answers for them under the file's path.
+files_router = APIRouter(prefix="/files", tags=["printers"])
 KEEPALIVE_S = 15.0
 # uvicorn waits for open responses before it exits, so an endless stream would block a
 # shutdown for ever (measured). Streams end after this; EventSource reconnects by itself
@@ -43,10 +45,14 @@ def _read_one(session: ReadSession, settings: Settings, printer_id: int) -> Prin
     return service.to_read(settings, printer, service.get_status(session, printer_id))
 
 
-@router.get("", response_model=list[PrinterRead])
-def list_printers(session: ReadSession, settings: SettingsDep, user: CurrentUser) -> list[PrinterRead]:
+@router.get("", response_model=Page[PrinterRead])
+def list_printers(session: ReadSession, settings: SettingsDep, user: CurrentUser,
+                  limit: Annotated[int, Query(ge=1, le=500)] = 500,
+                  offset: Annotated[int, Query(ge=0)] = 0) -> Page[PrinterRead]:
+    """By name; the default page is the largest, as the printers page shows the whole fleet."""
     now = utcnow()
-    return [service.to_read(settings, p, s, now) for p, s in service.list_printers(session)]
+    rows, total = service.list_printers(session, limit, offset)
+    return Page[PrinterRead](items=[service.to_read(settings, p, s, now) for p, s in rows], total=total)
 
 
 @router.post("", response_model=PrinterRead, status_code=status.HTTP_201_CREATED)
@@ -90,6 +96,14 @@ def printer_history(printer_id: int, session: ReadSession, user: CurrentUser,
                     limit: Annotated[int, Query(ge=1, le=500)] = 50,
                     offset: Annotated[int, Query(ge=0)] = 0) -> Page[PrintJobRead]:
     return service.history(session, printer_id, limit, offset)
+
+
+@files_router.get("/{file_id}/history", response_model=Page[PrintJobRead])
+def file_history(file_id: int, session: ReadSession, user: CurrentUser,
+                 limit: Annotated[int, Query(ge=1, le=500)] = 50,
+                 offset: Annotated[int, Query(ge=0)] = 0) -> Page[PrintJobRead]:
+    """This file's prints on every printer, newest first."""
+    return service.file_history(session, file_id, limit, offset)
 
 
 @router.post("/{printer_id}/print", response_model=PrintStarted, status_code=status.HTTP_202_ACCEPTED)

@@ -103,6 +103,7 @@ class PrinterRead(BaseModel):
 class PrintJobRead(BaseModel):
     id: int
     printer_id: int
+    printer_name: str
     job_id: str
     filename: str
     file_id: int | None

@@ -7,7 +7,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from printstash.core.db import utcnow
@@ -106,10 +106,13 @@ def get_printer(session: Session, printer_id: int) -> Printer:
     return row
 
 
-def list_printers(session: Session) -> list[tuple[Printer, PrinterStatus | None]]:
+def list_printers(session: Session, limit: int, offset: int) -> tuple[list[tuple[Printer, PrinterStatus | None]], int]:
+    """One page of printers by name, each with its latest status, and how many there are."""
+    total = session.scalar(select(func.count()).select_from(Printer)) or 0
     query = (select(Printer, PrinterStatus)
-             .outerjoin(PrinterStatus, PrinterStatus.printer_id == Printer.id).order_by(Printer.name))
-    return [(p, s) for p, s in session.execute(query).all()]
+             .outerjoin(PrinterStatus, PrinterStatus.printer_id == Printer.id)
+             .order_by(Printer.name, Printer.id).limit(limit).offset(offset))
+    return [(p, s) for p, s in session.execute(query).all()], total
 
 
 def _name_free(session: Session, name: str, exclude_id: int | None = None) -> None:
@@ -307,18 +310,28 @@ def _same_job(session: Session, printer_id: int, job: HistoryJob) -> PrintJob | 
 
 def history(session: Session, printer_id: int, limit: int, offset: int) -> Page[PrintJobRead]:
     get_printer(session, printer_id)
-    where = PrintJob.printer_id == printer_id
+    return _jobs_page(session, PrintJob.printer_id == printer_id, limit, offset)
+
+
+def file_history(session: Session, file_id: int, limit: int, offset: int) -> Page[PrintJobRead]:
+    """One vault file's prints on every printer (404 for a file that is gone or in the trash)."""
+    library.get_file(session, file_id)
+    return _jobs_page(session, PrintJob.file_id == file_id, limit, offset)
+
+
+def _jobs_page(session: Session, where: ColumnElement[bool], limit: int, offset: int) -> Page[PrintJobRead]:
+    """Newest first; every signed-in user sees every printer, so no row is filtered out."""
     total = session.scalar(select(func.count()).select_from(PrintJob).where(where)) or 0
-    rows = session.scalars(select(PrintJob).where(where)
-                           .order_by(PrintJob.start_time.desc(), PrintJob.id.desc())
-                           .limit(limit).offset(offset))
-    return Page[PrintJobRead](items=[_job_read(r) for r in rows], total=total)
+    rows = session.execute(select(PrintJob, Printer.name).join(Printer, Printer.id == PrintJob.printer_id)
+                           .where(where).order_by(PrintJob.start_time.desc(), PrintJob.id.desc())
+                           .limit(limit).offset(offset)).all()
+    return Page[PrintJobRead](items=[_job_read(job, name) for job, name in rows], total=total)
 
 
-def _job_read(row: PrintJob) -> PrintJobRead:
-    return PrintJobRead(id=row.id, printer_id=row.printer_id, job_id=row.job_id, filename=row.filename,
-                        file_id=row.file_id, status=row.status, start_time=row.start_time,
-                        end_time=row.end_time, print_duration=row.print_duration,
+def _job_read(row: PrintJob, printer_name: str) -> PrintJobRead:
+    return PrintJobRead(id=row.id, printer_id=row.printer_id, printer_name=printer_name, job_id=row.job_id,
+                        filename=row.filename, file_id=row.file_id, status=row.status,
+                        start_time=row.start_time, end_time=row.end_time, print_duration=row.print_duration,
                         total_duration=row.total_duration, filament_used=row.filament_used)
 
 

@@ -9,7 +9,7 @@ export const printerKeys = {
 }
 
 export const printersApi = {
-  list: async () => (await unwrap(api.GET('/api/v1/printers'))),
+  list: async () => (await unwrap(api.GET('/api/v1/printers'))).items,
   get: (id: number) => unwrap(api.GET('/api/v1/printers/{printer_id}', { params: { path: { printer_id: id } } })),
   print: (id: number, fileId: number) =>
     unwrap(api.POST('/api/v1/printers/{printer_id}/print', { params: { path: { printer_id: id } }, body: { file_id: fileId } })),

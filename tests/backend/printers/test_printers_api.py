@@ -26,7 +26,7 @@ def test_admin_creates_member_views(admin_client: TestClient, member_client: Tes
     assert created["provider"] == "moonraker" and created["url"] == URL and created["poll_interval"] == 3
     assert created["status"]["state"] == "unknown" and "not polled yet" in created["status"]["error"]
     listed = member_client.get("/api/v1/printers").json()
-    assert [p["id"] for p in listed] == [created["id"]]
+    assert [p["id"] for p in listed["items"]] == [created["id"]] and listed["total"] == 1
     assert member_client.get(f"/api/v1/printers/{created['id']}").json()["name"] == "voron"
 
 
@@ -55,7 +55,7 @@ def test_validation_is_a_clear_422(admin_client: TestClient) -> None:
         resp = admin_client.post("/api/v1/printers", json=body)
         assert resp.status_code == 422, (body, resp.text)
         assert resp.json()["code"] == "validation_error" and resp.json()["detail"]
-    assert admin_client.get("/api/v1/printers").json() == []
+    assert admin_client.get("/api/v1/printers").json() == {"items": [], "total": 0}
 
 
 def test_names_are_unique_ignoring_case(admin_client: TestClient) -> None:
@@ -141,3 +141,15 @@ def test_history_paging_and_bounds(admin_client: TestClient) -> None:
     assert page == {"items": [], "total": 0}
     assert admin_client.get(f"/api/v1/printers/{pid}/history?limit=0").status_code == 422
     assert admin_client.get(f"/api/v1/printers/{pid}/history?limit=501").status_code == 422
+
+
+def test_printer_list_is_a_page_by_name(admin_client: TestClient, member_client: TestClient) -> None:
+    for name in ("voron", "ender", "prusa"):
+        _create(admin_client, name=name)
+    everything = member_client.get("/api/v1/printers").json()
+    assert [p["name"] for p in everything["items"]] == ["ender", "prusa", "voron"]
+    assert everything["total"] == 3
+    second = member_client.get("/api/v1/printers?limit=1&offset=1").json()
+    assert [p["name"] for p in second["items"]] == ["prusa"] and second["total"] == 3
+    for bad in ("limit=0", "limit=501", "offset=-1"):
+        assert member_client.get(f"/api/v1/printers?{bad}").status_code == 422

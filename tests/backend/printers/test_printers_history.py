@@ -2,6 +2,8 @@
 never skips an unfinished job, linking by SHA-256 (send-to-print path) else by name, and
 each finished vault print counted once in the library."""
 
+from fastapi.testclient import TestClient
+
 from printstash.core.db import Database
 from printstash.library import service as library
 from printstash.library.models import File
@@ -124,3 +126,34 @@ def test_a_cleared_printer_history_reusing_job_ids_keeps_the_earlier_jobs(db: Da
     assert (new.filename, new.status, new.file_id) == ("boat.gcode", "completed", b)
     assert fa is not None and fa.print_count == 1
     assert fb is not None and (fb.print_count, fb.last_print_result) == (2, "completed")
+
+
+def test_file_history_lists_its_prints_on_every_printer(db: Database, member_client: TestClient,
+                                                        app_client: TestClient) -> None:
+    pid, a, b = _setup(db)
+    with db.write() as s:
+        other = Printer(name="second", provider="moonraker", base_url="http://127.0.0.1:2")
+        s.add(other)
+        s.flush()
+        other_id = other.id
+    _import(db, pid, [_job("000001", "cube.gcode", "completed", 1000.0, 1100.0),
+                      _job("000002", "boat.gcode", "completed", 2000.0, 2100.0)])
+    _import(db, other_id, [_job("000001", "cube.gcode", "cancelled", 3000.0, 3050.0)])
+    page = member_client.get(f"/api/v1/files/{a}/history").json()
+    assert page["total"] == 2
+    assert [(j["printer_name"], j["status"], j["file_id"]) for j in page["items"]] == [
+        ("second", "cancelled", a), ("p", "completed", a)]  # newest first
+    one = member_client.get(f"/api/v1/files/{a}/history?limit=1&offset=1").json()
+    assert [j["printer_id"] for j in one["items"]] == [pid] and one["total"] == 2
+    assert member_client.get(f"/api/v1/files/{b}/history").json()["total"] == 1
+    assert member_client.get(f"/api/v1/files/{a}/history?limit=0").status_code == 422
+    assert app_client.get(f"/api/v1/files/{a}/history").status_code == 401
+
+
+def test_file_history_of_a_missing_or_trashed_file_is_404(db: Database, member_client: TestClient) -> None:
+    _, a, _ = _setup(db)
+    with db.write() as s:
+        library.trash_file(s, a)
+    for file_id in (a, 999_999):
+        resp = member_client.get(f"/api/v1/files/{file_id}/history")
+        assert resp.status_code == 404 and resp.json()["code"] == "file_not_found"

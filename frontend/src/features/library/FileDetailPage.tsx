@@ -107,8 +107,6 @@ function SendToPrinter({ file }: { file: FileRead }) {
 
 function History({ file }: { file: FileRead }) {
   const history = useQuery({ queryKey: fileKeys.history(file.id), queryFn: () => libraryApi.history(file.id) })
-  const printers = useQuery({ queryKey: printerKeys.list, queryFn: printersApi.list })
-  const printerName = (id: number) => printers.data?.find((printer) => printer.id === id)?.name ?? `Printer ${id}`
   return (
     <section className="stack" aria-labelledby="history-title">
       <h2 id="history-title" className="h3">Print history</h2>
@@ -119,7 +117,7 @@ function History({ file }: { file: FileRead }) {
       {history.data?.items.length ? (
         <ul className="plain-list" aria-label="Prints of this file">
           {history.data.items.map((job) => (
-            <li key={job.id}>{formatDate(job.start_time)} · {printerName(job.printer_id)} · {humanize(job.status)} · {formatDuration(job.total_duration ?? job.print_duration)}</li>
+            <li key={job.id}>{formatDate(job.start_time)} · {job.printer_name} · {humanize(job.status)} · {formatDuration(job.total_duration ?? job.print_duration)}</li>
           ))}
         </ul>
       ) : null}
