@@ -49,10 +49,15 @@ def file_query(  # one parameter per documented filter
     favourite: bool | None = None,
     sort: Annotated[str | None, Query(max_length=40, description=(
         "name, uploaded_at, size, estimated_time, filament_total, last_printed or relevance; "
-        "'-' prefix for descending. Default: relevance with q, else -uploaded_at"))] = None,
+        "'-' prefix for descending. Default (and relevance without q): relevance with q, "
+        "else -uploaded_at"))] = None,
     limit: Annotated[int, Query(ge=1, le=LIMIT_MAX)] = 50,
     offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,
 ) -> search.FileQuery:
+    if sort == "relevance" and not (q and q.strip()):
+        # Best match ranks words; without any it means browsing, so newest first. A
+        # bookmarked `?sort=relevance` whose search box was emptied still lists the library.
+        sort = None
     return search.FileQuery(
         q=q, slicer=slicer, filament_type=filament_type, nozzle_diameter=nozzle_diameter,
         printer_model=printer_model, tag=tag, layer_height_min=layer_height_min,

@@ -28,12 +28,13 @@ describe('filament', () => {
     expect(formatFilament(12_345.6, 36.8, 'PETG')).toBe('12.3 m / 37 g of PETG')
   })
   it('shows what is known', () => {
-    expect(formatFilament(850, undefined, 'PLA')).toBe('850 mm of PLA')
+    expect(formatFilament(850, undefined, 'PLA')).toBe('0.85 m of PLA')
     expect(formatFilament(undefined, undefined, 'PLA')).toBe('PLA')
     expect(formatFilament(undefined, undefined)).toBe('—')
   })
   it('scales lengths and weights', () => {
-    expect(formatLength(999.4)).toBe('999 mm')
+    expect(formatLength(999.4)).toBe('1.00 m')
+    expect(formatLength(263.42)).toBe('0.26 m')
     expect(formatLength(1000)).toBe('1.0 m')
     expect(formatLength(250_000)).toBe('250 m')
     expect(formatWeight(4.23)).toBe('4.2 g')

@@ -19,11 +19,12 @@ export function formatDuration(seconds: unknown): string {
   return parts.filter((part) => !part.startsWith('0')).join(' ')
 }
 
-/** Filament length in mm as "850 mm" or "12.3 m". */
+/** Filament length (given in mm) always in metres, so lengths compare at a glance:
+ * "0.85 m", "12.3 m", "250 m" (short ones get a second decimal rather than "0.0 m"). */
 export function formatLength(mm: unknown): string {
   if (!isNum(mm) || mm < 0) return '—'
-  if (mm < 1000) return `${Math.round(mm)} mm`
-  return `${(mm / 1000).toFixed(mm < 100_000 ? 1 : 0)} m`
+  const metres = mm / 1000
+  return `${metres.toFixed(metres < 1 ? 2 : metres < 100 ? 1 : 0)} m`
 }
 
 /** Grams as "37 g", "4.2 g" or "1.25 kg". */

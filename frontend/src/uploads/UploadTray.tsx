@@ -30,16 +30,17 @@ export function UploadRow({ item }: { item: UploadItem }) {
   )
 }
 
-/** Every upload of this browser tab, on every page but the Upload page (which lists them
- * itself), until the person dismisses the finished ones. */
+/** This tab's uploads on every page but the Upload page (which lists them itself), while any
+ * is still running; afterwards only failures stay, until dismissed. */
 export function UploadTray() {
   const { uploads, clearFinished } = useUploads()
   const [open, setOpen] = useState(true)
   const { pathname } = useLocation()
-  if (!uploads.length || pathname === '/upload') return null
   const active = uploads.filter(isActive).length
-  const failed = uploads.filter((item) => item.state === 'error').length
-  const title = active ? `Uploading ${active} of ${uploads.length}` : `${uploads.length} ${uploads.length === 1 ? 'upload' : 'uploads'} finished${failed ? `, ${failed} failed` : ''}`
+  const failed = uploads.filter((item) => item.state === 'error')
+  if (pathname === '/upload' || (!active && !failed.length)) return null
+  const rows = active ? uploads : failed
+  const title = active ? `Uploading ${active} of ${uploads.length}` : `${failed.length} ${failed.length === 1 ? 'upload' : 'uploads'} failed`
   return (
     <aside className="upload-tray panel" aria-label="Uploads">
       <div className="upload-tray-head">
@@ -49,7 +50,7 @@ export function UploadTray() {
           {active ? null : <button type="button" className="link" onClick={clearFinished}>Dismiss</button>}
         </div>
       </div>
-      {open ? <ul className="uploads">{uploads.map((item) => <UploadRow key={item.key} item={item} />)}</ul> : null}
+      {open ? <ul className="uploads">{rows.map((item) => <UploadRow key={item.key} item={item} />)}</ul> : null}
     </aside>
   )
 }

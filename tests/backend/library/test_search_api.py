@@ -232,6 +232,15 @@ def test_relevance_is_default_with_text(corpus: TestClient) -> None:
     assert search(corpus, q="cube20", sort="relevance").status_code == 200
 
 
+@pytest.mark.parametrize("q", [None, "", "   "])
+def test_relevance_without_text_lists_newest_first(corpus: TestClient, q: str | None) -> None:
+    answer = search(corpus, q=q, sort="relevance")
+    assert answer.status_code == 200, answer.text
+    newest = search(corpus, sort="-uploaded_at").json()
+    assert answer.json() == newest and newest["total"] == len(ENTRIES)
+    assert corpus.get(f"{API}/files/facets", params={"sort": "relevance"}).status_code == 200
+
+
 def test_no_per_item_queries(corpus: TestClient) -> None:
     """A page of 15 costs the same number of SQL statements as a page of 1."""
     statements: list[str] = []
@@ -289,7 +298,7 @@ def test_facets_follow_the_query_but_not_their_own_filter(corpus: TestClient) ->
 # ---- bad input -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("params", [
-    {"sort": "bogus"}, {"sort": "-"}, {"sort": "--name"}, {"sort": "relevance"}, {"limit": -1},
+    {"sort": "bogus"}, {"sort": "-"}, {"sort": "--name"}, {"limit": -1},
     {"limit": 0}, {"limit": 201}, {"limit": "ten"}, {"offset": -1},
     {"layer_height_min": 0.3, "layer_height_max": 0.1}, {"estimated_time_min": 10, "estimated_time_max": 5},
     {"uploaded_after": "2026-02-01T00:00:00Z", "uploaded_before": "2026-01-01T00:00:00Z"},

@@ -77,15 +77,15 @@ export function ApiKeysPage() {
       {keys.data && active.length === 0 ? <p className="empty">No API keys.</p> : null}
       {active.length ? (
         <div className="table-wrap">
-          <table aria-label="API keys">
+          <table aria-label="API keys" className="responsive">
             <thead><tr><th scope="col">Name</th><th scope="col">Key starts with</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col"><span className="sr-only">Revoke</span></th></tr></thead>
             <tbody>
               {active.map((key) => (
                 <tr key={key.id}>
                   <td>{key.name}</td>
-                  <td className="mono">{key.prefix ? `${key.prefix}…` : '—'}</td>
-                  <td>{formatDate(key.created_at)}</td>
-                  <td>{formatAge(key.last_used_at)}</td>
+                  <td className="mono" data-label="Starts with">{key.prefix ? `${key.prefix}…` : '—'}</td>
+                  <td data-label="Created">{formatDate(key.created_at)}</td>
+                  <td data-label="Last used">{formatAge(key.last_used_at)}</td>
                   <td><button type="button" className="danger" aria-label={`Revoke ${key.name}`}
                     onClick={() => { if (window.confirm(`Revoke the key "${key.name}"? Anything using it stops working.`)) revoke.mutate(key.id) }}>Revoke</button></td>
                 </tr>

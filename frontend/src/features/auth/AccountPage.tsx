@@ -18,15 +18,15 @@ function Sessions() {
       <ErrorMessage error={sessions.error ?? end.error} title="Sessions" />
       {sessions.data?.items.length ? (
         <div className="table-wrap">
-          <table aria-label="Sessions">
+          <table aria-label="Sessions" className="responsive">
             <thead><tr><th scope="col">Browser</th><th scope="col">Signed in</th><th scope="col">Last seen</th><th scope="col">Expires</th><th scope="col"><span className="sr-only">Sign out</span></th></tr></thead>
             <tbody>
               {sessions.data.items.map((row) => (
                 <tr key={row.id}>
                   <td className="break small">{row.current ? <strong>This browser · </strong> : null}{row.user_agent ?? 'unknown'}</td>
-                  <td>{formatDate(row.created_at)}</td>
-                  <td>{formatAge(row.last_seen_at)}</td>
-                  <td>{formatDate(row.expires_at)}</td>
+                  <td data-label="Signed in">{formatDate(row.created_at)}</td>
+                  <td data-label="Last seen">{formatAge(row.last_seen_at)}</td>
+                  <td data-label="Expires">{formatDate(row.expires_at)}</td>
                   <td>{row.current ? null : <button type="button" aria-label={`Sign out the browser signed in ${formatDate(row.created_at)}`} onClick={() => end.mutate(row.id)}>Sign out</button>}</td>
                 </tr>
               ))}

@@ -51,14 +51,14 @@ export function BackupsPage() {
       {backups.data?.length === 0 ? <p className="empty">No backups yet.</p> : null}
       {backups.data?.length ? (
         <div className="table-wrap">
-          <table>
+          <table className="responsive">
             <thead><tr><th scope="col">Backup</th><th scope="col">Created</th><th scope="col">Size</th><th scope="col"><span className="sr-only">Download</span></th></tr></thead>
             <tbody>
               {backups.data.map((backup) => (
                 <tr key={backup.name}>
                   <td className="break">{backup.name}</td>
-                  <td>{formatDate(backup.created_at)}</td>
-                  <td>{formatBytes(backup.size)}</td>
+                  <td data-label="Created">{formatDate(backup.created_at)}</td>
+                  <td data-label="Size">{formatBytes(backup.size)}</td>
                   <td><a href={apiHref('/api/v1/backups/{name}/download', { name: backup.name })} download>Download</a></td>
                 </tr>
               ))}

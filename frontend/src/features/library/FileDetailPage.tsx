@@ -125,6 +125,34 @@ function History({ file }: { file: FileRead }) {
   )
 }
 
+/** The file's name in the library (the stored bytes and their hash stay as they are). */
+function Rename({ file }: { file: FileRead }) {
+  const client = useQueryClient()
+  const [editing, setEditing] = useState(false)
+  const [name, setName] = useState(file.name)
+  const rename = useMutation({
+    mutationFn: () => libraryApi.update(file.id, { name: name.trim() }),
+    onSuccess: async (updated) => {
+      client.setQueryData(fileKeys.one(file.id), updated)
+      setEditing(false)
+      await client.invalidateQueries({ queryKey: fileKeys.all })
+    },
+  })
+  if (!editing) {
+    return <button type="button" onClick={() => { setName(file.name); rename.reset(); setEditing(true) }}>Rename</button>
+  }
+  return (
+    <form className="inline-form span-all" aria-label="Rename file" onSubmit={(e) => { e.preventDefault(); rename.mutate() }}>
+      <label htmlFor="file-name" className="sr-only">File name</label>
+      <input id="file-name" value={name} onChange={(e) => setName(e.target.value)} required autoFocus
+        onKeyDown={(e) => { if (e.key === 'Escape') setEditing(false) }} />
+      <button type="submit" className="primary" disabled={rename.isPending || !name.trim() || name.trim() === file.name}>Save name</button>
+      <button type="button" onClick={() => setEditing(false)}>Cancel</button>
+      <ErrorMessage error={rename.error} title="Not renamed" />
+    </form>
+  )
+}
+
 function Danger({ file }: { file: FileRead }) {
   const navigate = useNavigate()
   const client = useQueryClient()
@@ -161,7 +189,7 @@ export function FileDetailPage() {
       <p><Link to="/">← Library</Link></p>
       <div className="page-head">
         <h1 className="break">{data.name}</h1>
-        <FavouriteButton file={data} />
+        <div className="inline"><FavouriteButton file={data} /><Rename key={data.id} file={data} /></div>
       </div>
       <p className="muted">{formatBytes(data.size)} · uploaded {formatDate(data.uploaded_at)} · <span title={data.sha256}>SHA-256 {data.sha256.slice(0, 12)}…</span></p>
       {data.parse_error ? <div role="alert" className="message error">The metadata could not be read: {data.parse_error}</div> : null}

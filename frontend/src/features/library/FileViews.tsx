@@ -15,10 +15,13 @@ export function FavouriteButton({ file }: { file: FileRead }) {
   })
   const label = file.favourite ? `Remove ${file.name} from favourites` : `Add ${file.name} to favourites`
   return (
-    <button type="button" className={`star ${file.favourite ? 'on' : ''}`} aria-pressed={file.favourite}
-      aria-label={label} title={toggle.error ? toggle.error.message : label} onClick={() => toggle.mutate()}>
-      {file.favourite ? '★' : '☆'}
-    </button>
+    <span className="favourite">
+      <button type="button" className={`star ${file.favourite ? 'on' : ''}`} aria-pressed={file.favourite}
+        aria-label={label} title={label} disabled={toggle.isPending} onClick={() => toggle.mutate()}>
+        {file.favourite ? '★' : '☆'}
+      </button>
+      {toggle.error ? <span role="alert" className="error-text small">Favourite not saved: {toggle.error.message}</span> : null}
+    </span>
   )
 }
 
@@ -59,7 +62,7 @@ type Selection = { selected: Set<number>; toggle: (id: number) => void }
 export function FileTable({ files, selection }: { files: FileRead[]; selection?: Selection }) {
   return (
     <div className="table-wrap">
-      <table className="file-table">
+      <table className="file-table responsive">
         <caption className="sr-only">Files</caption>
         <thead>
           <tr>{selection ? <th scope="col"><span className="sr-only">Select</span></th> : null}<th scope="col"><span className="sr-only">Favourite</span></th><th scope="col">Name</th><th scope="col">Details</th><th scope="col">Size</th><th scope="col">Uploaded</th><th scope="col">Printed</th></tr>
@@ -71,11 +74,11 @@ export function FileTable({ files, selection }: { files: FileRead[]; selection?:
                 <td><input type="checkbox" aria-label={`Select ${file.name}`} checked={selection.selected.has(file.id)} onChange={() => selection.toggle(file.id)} /></td>
               ) : null}
               <td><FavouriteButton file={file} /></td>
-              <td><Link to={`/files/${file.id}`}>{file.name}</Link> <ParseNote file={file} /><Tags tags={file.tags} /></td>
-              <td className="small">{summary(file.metadata)}</td>
-              <td>{formatBytes(file.size)}</td>
-              <td>{formatDate(file.uploaded_at)}</td>
-              <td>{file.print_count ? `${file.print_count}×` : '—'}</td>
+              <td className="break"><Link to={`/files/${file.id}`}>{file.name}</Link> <ParseNote file={file} /><Tags tags={file.tags} /></td>
+              <td className="small" data-label="Details">{summary(file.metadata)}</td>
+              <td data-label="Size">{formatBytes(file.size)}</td>
+              <td data-label="Uploaded">{formatDate(file.uploaded_at)}</td>
+              <td data-label="Printed">{file.print_count ? `${file.print_count}×` : '—'}</td>
             </tr>
           ))}
         </tbody>

@@ -48,7 +48,7 @@ export function TagsPage() {
       {tags.data?.items.length === 0 ? <p className="empty">No tags yet. Add them on a file's page, or to many files at once in the list view.</p> : null}
       {tags.data?.items.length ? (
         <div className="table-wrap">
-          <table aria-label="Tags">
+          <table aria-label="Tags" className="responsive">
             <thead><tr><th scope="col">Tag</th><th scope="col">Files</th><th scope="col"><span className="sr-only">Delete</span></th></tr></thead>
             <tbody>{tags.data.items.map((tag) => <TagRow key={`${tag.id}-${tag.name}`} tag={tag} />)}</tbody>
           </table>

@@ -39,14 +39,14 @@ export function TrashPage() {
       {trash.data?.total === 0 ? <p className="empty">The trash is empty.</p> : null}
       {trash.data?.items.length ? (
         <div className="table-wrap">
-          <table aria-label="Deleted files">
+          <table aria-label="Deleted files" className="responsive">
             <thead><tr><th scope="col">Name</th><th scope="col">Size</th><th scope="col">Deleted</th><th scope="col"><span className="sr-only">Restore</span></th></tr></thead>
             <tbody>
               {trash.data.items.map((file) => (
                 <tr key={file.id}>
                   <td className="break">{file.name}</td>
-                  <td>{formatBytes(file.size)}</td>
-                  <td>{formatDate(file.deleted_at)}</td>
+                  <td data-label="Size">{formatBytes(file.size)}</td>
+                  <td data-label="Deleted">{formatDate(file.deleted_at)}</td>
                   <td><button type="button" aria-label={`Restore ${file.name}`} onClick={() => restore.mutate(file.id)}>Restore</button></td>
                 </tr>
               ))}

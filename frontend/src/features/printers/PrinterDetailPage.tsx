@@ -64,15 +64,15 @@ function History({ id, state }: { id: number; state: string }) {
       {history.data?.items.length === 0 ? <p className="muted">No prints recorded yet.</p> : null}
       {history.data?.items.length ? (
         <div className="table-wrap">
-          <table>
+          <table className="responsive">
             <thead><tr><th scope="col">Started</th><th scope="col">File</th><th scope="col">Result</th><th scope="col">Duration</th></tr></thead>
             <tbody>
               {history.data.items.map((job) => (
                 <tr key={job.id}>
-                  <td>{formatDate(job.start_time)}</td>
-                  <td className="break">{job.file_id ? <Link to={`/files/${job.file_id}`}>{baseName(job.filename)}</Link> : baseName(job.filename)}</td>
-                  <td><Badge status={job.status} label={humanize(job.status)} /></td>
-                  <td>{formatDuration(job.total_duration ?? job.print_duration)}</td>
+                  <td data-label="Started">{formatDate(job.start_time)}</td>
+                  <td className="break" data-label="File">{job.file_id ? <Link to={`/files/${job.file_id}`}>{baseName(job.filename)}</Link> : baseName(job.filename)}</td>
+                  <td data-label="Result"><Badge status={job.status} label={humanize(job.status)} /></td>
+                  <td data-label="Duration">{formatDuration(job.total_duration ?? job.print_duration)}</td>
                 </tr>
               ))}
             </tbody>

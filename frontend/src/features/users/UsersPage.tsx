@@ -62,9 +62,9 @@ function UserRow({ user, self }: { user: User; self: boolean }) {
   return (
     <tr>
       <td>{user.username}{self ? ' (you)' : ''}</td>
-      <td><Badge status={user.role === 'admin' ? 'admin' : 'member'} label={user.role} /></td>
-      <td>{user.disabled ? <Badge status="error" label="disabled" /> : 'active'}</td>
-      <td>{formatDate(user.created_at)}</td>
+      <td data-label="Role"><Badge status={user.role === 'admin' ? 'admin' : 'member'} label={user.role} /></td>
+      <td data-label="State">{user.disabled ? <Badge status="error" label="disabled" /> : 'active'}</td>
+      <td data-label="Created">{formatDate(user.created_at)}</td>
       <td className="actions">
         <button type="button" disabled={self} onClick={() => update.mutate({ role: user.role === 'admin' ? 'member' : 'admin' })}>{user.role === 'admin' ? 'Make member' : 'Make admin'}</button>
         <button type="button" disabled={self} onClick={() => update.mutate({ disabled: !user.disabled })}>{user.disabled ? 'Enable' : 'Disable'}</button>
@@ -87,7 +87,7 @@ export function UsersPage() {
       {users.isPending ? <Loading what="Loading users" /> : null}
       {users.data?.length ? (
         <div className="table-wrap">
-          <table aria-label="Users">
+          <table aria-label="Users" className="responsive">
             <thead><tr><th scope="col">User</th><th scope="col">Role</th><th scope="col">State</th><th scope="col">Created</th><th scope="col"><span className="sr-only">Actions</span></th></tr></thead>
             <tbody>{users.data.map((user) => <UserRow key={user.id} user={user} self={user.id === me.data?.id} />)}</tbody>
           </table>
