@@ -1,5 +1,6 @@
 """Shared by the e2e fixtures and tests: the running stack, the admin, screenshots."""
 
+import re
 import shutil
 import subprocess
 import time
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from harness.paths import REPO
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 FRONTEND = REPO / "frontend"
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
@@ -23,6 +24,27 @@ class Stack:
     setup_token: str
     logs: Path
 
+
+def sign_in(page: Page, stack: Stack) -> None:
+    """Whatever state the profile is in, end up signed in (tests can also run alone)."""
+    page.goto("/")
+    landing = re.compile("^(Library|Set up PrintStash|Sign in to PrintStash)$")
+    page.get_by_role("heading", name=landing).wait_for()
+    if page.url.endswith("/setup"):
+        complete_setup(page, stack.setup_token)
+    elif page.url.endswith("/login"):
+        page.get_by_label("Username").fill(ADMIN[0])
+        page.get_by_label("Password").fill(ADMIN[1])
+        page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Library")).to_be_visible()
+
+
+def complete_setup(page: Page, token: str) -> None:
+    page.get_by_label("Setup token").fill(token)
+    page.get_by_label("Admin username").fill(ADMIN[0])
+    page.get_by_label("Password", exact=True).fill(ADMIN[1])
+    page.get_by_label("Repeat the password").fill(ADMIN[1])
+    page.get_by_role("button", name="Create admin and sign in").click()
 
 
 def shot(page: Page, name: str, *, full_page: bool = True) -> None:

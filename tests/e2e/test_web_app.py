@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from e2e.support import ADMIN, Stack, shot
+from e2e.support import ADMIN, Stack, complete_setup, shot, sign_in
 from harness.paths import GCODE_FIXTURES
 from harness.peers import KlipperPrinter, klipper_printer
 from playwright.sync_api import Page, expect
@@ -18,28 +18,6 @@ pytestmark = pytest.mark.e2e
 MANIFEST = json.loads((GCODE_FIXTURES / "manifest.json").read_text())
 CUBE = next(f for f in MANIFEST["files"] if f["id"] == "prusa_cube20_0.20mm_PLA_thumbs")
 TINYBOX = GCODE_FIXTURES / "klipper" / "klipper_prusa_tinybox_0.20mm_noextrusion.gcode"
-
-
-def sign_in(page: Page, stack: Stack) -> None:
-    """Whatever state the profile is in, end up signed in (tests can also run alone)."""
-    page.goto("/")
-    landing = re.compile("^(Library|Set up PrintStash|Sign in to PrintStash)$")
-    page.get_by_role("heading", name=landing).wait_for()
-    if page.url.endswith("/setup"):
-        complete_setup(page, stack.setup_token)
-    elif page.url.endswith("/login"):
-        page.get_by_label("Username").fill(ADMIN[0])
-        page.get_by_label("Password").fill(ADMIN[1])
-        page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Library")).to_be_visible()
-
-
-def complete_setup(page: Page, token: str) -> None:
-    page.get_by_label("Setup token").fill(token)
-    page.get_by_label("Admin username").fill(ADMIN[0])
-    page.get_by_label("Password", exact=True).fill(ADMIN[1])
-    page.get_by_label("Repeat the password").fill(ADMIN[1])
-    page.get_by_role("button", name="Create admin and sign in").click()
 
 
 def test_setup_wizard_on_a_fresh_vault_then_sign_in(page: Page, stack: Stack) -> None:

@@ -18,8 +18,8 @@ export function ThemeToggle() {
     setTheme(next)
   }
   return (
-    <button type="button" className="link theme-toggle" aria-pressed={dark} onClick={toggle} title="Dark mode">
-      {dark ? '☾' : '☀'}<span className="sr-only">Dark mode</span>
+    <button type="button" className="link theme-toggle" aria-pressed={dark} onClick={toggle} aria-label="Dark mode" title="Dark mode">
+      <span aria-hidden="true">{dark ? '☾' : '☀'}</span>
     </button>
   )
 }

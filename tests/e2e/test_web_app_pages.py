@@ -1,0 +1,302 @@
+"""The web app as people used to Mainsail, Fluidd and Manyfold expect it (issue 18): every page
+on a phone without sideways scrolling, both themes, errors of every action in view, uploads
+that follow the person, renaming, the `/` shortcut and tidy units. Real api, worker, vite
+preview and Chromium, like test_web_app.py (which runs first and sets the vault up)."""
+
+import base64
+import hashlib
+import json
+import re
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from e2e.support import Stack, shot, sign_in
+from harness.paths import GCODE_FIXTURES
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+pytestmark = pytest.mark.e2e
+
+MANIFEST = {f["id"]: f for f in json.loads((GCODE_FIXTURES / "manifest.json").read_text())["files"]}
+# Four nozzle sizes (0.25, 0.35, 0.4, 0.6) and two slicers, for facets and units.
+LIBRARY = ["prusa_cube20_0.20mm_PLA_thumbs", "prusa_cone_0.05mm_PLA_0.25n_comments", "prusa_tower_0.30mm_ABS_0.6n",
+           "slic3r_cylinder_0.10mm_0.35n", "slic3r_cube20_0.25mm"]
+PHONE = {"width": 390, "height": 844}
+# Walk every page of the app (paths filled in once the library has files and a printer).
+PAGES = ["/", "/?view=list", "/files/{file}", "/tags", "/trash", "/upload", "/printers", "/printers/{printer}",
+         "/status", "/api-keys", "/account", "/backups", "/users"]
+
+
+def fixture_path(fixture_id: str) -> Path:
+    return GCODE_FIXTURES / MANIFEST[fixture_id]["file"]
+
+
+def upload(page: Page, fixture_id: str) -> dict:
+    """Through the api with the page's own session (setup for the checks, not the check)."""
+    path = fixture_path(fixture_id)
+    answer = page.request.post("/api/v1/files", headers={"X-Requested-With": "e2e"}, multipart={
+        "file": {"name": path.name, "mimeType": "text/x-gcode", "buffer": path.read_bytes()}})
+    assert answer.status in (200, 201), answer.text()
+    return answer.json()
+
+
+def library_files(page: Page) -> list[dict]:
+    return page.request.get("/api/v1/files?limit=200").json()["items"]
+
+
+@pytest.fixture(scope="module")
+def filled(context: BrowserContext, stack: Stack) -> dict:
+    """The library holds LIBRARY and one printer exists (unreachable: its page still renders)."""
+    page = context.new_page()
+    sign_in(page, stack)
+    files = {fixture_id: upload(page, fixture_id) for fixture_id in LIBRARY}
+    printers = page.request.get("/api/v1/printers").json()["items"]
+    if not printers:
+        created = page.request.post("/api/v1/printers", headers={"X-Requested-With": "e2e"},
+                                    data={"name": "Shelf Prusa", "provider": "moonraker", "url": "http://127.0.0.1:9"})
+        assert created.status == 201, created.text()
+        printers = [created.json()]
+    page.close()
+    return {"files": files, "printer": printers[0]["id"]}
+
+
+def page_paths(filled: dict) -> list[str]:
+    some_file = filled["files"][LIBRARY[0]]["id"]
+    return [path.format(file=some_file, printer=filled["printer"]) for path in PAGES]
+
+
+def open_page(page: Page, path: str) -> None:
+    if path == "/?view=list":  # the list view is a remembered choice, not a URL
+        page.goto("/")
+        page.get_by_role("button", name="List").click()
+        expect(page.get_by_role("table")).to_be_visible()
+        return
+    page.goto(path)
+    page.get_by_role("heading", level=1).first.wait_for()
+    expect(page.locator("p.muted[role=status]")).to_have_count(0)  # nothing still loading
+
+
+SIDEWAYS = """() => {
+  const wide = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const style = getComputedStyle(el);
+    const scrolls = ['auto', 'scroll'].includes(style.overflowX) && el.scrollWidth > el.clientWidth + 1;
+    const rect = el.getBoundingClientRect();
+    const outside = style.position !== 'fixed' && rect.width > 0 && (rect.right > innerWidth + 1 || rect.left < -1)
+      && !el.closest('.sr-only, .sr-only-input, .skip-link');
+    const where = `${Math.round(rect.left)}..${Math.round(rect.right)}`;
+    if (scrolls || outside) wide.push(`${el.tagName.toLowerCase()}.${el.className} ${where}`);
+  }
+  return { page: document.documentElement.scrollWidth, wide: wide.slice(0, 5) };
+}"""
+
+
+@pytest.fixture
+def phone(browser: Browser, stack: Stack) -> Iterator[Page]:
+    context = browser.new_context(base_url=stack.web, viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    sign_in(page, stack)
+    yield page
+    context.close()
+
+
+def test_no_page_scrolls_sideways_on_a_phone(phone: Page, filled: dict) -> None:
+    for path in page_paths(filled):
+        open_page(phone, path)
+        found = phone.evaluate(SIDEWAYS)
+        assert found["page"] <= PHONE["width"] and not found["wide"], f"{path} at 390 px: {found}"
+    # The Users table's actions are all on screen (they were cut off before).
+    open_page(phone, "/users")
+    for button in phone.get_by_role("row").filter(has_text="admin").get_by_role("button").all():
+        box = button.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+
+
+def theme_colours(page: Page) -> dict:
+    return page.evaluate("""() => ({
+      scheme: getComputedStyle(document.documentElement).colorScheme,
+      background: getComputedStyle(document.documentElement).backgroundColor,
+      text: getComputedStyle(document.body).color,
+    })""")
+
+
+def luminance(css: str) -> float:
+    red, green, blue = (int(part) for part in re.findall(r"\d+", css)[:3])
+    return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
+
+
+@pytest.mark.parametrize("system", ["light", "dark"])
+def test_dark_mode_follows_the_system_and_the_toggle_is_remembered(browser: Browser, stack: Stack, filled: dict,
+                                                                   system: str) -> None:
+    context = browser.new_context(base_url=stack.web, color_scheme=system, viewport={"width": 1280, "height": 860})
+    try:
+        page = context.new_page()
+        sign_in(page, stack)
+        colours = theme_colours(page)
+        dark = luminance(colours["background"]) < 0.3
+        assert dark == (system == "dark"), colours  # follows the system until the person chooses
+        assert (luminance(colours["text"]) > 0.6) == dark
+        toggle = page.get_by_role("button", name="Dark mode")
+        expect(toggle).to_have_attribute("aria-pressed", str(system == "dark").lower())
+        toggle.click()  # the other theme, chosen by the person
+        chosen = "light" if system == "dark" else "dark"
+        expect(toggle).to_have_attribute("aria-pressed", str(chosen == "dark").lower())
+        page.reload()
+        page.get_by_role("heading", name="Library").wait_for()
+        colours = theme_colours(page)
+        assert (luminance(colours["background"]) < 0.3) == (chosen == "dark"), colours  # remembered
+        assert colours["scheme"] == chosen
+        if system == "light":  # the reviewers' screenshots: every page in both themes
+            for theme in ("dark", "light"):
+                page.evaluate(f"localStorage.setItem('printstash-theme', '{theme}')")
+                for index, path in enumerate(page_paths(filled)):
+                    open_page(page, path)
+                    name = path.strip("/").replace("/", "-").replace("?", "") or "library"
+                    shot(page, f"theme-{theme}-{index:02d}-{name}")
+                    assert page.evaluate("document.documentElement.dataset.theme") == theme
+    finally:
+        context.close()
+
+
+def test_best_match_without_words_lists_newest_first(page: Page, stack: Stack, filled: dict) -> None:
+    sign_in(page, stack)
+    page.goto("/?sort=relevance")  # "Best match" with an empty search box, as a bookmark keeps it
+    results = page.get_by_role("region", name="Results")
+    expect(results.get_by_text(re.compile(r"^\d+ files?$"))).to_be_visible()
+    expect(page.get_by_role("alert")).to_have_count(0)
+    sort = page.get_by_label("Sort by")
+    expect(sort).to_have_value("-uploaded_at")
+    expect(sort.locator("option[value=relevance]")).to_be_disabled()
+    newest = max(library_files(page), key=lambda f: f["uploaded_at"])
+    expect(results.locator(".file-card").first).to_contain_text(newest["name"])
+    # The api agrees: relevance without words is newest first, not an error.
+    assert page.request.get("/api/v1/files?sort=relevance").status == 200
+    page.get_by_label("Search files").fill("cube20")
+    expect(page).to_have_url(re.compile(r"q=cube20"))
+    expect(sort).to_have_value("relevance")  # the best match is back when there are words
+    expect(sort.locator("option[value=relevance]")).to_be_enabled()
+
+
+def test_favourite_failure_is_shown(page: Page, stack: Stack, filled: dict) -> None:
+    sign_in(page, stack)
+    name = filled["files"][LIBRARY[0]]["name"]
+    page.get_by_label("Search files").fill(name.removesuffix(".gcode"))
+    card = page.locator(".file-card").filter(has_text=name)
+    # The api is down behind the web server: nginx would answer 502 with its own page.
+    page.route("**/api/v1/files/*/favourite", lambda route: route.fulfill(
+        status=502, content_type="text/html", body="<html><body>502 Bad Gateway</body></html>"))
+    card.get_by_role("button", name=re.compile("favourites$")).click()
+    alert = card.get_by_role("alert")
+    expect(alert).to_contain_text("Favourite not saved")
+    expect(alert).to_contain_text("not answering")
+    shot(page, "18-favourite-error")
+
+
+def drop_files(page: Page, selector: str, paths: list[Path]) -> None:
+    """What the browser does when files from the desktop are let go over an element."""
+    files = [[path.name, base64.b64encode(path.read_bytes()).decode()] for path in paths]
+    transfer = page.evaluate_handle("""(files) => {
+      const transfer = new DataTransfer();
+      for (const [name, data] of files) {
+        const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+        transfer.items.add(new File([bytes], name, { type: 'text/x-gcode' }));
+      }
+      return transfer;
+    }""", files)
+    page.dispatch_event(selector, "dragover", {"dataTransfer": transfer})
+    expect(page.get_by_text("Drop to upload to the library")).to_be_visible()
+    page.dispatch_event(selector, "drop", {"dataTransfer": transfer})
+
+
+def test_upload_tray_follows_across_pages_and_drop_anywhere_in_the_library(page: Page, stack: Stack,
+                                                                         tmp_path: Path, filled: dict) -> None:
+    sign_in(page, stack)
+    big = fixture_path("prusa_cube20x4_0.20mm_ASA_labels")  # 0.7 MB, not in the library yet
+    note = tmp_path / "shopping.gcode"
+    note.write_text("milk\neggs\n" * 50)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.emulateNetworkConditions", {  # a slow uplink: the upload takes seconds
+        "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 100_000})
+    drop_files(page, ".results", [big, note])  # not a drop zone: anywhere on the library page
+    tray = page.get_by_role("complementary", name="Uploads")
+    expect(tray).to_contain_text(big.name)
+    page.get_by_role("link", name="Printers").click()
+    expect(page.get_by_role("heading", name="Printers")).to_be_visible()
+    expect(tray).to_contain_text(re.compile("Uploading [12] of 2"))  # still in view on another page
+    expect(tray.get_by_role("progressbar", name=f"Upload of {big.name}")).to_be_visible()
+    shot(page, "18-upload-tray")
+    page.get_by_role("link", name="System").click()
+    cdp.send("Network.emulateNetworkConditions", {
+        "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    expect(tray).to_contain_text("1 upload failed", timeout=60_000)  # the good one is done
+    expect(tray.get_by_role("alert")).to_contain_text("Failed:")  # the bad one says why, until dismissed
+    assert any(f["name"] == big.name for f in library_files(page))
+    tray.get_by_role("button", name="Dismiss").click()
+    expect(tray).to_have_count(0)
+
+
+def test_rename_a_file_from_its_page(page: Page, stack: Stack, filled: dict) -> None:
+    sign_in(page, stack)
+    file = filled["files"]["slic3r_cube20_0.25mm"]
+    page.goto(f"/files/{file['id']}")
+    page.get_by_role("button", name="Rename").click()
+    field = page.get_by_label("File name")
+    expect(field).to_be_focused()
+    field.fill("x" * 1100)  # too long for the api: its words are shown, nothing changes
+    page.get_by_role("button", name="Save name").click()
+    expect(page.get_by_role("alert")).to_contain_text("Not renamed")
+    field.fill("Slic3r calibration cube.gcode")
+    page.get_by_role("button", name="Save name").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Slic3r calibration cube.gcode")
+    assert page.request.get(f"/api/v1/files/{file['id']}").json()["name"] == "Slic3r calibration cube.gcode"
+    page.get_by_role("link", name="← Library").click()
+    page.get_by_label("Search files").fill("calibration cube")
+    expect(page.get_by_role("link", name="Slic3r calibration cube.gcode", exact=True)).to_be_visible()
+
+
+def test_slash_focuses_the_search_from_any_page(page: Page, stack: Stack, filled: dict) -> None:
+    sign_in(page, stack)
+    page.goto("/printers")
+    page.get_by_role("heading", name="Printers").wait_for()
+    page.keyboard.press("/")
+    expect(page.get_by_label("Search files")).to_be_focused()
+    expect(page.get_by_label("Search files")).to_have_value("")  # the slash is not typed into it
+    page.keyboard.type("cube")
+    expect(page).to_have_url(re.compile(r"q=cube"))
+    # While typing elsewhere, a slash is just a character.
+    page.goto(f"/files/{filled['files'][LIBRARY[0]]['id']}")
+    page.get_by_label("Notes").fill("")
+    page.get_by_label("Notes").press_sequentially("a/b")
+    expect(page.get_by_label("Notes")).to_have_value("a/b")
+
+
+def test_facets_count_within_the_other_filters_and_sort_nozzles_by_size(page: Page, stack: Stack,
+                                                                        filled: dict) -> None:
+    sign_in(page, stack)
+    by_hash = {hashlib.sha256(fixture_path(f).read_bytes()).hexdigest(): MANIFEST[f]["expected"] for f in MANIFEST}
+    stored = [by_hash[f["sha256"]] for f in library_files(page) if f["sha256"] in by_hash]
+    nozzle = page.get_by_label("Nozzle")
+    sizes = [float(v) for v in nozzle.locator("option").evaluate_all("os => os.map(o => o.value).filter(Boolean)")]
+    assert sizes == sorted(sizes) and len(sizes) >= 4, sizes
+    page.get_by_label("Slicer").select_option("Slic3r")
+    slic3r = Counter(e["nozzle_diameter"] for e in stored if e.get("slicer_in_file") == "Slic3r")
+    for size, count in slic3r.items():  # counts among Slic3r files only, from the manifest
+        expect(nozzle.locator(f"option[value='{size}']")).to_have_text(f"{size} mm ({count})")
+    expect(nozzle.locator("option[value='0.6']")).to_have_count(0)  # only PrusaSlicer made a 0.6
+    page.get_by_role("button", name="Clear filters").click()
+    expect(page.get_by_label("Slicer")).to_have_value("")
+    expect(nozzle.locator("option[value='0.6']")).to_have_count(1)
+
+
+def test_filament_lengths_in_one_unit(page: Page, stack: Stack, filled: dict) -> None:
+    sign_in(page, stack)
+    for fixture_id in ("prusa_cone_0.05mm_PLA_0.25n_comments", "prusa_tower_0.30mm_ABS_0.6n"):
+        expected = MANIFEST[fixture_id]["expected"]
+        metres = expected["filament_used_mm"] / 1000
+        text = f"{metres:.2f} m" if metres < 1 else f"{metres:.1f} m"  # 0.26 m, not "263 mm"
+        page.goto(f"/files/{filled['files'][fixture_id]['id']}")
+        expect(page.locator("dl.meta")).to_contain_text(f"{text} / ")
+    assert httpx.get(f"{stack.api}/api/v1/health/live").status_code == 200
