@@ -300,3 +300,33 @@ def test_filament_lengths_in_one_unit(page: Page, stack: Stack, filled: dict) ->
         page.goto(f"/files/{filled['files'][fixture_id]['id']}")
         expect(page.locator("dl.meta")).to_contain_text(f"{text} / ")
     assert httpx.get(f"{stack.api}/api/v1/health/live").status_code == 200
+
+
+def test_printer_page_shows_only_controls_that_apply_and_last_contact(page: Page, stack: Stack,
+                                                                      filled: dict) -> None:
+    sign_in(page, stack)
+    page.goto(f"/printers/{filled['printer']}")
+    status = page.get_by_role("region", name=re.compile("^Status"))
+    expect(status.locator(".badge")).not_to_have_text(re.compile("Printing|Paused"))  # idle or offline
+    for control in ("Pause", "Resume", "Cancel print"):
+        expect(page.get_by_role("button", name=control)).to_have_count(0)
+    expect(page.get_by_text(re.compile(r"(connected|not connected), last contact"))).to_be_visible()
+    expect(page.get_by_text("● Live updates")).to_be_visible()  # the page's own updates, not the printer
+
+
+def test_slicer_setup_shows_this_servers_address(page: Page, stack: Stack) -> None:
+    sign_in(page, stack)
+    page.goto("/upload")
+    page.get_by_role("link", name="API keys").last.click()  # the upload hint links to it
+    expect(page.get_by_role("heading", name="API keys")).to_be_visible()
+    expect(page.get_by_test_id("server-url")).to_have_text(stack.web)
+
+
+def test_sessions_are_named_by_browser_and_system(page: Page, stack: Stack) -> None:
+    sign_in(page, stack)
+    agent = page.evaluate("navigator.userAgent")
+    page.goto("/account")
+    row = page.get_by_role("row").filter(has_text="This browser")
+    expect(row).to_contain_text("Chrome on Linux")
+    assert agent not in row.inner_text()  # the raw string only as a tooltip
+    expect(row.locator("td").first).to_have_attribute("title", agent)

@@ -33,7 +33,7 @@ export function NewKey({ created, onDone }: { created: ApiKeyCreated; onDone: ()
         <button type="button" onClick={copy}>{copied === 'yes' ? 'Copied' : 'Copy'}</button>
       </div>
       {copied === 'failed' ? <p className="error-text">The browser refused to copy; select the key and copy it by hand.</p> : null}
-      <p className="muted small">Use it as the <code>X-Api-Key</code> header, or in your slicer's OctoPrint physical-printer settings (host: this server's address).</p>
+      <p className="muted small">Use it as the <code>X-Api-Key</code> header, or in your slicer's OctoPrint physical-printer settings with the host <code>{window.location.origin}</code>.</p>
       <button type="button" onClick={onDone}>I have saved it</button>
     </div>
   )
@@ -65,6 +65,11 @@ export function ApiKeysPage() {
     <div className="stack">
       <h1>API keys</h1>
       <p className="muted">For scripts and slicer upload hooks. A key acts as you; revoke it when it is no longer needed.</p>
+      <div className="panel small" aria-label="Slicer setup">
+        In PrusaSlicer, SuperSlicer or OrcaSlicer add a physical printer of type OctoPrint with the host
+        {' '}<code className="break" data-testid="server-url">{window.location.origin}</code> and a key from this page;
+        Cura's OctoPrint plugin takes the same two. Details: docs/slicer-hooks.md.
+      </div>
       <form onSubmit={submit} className="inline">
         <label htmlFor="key-name">Name</label>
         <input id="key-name" value={name} onChange={(e) => setName(e.target.value)} required placeholder="PrusaSlicer on the desk PC" />

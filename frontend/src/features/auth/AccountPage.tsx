@@ -4,6 +4,7 @@ import { api, unwrap } from '../../api/client'
 import { useMe } from '../../api/session'
 import { ErrorMessage, Notice } from '../../components/Status'
 import { formatAge, formatDate } from '../../lib/format'
+import { describeUserAgent } from '../../lib/userAgent'
 
 const sessionsKey = ['auth', 'sessions'] as const
 
@@ -23,7 +24,7 @@ function Sessions() {
             <tbody>
               {sessions.data.items.map((row) => (
                 <tr key={row.id}>
-                  <td className="break small">{row.current ? <strong>This browser · </strong> : null}{row.user_agent ?? 'unknown'}</td>
+                  <td className="break" title={row.user_agent ?? undefined}>{row.current ? <strong>This browser · </strong> : null}{describeUserAgent(row.user_agent)}</td>
                   <td data-label="Signed in">{formatDate(row.created_at)}</td>
                   <td data-label="Last seen">{formatAge(row.last_seen_at)}</td>
                   <td data-label="Expires">{formatDate(row.expires_at)}</td>

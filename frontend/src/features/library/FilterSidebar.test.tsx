@@ -19,17 +19,21 @@ const FACETS = {
 
 describe('FilterSidebar', () => {
   it('offers the facet values with counts and reports a choice', async () => {
-    vi.stubGlobal('fetch', vi.fn(async () => new Response(JSON.stringify(FACETS), { status: 200 })))
+    const fetch = vi.fn(async (_request: Request) => new Response(JSON.stringify(FACETS), { status: 200 }))
+    vi.stubGlobal('fetch', fetch)
     const onChange = vi.fn()
     render(
       <QueryClientProvider client={new QueryClient()}>
         <FilterSidebar params={new URLSearchParams('tag=calibration')} onChange={onChange} onClear={() => {}} />
       </QueryClientProvider>,
     )
-    expect(await screen.findByRole('option', { name: 'PrusaSlicer (2)' })).toBeTruthy()
+    expect(await screen.findByRole('option', { name: 'PrusaSlicer (2)' }, { timeout: 5000 })).toBeTruthy()
     expect(screen.getByRole('option', { name: '0.4 mm (3)' })).toBeTruthy()
     expect((screen.getByLabelText('Tag') as HTMLSelectElement).value).toBe('calibration')
     expect(screen.getByText('Filters (1)')).toBeTruthy()
+    // Counts come from the files the active filters leave (the api ignores each facet's own).
+    expect(new URL(fetch.mock.calls[0][0].url).search).toBe('?tag=calibration')
+    expect(screen.getByRole('button', { name: 'Clear filters' })).toBeTruthy()
     fireEvent.change(screen.getByLabelText('Slicer'), { target: { value: 'Cura' } })
     fireEvent.change(screen.getByLabelText('Tag'), { target: { value: '' } })
     expect(onChange.mock.calls).toEqual([['slicer', 'Cura'], ['tag', null]])

@@ -36,13 +36,17 @@ function Controls({ printer }: { printer: Printer }) {
     mutationFn: (action: PrinterAction) => printerAdminApi.action(printer.id, action),
     onSettled: () => client.invalidateQueries({ queryKey: printerKeys.one(printer.id) }),
   })
+  // Only what applies now: nothing to pause on an idle or offline printer.
+  if (state !== 'printing' && state !== 'paused' && !act.error) return null
   return (
     <div className="stack">
       <div className="inline" role="group" aria-label="Print controls">
-        <button type="button" disabled={state !== 'printing' || act.isPending} onClick={() => act.mutate('pause')}>Pause</button>
-        <button type="button" disabled={state !== 'paused' || act.isPending} onClick={() => act.mutate('resume')}>Resume</button>
-        <button type="button" className="danger" disabled={(state !== 'printing' && state !== 'paused') || act.isPending}
-          onClick={() => { if (window.confirm(`Cancel the print on ${printer.name}?`)) act.mutate('cancel') }}>Cancel print</button>
+        {state === 'printing' ? <button type="button" disabled={act.isPending} onClick={() => act.mutate('pause')}>Pause</button> : null}
+        {state === 'paused' ? <button type="button" disabled={act.isPending} onClick={() => act.mutate('resume')}>Resume</button> : null}
+        {state === 'printing' || state === 'paused' ? (
+          <button type="button" className="danger" disabled={act.isPending}
+            onClick={() => { if (window.confirm(`Cancel the print on ${printer.name}?`)) act.mutate('cancel') }}>Cancel print</button>
+        ) : null}
       </div>
       <ErrorMessage error={act.error} title="Not done" />
     </div>
@@ -159,9 +163,9 @@ export function PrinterDetailPage() {
       <p><Link to="/printers">← Printers</Link></p>
       <div className="page-head">
         <h1>{data.name}</h1>
-        <span className={`live live-${live}`}>{live === 'live' ? '● Live' : 'Reconnecting…'}</span>
+        <span className={`live live-${live}`} title="This page updates by itself while connected">{live === 'live' ? '● Live updates' : 'Reconnecting…'}</span>
       </div>
-      <p className="muted">{humanize(data.provider)} at <code>{data.url}</code> · updated {formatAge(data.status?.updated_at)}</p>
+      <p className="muted break">{humanize(data.provider)} at <code>{data.url}</code> · {data.status?.online ? 'connected' : 'not connected'}, last contact {formatAge(data.status?.last_seen)}</p>
       <div className="detail-grid">
         <section aria-labelledby="printer-status" className="panel stack" aria-live="polite">
           <h2 id="printer-status" className="h3">Status: <Badge status={state} label={humanize(state)} /></h2>

@@ -51,7 +51,7 @@ export function PrintersPage() {
     <div className="stack">
       <div className="page-head">
         <h1>Printers</h1>
-        <span className={`live live-${live}`} role="status">{live === 'live' ? '● Live' : live === 'connecting' ? 'Connecting…' : 'Reconnecting…'}</span>
+        <span className={`live live-${live}`} role="status">{live === 'live' ? '● Live updates' : live === 'connecting' ? 'Connecting…' : 'Reconnecting…'}</span>
       </div>
       {isAdmin ? <AddPrinter /> : null}
       <ErrorMessage error={printers.error} title="Could not load printers" />

@@ -1,4 +1,5 @@
 import { useRef, useState, type DragEvent } from 'react'
+import { Link } from 'react-router'
 import { useUploads } from '../../uploads/queue'
 import { UploadRow } from '../../uploads/UploadTray'
 
@@ -26,7 +27,7 @@ export function UploadPage() {
         <label htmlFor="upload-input" className="button primary">Choose files…</label>
         <input id="upload-input" ref={input} className="sr-only-input" type="file" multiple accept=".gcode,.gco,.g,.bgcode,text/x-gcode"
           onChange={(e) => { if (e.target.files?.length) add(e.target.files); e.target.value = '' }} />
-        <p className="muted small">Slicers can also upload directly: see the API keys page.</p>
+        <p className="muted small">Slicers can also upload directly: see <Link to="/api-keys">API keys</Link> for this server's address and a key.</p>
       </div>
       {uploads.length ? (
         <section aria-label="Uploads" className="stack">
