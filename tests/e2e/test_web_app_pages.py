@@ -330,3 +330,15 @@ def test_sessions_are_named_by_browser_and_system(page: Page, stack: Stack) -> N
     expect(row).to_contain_text("Chrome on Linux")
     assert agent not in row.inner_text()  # the raw string only as a tooltip
     expect(row.locator("td").first).to_have_attribute("title", agent)
+
+
+def test_system_page_uses_words_not_field_names(page: Page, stack: Stack) -> None:
+    sign_in(page, stack)
+    page.goto("/status")
+    cards = page.get_by_role("list", name="Components")
+    database = cards.get_by_role("listitem").filter(has=page.get_by_role("heading", name="Database"))
+    expect(database).to_contain_text(re.compile(r"Schema\s*up to date \(\d+\)"))
+    backups = cards.get_by_role("listitem").filter(has=page.get_by_role("heading", name="Backups"))
+    expect(backups).to_contain_text("Warn when older than")
+    for raw in ("Max age hours", "Revision", "Head", "Latency", "_"):
+        expect(cards).not_to_contain_text(raw)
