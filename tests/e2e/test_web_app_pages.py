@@ -340,5 +340,5 @@ def test_system_page_uses_words_not_field_names(page: Page, stack: Stack) -> Non
     expect(database).to_contain_text(re.compile(r"Schema\s*up to date \(\d+\)"))
     backups = cards.get_by_role("listitem").filter(has=page.get_by_role("heading", name="Backups"))
     expect(backups).to_contain_text("Warn when older than")
-    for raw in ("Max age hours", "Revision", "Head", "Latency", "_"):
+    for raw in ("Max age hours", "Revision", "Head", "Latency", "Age hours"):
         expect(cards).not_to_contain_text(raw)
