@@ -342,3 +342,21 @@ def test_system_page_uses_words_not_field_names(page: Page, stack: Stack) -> Non
     expect(backups).to_contain_text("Warn when older than")
     for raw in ("Max age hours", "Revision", "Head", "Latency", "Age hours"):
         expect(cards).not_to_contain_text(raw)
+
+
+def test_file_page_groups_what_a_person_needs(page: Page, stack: Stack, filled: dict) -> None:
+    sign_in(page, stack)
+    expected = MANIFEST[LIBRARY[0]]["expected"]
+    page.goto(f"/files/{filled['files'][LIBRARY[0]]['id']}")
+    glance = page.locator("dl.meta")
+    nozzle, layer = expected["nozzle_diameter"], expected["layer_height"]
+    expect(glance).to_contain_text(f"{nozzle} mm nozzle · {layer} mm layer height")
+    expect(glance).to_contain_text(f"bed {expected['bed_temp']} °C")
+    expect(glance.get_by_role("img", name=re.compile("^colour #"))).to_have_count(1)  # a swatch, not hex text
+    expect(glance).not_to_contain_text("byte")
+    byte_offsets = page.get_by_text("G-code starts at byte")
+    expect(byte_offsets).to_be_hidden()  # parser detail, under "All fields"
+    page.get_by_text(re.compile(r"^All fields \(\d+\)$")).click()
+    expect(byte_offsets).to_be_visible()
+    notes = page.get_by_label("Notes").bounding_box()
+    assert notes and notes["y"] + notes["height"] <= 860  # notes are above the fold, not pushed below

@@ -8,17 +8,32 @@ import { ErrorMessage, Loading, Notice } from '../../components/Status'
 import { formatBytes, formatDate, formatDuration, humanize } from '../../lib/format'
 import { libraryApi } from './api'
 import { FavouriteButton } from './FileViews'
-import { metadataRows } from './metadata'
+import { colours, glance, metadataRows } from './metadata'
 
+function Swatches({ colours: list }: { colours: string[] }) {
+  if (!list.length) return null
+  return <span className="swatches">{list.map((colour, index) => <span key={`${colour}-${index}`} className="swatch" style={{ background: colour }} title={colour} role="img" aria-label={`colour ${colour}`} />)}</span>
+}
+
+/** The few lines a person reads before printing; every parsed field under "All fields". */
 function MetadataTable({ file }: { file: FileRead }) {
-  const rows = metadataRows(file.metadata)
-  if (!rows.length) return <p className="muted">No slicer metadata was found in this file.</p>
+  const rows = glance(file.metadata)
+  const all = metadataRows(file.metadata)
+  if (!all.length) return <p className="muted">No slicer metadata was found in this file.</p>
   return (
-    <dl className="meta">
-      {rows.map((row) => (
-        <div key={row.key}><dt>{row.label}</dt><dd>{row.value}</dd></div>
-      ))}
-    </dl>
+    <div className="stack">
+      <dl className="meta">
+        {rows.map((row) => (
+          <div key={row.key}><dt>{row.label}</dt><dd>{row.key === 'filament' ? <Swatches colours={colours(file.metadata)} /> : null}{row.value}</dd></div>
+        ))}
+      </dl>
+      <details className="all-fields">
+        <summary>All fields ({all.length})</summary>
+        <dl className="fields compact">
+          {all.map((row) => <div key={row.key}><dt>{row.label}</dt><dd className="break">{row.value}</dd></div>)}
+        </dl>
+      </details>
+    </div>
   )
 }
 
@@ -197,15 +212,18 @@ export function FileDetailPage() {
         <div className="stack">
           <Thumbnails file={data} />
           <a className="button primary" href={downloadUrl(data.id)} download={data.name}>Download G-code</a>
+          <Notes key={data.id} file={data} />
+          <TagEditor file={data} />
         </div>
-        <section aria-labelledby="meta-title">
-          <h2 id="meta-title" className="h3">Details</h2>
-          <MetadataTable file={data} />
-        </section>
-      </div>
-      <div className="detail-grid">
-        <div className="stack"><Notes key={data.id} file={data} /><TagEditor file={data} /></div>
-        <div className="stack"><SendToPrinter file={data} /><History file={data} /><Danger file={data} /></div>
+        <div className="stack">
+          <section aria-labelledby="meta-title">
+            <h2 id="meta-title" className="h3">Details</h2>
+            <MetadataTable file={data} />
+          </section>
+          <SendToPrinter file={data} />
+          <History file={data} />
+          <Danger file={data} />
+        </div>
       </div>
     </article>
   )

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ordered } from './query'
-import { metadataRows, summary } from './metadata'
+import { colours, glance, metadataRows, summary } from './metadata'
 
 const meta = {
   slicer: 'PrusaSlicer',
@@ -44,5 +44,24 @@ describe('ordered', () => {
   it('sorts nozzle sizes by size and leaves words in the api order', () => {
     expect(ordered([{ value: 0.6, count: 1 }, { value: 0.25, count: 4 }, { value: 0.4, count: 9 }]).map((v) => v.value)).toEqual([0.25, 0.4, 0.6])
     expect(ordered([{ value: 'PLA', count: 9 }, { value: 'ABS', count: 1 }]).map((v) => v.value)).toEqual(['PLA', 'ABS'])
+  })
+})
+
+describe('glance', () => {
+  it('groups what a person needs before printing', () => {
+    const rows = glance({ ...meta, extruder_temp: 240, first_layer_extr_temp: 235, bed_temp: 80, layer_count: 100, objects: ['a', 'b'], filament_colors: ['#FF8000'] })
+    expect(Object.fromEntries(rows.map((row) => [row.label, row.value]))).toEqual({
+      Slicer: 'PrusaSlicer 2.5.0',
+      'Print time': '1h 2m',
+      Filament: '12.3 m / 37 g of PETG',
+      'Nozzle and layers': '0.4 mm nozzle · 0.2 mm layer height · 100 layers',
+      Temperatures: 'nozzle 240 °C (first layer 235 °C) · bed 80 °C',
+      Objects: '2: a, b',
+    })
+    expect(colours({ filament_colors: ['#FF8000', 'red', ''] })).toEqual(['#FF8000'])
+  })
+  it('drops a per-extruder list that repeats the single value', () => {
+    const labels = metadataRows({ filament_name: 'Prusament PLA', filament_names: ['Prusament PLA'], filament_type: 'PLA', filament_types: ['PLA', 'PETG'] }).map((row) => row.label)
+    expect(labels).toEqual(['Material', 'Materials per extruder', 'Filament name'])
   })
 })

@@ -46,6 +46,10 @@ export const FIELDS: Field[] = [
 
 // Shown inside another row (slicer version, filament weight) — not repeated on their own.
 const FOLDED = new Set(['slicer_version', 'filament_weight_total', 'thumbnails'])
+// A per-extruder list that only repeats the single value beside it ("PLA" and ["PLA"]).
+const ECHOES: Record<string, string> = { filament_names: 'filament_name', filament_types: 'filament_type' }
+const echoes = (meta: Metadata, key: string) =>
+  key in ECHOES && Array.isArray(meta[key]) && (meta[key] as unknown[]).length === 1 && (meta[key] as unknown[])[0] === meta[ECHOES[key]]
 
 /** Worth a row: not missing, not an empty string or list. */
 const present = (value: unknown) =>
@@ -60,7 +64,7 @@ function plain(value: unknown): string {
 /** Rows for a metadata table: the known fields in order, then any other keys the api added. */
 export function metadataRows(meta: Metadata): { key: string; label: string; value: string }[] {
   const known = new Set(FIELDS.map((field) => field.key))
-  const rows = FIELDS.filter((field) => present(meta[field.key]))
+  const rows = FIELDS.filter((field) => present(meta[field.key]) && !echoes(meta, field.key))
     .map((field) => ({ key: field.key, label: field.label, value: (field.format ?? plain)(meta[field.key], meta) }))
   const extra = Object.keys(meta)
     .filter((key) => !known.has(key) && !FOLDED.has(key) && present(meta[key]))
@@ -82,3 +86,40 @@ export function summary(meta: Metadata): string {
   return parts.filter((part) => part && part !== '—').join(' · ')
 }
 
+
+const COLOUR = /^#[0-9a-f]{6}$/i
+
+/** The filament colours the slicer named, as CSS colours (for swatches). */
+export function colours(meta: Metadata): string[] {
+  const list = [meta.filament_colors, meta.extruder_colors].find((value) => Array.isArray(value) && value.length) as unknown[] | undefined
+  return (list ?? []).filter((value): value is string => typeof value === 'string' && COLOUR.test(value))
+}
+
+const temp = (value: unknown, first: unknown) =>
+  present(value) ? formatTemp(value) + (present(first) && first !== value ? ` (first layer ${formatTemp(first)})` : '') : present(first) ? `${formatTemp(first)} first layer` : null
+
+/** What a person needs before printing, in a few lines: the rest is under "All fields". */
+export function glance(meta: Metadata): { key: string; label: string; value: string }[] {
+  const layers = [
+    present(meta.nozzle_diameter) ? `${formatMm(meta.nozzle_diameter)} nozzle` : null,
+    present(meta.layer_height) ? `${formatMm(meta.layer_height)} layer height` : null,
+    present(meta.layer_count) ? `${String(meta.layer_count)} layers` : null,
+  ].filter(Boolean).join(' · ')
+  const nozzle = temp(meta.extruder_temp, meta.first_layer_extr_temp)
+  const bed = temp(meta.bed_temp, meta.first_layer_bed_temp)
+  const heat = [nozzle ? `nozzle ${nozzle}` : null, bed ? `bed ${bed}` : null, present(meta.chamber_temp) ? `chamber ${formatTemp(meta.chamber_temp)}` : null]
+    .filter(Boolean).join(' · ')
+  const objects = Array.isArray(meta.objects) && meta.objects.length ? `${meta.objects.length}: ${meta.objects.join(', ')}` : null
+  const rows = [
+    { key: 'slicer', label: 'Slicer', value: [meta.slicer, meta.slicer_version].filter(present).join(' ') },
+    { key: 'printer_model', label: 'For printer', value: present(meta.printer_model) ? String(meta.printer_model) : '' },
+    { key: 'estimated_time', label: 'Print time', value: present(meta.estimated_time) ? formatDuration(meta.estimated_time) : '' },
+    { key: 'filament', label: 'Filament', value: present(meta.filament_total) || present(meta.filament_weight_total) || present(meta.filament_type)
+      ? [formatFilament(meta.filament_total, meta.filament_weight_total, meta.filament_type), present(meta.filament_name) ? `(${String(meta.filament_name)})` : null].filter(Boolean).join(' ')
+      : '' },
+    { key: 'layers', label: 'Nozzle and layers', value: layers },
+    { key: 'temperatures', label: 'Temperatures', value: heat },
+    { key: 'objects', label: 'Objects', value: objects ?? '' },
+  ]
+  return rows.filter((row) => row.value)
+}
