@@ -360,3 +360,14 @@ def test_file_page_groups_what_a_person_needs(page: Page, stack: Stack, filled: 
     expect(byte_offsets).to_be_visible()
     notes = page.get_by_label("Notes").bounding_box()
     assert notes and notes["y"] + notes["height"] <= 860  # notes are above the fold, not pushed below
+
+
+def test_empty_printers_page_opens_the_add_form(page: Page, stack: Stack) -> None:
+    """Last in this file: it removes every printer."""
+    sign_in(page, stack)
+    for printer in page.request.get("/api/v1/printers").json()["items"]:
+        answer = page.request.delete(f"/api/v1/printers/{printer['id']}", headers={"X-Requested-With": "e2e"})
+        assert answer.status == 204, answer.text()
+    page.goto("/printers")
+    expect(page.get_by_text("No printers yet.")).to_be_visible()
+    expect(page.get_by_label("Moonraker address")).to_be_visible()  # no click needed to start

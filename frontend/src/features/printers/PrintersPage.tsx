@@ -7,7 +7,8 @@ import { printerAdminApi } from './api'
 import { PrinterCard } from './PrinterCard'
 import { usePrinterEvents } from './usePrinterEvents'
 
-function AddPrinter() {
+/** Open by itself while there is no printer yet: adding one is the only thing to do here. */
+function AddPrinter({ first }: { first: boolean }) {
   const client = useQueryClient()
   const [name, setName] = useState('')
   const [url, setUrl] = useState('http://')
@@ -26,7 +27,7 @@ function AddPrinter() {
     create.mutate()
   }
   return (
-    <details className="panel">
+    <details className="panel" open={first || undefined}>
       <summary>Add a printer</summary>
       <form onSubmit={submit} className="form-grid">
         <label htmlFor="printer-name">Name</label>
@@ -53,7 +54,7 @@ export function PrintersPage() {
         <h1>Printers</h1>
         <span className={`live live-${live}`} role="status">{live === 'live' ? '● Live updates' : live === 'connecting' ? 'Connecting…' : 'Reconnecting…'}</span>
       </div>
-      {isAdmin ? <AddPrinter /> : null}
+      {isAdmin && printers.data ? <AddPrinter first={printers.data.length === 0} /> : null}
       <ErrorMessage error={printers.error} title="Could not load printers" />
       {printers.isPending ? <Loading what="Loading printers" /> : null}
       {printers.data?.length === 0 ? <p className="empty">No printers yet.{isAdmin ? ' Add a Moonraker printer above.' : ' An admin can add them.'}</p> : null}
