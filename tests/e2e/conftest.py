@@ -66,8 +66,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with logged_process([*cli, "serve", "--port", str(api_port)], BACKEND, env, root / "api.log"), \
             logged_process([*cli, "worker"], BACKEND, env, root / "worker.log"), \
             logged_process(vite, FRONTEND, web_env, root / "vite.log"):
-        wait_http(f"{api}/api/v1/health/live", timeout=30)
-        wait_http(f"{web}/api/v1/health/live", timeout=30)
+        # Generous: on a busy 2-CPU machine the api's first start can take half a minute.
+        wait_http(f"{api}/api/v1/health/live", timeout=90)
+        wait_http(f"{web}/api/v1/health/live", timeout=90)
         yield Stack(web=web, api=api, data_dir=data_dir, setup_token=token, logs=root)
 
 
