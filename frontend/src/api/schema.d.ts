@@ -2234,7 +2234,7 @@ export interface operations {
                 printed?: boolean | null;
                 has_thumbnail?: boolean | null;
                 favourite?: boolean | null;
-                /** @description name, uploaded_at, size, estimated_time, filament_total, last_printed or relevance; '-' prefix for descending. Default: relevance with q, else -uploaded_at */
+                /** @description name, uploaded_at, size, estimated_time, filament_total, last_printed or relevance; '-' prefix for descending. Default (and relevance without q): relevance with q, else -uploaded_at */
                 sort?: string | null;
                 limit?: number;
                 offset?: number;
@@ -2365,7 +2365,7 @@ export interface operations {
                 printed?: boolean | null;
                 has_thumbnail?: boolean | null;
                 favourite?: boolean | null;
-                /** @description name, uploaded_at, size, estimated_time, filament_total, last_printed or relevance; '-' prefix for descending. Default: relevance with q, else -uploaded_at */
+                /** @description name, uploaded_at, size, estimated_time, filament_total, last_printed or relevance; '-' prefix for descending. Default (and relevance without q): relevance with q, else -uploaded_at */
                 sort?: string | null;
                 limit?: number;
                 offset?: number;
