@@ -62,7 +62,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     cmd = [sys.executable, "-m", "printstash.cli", "serve", "--port", str(port)]
     with logged_process(cmd, BACKEND, vault_env(root / "data", VAULT_SETUP_TOKEN=token), root / "api.log"):
-        wait_http(f"{base}/api/v1/health/live", timeout=30)
+        wait_http(f"{base}/api/v1/health/live", timeout=90)  # a busy machine starts slowly
         body = {"setup_token": token, "username": ADMIN[0], "password": ADMIN[1]}
         httpx.post(f"{base}/api/v1/auth/setup", json=body, headers={"X-Requested-With": "e2e"}).raise_for_status()
         yield base
