@@ -6,7 +6,6 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +17,8 @@ from printstash.core import maintenance
 from printstash.core.db import Database, utcnow
 from printstash.core.schema import head_revision
 from printstash.core.settings import Settings
+from printstash.health.printers import provider_summary
+from printstash.health.schemas import Component
 
 log = logging.getLogger(__name__)
 OK, DEGRADED, ERROR, UNKNOWN = "ok", "degraded", "error", "unknown"
@@ -25,8 +26,6 @@ RANK = {OK: 0, UNKNOWN: 1, DEGRADED: 1, ERROR: 2}
 LOW_FREE_BYTES = 1024**3
 LOW_FREE_PERCENT = 5.0
 PUBLIC_KEYS = ("status", "reason")
-
-Component = dict[str, Any]
 
 
 def overall(components: dict[str, Component]) -> str:
@@ -108,27 +107,11 @@ def _when(value: Any) -> datetime | None:
         return None
 
 
-def check_printers(session: Session) -> Component:
-    summary = _provider_summary()
-    if summary is None:
-        return {"status": OK, "detail": "no printers configured", "printers": 0}
-    return summary(session)
-
-
-def _provider_summary() -> Callable[[Session], Component] | None:
-    # The printers domain provides the summary; before it exists, there are no printers.
-    try:
-        from printstash.printers.service import provider_summary
-    except ImportError:
-        return None
-    return provider_summary
-
-
 def check_session_components(settings: Settings, db: Database) -> tuple[dict[str, Component], dict[str, Any]]:
     """backup, printer_providers and the maintenance flag: all read from the database."""
     try:
         with db.read() as session:
-            comps = {"backup": check_backup(settings, session), "printer_providers": check_printers(session)}
+            comps = {"backup": check_backup(settings, session), "printer_providers": provider_summary(session)}
             return comps, maintenance.status(session)
     except Exception as exc:  # the database check already says why; these are unknown
         log.warning("health: could not read component state: %s", exc)

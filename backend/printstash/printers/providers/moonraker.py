@@ -14,11 +14,21 @@ from typing import Any
 
 import httpx
 
-from printstash.printers.providers.base import HistoryJob, ProviderError, Rejected, Unreachable
+from printstash.printers.providers.base import (
+    BUSY_STATES,
+    Heater,
+    HistoryJob,
+    Layer,
+    LiveStatus,
+    ProviderError,
+    Rejected,
+    State,
+    Unreachable,
+)
 
 QUERY = ("webhooks&print_stats&virtual_sdcard&display_status&extruder=temperature,target"
-         "&heater_bed=temperature,target&toolhead=homed_axes")
-PRINT_STATES = {"standby", "printing", "paused", "complete", "cancelled", "error"}
+         "&heater_bed=temperature,target")
+PRINT_STATES: dict[str, State] = {s: s for s in ("standby", "printing", "paused", "complete", "cancelled", "error")}
 HISTORY_PAGE = 100
 # /printer/* answers 404 while Klippy is disconnected, 503 "Klippy Host not connected" in
 # the moment it goes away (both seen on the real Moonraker 0.11.0)
@@ -55,7 +65,7 @@ class MoonrakerProvider:
         return _json(resp).get("result")
 
     # -- status --------------------------------------------------------------------------------
-    async def fetch_status(self) -> dict[str, Any]:
+    async def fetch_status(self) -> LiveStatus:
         """One request while Klippy is up (webhooks carries its state); /server/info only
         when /printer/* says Klippy is away, to learn why."""
         resp = await self._request("GET", f"/printer/objects/query?{QUERY}")
@@ -68,11 +78,11 @@ class MoonrakerProvider:
             raise ProviderError("objects query answered without a status object")
         return await self._ready_status(status)
 
-    async def _not_ready(self, klippy: str) -> dict[str, Any]:
+    async def _not_ready(self, klippy: str) -> LiveStatus:
         message = KLIPPY_WORDS.get(klippy, f"Klippy is {klippy}")
         if klippy in {"shutdown", "error", "startup"}:
             message = await self._state_message() or message
-        return _blank_status("klippy_not_ready", klippy, message)
+        return _not_ready_status(klippy, message)
 
     async def _state_message(self) -> str | None:
         """Klippy's own explanation (e.g. the shutdown reason), when it can be had."""
@@ -83,26 +93,23 @@ class MoonrakerProvider:
         text = (info or {}).get("state_message")
         return str(text).strip() or None if text else None
 
-    async def _ready_status(self, objs: dict[str, Any]) -> dict[str, Any]:
+    async def _ready_status(self, objs: dict[str, Any]) -> LiveStatus:
         webhooks = objs.get("webhooks") or {}
         if webhooks.get("state", "ready") != "ready":
-            return _blank_status("klippy_not_ready", str(webhooks["state"]),
-                                 str(webhooks.get("state_message") or ""))
+            return _not_ready_status(str(webhooks["state"]), str(webhooks.get("state_message") or ""))
         stats = objs.get("print_stats") or {}
         print_state = str(stats.get("state") or "standby")
-        state = print_state if print_state in PRINT_STATES else "error"
+        state = PRINT_STATES.get(print_state, "error")
         filename = str(stats.get("filename") or "") or None
         progress = _progress(objs)
         duration = _float(stats.get("print_duration"))
-        status = _blank_status(state, "ready", _message(objs, stats))
-        status.update(
-            online=True, print_state=print_state, filename=filename, progress=progress,
-            print_duration=duration, extruder=_heater(objs.get("extruder")),
+        return LiveStatus(
+            online=True, state=state, klippy_state="ready", print_state=print_state, filename=filename,
+            progress=progress, print_duration=duration, extruder=_heater(objs.get("extruder")),
             heater_bed=_heater(objs.get("heater_bed")),
-            eta_s=await self._eta(filename, progress, duration) if state in {"printing", "paused"} else None,
-            layer=_layer(stats), homed_axes=(objs.get("toolhead") or {}).get("homed_axes"),
+            eta_s=await self._eta(filename, progress, duration) if state in BUSY_STATES else None,
+            layer=_layer(stats), message=_message(objs, stats),
         )
-        return status
 
     async def _eta(self, filename: str | None, progress: float | None, duration: float | None) -> float | None:
         """Slicer estimate scaled by progress; else extrapolate from the time printed so far."""
@@ -169,11 +176,9 @@ class MoonrakerProvider:
 
 # -- pure helpers (unit-tested with recorded responses) ---------------------------------------
 
-def _blank_status(state: str, klippy: str, message: str | None) -> dict[str, Any]:
-    return {"online": state != "offline", "state": state, "klippy_state": klippy,
-            "print_state": None, "filename": None, "progress": None, "print_duration": None,
-            "eta_s": None, "extruder": None, "heater_bed": None, "message": message or None,
-            "error": None}
+def _not_ready_status(klippy: str, message: str | None) -> LiveStatus:
+    """Moonraker answers but Klippy is not ready: online, nothing printing."""
+    return LiveStatus(online=True, state="klippy_not_ready", klippy_state=klippy, message=message or None)
 
 
 def _json(resp: httpx.Response) -> dict[str, Any]:
@@ -208,7 +213,7 @@ def _raise_for(resp: httpx.Response, *, command: bool = False) -> None:
     raise ProviderError(text)
 
 
-def _float(value: Any) -> float | None:
+def _float(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return None
     return float(value)
@@ -223,17 +228,22 @@ def _progress(objs: dict[str, Any]) -> float | None:
     return None
 
 
-def _heater(obj: Any) -> dict[str, float | None] | None:
+def _int(value: object) -> int | None:
+    number = _float(value)
+    return None if number is None or not number.is_integer() else int(number)
+
+
+def _heater(obj: object) -> Heater | None:
     if not isinstance(obj, dict) or not obj:
         return None  # no such heater on this printer
-    return {"temperature": _float(obj.get("temperature")), "target": _float(obj.get("target"))}
+    return Heater(temperature=_float(obj.get("temperature")), target=_float(obj.get("target")))
 
 
-def _layer(stats: dict[str, Any]) -> dict[str, Any] | None:
+def _layer(stats: dict[str, Any]) -> Layer | None:
     info = stats.get("info") or {}
     if not isinstance(info, dict) or info.get("total_layer") is None:
         return None
-    return {"current": info.get("current_layer"), "total": info.get("total_layer")}
+    return Layer(current=_int(info.get("current_layer")), total=_int(info.get("total_layer")))
 
 
 def _message(objs: dict[str, Any], stats: dict[str, Any]) -> str | None:
