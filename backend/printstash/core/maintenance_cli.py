@@ -25,10 +25,10 @@ def cmd_maintenance(settings: Settings, args: argparse.Namespace) -> None:
     _print(state)
 
 
-def _print(state: dict[str, object]) -> None:
-    if not state.get("on"):
+def _print(state: maintenance.Mode) -> None:
+    if not state.on:
         print("maintenance: off (uploads and scheduled jobs run normally)")
         return
-    print(f"maintenance: on since {state.get('since')} — uploads answer 503, scheduled jobs are paused")
-    if state.get("message"):
-        print(f"  message: {state['message']}")
+    print(f"maintenance: on since {state.since} — uploads answer 503, scheduled jobs are paused")
+    if state.message:
+        print(f"  message: {state.message}")

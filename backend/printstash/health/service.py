@@ -7,7 +7,6 @@ import shutil
 import time
 import uuid
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -83,12 +82,12 @@ def _probe_write(settings: Settings) -> None:
 
 def check_backup(settings: Settings, session: Session) -> Component:
     state = backups.state(session)
-    success = _when(state.get("last_success_at"))
-    failed = _when(state.get("last_error_at"))
-    found: Component = {"last_success_at": state.get("last_success_at"), "last_name": state.get("last_name"),
+    success = _when(state.last_success_at)
+    failed = _when(state.last_error_at)
+    found: Component = {"last_success_at": state.last_success_at, "last_name": state.last_name,
                         "max_age_hours": settings.backup_max_age_hours, "schedule": settings.backup_schedule}
     if failed is not None and (success is None or failed > success):
-        found.update(last_error=state.get("last_error"), last_error_at=state.get("last_error_at"))
+        found.update(last_error=state.last_error, last_error_at=state.last_error_at)
     if success is None:
         return {"status": DEGRADED, "reason": "failed" if failed else "no_backup_yet", **found}
     age = (utcnow() - success).total_seconds() / 3600
@@ -100,14 +99,14 @@ def check_backup(settings: Settings, session: Session) -> Component:
     return {"status": OK, **found}
 
 
-def _when(value: Any) -> datetime | None:
+def _when(value: str | None) -> datetime | None:
     try:
-        return datetime.fromisoformat(value) if isinstance(value, str) else None
+        return None if value is None else datetime.fromisoformat(value)
     except ValueError:
         return None
 
 
-def check_session_components(settings: Settings, db: Database) -> tuple[dict[str, Component], dict[str, Any]]:
+def check_session_components(settings: Settings, db: Database) -> tuple[dict[str, Component], maintenance.Mode]:
     """backup, printer_providers and the maintenance flag: all read from the database."""
     try:
         with db.read() as session:
@@ -116,15 +115,15 @@ def check_session_components(settings: Settings, db: Database) -> tuple[dict[str
     except Exception as exc:  # the database check already says why; these are unknown
         log.warning("health: could not read component state: %s", exc)
         unknown = {"status": UNKNOWN, "reason": "database_unavailable"}
-        return {"backup": dict(unknown), "printer_providers": dict(unknown)}, {"on": False}
+        return {"backup": dict(unknown), "printer_providers": dict(unknown)}, maintenance.Mode()
 
 
-def report(settings: Settings, db: Database, *, detailed: bool) -> dict[str, Any]:
+def report(settings: Settings, db: Database, *, detailed: bool) -> dict[str, object]:
     components = {"database": check_database(db), "storage": check_storage(settings)}
     more, mode = check_session_components(settings, db)
     components.update(more)
     shown = components if detailed else {name: public_view(c) for name, c in components.items()}
-    flag: dict[str, Any] = {"on": bool(mode.get("on"))}
-    if flag["on"]:
-        flag.update(message=mode.get("message") or "", since=mode.get("since"))
+    flag: dict[str, object] = {"on": mode.on}
+    if mode.on:
+        flag.update(message=mode.message, since=mode.since)
     return {"status": overall(components), "components": shown, "maintenance": flag}

@@ -19,6 +19,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import httpx
+
+# httpcore imports sniffio on every request and, when it is missing, pays a full sys.path
+# search each time (a quarter of the poller's CPU, bench/printers/RESULTS.md). Importing it
+# here makes a missing sniffio an import error at start-up instead of a slow worker.
+import sniffio  # noqa: F401
 from sqlalchemy.orm import Session
 
 from printstash.core import maintenance

@@ -4,9 +4,9 @@ A new provider (OctoPrint, PrusaLink) implements PrinterProvider and registers a
 providers/__init__.py; the poller and the services never look inside it.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -77,7 +77,6 @@ class HistoryJob:
     print_duration: float | None
     total_duration: float | None
     filament_used: float | None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def finished(self) -> bool:

@@ -10,7 +10,7 @@ Behaviour learned from the real Moonraker 0.11.0 (tests run against it):
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 
@@ -36,6 +36,7 @@ KLIPPY_AWAY = frozenset({404, 503})
 KLIPPY_WORDS = {"startup": "Klippy is starting up", "shutdown": "Klippy is shut down",
                 "error": "Klippy reported an error", "disconnected": "Klippy is not connected to Moonraker"}
 UPLOAD_TIMEOUT = httpx.Timeout(30.0, read=300.0)  # Moonraker parses before it answers
+Params = dict[str, str | float]
 
 
 class MoonrakerProvider:
@@ -50,17 +51,19 @@ class MoonrakerProvider:
         self._estimates: dict[str, float | None] = {}  # filename -> slicer's estimated_time
 
     # -- transport -------------------------------------------------------------------------
-    async def _request(self, method: str, path: str, **kw: Any) -> httpx.Response:
-        kw.setdefault("timeout", self.timeout)
+    async def _request(self, method: str, path: str, *, params: Params | None = None,
+                       files: dict[str, tuple[str, IO[bytes]]] | None = None, data: dict[str, str] | None = None,
+                       http_timeout: httpx.Timeout | None = None) -> httpx.Response:
         try:
-            return await self.http.request(method, self.base + path, headers=self.headers, **kw)
+            return await self.http.request(method, self.base + path, headers=self.headers, params=params,
+                                           files=files, data=data, timeout=http_timeout or self.timeout)
         except httpx.TimeoutException as exc:
             raise Unreachable(f"timed out after {self.timeout:g} s ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:
             raise Unreachable(f"cannot connect: {exc or type(exc).__name__}") from exc
 
-    async def _result(self, method: str, path: str, **kw: Any) -> Any:
-        resp = await self._request(method, path, **kw)
+    async def _result(self, method: str, path: str, params: Params | None = None) -> Any:
+        resp = await self._request(method, path, params=params)
         _raise_for(resp)
         return _json(resp).get("result")
 
@@ -138,7 +141,7 @@ class MoonrakerProvider:
     async def fetch_history(self, since: float | None) -> list[HistoryJob]:
         jobs: list[HistoryJob] = []
         while True:
-            params: dict[str, Any] = {"limit": HISTORY_PAGE, "start": len(jobs), "order": "asc"}
+            params: Params = {"limit": HISTORY_PAGE, "start": len(jobs), "order": "asc"}
             if since is not None:
                 params["since"] = since
             page = (await self._result("GET", "/server/history/list", params=params) or {}).get("jobs")
@@ -154,7 +157,7 @@ class MoonrakerProvider:
         with path.open("rb") as fh:
             data = {"root": "gcodes", "print": "true", **({"path": folder} if folder else {})}
             resp = await self._request("POST", "/server/files/upload", files={"file": (name, fh)},
-                                       data=data, timeout=UPLOAD_TIMEOUT)
+                                       data=data, http_timeout=UPLOAD_TIMEOUT)
         _raise_for(resp, command=True)
         body = _json(resp)
         if body.get("print_started") is False and not body.get("print_queued"):
@@ -258,5 +261,4 @@ def _history_job(raw: dict[str, Any]) -> HistoryJob:
         end_time=_float(raw.get("end_time")), print_duration=_float(raw.get("print_duration")),
         total_duration=_float(raw.get("total_duration")),
         filament_used=_float(raw.get("filament_used")),
-        extra={"exists": raw.get("exists"), "auxiliary_data": raw.get("auxiliary_data") or []},
     )
