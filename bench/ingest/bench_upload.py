@@ -179,7 +179,7 @@ def wait_up(base: str, proc: subprocess.Popen[bytes]) -> None:
     raise TimeoutError("api did not come up")
 
 
-def upload_run(big: Path, sha: str, layers: int, log_dir: Path) -> dict[str, float]:
+def upload_run(big: Path, sha: str, layers: int, log_dir: Path, backend: Path = BACKEND) -> dict[str, float]:
     data_dir = DATA / "vault-upload"
     key = fresh_vault(data_dir)
     port = free_port()
@@ -187,7 +187,7 @@ def upload_run(big: Path, sha: str, layers: int, log_dir: Path) -> dict[str, flo
     env.update(VAULT_DATA_DIR=str(data_dir), VAULT_LOG_LEVEL="INFO")
     log = (log_dir / "server.log").open("ab")
     proc = subprocess.Popen([sys.executable, "-m", "printstash.cli", "serve", "--port", str(port)],
-                            cwd=BACKEND, env=env, stdout=log, stderr=subprocess.STDOUT)
+                            cwd=backend, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_up(base, proc)
@@ -298,6 +298,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--mb", type=int, default=500)
     parser.add_argument("--no-moonraker", action="store_true", help="skip the Moonraker side")
+    parser.add_argument("--baseline", type=Path, help="also upload to the api of this other checkout's backend/ "
+                        "(e.g. `git archive main | tar -x -C DIR`), in the same runs")
     args = parser.parse_args()
     big, layers = build_file(args.mb)
     size = big.stat().st_size
@@ -307,16 +309,19 @@ def main() -> None:
 
     with ExitStack() as stack:
         printer = None if args.no_moonraker else stack.enter_context(klipper_printer(with_klippy=False))
-        rows = [run_once(run, big, sha, layers, printer) for run in range(args.runs)]
+        rows = [run_once(run, big, sha, layers, printer, args.baseline) for run in range(args.runs)]
     report(big, size, layers, rows)
 
 
-def run_once(run: int, big: Path, sha: str, layers: int, printer: Any) -> dict[str, Any]:
+def run_once(run: int, big: Path, sha: str, layers: int, printer: Any, baseline: Path | None) -> dict[str, Any]:
     """One of each, interleaved, so machine noise hits every side alike."""
     row = {**copy_runs(big), **drain_run(big), **upload_run(big, sha, layers, RESULTS)}
+    if baseline is not None:
+        row["baseline"] = upload_run(big, sha, layers, RESULTS, baseline / "backend")["seconds"]
     if printer is not None:
         row.update(moonraker_run(printer, big))
     mr = f"moonraker {row['moonraker']:.2f}s  " if printer is not None else ""
+    mr += f"baseline {row['baseline']:.2f}s  " if baseline is not None else ""
     print(f"run {run + 1}: upload {row['seconds']:.2f}s  {mr}floor {row['http_floor']:.2f}s  cp {row['cp']:.2f}s  "
               f"dd+fsync {row['dd_fsync']:.2f}s  "
               f"server cpu {row['server_cpu_s']:.2f}s (body {row['server_body_s']:.2f}s, "
@@ -331,6 +336,8 @@ def report(big: Path, size: int, layers: int, rows: list[dict[str, Any]]) -> Non
     table = [("upload (curl -F -> uvicorn -> files/ab/<sha>, full scan, fsync)", med["seconds"]),
              ("HTTP floor: same curl -F to uvicorn, app only drains the body", med["http_floor"]),
              ("cp FILE DEST", med["cp"]), ("dd bs=4M conv=fsync", med["dd_fsync"])]
+    if "baseline" in med:
+        table.insert(1, ("the same upload to the --baseline checkout's api", med["baseline"]))
     if "moonraker" in med:
         table.insert(1, ("Moonraker 0.11.0: same curl -F to POST /server/files/upload", med["moonraker"]))
     print(f"\nfile: {big.name}, {mb:.1f} MB, {layers} layers; medians of {len(rows)} runs")
