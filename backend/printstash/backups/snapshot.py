@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import quote
 
-from printstash.backups.archive import DB_MEMBER, Member, hash_file
+from printstash.backups.archive import DB_MEMBER, Member
 from printstash.core.errors import Invalid
+from printstash.core.fastio import hash_file
 from printstash.core.settings import Settings
 
 CONTENT_ROOTS = ("files", "thumbs", "secrets")
