@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from e2e.support import Stack, shot, sign_in
+from e2ekit import Stack, shot, sign_in
 from harness.paths import GCODE_FIXTURES
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 

@@ -16,11 +16,9 @@ from fastapi.responses import StreamingResponse
 from printstash.auth.dependencies import AdminUser, CurrentUser
 from printstash.core.db import Database, utcnow
 from printstash.core.deps import DatabaseDep, HttpClient, ReadSession, SettingsDep, WriteSession
-from printstash.core.errors import NotFound
 from printstash.core.pagination import Page
 from printstash.core.settings import Settings
-from printstash.library import service as library
-from printstash.printers import service
+from printstash.printers import commands, history, service
 from printstash.printers.schemas import (
     PrinterCreate,
     PrinterRead,
@@ -95,7 +93,7 @@ def delete_printer(printer_id: int, session: WriteSession, user: AdminUser) -> R
 def printer_history(printer_id: int, session: ReadSession, user: CurrentUser,
                     limit: Annotated[int, Query(ge=1, le=500)] = 50,
                     offset: Annotated[int, Query(ge=0)] = 0) -> Page[PrintJobRead]:
-    return service.history(session, printer_id, limit, offset)
+    return history.history(session, printer_id, limit, offset)
 
 
 @files_router.get("/{file_id}/history", response_model=Page[PrintJobRead])
@@ -103,52 +101,34 @@ def file_history(file_id: int, session: ReadSession, user: CurrentUser,
                  limit: Annotated[int, Query(ge=1, le=500)] = 50,
                  offset: Annotated[int, Query(ge=0)] = 0) -> Page[PrintJobRead]:
     """This file's prints on every printer, newest first."""
-    return service.file_history(session, file_id, limit, offset)
+    return history.file_history(session, file_id, limit, offset)
 
 
 @router.post("/{printer_id}/print", response_model=PrintStarted, status_code=status.HTTP_202_ACCEPTED)
 async def send_to_print(printer_id: int, body: PrintRequest, db: DatabaseDep, settings: SettingsDep,
                         http: HttpClient, user: CurrentUser) -> PrintStarted:
     """Upload a vault file to the printer and start it; 409 when the printer is not idle."""
-    with db.read() as session:
-        printer = service.get_printer(session, printer_id)
-        file = library.get_file(session, body.file_id)
-        path = library.file_path(settings, file)
-        remote = service.remote_name(file)
-    if not path.is_file():
-        raise NotFound(f"the content of file {file.id} is missing from storage", code="content_missing")
-    provider = service.provider_for(settings, http, printer)
-    await service.ensure_ready(provider, printer.name)
-    await service.run_command(printer.name, provider.upload_and_print(remote, path))
-    return PrintStarted(printer_id=printer.id, file_id=file.id, remote_filename=remote)
-
-
-async def _command(db: Database, settings: Settings, http: HttpClient, printer_id: int, action: str) -> None:
-    with db.read() as session:
-        printer = service.get_printer(session, printer_id)
-    provider = service.provider_for(settings, http, printer)
-    method = {"pause": provider.pause, "resume": provider.resume, "cancel": provider.cancel}[action]
-    await service.run_command(printer.name, method())
+    return await commands.send_to_print(db, settings, http, printer_id, body.file_id)
 
 
 @router.post("/{printer_id}/pause", status_code=status.HTTP_204_NO_CONTENT)
 async def pause(printer_id: int, db: DatabaseDep, settings: SettingsDep, http: HttpClient,
                 user: AdminUser) -> Response:
-    await _command(db, settings, http, printer_id, "pause")
+    await commands.command(db, settings, http, printer_id, "pause")
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/{printer_id}/resume", status_code=status.HTTP_204_NO_CONTENT)
 async def resume(printer_id: int, db: DatabaseDep, settings: SettingsDep, http: HttpClient,
                  user: AdminUser) -> Response:
-    await _command(db, settings, http, printer_id, "resume")
+    await commands.command(db, settings, http, printer_id, "resume")
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/{printer_id}/cancel", status_code=status.HTTP_204_NO_CONTENT)
 async def cancel(printer_id: int, db: DatabaseDep, settings: SettingsDep, http: HttpClient,
                  user: AdminUser) -> Response:
-    await _command(db, settings, http, printer_id, "cancel")
+    await commands.command(db, settings, http, printer_id, "cancel")
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -1108,8 +1108,11 @@ export interface components {
             notes: string;
             /** Parse Error */
             parse_error: string | null;
-            /** Parse Status */
-            parse_status: string;
+            /**
+             * Parse Status
+             * @enum {string}
+             */
+            parse_status: "ok" | "error";
             /** Print Count */
             print_count: number;
             /** Sha256 */
@@ -1169,6 +1172,13 @@ export interface components {
             target?: number | null;
             /** Temperature */
             temperature?: number | null;
+        };
+        /** Layer */
+        Layer: {
+            /** Current */
+            current?: number | null;
+            /** Total */
+            total?: number | null;
         };
         /** LoginRequest */
         LoginRequest: {
@@ -1369,7 +1379,7 @@ export interface components {
         };
         /**
          * PrinterStatusRead
-         * @description The worker's latest view (shape of DESIGN.md) plus how old it is.
+         * @description The worker's latest view plus how old it is.
          */
         PrinterStatusRead: {
             /**
@@ -1397,10 +1407,7 @@ export interface components {
              * @description last successful answer from the printer
              */
             last_seen?: string | null;
-            /** Layer */
-            layer?: {
-                [key: string]: unknown;
-            } | null;
+            layer?: components["schemas"]["Layer"] | null;
             /** Message */
             message?: string | null;
             /**

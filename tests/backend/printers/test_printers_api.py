@@ -10,7 +10,8 @@ from sqlalchemy import select
 from printstash.core.db import Database, utcnow
 from printstash.core.settings import Settings
 from printstash.printers import secrets, service
-from printstash.printers.models import Printer
+from printstash.printers.models import Printer, PrinterStatus
+from printstash.printers.providers.base import Heater, LiveStatus
 
 URL = "http://127.0.0.1:7125"
 
@@ -107,10 +108,10 @@ def test_delete_then_404(admin_client: TestClient) -> None:
 
 def test_status_written_by_the_worker_is_served_with_its_age(admin_client: TestClient, db: Database) -> None:
     pid = _create(admin_client)["id"]
-    status = {"online": True, "state": "printing", "klippy_state": "ready", "print_state": "printing",
-              "filename": "cube.gcode", "progress": 0.25, "print_duration": 60.0, "eta_s": 180.0,
-              "extruder": {"temperature": 210.1, "target": 210.0}, "heater_bed": None,
-              "message": None, "error": None}
+    status = LiveStatus(online=True, state="printing", klippy_state="ready", print_state="printing",
+                        filename="cube.gcode", progress=0.25, print_duration=60.0, eta_s=180.0,
+                        extruder=Heater(temperature=210.1, target=210.0), heater_bed=None,
+                        message=None, error=None)
     with db.write() as session:
         assert service.save_status(session, pid, status, utcnow(), utcnow())
     got = admin_client.get(f"/api/v1/printers/{pid}").json()["status"]
@@ -118,6 +119,18 @@ def test_status_written_by_the_worker_is_served_with_its_age(admin_client: TestC
     assert got["extruder"] == {"temperature": 210.1, "target": 210.0}
     assert got["age_s"] is not None and 0 <= got["age_s"] < 5
     assert got["updated_at"] and got["last_seen"]
+
+
+def test_status_stored_by_an_older_version_is_still_served(admin_client: TestClient, db: Database) -> None:
+    """Rows written before the status was typed carry keys it no longer has (homed_axes)."""
+    pid = _create(admin_client)["id"]
+    with db.write() as session:
+        session.add(PrinterStatus(printer_id=pid, state="paused", online=True, updated_at=utcnow(), status_json={
+            "online": True, "state": "paused", "filename": "cube.gcode", "homed_axes": "xyz",
+            "layer": {"current": 3, "total": 40}, "heater_bed": {"temperature": 60.0, "target": 60.0}}))
+    got = admin_client.get(f"/api/v1/printers/{pid}").json()["status"]
+    assert got["state"] == "paused" and got["filename"] == "cube.gcode" and "homed_axes" not in got
+    assert got["layer"] == {"current": 3, "total": 40} and got["heater_bed"]["target"] == 60.0
 
 
 def test_commands_to_an_unreachable_printer_are_409(admin_client: TestClient) -> None:

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from printstash.core.db import Database
 from printstash.library import service as library
 from printstash.library.models import File
-from printstash.printers import service
+from printstash.printers import history, service
 from printstash.printers.models import Printer, PrintJob
 from printstash.printers.providers.base import HistoryJob
 
@@ -34,7 +34,7 @@ def _job(job_id: str, filename: str, status: str, start: float, end: float | Non
 
 def _import(db: Database, pid: int, jobs: list[HistoryJob], since: float | None = None) -> float | None:
     with db.write() as s:
-        return service.import_history(s, pid, jobs, since)
+        return history.import_history(s, pid, jobs, since)
 
 
 def test_links_by_sha_path_then_by_name_and_counts_once(db: Database) -> None:
@@ -90,8 +90,8 @@ def test_history_page_newest_first(db: Database) -> None:
     pid, _, _ = _setup(db)
     _import(db, pid, [_job(f"{i:06X}", "x.gcode", "completed", 1000.0 + i, 1000.5 + i) for i in range(1, 8)])
     with db.read() as s:
-        page = service.history(s, pid, limit=3, offset=0)
-        rest = service.history(s, pid, limit=10, offset=3)
+        page = history.history(s, pid, limit=3, offset=0)
+        rest = history.history(s, pid, limit=10, offset=3)
     assert page.total == 7 and [j.job_id for j in page.items] == ["000007", "000006", "000005"]
     assert [j.job_id for j in rest.items] == ["000004", "000003", "000002", "000001"]
 
