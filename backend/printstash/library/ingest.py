@@ -35,7 +35,7 @@ from printstash.core.db import Database
 from printstash.core.errors import InsufficientStorage, UnsupportedMedia
 from printstash.core.settings import Settings
 from printstash.core.storage import content_path, publish
-from printstash.library import service, store
+from printstash.library import images, service, store
 from printstash.library.schemas import FileRead
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 SNIFF_BYTES = 1024
 MAX_THUMBNAILS = 32  # slicers write 1-4; more is a crafted file
 PARSE_TIMEOUT_SECONDS = 10.0  # bounded stage reads 2 MiB: seconds mean something is wrong
+# Bumped when parsing gives stored files something new (2: QOI thumbnails become PNG): the
+# worker then re-parses every file once (library/scheduled.py).
+PARSE_GENERATION = 2
 
 
 # ---- kinds -----------------------------------------------------------------------------------
@@ -115,10 +118,11 @@ def _write_thumbnails(settings: Settings, sha: str, thumbnails: list[gcode.Thumb
     stored: list[store.StoredThumbnail] = []
     for thumb in thumbnails[:MAX_THUMBNAILS]:
         fmt = store.thumbnail_format(thumb.format)
-        if fmt is None or not thumb.data:
+        image = images.drawable(fmt, bytes(thumb.data)) if fmt and thumb.data else None
+        if image is None:
             continue
-        stored.append(store.write_thumbnail(settings, sha, len(stored), thumb.width, thumb.height,
-                                            fmt, bytes(thumb.data)))
+        stored.append(store.write_thumbnail(settings, sha, len(stored), image.width, image.height,
+                                            image.format, image.data))
     return stored
 
 

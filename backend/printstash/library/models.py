@@ -91,7 +91,7 @@ class Thumbnail(Base):
     index: Mapped[int] = mapped_column(Integer)
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
-    format: Mapped[str] = mapped_column(String(8))  # png | jpg | qoi
+    format: Mapped[str] = mapped_column(String(8))  # png | jpg (qoi: stored by versions before QOI was converted)
     size: Mapped[int] = mapped_column(Integer)
     path: Mapped[str] = mapped_column(String(255))  # relative to thumbs/
 

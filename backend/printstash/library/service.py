@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from printstash.core import jobs
 from printstash.core.db import utcnow
@@ -146,6 +146,12 @@ def apply_metadata(row: File, fields: dict[str, Any], parse_error: str | None) -
 
 
 def replace_thumbnails(row: File, thumbnails: Iterable[StoredThumbnail]) -> None:
+    session = object_session(row)
+    if session is not None and row.thumbnails:
+        # The unit of work inserts before it deletes orphans: the old rows go first, or the
+        # new ones collide with them on (file_id, index).
+        row.thumbnails = []
+        session.flush()
     row.thumbnails = [Thumbnail(index=t.index, width=t.width, height=t.height, format=t.format,
                                 size=t.size, path=t.path) for t in thumbnails]
     row.thumbnail_count = len(row.thumbnails)

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 PART_SUFFIX = ".part"
 THUMB_FORMATS = {"png": "png", "jpg": "jpg", "jpeg": "jpg", "qoi": "qoi"}
-THUMB_MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "qoi": "image/qoi"}
+THUMB_MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg"}  # what is served (library/images.py)
 
 
 @dataclass(frozen=True)
