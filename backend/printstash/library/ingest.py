@@ -12,8 +12,9 @@ Order of effects, so that a crash at any point leaves nothing visible: the .part
 while written and removed on any error (or at the next start-up); content no row points at is
 invisible and swept by the worker after an hour; the row comes last.
 
-A new file kind is one more entry in KINDS: how to recognise it from its first bytes, what to
-scan while it streams in, how to parse it once stored.
+A new file kind is an entry in FAMILIES (how it is read while it streams in and which exact
+kind the received file is; recognition itself is formats/recognise.py) and one in PARSERS
+(how it is parsed once stored).
 """
 
 import errno
@@ -29,12 +30,13 @@ from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from printstash import gcode
+from printstash import formats, gcode
 from printstash.core import fastio
 from printstash.core.db import Database
-from printstash.core.errors import InsufficientStorage, UnsupportedMedia
+from printstash.core.errors import InsufficientStorage, Invalid, UnsupportedMedia
 from printstash.core.settings import Settings
 from printstash.core.storage import content_path, publish
+from printstash.formats import packages
 from printstash.library import images, service, store
 from printstash.library.schemas import FileRead
 
@@ -51,12 +53,14 @@ PARSE_GENERATION = 2
 # ---- kinds -----------------------------------------------------------------------------------
 
 class Parsed(NamedTuple):
-    """What parsing a stored file gave: metadata fields (Moonraker's names), the thumbnails
-    written under thumbs/, and why parsing was incomplete (None: it was not)."""
+    """What parsing a stored file gave: metadata fields (Moonraker's names; plate 1's for a
+    sliced kind), each sliced plate's fields, the thumbnails written under thumbs/, and why
+    parsing was incomplete (None: it was not)."""
 
     fields: dict[str, Any]
     thumbnails: list[store.StoredThumbnail]
     error: str | None
+    plates: list[store.PlateFields]
 
 
 class Scan(Protocol):
@@ -67,12 +71,17 @@ class Scan(Protocol):
     def finish(self) -> gcode.FullFacts: ...
 
 
+Parse = Callable[[Settings, Path, str, gcode.FullFacts | None], Parsed]
+
+
 @dataclass(frozen=True)
 class Kind:
-    name: str
-    sniff: Callable[[bytes], bool]  # the first SNIFF_BYTES of the content
+    """A family of files read the same way while they stream in; `resolve` names the exact
+    kind of the received file (raising formats.Broken for a damaged or unsafe one)."""
+
+    family: formats.Family
     new_scan: Callable[[], Scan]
-    parse: Callable[[Settings, Path, str, gcode.FullFacts | None], Parsed]
+    resolve: Callable[[Path], formats.KindName]
 
 
 def parse_stored(settings: Settings, path: Path, sha: str, facts: gcode.FullFacts | None) -> Parsed:
@@ -83,21 +92,62 @@ def parse_stored(settings: Settings, path: Path, sha: str, facts: gcode.FullFact
         meta = gcode.parse(path, time_limit=PARSE_TIMEOUT_SECONDS)
     except Exception as exc:
         log.warning("parse of %s failed: %s", path.name, exc)
-        return Parsed(_facts_fields(facts), [], f"parse failed: {exc or type(exc).__name__}")
+        fields = _facts_fields(facts)
+        return Parsed(fields, [], f"parse failed: {exc or type(exc).__name__}", [store.PlateFields(1, fields)])
     thumbs = _write_thumbnails(settings, sha, meta.thumbnails)
-    return Parsed(_merged_fields(meta, facts), thumbs, "; ".join(meta.errors) or None)
+    fields = _merged_fields(meta, facts)
+    return Parsed(fields, thumbs, "; ".join(meta.errors) or None, [store.PlateFields(1, fields)])
 
 
-KINDS = (Kind("gcode", gcode.looks_like_gcode, gcode.FullScan, parse_stored),)
+class _NoScan:
+    def feed(self, data: bytes) -> None:
+        return None
+
+    def finish(self) -> gcode.FullFacts:
+        return gcode.FullFacts()
 
 
-def sniff(head: bytes) -> Kind:
-    """The kind of a file from its first bytes (never its name); 415 when none fits."""
-    for kind in KINDS:
-        if kind.sniff(head):
-            return kind
-    raise UnsupportedMedia("the file does not look like G-code (checked its content, not its name)",
-                           code="not_gcode")
+def _package_kind(path: Path) -> formats.KindName:
+    with packages.open_checked(path) as package:
+        return packages.kind_of(package)
+
+
+def _only(name: formats.KindName) -> Callable[[Path], formats.KindName]:
+    return lambda _path: name
+
+
+FAMILIES: dict[formats.Family, Kind] = {
+    "gcode": Kind("gcode", gcode.FullScan, _only("gcode")),
+    "bgcode": Kind("bgcode", _NoScan, _only("bgcode")),
+    "zip": Kind("zip", _NoScan, _package_kind),
+    "stl": Kind("stl", _NoScan, _only("stl")),
+    "obj": Kind("obj", _NoScan, _only("obj")),
+}
+# How each kind is parsed once stored (and re-parsed by the worker).
+PARSERS: dict[str, Parse] = {"gcode": parse_stored}
+
+
+def sniff(head: bytes, filename: str = "") -> Kind:
+    """The family of a file from its first bytes (the name only breaks ties); 415 when none fits."""
+    found = formats.family(head, filename)
+    if found is None:
+        raise UnsupportedMedia("the file is not G-code, binary G-code (.bgcode), a sliced package "
+                               "(.gcode.3mf, .ufp) or a model (.stl, .obj, .3mf) (checked its content, "
+                               "not its name)", code="not_gcode")  # the code clients already know
+    return FAMILIES[found]
+
+
+def resolve(kind: Kind, path: Path) -> formats.KindName:
+    """The exact kind of a received file: 422 when it is broken or unsafe, 415 when PrintStash
+    recognises it but cannot read that kind."""
+    try:
+        name = kind.resolve(path)
+    except formats.Broken as exc:
+        raise Invalid(str(exc), code=exc.code) from exc
+    if name not in PARSERS:
+        raise UnsupportedMedia(f"the file is a {name} file, which this version cannot read yet",
+                               code="unsupported_kind")
+    return name
 
 
 def _merged_fields(meta: gcode.GcodeMetadata, facts: gcode.FullFacts | None) -> dict[str, Any]:
@@ -182,7 +232,7 @@ async def receive(settings: Settings, filename: str, first: fastio.Batch,
                   rest: AsyncIterator[fastio.Batch]) -> ReceivedPart:
     """The file's bytes, batch by batch as they arrive, into a new .part. Errors raised by
     `rest` (the body refused midway) come through; the .part is then removed."""
-    kind = sniff(_head(first))
+    kind = sniff(_head(first), filename)
     with disk_errors():
         part = PartFile.create(settings.tmp_dir)
     try:
@@ -274,11 +324,12 @@ def store_part(settings: Settings, db: Database, part: ReceivedPart, user_id: in
     existing = _existing(db, part.sha256)
     if existing is not None:
         return Stored(existing, duplicate=True)
+    kind = resolve(part.kind, part.tmp.path)  # a broken or unsafe file stops here: nothing stored
     with disk_errors():
         publish(part.tmp.path, content_path(settings, part.sha256))
     try:
         with disk_errors():  # thumbnails and the database can hit a full volume too
-            return Stored(_insert(settings, db, part, user_id), duplicate=False)
+            return Stored(_insert(settings, db, part, kind, user_id), duplicate=False)
     except IntegrityError:
         # Same content committed by a concurrent upload since the check: that row wins.
         again = _existing(db, part.sha256)
@@ -301,12 +352,14 @@ def _existing(db: Database, sha: str) -> FileRead | None:
         return service.to_read(row, duplicate=True)
 
 
-def _insert(settings: Settings, db: Database, part: ReceivedPart, user_id: int | None) -> FileRead:
-    parsed = part.kind.parse(settings, content_path(settings, part.sha256), part.sha256, part.facts)
+def _insert(settings: Settings, db: Database, part: ReceivedPart, kind: formats.KindName,
+            user_id: int | None) -> FileRead:
+    parsed = PARSERS[kind](settings, content_path(settings, part.sha256), part.sha256, part.facts)
     with db.write() as session:
         row = service.create_file(session, name=part.filename, size=part.size, sha256=part.sha256,
-                                  uploaded_by=user_id, fields=parsed.fields, parse_error=parsed.error,
-                                  full_scan_done=part.facts is not None, thumbnails=parsed.thumbnails)
+                                  kind=kind, uploaded_by=user_id, fields=parsed.fields, parse_error=parsed.error,
+                                  full_scan_done=part.facts is not None, thumbnails=parsed.thumbnails,
+                                  plates=parsed.plates)
         return service.to_read(row, duplicate=False)
 
 

@@ -20,9 +20,9 @@ from printstash.core.models import AppState
 from printstash.core.settings import Settings
 from printstash.core.storage import content_path
 from printstash.library import store
-from printstash.library.models import File, Thumbnail
-from printstash.library.schemas import FileRead, FileUpdate, ThumbnailRead, thumbnail_url
-from printstash.library.store import StoredThumbnail
+from printstash.library.models import File, Plate, Thumbnail
+from printstash.library.schemas import FileRead, FileUpdate, PlateRead, ThumbnailRead, thumbnail_url
+from printstash.library.store import PlateFields, StoredThumbnail
 
 REPARSE_JOB = "library.reparse"
 PARSED_WITH_KEY = "library.parsed_with"
@@ -103,8 +103,11 @@ def _cap_length(name: str) -> str:
 def to_read(file: File, *, duplicate: bool | None = None) -> FileRead:
     thumbs = [ThumbnailRead(index=t.index, width=t.width, height=t.height, format=t.format,
                             size=t.size, url=thumbnail_url(file.id, t.index)) for t in file.thumbnails]
+    plate_of = {t.index: t.plate for t in file.thumbnails}
+    plates = [PlateRead(index=p.index, metadata=dict(p.metadata_json or {}),
+                        thumbnails=[t for t in thumbs if plate_of[t.index] == p.index]) for p in file.plates]
     return FileRead(
-        id=file.id, name=file.name, size=file.size, sha256=file.sha256,
+        id=file.id, name=file.name, size=file.size, sha256=file.sha256, kind=file.kind, plates=plates,
         uploaded_at=file.uploaded_at, notes=file.notes or "", favourite=bool(file.favourite),
         tags=[t.name for t in file.tags], parse_status=file.parse_status,
         parse_error=file.parse_error, metadata=dict(file.metadata_json or {}),
@@ -116,14 +119,15 @@ def to_read(file: File, *, duplicate: bool | None = None) -> FileRead:
 
 # ---- create / metadata -----------------------------------------------------------------------
 
-def create_file(session: Session, *, name: str, size: int, sha256: str, uploaded_by: int | None,
+def create_file(session: Session, *, name: str, size: int, sha256: str, kind: str, uploaded_by: int | None,
                 fields: dict[str, Any], parse_error: str | None, full_scan_done: bool,
-                thumbnails: Iterable[StoredThumbnail]) -> File:
-    """Insert the row and its thumbnails (the caller's transaction makes them one)."""
-    row = File(name=name, size=size, sha256=sha256, uploaded_by=uploaded_by, notes="",
+                thumbnails: Iterable[StoredThumbnail], plates: Iterable[PlateFields]) -> File:
+    """Insert the row, its plates and thumbnails (the caller's transaction makes them one)."""
+    row = File(name=name, size=size, sha256=sha256, kind=kind, uploaded_by=uploaded_by, notes="",
                full_scan_done=full_scan_done)
     apply_metadata(row, fields, parse_error)
     replace_thumbnails(row, thumbnails)
+    replace_plates(row, plates)
     session.add(row)
     session.flush()
     if not full_scan_done:
@@ -153,8 +157,16 @@ def replace_thumbnails(row: File, thumbnails: Iterable[StoredThumbnail]) -> None
         row.thumbnails = []
         session.flush()
     row.thumbnails = [Thumbnail(index=t.index, width=t.width, height=t.height, format=t.format,
-                                size=t.size, path=t.path) for t in thumbnails]
+                                size=t.size, path=t.path, plate=t.plate) for t in thumbnails]
     row.thumbnail_count = len(row.thumbnails)
+
+
+def replace_plates(row: File, plates: Iterable[PlateFields]) -> None:
+    session = object_session(row)
+    if session is not None and row.plates:
+        row.plates = []  # old rows first, as in replace_thumbnails
+        session.flush()
+    row.plates = [Plate(index=p.index, metadata_json=_jsonable(p.fields)) for p in plates]
 
 
 def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:

@@ -1037,6 +1037,8 @@ export interface components {
         Facets: {
             /** Filament Type */
             filament_type: components["schemas"]["FacetValue"][];
+            /** Kind */
+            kind: components["schemas"]["FacetValue"][];
             /** Nozzle Diameter */
             nozzle_diameter: components["schemas"]["FacetValue"][];
             /** Printer Model */
@@ -1071,6 +1073,8 @@ export interface components {
             favourite: boolean;
             /** Id */
             id: number;
+            /** Kind */
+            kind: string;
             /** Last Print Result */
             last_print_result: string | null;
             /** Last Printed At */
@@ -1087,6 +1091,8 @@ export interface components {
             parse_error: string | null;
             /** Parse Status */
             parse_status: string;
+            /** Plates */
+            plates: components["schemas"]["PlateRead"][];
             /** Print Count */
             print_count: number;
             /** Sha256 */
@@ -1245,6 +1251,20 @@ export interface components {
             current_password: string;
             /** New Password */
             new_password: string;
+        };
+        /**
+         * PlateRead
+         * @description One sliced plate: its own G-code's metadata (same keys as the file's) and thumbnails.
+         */
+        PlateRead: {
+            /** Index */
+            index: number;
+            /** Metadata */
+            metadata: {
+                [key: string]: unknown;
+            };
+            /** Thumbnails */
+            thumbnails: components["schemas"]["ThumbnailRead"][];
         };
         /** PrintJobRead */
         PrintJobRead: {
@@ -2188,6 +2208,8 @@ export interface operations {
             query?: {
                 /** @description words; prefixes match */
                 q?: string | null;
+                /** @description gcode, bgcode, gcode.3mf, ufp, stl, obj, 3mf */
+                kind?: string[];
                 slicer?: string[];
                 filament_type?: string[];
                 nozzle_diameter?: number[];
@@ -2319,6 +2341,8 @@ export interface operations {
             query?: {
                 /** @description words; prefixes match */
                 q?: string | null;
+                /** @description gcode, bgcode, gcode.3mf, ufp, stl, obj, 3mf */
+                kind?: string[];
                 slicer?: string[];
                 filament_type?: string[];
                 nozzle_diameter?: number[];
