@@ -22,7 +22,8 @@ import fcntl
 import logging
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -36,7 +37,7 @@ from printstash.core.db import Database
 from printstash.core.errors import InsufficientStorage, Invalid, UnsupportedMedia
 from printstash.core.settings import Settings
 from printstash.core.storage import content_path, publish
-from printstash.formats import packages
+from printstash.formats import bgcode, packages
 from printstash.library import images, service, store
 from printstash.library.schemas import FileRead
 
@@ -116,15 +117,45 @@ def _only(name: formats.KindName) -> Callable[[Path], formats.KindName]:
     return lambda _path: name
 
 
+@contextmanager
+def decoded_bgcode(tmp_dir: Path, path: Path) -> Iterator[Path]:
+    """The plain G-code of a .bgcode in a temporary, flock'ed .part beside the uploads (so a
+    start-up cleanup leaves it alone while it is used, and removes it after a crash)."""
+    part = PartFile.create(tmp_dir)
+    try:
+        bgcode.decode(path, part.path)
+        yield part.path
+    finally:
+        part.discard()
+
+
+def _check_bgcode(path: Path) -> formats.KindName:
+    """Decoding verifies every block's checksum: a truncated or damaged file is refused before
+    it is stored. (The parse decodes it a second time: one decode would need the parse to
+    run on the .part before it is published.)"""
+    with decoded_bgcode(path.parent, path):
+        return "bgcode"
+
+
+def parse_bgcode(settings: Settings, path: Path, sha: str, facts: gcode.FullFacts | None) -> Parsed:
+    """A stored .bgcode: decoded, then parsed and scanned as the G-code it holds."""
+    try:
+        with decoded_bgcode(settings.tmp_dir, path) as plain:
+            return parse_stored(settings, plain, sha, gcode.scan_file(plain))
+    except Exception as exc:  # checked at upload; a reparse must not fail on a damaged disk copy
+        log.warning("decoding %s failed: %s", path.name, exc)
+        return Parsed({}, [], f"binary G-code decode failed: {exc}", [store.PlateFields(1, {})])
+
+
 FAMILIES: dict[formats.Family, Kind] = {
     "gcode": Kind("gcode", gcode.FullScan, _only("gcode")),
-    "bgcode": Kind("bgcode", _NoScan, _only("bgcode")),
+    "bgcode": Kind("bgcode", _NoScan, _check_bgcode),
     "zip": Kind("zip", _NoScan, _package_kind),
     "stl": Kind("stl", _NoScan, _only("stl")),
     "obj": Kind("obj", _NoScan, _only("obj")),
 }
 # How each kind is parsed once stored (and re-parsed by the worker).
-PARSERS: dict[str, Parse] = {"gcode": parse_stored}
+PARSERS: dict[str, Parse] = {"gcode": parse_stored, "bgcode": parse_bgcode}
 
 
 def sniff(head: bytes, filename: str = "") -> Kind:

@@ -89,6 +89,15 @@ def sanitize_name(raw: str | None) -> str:
     return _cap_length(base)
 
 
+def stem(name: str) -> str:
+    """The name without its kind's extension (`cube.gcode.3mf` -> `cube`)."""
+    lower = name.lower()
+    for ext in (".gcode.3mf", ".bgcode", ".gcode", ".ufp", ".3mf", ".stl", ".obj"):
+        if lower.endswith(ext) and len(name) > len(ext):
+            return name[: -len(ext)]
+    return name
+
+
 def _cap_length(name: str) -> str:
     if len(name) <= NAME_MAX_CHARS:
         return name
