@@ -80,7 +80,7 @@ class Kind:
     """A family of files read the same way while they stream in; `resolve` names the exact
     kind of the received file (raising formats.Broken for a damaged or unsafe one)."""
 
-    family: formats.Family
+    name: formats.Family  # the family: gcode | bgcode | zip | stl | obj
     new_scan: Callable[[], Scan]
     resolve: Callable[[Path], formats.KindName]
 
