@@ -7,10 +7,16 @@ compression ratios a real slicer writes (a zip bomb declares or decompresses far
 every read stops at the member's declared size.
 """
 
+import hashlib
 import re
 import stat
 import zipfile
 from pathlib import Path, PurePosixPath
+from typing import Any, BinaryIO
+from xml.etree import ElementTree
+
+from defusedxml import ElementTree as SafeElementTree
+from defusedxml.common import DefusedXmlException
 
 from printstash.formats.recognise import Broken, KindName
 
@@ -91,3 +97,104 @@ def read_member(package: zipfile.ZipFile, name: str, limit: int = MAX_MEMBER_BYT
     if len(data) != info.file_size:
         raise Broken(f"package member {name!r} does not match its declared size", "bad_package")
     return data
+
+
+# ---- sliced packages -------------------------------------------------------------------------
+
+CHUNK = 1024 * 1024
+MAX_XML_BYTES = 4 * 1024 * 1024
+SLICE_INFO = "Metadata/slice_info.config"
+UFP_THUMBNAIL = "Metadata/thumbnail.png"
+
+
+def plates(package: zipfile.ZipFile) -> list[int]:
+    """The sliced plates' numbers, ascending (gcode.3mf: Metadata/plate_N.gcode; ufp: one)."""
+    if UFP_GCODE in package.namelist():
+        return [1]
+    found = (PLATE_GCODE.match(name) for name in package.namelist())
+    return sorted(int(m[1]) for m in found if m)
+
+
+def plate_gcode(package: zipfile.ZipFile, plate: int) -> str:
+    return UFP_GCODE if UFP_GCODE in package.namelist() else f"Metadata/plate_{plate}.gcode"
+
+
+def copy_member(package: zipfile.ZipFile, name: str, out: BinaryIO | None) -> str:
+    """Stream a member (into `out`, if given) and return its MD5; never more bytes than it
+    declared, Broken on a bad CRC or deflate stream."""
+    info = package.getinfo(name)
+    digest, left = hashlib.md5(usedforsecurity=False), info.file_size
+    try:
+        with package.open(info) as member:
+            while chunk := member.read(min(CHUNK, left + 1)):
+                left -= len(chunk)
+                if left < 0:
+                    raise Broken(f"package member {name!r} is longer than it declares", "bad_package")
+                digest.update(chunk)
+                if out is not None:
+                    out.write(chunk)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise Broken(f"package member {name!r} cannot be read: {exc}", "bad_package") from exc
+    return digest.hexdigest()
+
+
+def verify_plates(package: zipfile.ZipFile) -> None:
+    """Every plate's G-code is there and matches its .md5 (Bambu Studio writes one per plate);
+    plates that slice_info.config lists must have their G-code."""
+    names = set(package.namelist())
+    listed = set(slice_info(package))
+    for plate in sorted(listed | set(plates(package))):
+        gcode = plate_gcode(package, plate)
+        if gcode not in names:
+            raise Broken(f"plate {plate} has no G-code ({gcode} is missing)", "plate_missing")
+        md5 = copy_member(package, gcode, None)
+        declared = _declared_md5(package, gcode + ".md5")
+        if declared is not None and declared != md5:
+            raise Broken(f"plate {plate}: {gcode} does not match its .md5", "plate_checksum")
+
+
+def _declared_md5(package: zipfile.ZipFile, name: str) -> str | None:
+    if name not in package.namelist():
+        return None
+    return read_member(package, name, limit=1024).decode("ascii", "replace").strip().lower()[:32]
+
+
+def slice_info(package: zipfile.ZipFile) -> dict[int, dict[str, Any]]:
+    """Per plate, what Metadata/slice_info.config says (Moonraker's names): prediction,
+    weight, filament types, colours and length, object names."""
+    if SLICE_INFO not in package.namelist():
+        return {}
+    try:
+        root = SafeElementTree.fromstring(read_member(package, SLICE_INFO, MAX_XML_BYTES))
+    except (ElementTree.ParseError, DefusedXmlException) as exc:
+        raise Broken(f"{SLICE_INFO} is not valid XML: {exc}", "bad_package") from exc
+    result: dict[int, dict[str, Any]] = {}
+    for plate in root.iter("plate"):
+        meta = {m.get("key"): m.get("value") for m in plate.iter("metadata")}
+        index = _number(meta.get("index"))
+        if index is not None:
+            result[int(index)] = _plate_fields(meta, plate)
+    return result
+
+
+def _plate_fields(meta: dict[str | None, str | None], plate: ElementTree.Element) -> dict[str, Any]:
+    filaments = list(plate.iter("filament"))
+    used_m = [_number(f.get("used_m")) for f in filaments]
+    fields: dict[str, Any] = {
+        "estimated_time": _number(meta.get("prediction")),
+        "filament_weight_total": _number(meta.get("weight")),
+        "nozzle_diameter": _number(meta.get("nozzle_diameters")),
+        "printer_model": meta.get("printer_model_id") or None,
+        "filament_type": ";".join(t for f in filaments if (t := f.get("type"))) or None,
+        "filament_colors": [c for f in filaments if (c := f.get("color"))] or None,
+        "filament_total": round(sum(u for u in used_m if u) * 1000, 2) if any(used_m) else None,
+        "objects": [n for o in plate.iter("object") if (n := o.get("name"))] or None,
+    }
+    return {key: value for key, value in fields.items() if value is not None}
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        return float(text) if text is not None else None
+    except ValueError:
+        return None

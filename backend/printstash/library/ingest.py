@@ -22,6 +22,7 @@ import fcntl
 import logging
 import os
 import uuid
+import zipfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -85,19 +86,20 @@ class Kind:
     resolve: Callable[[Path], formats.KindName]
 
 
-def parse_stored(settings: Settings, path: Path, sha: str, facts: gcode.FullFacts | None) -> Parsed:
+def parse_stored(settings: Settings, path: Path, sha: str, facts: gcode.FullFacts | None,
+                 plate: int = 1, first_thumbnail: int = 0) -> Parsed:
     """Bounded parse of a stored G-code file (time-limited), merged with full-file facts;
-    thumbnails written under thumbs/. Never raises for a bad file: the error is returned.
-    (Also the reparse job's parse.)"""
+    thumbnails written under thumbs/ (numbered from first_thumbnail, shown as `plate`'s).
+    Never raises for a bad file: the error is returned. (Also the reparse job's parse.)"""
     try:
         meta = gcode.parse(path, time_limit=PARSE_TIMEOUT_SECONDS)
     except Exception as exc:
         log.warning("parse of %s failed: %s", path.name, exc)
         fields = _facts_fields(facts)
-        return Parsed(fields, [], f"parse failed: {exc or type(exc).__name__}", [store.PlateFields(1, fields)])
-    thumbs = _write_thumbnails(settings, sha, meta.thumbnails)
+        return Parsed(fields, [], f"parse failed: {exc or type(exc).__name__}", [store.PlateFields(plate, fields)])
+    thumbs = _write_thumbnails(settings, sha, meta.thumbnails, plate, first_thumbnail)
     fields = _merged_fields(meta, facts)
-    return Parsed(fields, thumbs, "; ".join(meta.errors) or None, [store.PlateFields(1, fields)])
+    return Parsed(fields, thumbs, "; ".join(meta.errors) or None, [store.PlateFields(plate, fields)])
 
 
 class _NoScan:
@@ -109,8 +111,71 @@ class _NoScan:
 
 
 def _package_kind(path: Path) -> formats.KindName:
+    """The package's kind; a sliced one has every plate's G-code, matching its .md5."""
     with packages.open_checked(path) as package:
-        return packages.kind_of(package)
+        kind = packages.kind_of(package)
+        if kind in formats.SLICED:
+            packages.verify_plates(package)
+        return kind
+
+
+def parse_package(settings: Settings, path: Path, sha: str, facts: gcode.FullFacts | None) -> Parsed:
+    """A .gcode.3mf or .ufp: each plate's G-code extracted to a temporary .part and parsed like
+    any G-code; slice_info.config fills what the G-code does not say; the package's own plate
+    image (Metadata/plate_N.png, a .ufp's Metadata/thumbnail.png) when the G-code has none."""
+    return _parse_plates(settings, path, sha)
+
+
+def _parse_plates(settings: Settings, path: Path, sha: str) -> Parsed:
+    results: list[Parsed] = []
+    try:
+        with packages.open_checked(path) as package:
+            info = packages.slice_info(package)
+            for plate in packages.plates(package):
+                first = sum(len(r.thumbnails) for r in results)
+                results.append(_parse_plate(settings, package, sha, plate, info.get(plate, {}), first))
+    except (formats.Broken, OSError) as exc:  # checked at upload; a reparse must not fail
+        log.warning("reading package %s failed: %s", path.name, exc)
+        return Parsed({}, [], f"package read failed: {exc}", [])
+    errors = [f"plate {p.plates[0].index}: {p.error}" for p in results if p.error]
+    return Parsed(results[0].fields if results else {}, [t for r in results for t in r.thumbnails],
+                  "; ".join(errors) or None, [r.plates[0] for r in results])
+
+
+def _parse_plate(settings: Settings, package: zipfile.ZipFile, sha: str, plate: int,
+                 sliced: dict[str, Any], first: int) -> Parsed:
+    part = PartFile.create(settings.tmp_dir)
+    try:
+        with open(part.fd, "wb", closefd=False) as out:
+            packages.copy_member(package, packages.plate_gcode(package, plate), out)
+        parsed = parse_stored(settings, part.path, sha, _scan_or_none(part.path), plate, first)
+    finally:
+        part.discard()
+    thumbs = parsed.thumbnails or _package_image(settings, package, sha, plate, first)
+    fields = {**sliced, **parsed.fields}  # the G-code wins where both speak
+    return Parsed(fields, thumbs, parsed.error, [store.PlateFields(plate, fields)])
+
+
+def _scan_or_none(path: Path) -> gcode.FullFacts | None:
+    try:
+        return gcode.scan_file(path)
+    except Exception:
+        log.exception("full scan of %s failed", path.name)
+        return None
+
+
+def _package_image(settings: Settings, package: zipfile.ZipFile, sha: str, plate: int,
+                   first: int) -> list[store.StoredThumbnail]:
+    names = package.namelist()
+    name = next((n for n in (f"Metadata/plate_{plate}.png", packages.UFP_THUMBNAIL) if n in names), None)
+    if name is None:
+        return []
+    try:
+        data = packages.read_member(package, name, limit=16 * 1024 * 1024)
+    except formats.Broken:
+        return []
+    image = gcode.Thumbnail(width=0, height=0, format="png", data=data)
+    return _write_thumbnails(settings, sha, [image], plate, first)
 
 
 def _only(name: formats.KindName) -> Callable[[Path], formats.KindName]:
@@ -155,7 +220,8 @@ FAMILIES: dict[formats.Family, Kind] = {
     "obj": Kind("obj", _NoScan, _only("obj")),
 }
 # How each kind is parsed once stored (and re-parsed by the worker).
-PARSERS: dict[str, Parse] = {"gcode": parse_stored, "bgcode": parse_bgcode}
+PARSERS: dict[str, Parse] = {"gcode": parse_stored, "bgcode": parse_bgcode, "gcode.3mf": parse_package,
+                             "ufp": parse_package}
 
 
 def sniff(head: bytes, filename: str = "") -> Kind:
@@ -195,15 +261,16 @@ def _facts_fields(facts: gcode.FullFacts | None) -> dict[str, Any]:
     return dict(facts.fields) if facts is not None else {}
 
 
-def _write_thumbnails(settings: Settings, sha: str, thumbnails: list[gcode.Thumbnail]) -> list[store.StoredThumbnail]:
+def _write_thumbnails(settings: Settings, sha: str, thumbnails: list[gcode.Thumbnail], plate: int = 1,
+                      first: int = 0) -> list[store.StoredThumbnail]:
     stored: list[store.StoredThumbnail] = []
     for thumb in thumbnails[:MAX_THUMBNAILS]:
         fmt = store.thumbnail_format(thumb.format)
         image = images.drawable(fmt, bytes(thumb.data)) if fmt and thumb.data else None
         if image is None:
             continue
-        stored.append(store.write_thumbnail(settings, sha, len(stored), image.width, image.height,
-                                            image.format, image.data))
+        stored.append(store.write_thumbnail(settings, sha, first + len(stored), image.width, image.height,
+                                            image.format, image.data, plate))
     return stored
 
 
