@@ -529,6 +529,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/files/{file_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * File History
+         * @description This file's prints on every printer, newest first.
+         */
+        get: operations["file_history_api_v1_files__file_id__history_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/files/{file_id}/reparse": {
         parameters: {
             query?: never;
@@ -684,7 +704,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Printers */
+        /**
+         * List Printers
+         * @description By name; the default page is the largest, as the printers page shows the whole fleet.
+         */
         get: operations["list_printers_api_v1_printers_get"];
         put?: never;
         /** Create Printer */
@@ -1109,8 +1132,11 @@ export interface components {
             notes: string;
             /** Parse Error */
             parse_error: string | null;
-            /** Parse Status */
-            parse_status: string;
+            /**
+             * Parse Status
+             * @enum {string}
+             */
+            parse_status: "ok" | "error";
             /** Plates */
             plates: components["schemas"]["PlateRead"][];
             /** Print Count */
@@ -1172,6 +1198,13 @@ export interface components {
             target?: number | null;
             /** Temperature */
             temperature?: number | null;
+        };
+        /** Layer */
+        Layer: {
+            /** Current */
+            current?: number | null;
+            /** Total */
+            total?: number | null;
         };
         /** LoginRequest */
         LoginRequest: {
@@ -1244,6 +1277,13 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** Page[PrinterRead] */
+        Page_PrinterRead_: {
+            /** Items */
+            items: components["schemas"]["PrinterRead"][];
+            /** Total */
+            total: number;
+        };
         /** Page[SessionRead] */
         Page_SessionRead_: {
             /** Items */
@@ -1304,6 +1344,8 @@ export interface components {
             print_duration: number | null;
             /** Printer Id */
             printer_id: number;
+            /** Printer Name */
+            printer_name: string;
             /** Start Time */
             start_time: string | null;
             /** Status */
@@ -1377,7 +1419,7 @@ export interface components {
         };
         /**
          * PrinterStatusRead
-         * @description The worker's latest view (shape of DESIGN.md) plus how old it is.
+         * @description The worker's latest view plus how old it is.
          */
         PrinterStatusRead: {
             /**
@@ -1405,10 +1447,7 @@ export interface components {
              * @description last successful answer from the printer
              */
             last_seen?: string | null;
-            /** Layer */
-            layer?: {
-                [key: string]: unknown;
-            } | null;
+            layer?: components["schemas"]["Layer"] | null;
             /** Message */
             message?: string | null;
             /**
@@ -2697,6 +2736,40 @@ export interface operations {
             };
         };
     };
+    file_history_api_v1_files__file_id__history_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                file_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_PrintJobRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     reparse_one_api_v1_files__file_id__reparse_post: {
         parameters: {
             query?: never;
@@ -2997,7 +3070,10 @@ export interface operations {
     };
     list_printers_api_v1_printers_get: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3010,7 +3086,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PrinterRead"][];
+                    "application/json": components["schemas"]["Page_PrinterRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

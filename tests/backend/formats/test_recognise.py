@@ -3,14 +3,10 @@ a zip's central directory before anything of it is read or stored."""
 
 import io
 import stat
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
 from harness.paths import GCODE_FIXTURES
 
 from printstash.formats import Broken, family, packages

@@ -10,7 +10,7 @@ from typing import Any
 import pybgcode
 import pytest
 from fastapi.testclient import TestClient
-from library_helpers import (
+from librarykit import (
     API,
     FIXTURE_FILES,
     check_expected_metadata,

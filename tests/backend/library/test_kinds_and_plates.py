@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 from harness.vault import downgrade, make_settings, migrate
-from library_helpers import API, fixture_by_id, fixture_path, row_count, settings_of, stored_files, upload
+from librarykit import API, fixture_by_id, fixture_path, row_count, settings_of, stored_files, upload
 from sqlalchemy import text
 
 from printstash.core.db import Database

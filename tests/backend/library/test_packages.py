@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from library_helpers import (
+from librarykit import (
     API,
     check_expected_metadata,
     fixture_by_id,

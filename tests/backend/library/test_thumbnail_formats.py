@@ -11,7 +11,7 @@ import io
 import re
 
 from fastapi.testclient import TestClient
-from library_helpers import API, fixture_by_id, fixture_path, settings_of, upload
+from librarykit import API, fixture_by_id, fixture_path, settings_of, upload
 from PIL import Image
 
 from printstash.core.db import Database
