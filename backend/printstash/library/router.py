@@ -101,9 +101,8 @@ def read_gcode(file_id: int, session: ReadSession, settings: SettingsDep, user: 
     """Plain G-code of a sliced file's plate (a .bgcode decoded); /download keeps the original bytes."""
     row = service.get_file(session, file_id)
     plain = sliced.plain_gcode(settings, row, plate)
-    name = f"{service.stem(row.name)}-plate{plate}.gcode" if len(row.plates) > 1 else f"{service.stem(row.name)}.gcode"
-    return FileResponse(plain.path, media_type=GCODE_MEDIA_TYPE, filename=name, headers=NO_SNIFF,
-                        background=BackgroundTask(plain.release))
+    return FileResponse(plain.path, media_type=GCODE_MEDIA_TYPE, filename=service.gcode_name(row, plate),
+                        headers=NO_SNIFF, background=BackgroundTask(plain.release))
 
 
 @router.get("/files/{file_id}/thumbnails/{index}", response_class=FileResponse)

@@ -89,6 +89,14 @@ def sanitize_name(raw: str | None) -> str:
     return _cap_length(base)
 
 
+def gcode_name(row: File, plate: int) -> str:
+    """The name of a sliced file's plain G-code: the file's own for a .gcode, else its stem
+    (with the plate when it has several) and .gcode."""
+    if row.kind == "gcode":
+        return row.name
+    return f"{stem(row.name)}-plate{plate}.gcode" if len(row.plates) > 1 else f"{stem(row.name)}.gcode"
+
+
 def stem(name: str) -> str:
     """The name without its kind's extension (`cube.gcode.3mf` -> `cube`)."""
     lower = name.lower()

@@ -1357,6 +1357,11 @@ export interface components {
         PrintRequest: {
             /** File Id */
             file_id: number;
+            /**
+             * Plate
+             * @default 1
+             */
+            plate: number;
         };
         /** PrintStarted */
         PrintStarted: {
