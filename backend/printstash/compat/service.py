@@ -23,7 +23,10 @@ SETTINGS: dict[str, Any] = {
     "feature": {"sdSupport": False},
     "webcam": {"webcamEnabled": False, "streamUrl": "", "snapshotUrl": "", "flipH": False, "flipV": False,
                "rotate90": False},
-    "plugins": {},
+    # Cura's OctoPrint connection sends a .ufp (G-code + thumbnail) when the instance lists
+    # OctoPrint's UFP plugin here; from its version 0.1.7 on it expects the print to be
+    # selected as <name>.gcode, which file_command acknowledges like any other name.
+    "plugins": {"UltimakerFormatPackage": {"installed": True, "installed_version": "0.2.2"}},
 }
 PRINTER_PROFILES: dict[str, Any] = {"profiles": {"_default": {
     "id": "_default", "name": "PrintStash vault", "model": "PrintStash", "color": "default",

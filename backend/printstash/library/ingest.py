@@ -12,8 +12,9 @@ Order of effects, so that a crash at any point leaves nothing visible: the .part
 while written and removed on any error (or at the next start-up); content no row points at is
 invisible and swept by the worker after an hour; the row comes last.
 
-A new file kind is one more entry in KINDS: how to recognise it from its first bytes, what to
-scan while it streams in, how to parse it once stored.
+A new file kind is an entry in FAMILIES (how it is read while it streams in and which exact
+kind the received file is; recognition itself is formats/recognise.py) and one in PARSERS
+(how it is parsed once stored).
 """
 
 import errno
@@ -21,7 +22,9 @@ import fcntl
 import logging
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
+import zipfile
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -29,13 +32,14 @@ from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from printstash import gcode
+from printstash import formats, gcode
 from printstash.core import fastio
 from printstash.core.db import Database
-from printstash.core.errors import InsufficientStorage, UnsupportedMedia
+from printstash.core.errors import InsufficientStorage, Invalid, UnsupportedMedia
 from printstash.core.settings import Settings
 from printstash.core.storage import content_path, publish
-from printstash.library import service, store
+from printstash.formats import bgcode, packages
+from printstash.library import images, service, store
 from printstash.library.schemas import FileRead
 
 log = logging.getLogger(__name__)
@@ -43,17 +47,22 @@ log = logging.getLogger(__name__)
 SNIFF_BYTES = 1024
 MAX_THUMBNAILS = 32  # slicers write 1-4; more is a crafted file
 PARSE_TIMEOUT_SECONDS = 10.0  # bounded stage reads 2 MiB: seconds mean something is wrong
+# Bumped when parsing gives stored files something new (2: QOI thumbnails become PNG): the
+# worker then re-parses every file once (library/scheduled.py).
+PARSE_GENERATION = 2
 
 
 # ---- kinds -----------------------------------------------------------------------------------
 
 class Parsed(NamedTuple):
-    """What parsing a stored file gave: metadata fields (Moonraker's names), the thumbnails
-    written under thumbs/, and why parsing was incomplete (None: it was not)."""
+    """What parsing a stored file gave: metadata fields (Moonraker's names; plate 1's for a
+    sliced kind), each sliced plate's fields, the thumbnails written under thumbs/, and why
+    parsing was incomplete (None: it was not)."""
 
     fields: dict[str, Any]
     thumbnails: list[store.StoredThumbnail]
     error: str | None
+    plates: list[store.PlateFields]
 
 
 class Scan(Protocol):
@@ -64,37 +73,178 @@ class Scan(Protocol):
     def finish(self) -> gcode.FullFacts: ...
 
 
+Parse = Callable[[Settings, Path, str, gcode.FullFacts | None], Parsed]
+
+
 @dataclass(frozen=True)
 class Kind:
-    name: str
-    sniff: Callable[[bytes], bool]  # the first SNIFF_BYTES of the content
+    """A family of files read the same way while they stream in; `resolve` names the exact
+    kind of the received file (raising formats.Broken for a damaged or unsafe one)."""
+
+    name: formats.Family  # the family: gcode | bgcode | zip | stl | obj
     new_scan: Callable[[], Scan]
-    parse: Callable[[Settings, Path, str, gcode.FullFacts | None], Parsed]
+    resolve: Callable[[Path], formats.KindName]
 
 
-def parse_stored(settings: Settings, path: Path, sha: str, facts: gcode.FullFacts | None) -> Parsed:
+def parse_stored(settings: Settings, path: Path, sha: str, facts: gcode.FullFacts | None,
+                 plate: int = 1, first_thumbnail: int = 0) -> Parsed:
     """Bounded parse of a stored G-code file (time-limited), merged with full-file facts;
-    thumbnails written under thumbs/. Never raises for a bad file: the error is returned.
-    (Also the reparse job's parse.)"""
+    thumbnails written under thumbs/ (numbered from first_thumbnail, shown as `plate`'s).
+    Never raises for a bad file: the error is returned. (Also the reparse job's parse.)"""
     try:
         meta = gcode.parse(path, time_limit=PARSE_TIMEOUT_SECONDS)
     except Exception as exc:
         log.warning("parse of %s failed: %s", path.name, exc)
-        return Parsed(_facts_fields(facts), [], f"parse failed: {exc or type(exc).__name__}")
-    thumbs = _write_thumbnails(settings, sha, meta.thumbnails)
-    return Parsed(_merged_fields(meta, facts), thumbs, "; ".join(meta.errors) or None)
+        fields = _facts_fields(facts)
+        return Parsed(fields, [], f"parse failed: {exc or type(exc).__name__}", [store.PlateFields(plate, fields)])
+    thumbs = _write_thumbnails(settings, sha, meta.thumbnails, plate, first_thumbnail)
+    fields = _merged_fields(meta, facts)
+    return Parsed(fields, thumbs, "; ".join(meta.errors) or None, [store.PlateFields(plate, fields)])
 
 
-KINDS = (Kind("gcode", gcode.looks_like_gcode, gcode.FullScan, parse_stored),)
+class _NoScan:
+    def feed(self, data: bytes) -> None:
+        return None
+
+    def finish(self) -> gcode.FullFacts:
+        return gcode.FullFacts()
 
 
-def sniff(head: bytes) -> Kind:
-    """The kind of a file from its first bytes (never its name); 415 when none fits."""
-    for kind in KINDS:
-        if kind.sniff(head):
-            return kind
-    raise UnsupportedMedia("the file does not look like G-code (checked its content, not its name)",
-                           code="not_gcode")
+def _package_kind(path: Path) -> formats.KindName:
+    """The package's kind; a sliced one has every plate's G-code, matching its .md5."""
+    with packages.open_checked(path) as package:
+        kind = packages.kind_of(package)
+        if kind in formats.SLICED:
+            packages.verify_plates(package)
+        return kind
+
+
+def parse_package(settings: Settings, path: Path, sha: str, facts: gcode.FullFacts | None) -> Parsed:
+    """A .gcode.3mf or .ufp: each plate's G-code extracted to a temporary .part and parsed like
+    any G-code; slice_info.config fills what the G-code does not say; the package's own plate
+    image (Metadata/plate_N.png, a .ufp's Metadata/thumbnail.png) when the G-code has none."""
+    return _parse_plates(settings, path, sha)
+
+
+def _parse_plates(settings: Settings, path: Path, sha: str) -> Parsed:
+    results: list[Parsed] = []
+    try:
+        with packages.open_checked(path) as package:
+            info = packages.slice_info(package)
+            for plate in packages.plates(package):
+                first = sum(len(r.thumbnails) for r in results)
+                results.append(_parse_plate(settings, package, sha, plate, info.get(plate, {}), first))
+    except (formats.Broken, OSError) as exc:  # checked at upload; a reparse must not fail
+        log.warning("reading package %s failed: %s", path.name, exc)
+        return Parsed({}, [], f"package read failed: {exc}", [])
+    errors = [f"plate {p.plates[0].index}: {p.error}" for p in results if p.error]
+    return Parsed(results[0].fields if results else {}, [t for r in results for t in r.thumbnails],
+                  "; ".join(errors) or None, [r.plates[0] for r in results])
+
+
+def _parse_plate(settings: Settings, package: zipfile.ZipFile, sha: str, plate: int,
+                 sliced: dict[str, Any], first: int) -> Parsed:
+    part = PartFile.create(settings.tmp_dir)
+    try:
+        with open(part.fd, "wb", closefd=False) as out:
+            packages.copy_member(package, packages.plate_gcode(package, plate), out)
+        parsed = parse_stored(settings, part.path, sha, _scan_or_none(part.path), plate, first)
+    finally:
+        part.discard()
+    thumbs = parsed.thumbnails or _package_image(settings, package, sha, plate, first)
+    fields = {**sliced, **parsed.fields}  # the G-code wins where both speak
+    return Parsed(fields, thumbs, parsed.error, [store.PlateFields(plate, fields)])
+
+
+def _scan_or_none(path: Path) -> gcode.FullFacts | None:
+    try:
+        return gcode.scan_file(path)
+    except Exception:
+        log.exception("full scan of %s failed", path.name)
+        return None
+
+
+def _package_image(settings: Settings, package: zipfile.ZipFile, sha: str, plate: int,
+                   first: int) -> list[store.StoredThumbnail]:
+    names = package.namelist()
+    name = next((n for n in (f"Metadata/plate_{plate}.png", packages.UFP_THUMBNAIL) if n in names), None)
+    if name is None:
+        return []
+    try:
+        data = packages.read_member(package, name, limit=16 * 1024 * 1024)
+    except formats.Broken:
+        return []
+    image = gcode.Thumbnail(width=0, height=0, format="png", data=data)
+    return _write_thumbnails(settings, sha, [image], plate, first)
+
+
+def _only(name: formats.KindName) -> Callable[[Path], formats.KindName]:
+    return lambda _path: name
+
+
+@contextmanager
+def decoded_bgcode(tmp_dir: Path, path: Path) -> Iterator[Path]:
+    """The plain G-code of a .bgcode in a temporary, flock'ed .part beside the uploads (so a
+    start-up cleanup leaves it alone while it is used, and removes it after a crash)."""
+    part = PartFile.create(tmp_dir)
+    try:
+        bgcode.decode(path, part.path)
+        yield part.path
+    finally:
+        part.discard()
+
+
+def _check_bgcode(path: Path) -> formats.KindName:
+    """Decoding verifies every block's checksum: a truncated or damaged file is refused before
+    it is stored. (The parse decodes it a second time: one decode would need the parse to
+    run on the .part before it is published.)"""
+    with decoded_bgcode(path.parent, path):
+        return "bgcode"
+
+
+def parse_bgcode(settings: Settings, path: Path, sha: str, facts: gcode.FullFacts | None) -> Parsed:
+    """A stored .bgcode: decoded, then parsed and scanned as the G-code it holds."""
+    try:
+        with decoded_bgcode(settings.tmp_dir, path) as plain:
+            return parse_stored(settings, plain, sha, gcode.scan_file(plain))
+    except Exception as exc:  # checked at upload; a reparse must not fail on a damaged disk copy
+        log.warning("decoding %s failed: %s", path.name, exc)
+        return Parsed({}, [], f"binary G-code decode failed: {exc}", [store.PlateFields(1, {})])
+
+
+FAMILIES: dict[formats.Family, Kind] = {
+    "gcode": Kind("gcode", gcode.FullScan, _only("gcode")),
+    "bgcode": Kind("bgcode", _NoScan, _check_bgcode),
+    "zip": Kind("zip", _NoScan, _package_kind),
+    "stl": Kind("stl", _NoScan, _only("stl")),
+    "obj": Kind("obj", _NoScan, _only("obj")),
+}
+# How each kind is parsed once stored (and re-parsed by the worker).
+PARSERS: dict[str, Parse] = {"gcode": parse_stored, "bgcode": parse_bgcode, "gcode.3mf": parse_package,
+                             "ufp": parse_package}
+
+
+def sniff(head: bytes, filename: str = "") -> Kind:
+    """The family of a file from its first bytes (the name only breaks ties); 415 when none fits."""
+    found = formats.family(head, filename)
+    if found is None:
+        raise UnsupportedMedia("the file is not G-code, binary G-code (.bgcode), a sliced package "
+                               "(.gcode.3mf, .ufp) or a model (.stl, .obj, .3mf) (checked its content, "
+                               "not its name)", code="not_gcode")  # the code clients already know
+    return FAMILIES[found]
+
+
+def resolve(kind: Kind, path: Path) -> formats.KindName:
+    """The exact kind of a received file: 422 when it is broken or unsafe, 415 when PrintStash
+    recognises it but cannot read that kind."""
+    try:
+        name = kind.resolve(path)
+    except formats.Broken as exc:
+        raise Invalid(str(exc), code=exc.code) from exc
+    if name not in PARSERS:
+        raise UnsupportedMedia(f"the file is a {name} file, which this version cannot read yet",
+                               code="unsupported_kind")
+    return name
 
 
 def _merged_fields(meta: gcode.GcodeMetadata, facts: gcode.FullFacts | None) -> dict[str, Any]:
@@ -111,14 +261,16 @@ def _facts_fields(facts: gcode.FullFacts | None) -> dict[str, Any]:
     return dict(facts.fields) if facts is not None else {}
 
 
-def _write_thumbnails(settings: Settings, sha: str, thumbnails: list[gcode.Thumbnail]) -> list[store.StoredThumbnail]:
+def _write_thumbnails(settings: Settings, sha: str, thumbnails: list[gcode.Thumbnail], plate: int = 1,
+                      first: int = 0) -> list[store.StoredThumbnail]:
     stored: list[store.StoredThumbnail] = []
     for thumb in thumbnails[:MAX_THUMBNAILS]:
         fmt = store.thumbnail_format(thumb.format)
-        if fmt is None or not thumb.data:
+        image = images.drawable(fmt, bytes(thumb.data)) if fmt and thumb.data else None
+        if image is None:
             continue
-        stored.append(store.write_thumbnail(settings, sha, len(stored), thumb.width, thumb.height,
-                                            fmt, bytes(thumb.data)))
+        stored.append(store.write_thumbnail(settings, sha, first + len(stored), image.width, image.height,
+                                            image.format, image.data, plate))
     return stored
 
 
@@ -178,7 +330,7 @@ async def receive(settings: Settings, filename: str, first: fastio.Batch,
                   rest: AsyncIterator[fastio.Batch]) -> ReceivedPart:
     """The file's bytes, batch by batch as they arrive, into a new .part. Errors raised by
     `rest` (the body refused midway) come through; the .part is then removed."""
-    kind = sniff(_head(first))
+    kind = sniff(_head(first), filename)
     with disk_errors():
         part = PartFile.create(settings.tmp_dir)
     try:
@@ -270,11 +422,12 @@ def store_part(settings: Settings, db: Database, part: ReceivedPart, user_id: in
     existing = _existing(db, part.sha256)
     if existing is not None:
         return Stored(existing, duplicate=True)
+    kind = resolve(part.kind, part.tmp.path)  # a broken or unsafe file stops here: nothing stored
     with disk_errors():
         publish(part.tmp.path, content_path(settings, part.sha256))
     try:
         with disk_errors():  # thumbnails and the database can hit a full volume too
-            return Stored(_insert(settings, db, part, user_id), duplicate=False)
+            return Stored(_insert(settings, db, part, kind, user_id), duplicate=False)
     except IntegrityError:
         # Same content committed by a concurrent upload since the check: that row wins.
         again = _existing(db, part.sha256)
@@ -297,12 +450,14 @@ def _existing(db: Database, sha: str) -> FileRead | None:
         return service.to_read(row, duplicate=True)
 
 
-def _insert(settings: Settings, db: Database, part: ReceivedPart, user_id: int | None) -> FileRead:
-    parsed = part.kind.parse(settings, content_path(settings, part.sha256), part.sha256, part.facts)
+def _insert(settings: Settings, db: Database, part: ReceivedPart, kind: formats.KindName,
+            user_id: int | None) -> FileRead:
+    parsed = PARSERS[kind](settings, content_path(settings, part.sha256), part.sha256, part.facts)
     with db.write() as session:
         row = service.create_file(session, name=part.filename, size=part.size, sha256=part.sha256,
-                                  uploaded_by=user_id, fields=parsed.fields, parse_error=parsed.error,
-                                  full_scan_done=part.facts is not None, thumbnails=parsed.thumbnails)
+                                  kind=kind, uploaded_by=user_id, fields=parsed.fields, parse_error=parsed.error,
+                                  full_scan_done=part.facts is not None, thumbnails=parsed.thumbnails,
+                                  plates=parsed.plates)
         return service.to_read(row, duplicate=False)
 
 

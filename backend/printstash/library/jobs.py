@@ -19,7 +19,7 @@ from printstash.core.runtime import WorkerContext
 from printstash.core.settings import Settings
 from printstash.core.storage import content_path
 from printstash.library import service, store
-from printstash.library.ingest import parse_stored
+from printstash.library.ingest import PARSERS
 from printstash.library.models import File
 
 log = logging.getLogger(__name__)
@@ -44,21 +44,22 @@ def fan_out_reparse(db: Database) -> int:
 def reparse_file(settings: Settings, db: Database, file_id: int) -> bool:
     """Re-parse one stored file; False when it is gone (purged) or its content is missing."""
     with db.read() as session:
-        sha = session.scalar(select(File.sha256).where(File.id == file_id))
-    path = content_path(settings, sha) if sha else None
-    if sha is None or path is None or not path.is_file():
+        found = session.execute(select(File.sha256, File.kind).where(File.id == file_id)).first()
+    path = content_path(settings, found.sha256) if found else None
+    if found is None or path is None or not path.is_file():
         log.warning("reparse: file %s has no stored content; skipped", file_id)
         return False
-    facts = _scan(path)
-    fields, thumbs, error = parse_stored(settings, path, sha, facts)
+    facts = _scan(path) if found.kind == "gcode" else gcode.FullFacts()
+    parsed = PARSERS[found.kind](settings, path, found.sha256, facts)
     with db.write() as session:
         row = session.get(File, file_id)
         if row is None:
             return False
-        service.apply_metadata(row, fields, error)
-        service.replace_thumbnails(row, thumbs)
+        service.apply_metadata(row, parsed.fields, parsed.error)
+        service.replace_thumbnails(row, parsed.thumbnails)
+        service.replace_plates(row, parsed.plates)
         row.full_scan_done = facts is not None
-    store.prune_thumbnails(settings, sha, keep={t.path for t in thumbs})
+    store.prune_thumbnails(settings, found.sha256, keep={t.path for t in parsed.thumbnails})
     return True
 
 

@@ -46,6 +46,8 @@ class File(Base):
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)  # in the trash since
+    # what the content is (library/kinds.py): gcode | bgcode | gcode.3mf | ufp | stl | obj | 3mf
+    kind: Mapped[str] = mapped_column(String(16), default="gcode", server_default="gcode", index=True)
 
     parse_status: Mapped[ParseStatus] = mapped_column(String(16), default="ok")
     parse_error: Mapped[str | None] = mapped_column(Text)
@@ -78,6 +80,20 @@ class File(Base):
     thumbnails: Mapped[list["Thumbnail"]] = relationship(
         back_populates="file", order_by="Thumbnail.index", cascade="all, delete-orphan"
     )
+    plates: Mapped[list["Plate"]] = relationship(order_by="Plate.index", cascade="all, delete-orphan")
+
+
+class Plate(Base):
+    """One sliced plate of a file: its own G-code's metadata (a plain .gcode/.bgcode/.ufp has
+    one plate, a .gcode.3mf one per sliced plate). Plate 1's metadata is also the file's."""
+
+    __tablename__ = "file_plates"
+    __table_args__ = (UniqueConstraint("file_id", "index"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("files.id", ondelete="CASCADE"))
+    index: Mapped[int] = mapped_column(Integer)  # 1-based, as the slicer numbers plates
+    metadata_json: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class Thumbnail(Base):
@@ -91,7 +107,8 @@ class Thumbnail(Base):
     index: Mapped[int] = mapped_column(Integer)
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
-    format: Mapped[str] = mapped_column(String(8))  # png | jpg | qoi
+    format: Mapped[str] = mapped_column(String(8))  # png | jpg (qoi: stored by versions before QOI was converted)
+    plate: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # the Plate.index it shows
     size: Mapped[int] = mapped_column(Integer)
     path: Mapped[str] = mapped_column(String(255))  # relative to thumbs/
 

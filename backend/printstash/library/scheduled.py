@@ -11,7 +11,7 @@ from printstash import __version__
 from printstash.core.db import Database
 from printstash.core.runtime import Scheduled, WorkerContext
 from printstash.core.settings import Settings
-from printstash.library import service, store
+from printstash.library import ingest, service, store
 from printstash.library.models import File
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ ORPHAN_MIN_AGE_SECONDS = 3600.0
 
 def purge_job(ctx: WorkerContext) -> None:
     with ctx.db.write() as session:
-        if service.reparse_after_upgrade(session, __version__):
+        if service.reparse_after_upgrade(session, f"{__version__}+parse{ingest.PARSE_GENERATION}"):
             log.info("PrintStash %s: re-parsing every stored file in the background", __version__)
     purged = purge(ctx.settings, ctx.db)
     store.clean_stale_parts(ctx.settings)

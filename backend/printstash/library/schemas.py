@@ -20,19 +20,30 @@ class ThumbnailRead(BaseModel):
     url: str
 
 
+class PlateRead(BaseModel):
+    """One sliced plate: its own G-code's metadata (same keys as the file's) and thumbnails."""
+
+    index: int
+    metadata: dict[str, Any]
+    thumbnails: list[ThumbnailRead]
+
+
 class FileRead(BaseModel):
     id: int
     name: str
     size: int
     sha256: str
+    # by content: gcode | bgcode | gcode.3mf | ufp (sliced) | stl | obj | 3mf (models)
+    kind: str
     uploaded_at: datetime
     notes: str
     favourite: bool
     tags: list[str]
     parse_status: ParseStatus
     parse_error: str | None
-    metadata: dict[str, Any]
+    metadata: dict[str, Any]  # plate 1's for a sliced kind
     thumbnails: list[ThumbnailRead]
+    plates: list[PlateRead]  # sliced kinds: one per plate (a plain .gcode has one); models: none
     print_count: int
     last_printed_at: datetime | None
     last_print_result: str | None

@@ -41,6 +41,7 @@ class FileQuery:
     fields all have to hold (AND)."""
 
     q: str | None = None
+    kind: Sequence[str] = ()
     slicer: Sequence[str] = ()
     filament_type: Sequence[str] = ()
     nozzle_diameter: Sequence[float] = ()
@@ -183,7 +184,7 @@ def conditions(query: FileQuery) -> list[ColumnElement[bool]]:
     expression = query.fts_expression
     if expression is not None:
         where.append(File.id.in_(_matching_ids(expression)))
-    for col, values in ((File.slicer, query.slicer), (File.filament_type, query.filament_type),
+    for col, values in ((File.kind, query.kind), (File.slicer, query.slicer), (File.filament_type, query.filament_type),
                         (File.printer_model, query.printer_model)):
         if values:
             where.append(col.in_(values))
@@ -255,13 +256,13 @@ def search_files(session: Session, query: FileQuery) -> tuple[list[File], int]:
         return [], total
     walk = _walk_sort_index(session, query, parse_sort(query.sort, has_text=query.has_text)[0], total)
     stmt = (_page(query, walk_sort_index=walk).limit(query.limit).offset(query.offset)
-            .options(selectinload(File.tags), selectinload(File.thumbnails)))
+            .options(selectinload(File.tags), selectinload(File.thumbnails), selectinload(File.plates)))
     return list(session.scalars(stmt)), total
 
 
 # ---- facets ----------------------------------------------------------------------------------
 
-_FACET_FILTERS = {"slicer": "slicer", "filament_type": "filament_type",
+_FACET_FILTERS = {"kind": "kind", "slicer": "slicer", "filament_type": "filament_type",
                   "nozzle_diameter": "nozzle_diameter", "printer_model": "printer_model",
                   "tags": "tag"}
 
@@ -278,7 +279,7 @@ def _minus(everything: dict[Any, int], trashed: Mapping[Any, int]) -> list[tuple
     return [(v, n - trashed.get(v, 0)) for v, n in everything.items() if n > trashed.get(v, 0)]
 
 
-FACET_COLUMNS = ("slicer", "filament_type", "nozzle_diameter", "printer_model")
+FACET_COLUMNS = ("kind", "slicer", "filament_type", "nozzle_diameter", "printer_model")
 
 
 def _trash_counts(session: Session) -> dict[str, Counter[Any]]:
@@ -349,7 +350,7 @@ def facets(session: Session, query: FileQuery) -> Facets:
 
 def _facets(session: Session, query: FileQuery) -> Facets:
     if query.matches_nothing:
-        return Facets(total=0, slicer=[], filament_type=[], nozzle_diameter=[], printer_model=[], tags=[])
+        return Facets(total=0, kind=[], slicer=[], filament_type=[], nozzle_diameter=[], printer_model=[], tags=[])
     trash = cache(partial(_trash_counts, session))
     return Facets(
         total=session.scalar(_filtered(select(func.count()).select_from(File), query)) or 0,

@@ -33,7 +33,8 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 def file_query(  # one parameter per documented filter
     q: Annotated[str | None, Query(max_length=500, description="words; prefixes match")] = None,
-    slicer: Names = [],  # noqa: B006 - FastAPI copies defaults
+    kind: Annotated[list[str], Query(max_length=10, description="gcode, bgcode, gcode.3mf, ufp, stl, obj, 3mf")] = [],  # noqa: B006 - FastAPI copies defaults
+    slicer: Names = [],  # noqa: B006
     filament_type: Names = [],  # noqa: B006
     nozzle_diameter: Annotated[list[FiniteFloat], Query(max_length=50)] = [],  # noqa: B006
     printer_model: Names = [],  # noqa: B006
@@ -59,7 +60,7 @@ def file_query(  # one parameter per documented filter
         # bookmarked `?sort=relevance` whose search box was emptied still lists the library.
         sort = None
     return search.FileQuery(
-        q=q, slicer=slicer, filament_type=filament_type, nozzle_diameter=nozzle_diameter,
+        q=q, kind=kind, slicer=slicer, filament_type=filament_type, nozzle_diameter=nozzle_diameter,
         printer_model=printer_model, tag=tag, layer_height_min=layer_height_min,
         layer_height_max=layer_height_max, estimated_time_min=estimated_time_min,
         estimated_time_max=estimated_time_max, uploaded_after=_aware(uploaded_after),

@@ -17,6 +17,7 @@ class Facets(BaseModel):
     its own filter (and only its own), so a sidebar can offer the alternatives."""
 
     total: int
+    kind: list[FacetValue]
     slicer: list[FacetValue]
     filament_type: list[FacetValue]
     nozzle_diameter: list[FacetValue]

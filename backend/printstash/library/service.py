@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from printstash.core import jobs
 from printstash.core.db import utcnow
@@ -20,9 +20,9 @@ from printstash.core.models import AppState
 from printstash.core.settings import Settings
 from printstash.core.storage import content_path
 from printstash.library import store
-from printstash.library.models import File, Thumbnail
-from printstash.library.schemas import FileRead, FileUpdate, ThumbnailRead, thumbnail_url
-from printstash.library.store import StoredThumbnail
+from printstash.library.models import File, Plate, Thumbnail
+from printstash.library.schemas import FileRead, FileUpdate, PlateRead, ThumbnailRead, thumbnail_url
+from printstash.library.store import PlateFields, StoredThumbnail
 
 REPARSE_JOB = "library.reparse"
 PARSED_WITH_KEY = "library.parsed_with"
@@ -89,6 +89,23 @@ def sanitize_name(raw: str | None) -> str:
     return _cap_length(base)
 
 
+def gcode_name(row: File, plate: int) -> str:
+    """The name of a sliced file's plain G-code: the file's own for a .gcode, else its stem
+    (with the plate when it has several) and .gcode."""
+    if row.kind == "gcode":
+        return row.name
+    return f"{stem(row.name)}-plate{plate}.gcode" if len(row.plates) > 1 else f"{stem(row.name)}.gcode"
+
+
+def stem(name: str) -> str:
+    """The name without its kind's extension (`cube.gcode.3mf` -> `cube`)."""
+    lower = name.lower()
+    for ext in (".gcode.3mf", ".bgcode", ".gcode", ".ufp", ".3mf", ".stl", ".obj"):
+        if lower.endswith(ext) and len(name) > len(ext):
+            return name[: -len(ext)]
+    return name
+
+
 def _cap_length(name: str) -> str:
     if len(name) <= NAME_MAX_CHARS:
         return name
@@ -103,8 +120,11 @@ def _cap_length(name: str) -> str:
 def to_read(file: File, *, duplicate: bool | None = None) -> FileRead:
     thumbs = [ThumbnailRead(index=t.index, width=t.width, height=t.height, format=t.format,
                             size=t.size, url=thumbnail_url(file.id, t.index)) for t in file.thumbnails]
+    plate_of = {t.index: t.plate for t in file.thumbnails}
+    plates = [PlateRead(index=p.index, metadata=dict(p.metadata_json or {}),
+                        thumbnails=[t for t in thumbs if plate_of[t.index] == p.index]) for p in file.plates]
     return FileRead(
-        id=file.id, name=file.name, size=file.size, sha256=file.sha256,
+        id=file.id, name=file.name, size=file.size, sha256=file.sha256, kind=file.kind, plates=plates,
         uploaded_at=file.uploaded_at, notes=file.notes or "", favourite=bool(file.favourite),
         tags=[t.name for t in file.tags], parse_status=file.parse_status,
         parse_error=file.parse_error, metadata=dict(file.metadata_json or {}),
@@ -116,14 +136,15 @@ def to_read(file: File, *, duplicate: bool | None = None) -> FileRead:
 
 # ---- create / metadata -----------------------------------------------------------------------
 
-def create_file(session: Session, *, name: str, size: int, sha256: str, uploaded_by: int | None,
+def create_file(session: Session, *, name: str, size: int, sha256: str, kind: str, uploaded_by: int | None,
                 fields: dict[str, Any], parse_error: str | None, full_scan_done: bool,
-                thumbnails: Iterable[StoredThumbnail]) -> File:
-    """Insert the row and its thumbnails (the caller's transaction makes them one)."""
-    row = File(name=name, size=size, sha256=sha256, uploaded_by=uploaded_by, notes="",
+                thumbnails: Iterable[StoredThumbnail], plates: Iterable[PlateFields]) -> File:
+    """Insert the row, its plates and thumbnails (the caller's transaction makes them one)."""
+    row = File(name=name, size=size, sha256=sha256, kind=kind, uploaded_by=uploaded_by, notes="",
                full_scan_done=full_scan_done)
     apply_metadata(row, fields, parse_error)
     replace_thumbnails(row, thumbnails)
+    replace_plates(row, plates)
     session.add(row)
     session.flush()
     if not full_scan_done:
@@ -146,9 +167,23 @@ def apply_metadata(row: File, fields: dict[str, Any], parse_error: str | None) -
 
 
 def replace_thumbnails(row: File, thumbnails: Iterable[StoredThumbnail]) -> None:
+    session = object_session(row)
+    if session is not None and row.thumbnails:
+        # The unit of work inserts before it deletes orphans: the old rows go first, or the
+        # new ones collide with them on (file_id, index).
+        row.thumbnails = []
+        session.flush()
     row.thumbnails = [Thumbnail(index=t.index, width=t.width, height=t.height, format=t.format,
-                                size=t.size, path=t.path) for t in thumbnails]
+                                size=t.size, path=t.path, plate=t.plate) for t in thumbnails]
     row.thumbnail_count = len(row.thumbnails)
+
+
+def replace_plates(row: File, plates: Iterable[PlateFields]) -> None:
+    session = object_session(row)
+    if session is not None and row.plates:
+        row.plates = []  # old rows first, as in replace_thumbnails
+        session.flush()
+    row.plates = [Plate(index=p.index, metadata_json=_jsonable(p.fields)) for p in plates]
 
 
 def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:

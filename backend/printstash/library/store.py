@@ -13,6 +13,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from printstash.core.settings import Settings
 from printstash.core.storage import atomic_write_bytes, content_path
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 
 PART_SUFFIX = ".part"
 THUMB_FORMATS = {"png": "png", "jpg": "jpg", "jpeg": "jpg", "qoi": "qoi"}
-THUMB_MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "qoi": "image/qoi"}
+THUMB_MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg"}  # what is served (library/images.py)
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,15 @@ class StoredThumbnail:
     format: str
     size: int
     path: str  # relative to thumbs/
+    plate: int = 1  # the plate it shows
+
+
+@dataclass(frozen=True)
+class PlateFields:
+    """One sliced plate's metadata, as parsed."""
+
+    index: int  # 1-based, as slicers number plates
+    fields: dict[str, Any]
 
 
 def thumbnail_relpath(sha256: str, index: int, fmt: str) -> str:
@@ -43,10 +53,10 @@ def thumbnail_format(raw: str) -> str | None:
 
 
 def write_thumbnail(settings: Settings, sha256: str, index: int, width: int, height: int,
-                    fmt: str, data: bytes) -> StoredThumbnail:
+                    fmt: str, data: bytes, plate: int = 1) -> StoredThumbnail:
     rel = thumbnail_relpath(sha256, index, fmt)
     atomic_write_bytes(settings.thumbs_dir / rel, data)
-    return StoredThumbnail(index, width, height, fmt, len(data), rel)
+    return StoredThumbnail(index, width, height, fmt, len(data), rel, plate)
 
 
 def remove_thumbnails(settings: Settings, sha256: str) -> None:

@@ -4,12 +4,14 @@ vault file and start it, pause, resume, cancel. Every refusal or outage is a cle
 from collections.abc import Awaitable
 from typing import Literal
 
+import anyio
 import httpx
 
 from printstash.core.db import Database
-from printstash.core.errors import Conflict, NotFound
+from printstash.core.errors import Conflict
 from printstash.core.settings import Settings
 from printstash.library import service as library
+from printstash.library import sliced
 from printstash.printers import service
 from printstash.printers.history import remote_name
 from printstash.printers.models import Printer
@@ -32,18 +34,20 @@ Action = Literal["pause", "resume", "cancel"]
 
 
 async def send_to_print(db: Database, settings: Settings, http: httpx.AsyncClient, printer_id: int,
-                        file_id: int) -> PrintStarted:
-    """Upload a vault file to the printer and start it; 409 when the printer is not idle."""
+                        file_id: int, plate: int = 1) -> PrintStarted:
+    """Upload a vault file's plate as plain G-code (Klipper prints neither .bgcode nor a zip)
+    and start it; 409 when the printer is not idle."""
     with db.read() as session:
         printer = service.get_printer(session, printer_id)
         file = library.get_file(session, file_id)
-        path = library.file_path(settings, file)
-        remote = remote_name(file)
-    if not path.is_file():
-        raise NotFound(f"the content of file {file.id} is missing from storage", code="content_missing")
-    provider = provider_for(settings, http, printer)
-    await ensure_ready(provider, printer.name)
-    await run_command(printer.name, provider.upload_and_print(remote, path))
+        remote = remote_name(file, plate)
+        plain = await anyio.to_thread.run_sync(sliced.plain_gcode, settings, file, plate)
+    try:
+        provider = provider_for(settings, http, printer)
+        await ensure_ready(provider, printer.name)
+        await run_command(printer.name, provider.upload_and_print(remote, plain.path))
+    finally:
+        plain.release()
     return PrintStarted(printer_id=printer.id, file_id=file.id, remote_filename=remote)
 
 

@@ -29,10 +29,11 @@ _RESULTS = {"completed": "completed", "cancelled": "cancelled", "error": "error"
             "klippy_shutdown": "error", "klippy_disconnect": "error", "interrupted": "interrupted"}
 
 
-def remote_name(file: File) -> str:
-    """Where send-to-print puts a vault file on the printer: the path carries the SHA-256,
-    so history can link the job back to this exact content even if it is renamed."""
-    return f"{REMOTE_DIR}/{file.sha256}/{file.name}"
+def remote_name(file: File, plate: int = 1) -> str:
+    """Where send-to-print puts a vault file's (plate's) plain G-code on the printer: the path
+    carries the SHA-256, so history can link the job back to this exact content even if it
+    is renamed."""
+    return f"{REMOTE_DIR}/{file.sha256}/{library.gcode_name(file, plate)}"
 
 
 def link_file(session: Session, filename: str) -> int | None:

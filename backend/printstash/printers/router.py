@@ -108,7 +108,7 @@ def file_history(file_id: int, session: ReadSession, user: CurrentUser,
 async def send_to_print(printer_id: int, body: PrintRequest, db: DatabaseDep, settings: SettingsDep,
                         http: HttpClient, user: CurrentUser) -> PrintStarted:
     """Upload a vault file to the printer and start it; 409 when the printer is not idle."""
-    return await commands.send_to_print(db, settings, http, printer_id, body.file_id)
+    return await commands.send_to_print(db, settings, http, printer_id, body.file_id, body.plate)
 
 
 @router.post("/{printer_id}/pause", status_code=status.HTTP_204_NO_CONTENT)

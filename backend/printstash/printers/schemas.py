@@ -99,6 +99,7 @@ class PrintRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     file_id: int
+    plate: int = Field(default=1, ge=1, le=1000)  # which plate of a sliced package (1: the only one)
 
 
 class PrintStarted(BaseModel):

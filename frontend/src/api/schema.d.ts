@@ -509,6 +509,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/files/{file_id}/gcode": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Gcode
+         * @description Plain G-code of a sliced file's plate (a .bgcode decoded); /download keeps the original bytes.
+         */
+        get: operations["read_gcode_api_v1_files__file_id__gcode_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/files/{file_id}/history": {
         parameters: {
             query?: never;
@@ -1060,6 +1080,8 @@ export interface components {
         Facets: {
             /** Filament Type */
             filament_type: components["schemas"]["FacetValue"][];
+            /** Kind */
+            kind: components["schemas"]["FacetValue"][];
             /** Nozzle Diameter */
             nozzle_diameter: components["schemas"]["FacetValue"][];
             /** Printer Model */
@@ -1094,6 +1116,8 @@ export interface components {
             favourite: boolean;
             /** Id */
             id: number;
+            /** Kind */
+            kind: string;
             /** Last Print Result */
             last_print_result: string | null;
             /** Last Printed At */
@@ -1113,6 +1137,8 @@ export interface components {
              * @enum {string}
              */
             parse_status: "ok" | "error";
+            /** Plates */
+            plates: components["schemas"]["PlateRead"][];
             /** Print Count */
             print_count: number;
             /** Sha256 */
@@ -1286,6 +1312,20 @@ export interface components {
             /** New Password */
             new_password: string;
         };
+        /**
+         * PlateRead
+         * @description One sliced plate: its own G-code's metadata (same keys as the file's) and thumbnails.
+         */
+        PlateRead: {
+            /** Index */
+            index: number;
+            /** Metadata */
+            metadata: {
+                [key: string]: unknown;
+            };
+            /** Thumbnails */
+            thumbnails: components["schemas"]["ThumbnailRead"][];
+        };
         /** PrintJobRead */
         PrintJobRead: {
             /** End Time */
@@ -1317,6 +1357,11 @@ export interface components {
         PrintRequest: {
             /** File Id */
             file_id: number;
+            /**
+             * Plate
+             * @default 1
+             */
+            plate: number;
         };
         /** PrintStarted */
         PrintStarted: {
@@ -2227,6 +2272,8 @@ export interface operations {
             query?: {
                 /** @description words; prefixes match */
                 q?: string | null;
+                /** @description gcode, bgcode, gcode.3mf, ufp, stl, obj, 3mf */
+                kind?: string[];
                 slicer?: string[];
                 filament_type?: string[];
                 nozzle_diameter?: number[];
@@ -2358,6 +2405,8 @@ export interface operations {
             query?: {
                 /** @description words; prefixes match */
                 q?: string | null;
+                /** @description gcode, bgcode, gcode.3mf, ufp, stl, obj, 3mf */
+                kind?: string[];
                 slicer?: string[];
                 filament_type?: string[];
                 nozzle_diameter?: number[];
@@ -2649,6 +2698,37 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["FileRead"];
                 };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    read_gcode_api_v1_files__file_id__gcode_get: {
+        parameters: {
+            query?: {
+                plate?: number;
+            };
+            header?: never;
+            path: {
+                file_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {

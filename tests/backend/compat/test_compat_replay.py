@@ -1,6 +1,9 @@
 """Recorded PrusaSlicer and Cura request sequences replayed against PrintStash."""
 
+import base64
 import json
+import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -129,3 +132,31 @@ def test_cookie_upload_from_another_site_is_refused(slicer: Slicer) -> None:
     headers = {k: v for k, v in step.headers.items() if k != "X-Api-Key"} | {"Origin": "http://evil.example"}
     answer = slicer.client.post("/api/files/local", headers=headers, content=step.body)
     assert answer.status_code == 403 and answer.json()["code"] == "csrf_failed"
+
+
+def _ufp(tmp_path: Path) -> Path:
+    """A UFP as Cura's UFPWriter lays it out (/3D/model.gcode + /Metadata/thumbnail.png), from
+    the real CuraEngine G-code fixture and the PrusaSlicer fixture's PNG thumbnail."""
+    thumb = re.search(rb"; thumbnail begin 32x32 \d+\n(.*?); thumbnail end", PRUSA_GCODE.read_bytes(), re.DOTALL)
+    assert thumb is not None
+    path = tmp_path / "cube.ufp"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("3D/model.gcode", CURA_GCODE.read_bytes())
+        z.writestr("Metadata/thumbnail.png", base64.b64decode(b"".join(line[2:] for line in thumb[1].splitlines())))
+    return path
+
+
+def test_cura_is_told_ufp_is_welcome_and_its_ufp_is_stored_with_thumbnail(slicer: Slicer, tmp_path: Path) -> None:
+    settings = slicer.client.get("/api/settings", headers={"X-Api-Key": slicer.key}).json()
+    ufp_plugin = settings["plugins"]["UltimakerFormatPackage"]
+    # Cura's OctoPrint connection sends .ufp when this plugin is listed; from 0.1.7 on it then
+    # selects the print as <name>.gcode
+    assert tuple(int(x) for x in ufp_plugin["installed_version"].split(".")) >= (0, 1, 7)
+    bodies = _run(slicer.client, cura(slicer.key, _ufp(tmp_path), "cube.ufp"))
+    assert isinstance(bodies[-1], dict) and bodies[-1]["files"]["local"]["name"] == "cube.ufp"
+    with slicer.db.read() as session:
+        row = session.query(File).filter_by(name="cube.ufp").one()
+        assert row.kind == "ufp" and row.thumbnail_count == 1 and row.slicer == "Cura"
+    select = slicer.client.post("/api/files/local/cube.gcode", json={"command": "select", "print": True},
+                                headers={"X-Api-Key": slicer.key})
+    assert select.status_code == 204

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from harness.paths import GCODE_FIXTURES
 
@@ -84,3 +85,25 @@ def row_count(settings: Settings) -> int:
             return int(session.scalar(select(func.count()).select_from(File)) or 0)
     finally:
         database.dispose()
+
+
+# manifest `expected` key -> FileRead metadata key (Moonraker's names)
+EXPECTED_TO_FIELD = {
+    "layer_height": "layer_height",
+    "nozzle_diameter": "nozzle_diameter",
+    "filament_type": "filament_type",
+    "estimated_time_s": "estimated_time",
+    "filament_used_mm": "filament_total",
+    "slicer_in_file": "slicer",
+}
+
+def check_expected_metadata(expected: dict[str, Any], metadata: dict[str, Any]) -> None:
+    for key, field in EXPECTED_TO_FIELD.items():
+        want = expected.get(key)
+        if want is None or key in (expected.get("not_in_file") or []):
+            continue
+        got = metadata.get(field)
+        if isinstance(want, str):
+            assert got == want, (field, got, want)
+        else:
+            assert got == pytest.approx(want, rel=1e-3), (field, got, want)

@@ -74,7 +74,7 @@ def test_a_failing_scan_keeps_the_upload_and_leaves_the_facts_to_a_reparse(
             raise RuntimeError("scanner bug")
 
     settings, db = vault
-    monkeypatch.setattr(ingest, "KINDS", (ingest.Kind("gcode", gcode.looks_like_gcode, Broken, ingest.parse_stored),))
+    monkeypatch.setitem(ingest.FAMILIES, "gcode", ingest.Kind("gcode", Broken, ingest.FAMILIES["gcode"].resolve))
     part = _receive(settings, DATA)
     try:
         assert part.facts is None and part.sha256 == sha256_of(DATA)

@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 from librarykit import (
     API,
     FIXTURE_FILES,
+    check_expected_metadata,
     fixture_by_id,
     fixture_path,
     parts_left,
@@ -22,15 +23,6 @@ from printstash.core.db import Database
 from printstash.core.storage import content_path
 from printstash.library.models import File
 
-# manifest `expected` key -> FileRead metadata key (Moonraker's names)
-EXPECTED_TO_FIELD = {
-    "layer_height": "layer_height",
-    "nozzle_diameter": "nozzle_diameter",
-    "filament_type": "filament_type",
-    "estimated_time_s": "estimated_time",
-    "filament_used_mm": "filament_total",
-    "slicer_in_file": "slicer",
-}
 TYPED_COLUMNS = ("slicer", "slicer_version", "printer_model", "filament_type", "nozzle_diameter",
                  "layer_height", "estimated_time", "filament_total", "filament_weight_total",
                  "object_height", "layer_count")
@@ -49,21 +41,9 @@ def test_real_fixture_is_stored_byte_exact_with_its_metadata(admin_client: TestC
     assert body["name"] == fixture_path(entry).name and body["duplicate"] is False
     assert content_path(settings, body["sha256"]).read_bytes() == data
     assert parts_left(settings) == []
-    _check_expected_metadata(entry["expected"], body["metadata"])
+    check_expected_metadata(entry["expected"], body["metadata"])
     _check_typed_columns(settings, body["id"], body["metadata"])
     assert admin_client.get(f"{API}/files/{body['id']}").json() == {**body, "duplicate": None}
-
-
-def _check_expected_metadata(expected: dict[str, Any], metadata: dict[str, Any]) -> None:
-    for key, field in EXPECTED_TO_FIELD.items():
-        want = expected.get(key)
-        if want is None or key in (expected.get("not_in_file") or []):
-            continue
-        got = metadata.get(field)
-        if isinstance(want, str):
-            assert got == want, (field, got, want)
-        else:
-            assert got == pytest.approx(want, rel=1e-3), (field, got, want)
 
 
 def _check_typed_columns(settings: Any, file_id: int, metadata: dict[str, Any]) -> None:

@@ -20,9 +20,9 @@ def _setup(db: Database) -> tuple[int, int, int]:
         printer = Printer(name="p", provider="moonraker", base_url="http://127.0.0.1:1")
         s.add(printer)
         a = library.create_file(s, name="cube.gcode", size=1, sha256=SHA_A, uploaded_by=None, fields={},
-                                parse_error=None, full_scan_done=True, thumbnails=[])
+                                parse_error=None, full_scan_done=True, thumbnails=[], kind="gcode", plates=[])
         b = library.create_file(s, name="boat.gcode", size=1, sha256=SHA_B, uploaded_by=None, fields={},
-                                parse_error=None, full_scan_done=True, thumbnails=[])
+                                parse_error=None, full_scan_done=True, thumbnails=[], kind="gcode", plates=[])
         s.flush()
         return printer.id, a.id, b.id
 
