@@ -56,10 +56,23 @@ debian() {
     tar -C "$root" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
     rm -rf "$root" "$root.log"
   fi
-  $ENGINE import --quiet --change 'CMD ["bash"]' "$tarball" "$DEBIAN_IMAGE" >/dev/null
+  $ENGINE import --quiet --change 'CMD ["bash"]' --change "LABEL printstash.base-images=$KEY" \
+    "$tarball" "$DEBIAN_IMAGE" >/dev/null
+}
+
+# Stand-ins made by other versions of this script: their images (not the images built on them:
+# they inherit the label, and rmi without --force leaves an image that is still used) and cached
+# root file systems.
+forget_others() {
+  local old
+  for old in $($ENGINE images --filter label=printstash.base-images --format '{{.Repository}}:{{.Tag}}'); do
+    case $old in "$PREFIX"/*-"$KEY") ;; "$PREFIX"/*) $ENGINE rmi "$old" >/dev/null 2>&1 || true ;; esac
+  done
+  find "$CACHE" -mindepth 1 -maxdepth 1 -type d ! -name "$KEY" -exec rm -rf {} + 2>/dev/null || true
 }
 
 main() {
+  forget_others
   debian
   ctx=$(mktemp -d)
   trap 'rm -rf "$ctx"' EXIT

@@ -231,6 +231,9 @@ def test_upgrade_guide_with_compose(guide: Guide) -> None:
         if line.startswith("docker compose") and "logs" not in line:
             guide.run(line)
     wait_healthy(guide)
+    for service in ("api", "worker", "frontend"):  # unprivileged, every one of them
+        uids = podman("exec", guide.container(service), "awk", "/^Uid:/ {print $2}", "/proc/1/status").stdout
+        assert uids.strip() not in ("", "0"), f"{service}'s main process runs as uid {uids!r}"
     with web() as anon:
         made = anon.post("/api/v1/auth/setup", json={"setup_token": SETUP_TOKEN, "username": ADMIN[0],
                                                       "password": ADMIN[1]})
