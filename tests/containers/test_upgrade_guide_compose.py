@@ -223,6 +223,12 @@ def guide(images: str, tmp_path: Path) -> Iterator[Guide]:
 
 
 def test_upgrade_guide_with_compose(guide: Guide) -> None:
+    # Docker fills a new named volume from the image's /data, owner included (podman chowns it
+    # to the container's user, which would hide a wrong owner): the image's own /data must be
+    # writable by its user.
+    for tag in (NEW_TAG, guide.env["OLD_TAG"]):
+        podman("run", "--rm", "--image-volume", "ignore", "--network", "none",
+               f"ghcr.io/xiao-villamor/printstash-api:{tag}", "sh", "-c", "touch /data/probe && mkdir /data/db")
     text = UPGRADING.read_text()
     assert WEB in text and HEALTH.removeprefix("http://") in text, "the smoke checks' URLs changed in the guide"
 
