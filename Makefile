@@ -7,12 +7,13 @@ BACKEND := backend
 FRONTEND := frontend
 export VAULT_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: run test uv backend frontend browsers lint test-backend test-frontend migrate clean
+.PHONY: run test uv backend frontend browsers lint test-backend test-frontend migrate clean \
+	container-tools images test-containers
 
 run: backend frontend migrate
 	./scripts/run.sh
 
-test: backend frontend browsers lint test-frontend test-backend
+test: backend frontend browsers container-tools lint test-frontend test-backend
 
 uv:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --user --quiet uv \
@@ -33,6 +34,25 @@ browsers:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium missing: sudo apt-get install chromium (browser tests will be skipped)"; fi; }
+
+# podman (runc, netavark + aardvark-dns for service names, iptables) and debootstrap for the
+# local base images; root installs what is missing. Settings: scripts/containers/containers.conf.
+CONTAINER_PACKAGES := podman runc netavark aardvark-dns iptables uidmap debootstrap
+container-tools:
+	@missing=$$(for p in $(CONTAINER_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "missing: sudo apt-get install $$missing"; exit 1; fi; fi
+
+# The api (and worker) and frontend images: podman here, docker where an engine runs
+# (scripts/images.sh; PRINTSTASH_VERSION is the tag, latest by default).
+images: container-tools
+	./scripts/images.sh
+
+# The upgrade guide run with podman-compose against the real docker-compose.yml (builds the
+# images of this checkout and of the revision before the newest migration).
+test-containers: backend container-tools
+	cd $(BACKEND) && $(UV) run pytest ../tests/containers -m containers
 
 migrate: backend
 	cd $(BACKEND) && $(UV) run alembic upgrade head

@@ -38,9 +38,9 @@ DICTIONARY = HERE / "batch_dictionary.json"
 SETTLE_S = float(os.environ.get("PEERS_KLIPPY_SETTLE_S", "1.5"))
 
 MOONRAKER_CONF = """\
-# Written by tests/harness/peers.py: a loopback-only test printer.
+# Written by tests/harness/peers.py: a test printer on loopback (or one local bridge address).
 [server]
-host: 127.0.0.1
+host: {host}
 port: {port}
 klippy_uds_address: {uds}
 max_upload_size: 1024
@@ -48,7 +48,7 @@ max_upload_size: 1024
 [authorization]
 force_logins: False
 trusted_clients:
-  127.0.0.0/8
+  127.0.0.0/8{trusted}
 cors_domains:
   http://127.0.0.1
   http://localhost
@@ -131,10 +131,13 @@ def _ensure_build_deps() -> None:
 class KlipperPrinter:
     """One Moonraker + Klippy pair in a private run directory; start/stop each separately."""
 
-    def __init__(self, root: Path, *, with_klippy: bool = True) -> None:
+    def __init__(self, root: Path, *, with_klippy: bool = True, host: str = "127.0.0.1",
+                 trusted: str | None = None) -> None:
+        """`host`/`trusted`: another local address to listen on (a container network's gateway,
+        tests/containers/) and the subnet whose clients Moonraker trusts there."""
         self.root = root
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://{host}:{self.port}"
         self.uds = root / "klippy_uds"
         self.data = root / "printer_data"
         self.with_klippy = with_klippy
@@ -146,7 +149,8 @@ class KlipperPrinter:
         # Moonraker fetches usb.ids from the internet at start-up unless this file exists.
         (self.data / "misc" / "usb.ids").touch()
         (self.data / "config" / "moonraker.conf").write_text(
-            MOONRAKER_CONF.format(port=self.port, uds=self.uds))
+            MOONRAKER_CONF.format(host=host, port=self.port, uds=self.uds,
+                                  trusted=f"\n  {trusted}" if trusted else ""))
         (root / "chamber_temp").write_text("24500\n")
         (root / "printer.cfg").write_text(
             PRINTER_CFG.format(gcodes=self.data / "gcodes", chamber=root / "chamber_temp"))
@@ -286,11 +290,12 @@ def _terminate(proc: subprocess.Popen[bytes] | None, timeout: float = 10.0) -> N
 
 
 @contextmanager
-def klipper_printer(*, with_klippy: bool = True, keep: bool = False) -> Iterator[KlipperPrinter]:
+def klipper_printer(*, with_klippy: bool = True, keep: bool = False, host: str = "127.0.0.1",
+                    trusted: str | None = None) -> Iterator[KlipperPrinter]:
     """A running Moonraker (+ Klippy, ready and settled) with its own ports and files."""
     # A short root: Klippy's unix socket path must stay under ~100 bytes.
     root = Path(tempfile.mkdtemp(prefix="ps-peer-", dir="/tmp"))
-    printer = KlipperPrinter(root, with_klippy=with_klippy)
+    printer = KlipperPrinter(root, with_klippy=with_klippy, host=host, trusted=trusted)
     try:
         printer.start()
         yield printer

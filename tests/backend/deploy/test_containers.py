@@ -34,8 +34,9 @@ def test_compose_shape() -> None:
     assert set(services) == {"api", "worker", "frontend"}
     assert services["api"]["image"] == "ghcr.io/xiao-villamor/printstash-api:${PRINTSTASH_VERSION:-latest}"
     assert services["frontend"]["image"] == "ghcr.io/xiao-villamor/printstash-frontend:${PRINTSTASH_VERSION:-latest}"
-    published = {name for name, svc in services.items() if svc.get("ports")}
-    assert published == {"frontend"} and services["frontend"]["ports"] == ["3000:3000"]
+    published = {name: svc["ports"] for name, svc in services.items() if svc.get("ports")}
+    # The guide's health URL is localhost:8000: the api is published, on loopback unless overridden.
+    assert published == {"frontend": ["3000:3000"], "api": ["${PRINTSTASH_API_PUBLISH:-127.0.0.1:8000}:8000"]}
     for name in ("api", "worker"):
         assert services[name]["volumes"] == ["printstash-data:/data"]
         assert services[name]["environment"]["VAULT_DATA_DIR"] == "/data"
@@ -63,19 +64,20 @@ def test_api_image_runs_the_backend_project_as_the_guide_expects() -> None:
 
 def guide_commands() -> list[str]:
     """Shell lines of the fenced code blocks in docs/upgrading.md."""
-    blocks = re.findall(r"```(?:sh|bash|shell)?\n(.*?)```", UPGRADING.read_text(), re.S)
-    lines = [line.split(" #")[0].strip() for block in blocks for line in block.splitlines()]
+    blocks = re.findall(r"^```(\w*)\n(.*?)^```", UPGRADING.read_text(), re.S | re.M)
+    lines = [line.split(" #")[0].strip() for lang, block in blocks if lang in ("", "sh", "bash", "shell")
+             for line in block.splitlines()]
     return [line for line in lines if line and not line.startswith("#")]
 
 
 def test_upgrade_guide_has_the_promised_steps_in_order() -> None:
     text = "\n".join(guide_commands())
-    steps = ["printstash maintenance on", "printstash backup create", "docker compose pull",
+    steps = ["printstash maintenance on", "printstash backup create", "docker compose down", "docker compose pull",
              "docker compose run --rm api uv run alembic upgrade head", "docker compose up -d",
              "cd backend && uv sync --extra dev && uv run alembic upgrade head", "printstash backup restore"]
     positions = [text.find(step) for step in steps]
     assert -1 not in positions, dict(zip(steps, positions, strict=True))
-    assert positions[:5] == sorted(positions[:5])
+    assert positions[:6] == sorted(positions[:6])
     assert "docker compose build --pull" in text
     assert "sqlite:////data/db/nexus3d.sqlite" in UPGRADING.read_text()
 
@@ -101,3 +103,33 @@ def test_backup_and_maintenance_commands_in_the_guide_exist() -> None:
                  ["backup", "verify", "x.tar"], ["backup", "restore", "x.tar"]):
         parser.parse_args(args)
 
+
+
+def test_dockerfiles_take_their_base_images_as_arguments_defaulting_to_the_public_ones() -> None:
+    api = (REPO / "Dockerfile.api").read_text()
+    frontend = (REPO / "Dockerfile.frontend").read_text()
+    assert "ARG PYTHON_IMAGE=python:3.11-slim-bookworm\nFROM ${PYTHON_IMAGE}\n" in api
+    assert "ARG NODE_IMAGE=node:20-bookworm-slim\n" in frontend and "FROM ${NODE_IMAGE} AS build\n" in frontend
+    assert "ARG NGINX_IMAGE=nginx:1.27-bookworm\n" in frontend and "\nFROM ${NGINX_IMAGE}\n" in frontend
+
+
+def test_override_example_in_the_guide_pins_both_images(tmp_path: Path) -> None:
+    """docs/upgrading.md's docker-compose.override.yml, merged by podman-compose config."""
+    text = UPGRADING.read_text()
+    example = re.search(r"`docker-compose.override.yml`.*?```yaml\n(.*?)```", text, re.S)
+    assert example, "no docker-compose.override.yml example in docs/upgrading.md"
+    override = yaml.safe_load(example.group(1))
+    assert set(override["services"]) <= set(compose()["services"])
+    (tmp_path / "docker-compose.yml").write_text(COMPOSE.read_text())
+    (tmp_path / "docker-compose.override.yml").write_text(example.group(1))
+    files = ["-f", "docker-compose.yml", "-f", "docker-compose.override.yml"]
+    proc = subprocess.run([str(TOOLS / "podman-compose"), *files, "config"], cwd=tmp_path, capture_output=True,
+                          text=True, env={"PATH": "/usr/bin:/bin", "PRINTSTASH_VERSION": "not-this-one"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    services = yaml.safe_load(proc.stdout)["services"]
+    images = {name: svc["image"] for name, svc in services.items()}
+    version = images["frontend"].rsplit(":", 1)[1]
+    assert images == {"api": f"ghcr.io/xiao-villamor/printstash-api:{version}",
+                      "worker": f"ghcr.io/xiao-villamor/printstash-api:{version}",
+                      "frontend": f"ghcr.io/xiao-villamor/printstash-frontend:{version}"}
+    assert version != "not-this-one"
