@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from harness import postgres
 from harness.vault import add_user_with_key, make_settings, migrate
 
 from printstash.app import create_app
@@ -60,3 +61,14 @@ def admin_client(vault: Settings) -> Iterator[TestClient]:
 @pytest.fixture
 def member_client(vault: Settings) -> Iterator[TestClient]:
     yield from _client_with_key(vault, "member", "member")
+
+
+@pytest.fixture(autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    """On PostgreSQL, drop the databases a test made (they would fill the disk otherwise)."""
+    if not postgres.wanted():
+        yield
+        return
+    made_before = len(postgres.server().created)
+    yield
+    postgres.server().drop_created(since=made_before)
