@@ -19,6 +19,15 @@ from printstash.core.settings import Settings
 ADMIN_PASSWORD = "correct horse battery"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests about one database engine itself run only on the database the suite uses."""
+    engine = "postgresql" if postgres.wanted() else "sqlite"
+    for item in items:
+        for other in {"sqlite", "postgresql"} - {engine}:
+            if item.get_closest_marker(other):
+                item.add_marker(pytest.mark.skip(reason=f"about {other}; this run uses {engine}"))
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings for an empty data dir (not migrated)."""

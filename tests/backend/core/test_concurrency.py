@@ -6,14 +6,17 @@ side by side: each test lets its threads start their transactions together (a ba
 the transaction where one exists) and fails without the fix it names.
 """
 
+import asyncio
 import contextlib
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import TypeVar
 
+import httpx
 import pytest
 from sqlalchemy import func, select, text
 
@@ -22,9 +25,12 @@ from printstash.auth.models import LoginThrottle, User
 from printstash.core import jobs
 from printstash.core.db import Database, utcnow
 from printstash.core.errors import Conflict
-from printstash.core.models import Job
+from printstash.core.models import AppState, Job
+from printstash.core.runtime import Scheduled, WorkerContext
+from printstash.core.settings import Settings
 from printstash.library import tags
 from printstash.library.models import Tag
+from printstash.worker import schedule
 
 TOKEN = "a setup token of enough length"
 T = TypeVar("T")
@@ -128,3 +134,25 @@ def test_racing_sign_in_failures_all_count(db: Database) -> None:
     with db.read() as session:
         counts = {s: n for s, n in session.execute(select(LoginThrottle.subject, LoginThrottle.failures))}
     assert counts == {subject: 4 for subject in subjects}
+
+
+def test_each_schedule_tick_runs_in_one_worker_only(vault: Settings, db: Database) -> None:
+    """Fails without claim_tick in worker/schedule.py: every worker runs every tick (on both
+    databases: the workers are separate processes, each with its own scheduler)."""
+    runs: list[str] = []
+    item = Scheduled("probe", "* * * * *", lambda ctx: runs.append(ctx.worker_id))
+
+    async def tick_in_three_workers() -> None:
+        contexts = [WorkerContext(vault, db, httpx.AsyncClient(), asyncio.Event(), f"w{i}") for i in range(3)]
+        await asyncio.gather(*(schedule._runner(ctx, item)() for ctx in contexts))
+
+    if utcnow().second >= 55:  # all three must fire within one minute, as cron makes them
+        time.sleep(6)
+    asyncio.run(tick_in_three_workers())
+    assert len(runs) == 1
+    worker = WorkerContext(vault, db, httpx.AsyncClient(), asyncio.Event(), "w9")
+    later = utcnow() + timedelta(minutes=1)
+    assert schedule.claim_tick(worker, "probe", later)  # the next tick is free
+    with db.read() as session:  # and the older tick's row is gone
+        keys = session.scalars(select(AppState.key).where(AppState.key.startswith("schedule:probe:"))).all()
+    assert keys == ["schedule:probe:" + later.strftime("%Y-%m-%dT%H:%M")]

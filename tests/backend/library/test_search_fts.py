@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from harness import postgres
 from harness.vault import downgrade, migrate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -28,8 +27,6 @@ from printstash.library.models import File, Tag
 FTS_OBJECTS = "SELECT name FROM sqlite_master WHERE name LIKE 'files_fts%' ORDER BY name"
 
 
-sqlite_only = pytest.mark.skipif(postgres.wanted(), reason="SQLite's FTS5 objects (PostgreSQL has its own test)")
-postgresql_only = pytest.mark.skipif(not postgres.wanted(), reason="PostgreSQL's tsvector index")
 integrity_check = check_search_index
 
 
@@ -161,7 +158,7 @@ def test_any_text_is_a_valid_query(files: Database, q: str) -> None:
         matches(s, q)  # raises on an FTS5 syntax error
 
 
-@sqlite_only
+@pytest.mark.sqlite
 def test_downgrade_removes_fts_objects(vault: Settings) -> None:
     assert vault.sqlite_path is not None
     with sqlite3.connect(vault.sqlite_path) as conn:
@@ -176,7 +173,7 @@ def test_downgrade_removes_fts_objects(vault: Settings) -> None:
         assert [r[0] for r in conn.execute(FTS_OBJECTS)] == names
 
 
-@sqlite_only
+@pytest.mark.sqlite
 def test_upgrade_backfills_existing_files(settings: Settings, tmp_path: Path) -> None:
     """Files stored before 0005 are searchable right after the upgrade ('rebuild')."""
     migrate(settings, "0004")
@@ -209,7 +206,7 @@ def test_planner_hints_keep_their_own_compiled_sql() -> None:
     assert "unlikely(files.deleted_at IS NOT NULL)" in str(trashed.compile(dialect=sqlite.dialect()))
 
 
-@sqlite_only
+@pytest.mark.sqlite
 def test_insert_or_ignore_of_an_existing_pair_keeps_the_index(files: Database) -> None:
     with files.write() as s:
         row = s.scalars(select(File).where(File.name == "gear.gcode")).one()
@@ -234,7 +231,7 @@ def test_relevance_prefers_the_name(db: Database) -> None:
         assert [r.name for r in rows] == ["bracket left side v2 final print ready.gcode", "shelf.gcode"]
 
 
-@postgresql_only
+@pytest.mark.postgresql
 def test_postgresql_upgrade_backfills_and_downgrade_removes(settings: Settings) -> None:
     """Files stored before 0005 are searchable right after the upgrade; going below 0005
     removes the table, its functions and triggers."""
