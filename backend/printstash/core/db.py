@@ -2,7 +2,7 @@
 
 Reads use a plain (deferred) engine; writes use a second engine whose transactions begin
 with BEGIN IMMEDIATE: a deferred transaction that reads then writes can fail with
-"database is locked" without waiting for busy_timeout (measured in reference/stack.md).
+"database is locked" without waiting for busy_timeout (measured under api + worker load).
 """
 
 from collections.abc import Iterator
@@ -62,9 +62,22 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def driver_url(url: str) -> str:
+    """psycopg 3 is the one PostgreSQL driver we ship: `postgresql://` (which SQLAlchemy
+    would give to psycopg2, not installed) means `postgresql+psycopg://`."""
+    if url.startswith("postgresql"):
+        return "postgresql+psycopg" + url[url.index(":") :]
+    return url
+
+
 def make_engine(url: str, *, immediate: bool = False, **kwargs: Any) -> Engine:
     is_sqlite = url.startswith("sqlite")
     connect_args = {"check_same_thread": False} if is_sqlite else {}
+    if url.startswith("postgresql"):
+        import psycopg  # only PostgreSQL installs need the driver loaded
+
+        kwargs.setdefault("module", psycopg)
+        url = driver_url(url)
     engine = create_engine(url, connect_args=connect_args, pool_pre_ping=not is_sqlite, **kwargs)
     if is_sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)

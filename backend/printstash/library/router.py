@@ -14,9 +14,9 @@ from printstash.core.deps import DatabaseDep, ReadSession, SettingsDep, WriteSes
 from printstash.core.errors import NotFound
 from printstash.core.pagination import Page
 from printstash.library import service, store
-from printstash.library.ingest import receive_upload
 from printstash.library.models import File
 from printstash.library.schemas import ErrorRead, FileRead, FileUpdate, ReparseQueued, TrashEmptied, file_url
+from printstash.library.upload import receive_upload
 
 router = APIRouter(tags=["library"])
 GCODE_MEDIA_TYPE = "text/x-gcode"

@@ -15,7 +15,7 @@ import pytest
 from harness.vault import downgrade, migrate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from library_helpers import check_search_index
+from librarykit import check_search_index
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 

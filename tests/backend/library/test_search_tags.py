@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from harness.paths import GCODE_FIXTURES
-from library_helpers import check_search_index
+from librarykit import check_search_index
 from sqlalchemy import insert, text
 
 from printstash.core.db import Database, utcnow

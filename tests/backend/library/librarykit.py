@@ -3,17 +3,13 @@ suite runs, as every test directory may have a conftest.py)."""
 
 import hashlib
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from harness.paths import GCODE_FIXTURES
 from sqlalchemy import text
 from sqlalchemy.orm import Session
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from harness.paths import GCODE_FIXTURES
 
 from printstash.auth import service as auth_service
 from printstash.core.db import Database
