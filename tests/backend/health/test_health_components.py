@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from harness import postgres
 from harness.vault import add_user_with_key, downgrade, make_settings, migrate
+from sqlalchemy import make_url
 
 from printstash.app import create_app
 from printstash.backups import service as backups
@@ -18,6 +20,7 @@ from printstash.core.models import AppState
 from printstash.core.schema import head_revision
 from printstash.core.settings import Settings
 from printstash.health.printers import provider_summary
+from printstash.health.service import check_database
 from printstash.printers.models import Printer
 
 URL = "/api/v1/health"
@@ -40,6 +43,7 @@ def test_fresh_vault_is_degraded_only_because_no_backup_exists(admin_client: Tes
     assert set(comps) == {"database", "storage", "backup", "printer_providers"}
     assert comps["database"]["status"] == "ok" and comps["database"]["revision"] == head_revision()
     assert comps["database"]["latency_ms"] >= 0
+    assert comps["database"]["backend"] == ("postgresql" if postgres.wanted() else "sqlite")
     assert comps["storage"]["status"] == "ok" and comps["storage"]["free_bytes"] > 0
     assert comps["backup"] == {**comps["backup"], "status": "degraded", "reason": "no_backup_yet"}
     assert comps["printer_providers"]["status"] == "ok"
@@ -121,6 +125,16 @@ def test_schema_behind_head_is_an_error_with_503(admin_client: TestClient, vault
     assert body["status"] == "error"
     assert body["components"]["database"] == {**body["components"]["database"], "status": "error",
                                               "reason": "schema_mismatch", "revision": "0004"}
+
+
+@pytest.mark.postgresql
+def test_postgresql_unreachable_is_an_error_with_503(admin_client: TestClient, vault: Settings, db: Database) -> None:
+    postgres.server().drop_database(make_url(vault.database_url).database or "")  # the server loses it
+    resp = admin_client.get(URL)  # nobody can be signed in now: the public view
+    assert resp.status_code == 503
+    assert resp.json()["components"]["database"] == {"status": "error", "reason": "unreachable"}
+    found = check_database(db)  # what an admin sees
+    assert found == {**found, "status": "error", "reason": "unreachable", "backend": "postgresql"}
 
 
 # ---- storage on real small or read-only filesystems ----------------------------------------
