@@ -50,6 +50,7 @@ def test_fresh_vault_is_degraded_only_because_no_backup_exists(admin_client: Tes
     assert body["status"] == "degraded" and body["maintenance"] == {"on": False}
 
 
+@pytest.mark.sqlite  # `printstash backup` archives the SQLite file; PostgreSQL backups are not built yet
 def test_after_a_backup_everything_is_ok(admin_client: TestClient, vault: Settings) -> None:
     assert admin_client.post("/api/v1/backups").status_code == 201
     body = admin_client.get(URL).json()
@@ -170,7 +171,7 @@ def test_storage_under_1_gib_free_is_degraded(tiny_vault: Settings) -> None:
     status, body = _admin_get(tiny_vault)
     storage = body["components"]["storage"]  # type: ignore[index]
     assert status == 200 and storage["status"] == "degraded" and storage["reason"] == "low_free_space"
-    assert storage["free_bytes"] < 64 * 1024 * 1024
+    assert storage["free_bytes"] <= 64 * 1024 * 1024  # the whole tmpfs at most
 
 
 def test_storage_not_writable_is_an_error(tiny_vault: Settings) -> None:
