@@ -7,13 +7,13 @@ BACKEND := backend
 FRONTEND := frontend
 export VAULT_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: run test uv backend frontend browsers lint test-backend test-frontend migrate clean \
+.PHONY: run test uv backend frontend browsers postgres lint test-backend test-backend-pg test-frontend migrate clean \
 	container-tools images test-containers
 
 run: backend frontend migrate
 	./scripts/run.sh
 
-test: backend frontend browsers container-tools lint test-frontend test-backend
+test: backend frontend browsers postgres container-tools lint test-frontend test-backend test-backend-pg
 
 uv:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --user --quiet uv \
@@ -54,6 +54,12 @@ images: container-tools
 test-containers: backend container-tools
 	cd $(BACKEND) && $(UV) run pytest ../tests/containers -m containers
 
+# Debian's PostgreSQL server binaries: the tests start their own throwaway server with them.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else echo "postgresql missing: sudo apt-get install postgresql (the PostgreSQL test run will be skipped)"; fi; }
+
 migrate: backend
 	cd $(BACKEND) && $(UV) run alembic upgrade head
 
@@ -66,6 +72,14 @@ test-frontend:
 
 test-backend: backend
 	cd $(BACKEND) && $(UV) run pytest ../tests
+
+# The backend tests that touch the database, again on PostgreSQL (docs/scaling.md). Not
+# backups/ (the archive holds the SQLite file), gcode/ (no database), deploy/ (containers).
+PG_TESTS := $(addprefix ../tests/backend/,auth core health printers compat library)
+test-backend-pg: backend postgres
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  cd $(BACKEND) && VAULT_TEST_DB=postgresql $(UV) run pytest $(PG_TESTS); \
+	else echo "skipped: no PostgreSQL server binaries"; fi
 
 clean:
 	rm -rf $(BACKEND)/.venv $(FRONTEND)/node_modules $(FRONTEND)/dist .peers

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from harness import postgres
 from harness.vault import add_user_with_key, make_settings, migrate
 
 from printstash.app import create_app
@@ -12,6 +13,15 @@ from printstash.core.db import Database
 from printstash.core.settings import Settings
 
 ADMIN_PASSWORD = "correct horse battery"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests about one database engine itself run only on the database the suite uses."""
+    engine = "postgresql" if postgres.wanted() else "sqlite"
+    for item in items:
+        for other in {"sqlite", "postgresql"} - {engine}:
+            if item.get_closest_marker(other):
+                item.add_marker(pytest.mark.skip(reason=f"about {other}; this run uses {engine}"))
 
 
 @pytest.fixture
@@ -56,3 +66,14 @@ def admin_client(vault: Settings) -> Iterator[TestClient]:
 @pytest.fixture
 def member_client(vault: Settings) -> Iterator[TestClient]:
     yield from _client_with_key(vault, "member", "member")
+
+
+@pytest.fixture(autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    """On PostgreSQL, drop the databases a test made (they would fill the disk otherwise)."""
+    if not postgres.wanted():
+        yield
+        return
+    made_before = len(postgres.server().created)
+    yield
+    postgres.server().drop_created(since=made_before)

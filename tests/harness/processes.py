@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from harness import postgres
 from harness.paths import BACKEND
 
 
@@ -24,6 +25,8 @@ def free_port() -> int:
 def vault_env(data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VAULT_")}
     env["VAULT_DATA_DIR"] = str(data_dir)
+    if postgres.wanted():  # the vault's database on the test server, as make_settings() picks it
+        env["VAULT_DB_URL"] = postgres.server().url(postgres.server().database_for(data_dir))
     env.update(extra)
     return env
 

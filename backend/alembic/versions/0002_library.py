@@ -18,6 +18,15 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+def _uploaded_by_fk() -> list[sa.ForeignKeyConstraint]:
+    # users is created by 0003. SQLite accepts a foreign key to a table that does not exist
+    # yet (and vaults were made that way); PostgreSQL does not, so there 0003 adds it.
+    if op.get_context().dialect.name != "sqlite":
+        return []
+    return [sa.ForeignKeyConstraint(['uploaded_by'], ['users.id'], name=op.f('fk_files_uploaded_by_users'),
+                                    ondelete='SET NULL')]
+
+
 def upgrade() -> None:
     op.create_table('files',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -48,9 +57,9 @@ def upgrade() -> None:
     sa.Column('print_count', sa.Integer(), nullable=False),
     sa.Column('last_printed_at', printstash.core.db.UTCDateTime(), nullable=True),
     sa.Column('last_print_result', sa.String(length=32), nullable=True),
-    sa.ForeignKeyConstraint(['uploaded_by'], ['users.id'], name=op.f('fk_files_uploaded_by_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_files')),
-    sa.UniqueConstraint('sha256', name=op.f('uq_files_sha256'))
+    sa.UniqueConstraint('sha256', name=op.f('uq_files_sha256')),
+    *_uploaded_by_fk(),
     )
     with op.batch_alter_table('files', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_files_deleted_at'), ['deleted_at'], unique=False)

@@ -30,6 +30,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('username', name=op.f('uq_users_username'))
     )
+    if op.get_context().dialect.name != "sqlite":  # see 0002: files.uploaded_by waits for users
+        op.create_foreign_key(op.f('fk_files_uploaded_by_users'), 'files', 'users', ['uploaded_by'], ['id'],
+                              ondelete='SET NULL')
     op.create_table('api_keys',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -85,5 +88,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_api_keys_user_id'))
 
     op.drop_table('api_keys')
+    if op.get_context().dialect.name != "sqlite":
+        op.drop_constraint(op.f('fk_files_uploaded_by_users'), 'files', type_='foreignkey')
     op.drop_table('users')
     # ### end Alembic commands ###

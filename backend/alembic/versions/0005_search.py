@@ -16,6 +16,12 @@ triggers. Such a migration must call drop_fts() first and create_fts() afterward
 the two functions; do not import this module). `INSERT OR REPLACE` into file_tags is not
 supported (REPLACE deletes without firing delete triggers); OR IGNORE is.
 
+PostgreSQL has no FTS5: there files_fts is a plain table of one tsvector per file (GIN
+index), made from the same columns with the same word rules as unicode61 with
+remove_diacritics (runs of letters and digits, lowered, accents removed by `unaccent`), name
+weighted most (A), then tags (B), material/slicer/printer (C), notes (D). Row triggers on
+files, file_tags and tags rebuild a file's row; deleting a file cascades to it.
+
 Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-27
@@ -96,6 +102,15 @@ def _create_statements() -> Iterator[str]:
     yield "INSERT INTO files_fts(files_fts) VALUES ('rebuild')"
 
 
+# NOCASE exists only in SQLite; there it stays as vaults were made. Tag equality is decided by
+# tags.name_key (0008) on every backend.
+TAG_NAME = sa.String(length=64).with_variant(sa.String(length=64, collation='NOCASE'), 'sqlite')
+
+
+def _sqlite() -> bool:
+    return op.get_context().dialect.name == "sqlite"
+
+
 def create_fts() -> None:
     for statement in _create_statements():
         op.execute(statement)
@@ -108,10 +123,70 @@ def drop_fts() -> None:
     op.execute("DROP VIEW IF EXISTS files_fts_source")
 
 
+PG_WORDS = """
+CREATE FUNCTION files_fts_words(t text) RETURNS text LANGUAGE sql STABLE AS
+$$ SELECT regexp_replace(lower(unaccent(coalesce(t, ''))), '[^[:alnum:]]+', ' ', 'g') $$
+"""
+PG_DOCUMENT = """
+CREATE FUNCTION files_fts_document(file_id integer) RETURNS tsvector LANGUAGE sql STABLE AS $$
+SELECT setweight(to_tsvector('simple', files_fts_words(f.name)), 'A')
+    || setweight(to_tsvector('simple', files_fts_words((
+           SELECT string_agg(t.name, ' ' ORDER BY t.name, t.id) FROM file_tags AS ft
+           JOIN tags AS t ON t.id = ft.tag_id WHERE ft.file_id = f.id))), 'B')
+    || setweight(to_tsvector('simple', files_fts_words(concat_ws(' ', f.filament_type, f.slicer, f.printer_model,
+                                                                 f.filament_name))), 'C')
+    || setweight(to_tsvector('simple', files_fts_words(f.notes)), 'D')
+FROM files AS f WHERE f.id = file_id
+$$
+"""
+PG_REFRESH = """
+CREATE FUNCTION files_fts_refresh(file_id integer) RETURNS void LANGUAGE sql AS $$
+INSERT INTO files_fts (id, document) SELECT f.id, files_fts_document(f.id) FROM files AS f WHERE f.id = file_id
+ON CONFLICT (id) DO UPDATE SET document = excluded.document
+$$
+"""
+# trigger function -> (trigger name, timing and event, body)
+PG_TRIGGERS: dict[str, tuple[str, str, str]] = {
+    "files_fts_file_changed": ("files_fts_files_aiu",
+                               f"AFTER INSERT OR UPDATE OF {INDEXED_FILE_COLUMNS} ON files",
+                               "PERFORM files_fts_refresh(NEW.id);"),
+    "files_fts_tagging_changed": ("files_fts_file_tags_aid", "AFTER INSERT OR DELETE ON file_tags",
+                                  "IF TG_OP = 'DELETE' THEN PERFORM files_fts_refresh(OLD.file_id); "
+                                  "ELSE PERFORM files_fts_refresh(NEW.file_id); END IF;"),
+    "files_fts_tag_renamed": ("files_fts_tags_au", "AFTER UPDATE OF name ON tags",
+                              "PERFORM files_fts_refresh(ft.file_id) FROM file_tags AS ft WHERE ft.tag_id = NEW.id;"),
+}
+
+
+def create_pg_search() -> None:
+    op.execute("CREATE EXTENSION IF NOT EXISTS unaccent")
+    op.execute("CREATE TABLE files_fts (id integer PRIMARY KEY REFERENCES files (id) ON DELETE CASCADE, "
+               "document tsvector NOT NULL)")
+    op.execute("CREATE INDEX files_fts_document ON files_fts USING gin (document)")
+    op.execute(PG_WORDS)
+    op.execute(PG_DOCUMENT)
+    op.execute(PG_REFRESH)
+    for function, (trigger, event, body) in PG_TRIGGERS.items():
+        op.execute(f"CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS "
+                   f"$$ BEGIN {body} RETURN NULL; END $$")
+        op.execute(f"CREATE TRIGGER {trigger} {event} FOR EACH ROW EXECUTE FUNCTION {function}()")
+    op.execute("SELECT files_fts_refresh(id) FROM files")
+
+
+def drop_pg_search() -> None:
+    for function, (trigger, event, _body) in PG_TRIGGERS.items():
+        op.execute(f"DROP TRIGGER IF EXISTS {trigger} ON {event.rsplit(' ', 1)[1]}")
+        op.execute(f"DROP FUNCTION IF EXISTS {function}()")
+    op.execute("DROP TABLE IF EXISTS files_fts")
+    op.execute("DROP FUNCTION IF EXISTS files_fts_refresh(integer)")
+    op.execute("DROP FUNCTION IF EXISTS files_fts_document(integer)")
+    op.execute("DROP FUNCTION IF EXISTS files_fts_words(text)")
+
+
 def upgrade() -> None:
     op.create_table('tags',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('name', sa.String(length=64, collation='NOCASE'), nullable=False),
+    sa.Column('name', TAG_NAME, nullable=False),
     sa.Column('created_at', printstash.core.db.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tags')),
     sa.UniqueConstraint('name', name=op.f('uq_tags_name'))
@@ -130,11 +205,17 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('favourite', sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.create_index(batch_op.f('ix_files_favourite'), ['favourite'], unique=False)
 
-    create_fts()
+    if _sqlite():
+        create_fts()
+    else:
+        create_pg_search()
 
 
 def downgrade() -> None:
-    drop_fts()  # first: the batch rebuild of files below fails while the view exists
+    if _sqlite():
+        drop_fts()  # first: the batch rebuild of files below fails while the view exists
+    else:
+        drop_pg_search()
     with op.batch_alter_table('files', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_files_favourite'))
         batch_op.drop_column('favourite')

@@ -27,14 +27,37 @@ EVENTS = [("files", "INSERT"), ("files", "UPDATE"), ("files", "DELETE"),
 BUMP = f"UPDATE app_state SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = '{KEY}';"
 
 
+# PostgreSQL: one trigger function, fired once per statement (app_state.value is json there)
+PG_FUNCTION = f"""
+CREATE FUNCTION library_version_bump() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE app_state SET value = to_json((value::text)::bigint + 1) WHERE key = '{KEY}';
+    RETURN NULL;
+END $$
+"""
+
+
+def _sqlite() -> bool:
+    return op.get_context().dialect.name == "sqlite"
+
+
 def upgrade() -> None:
     op.execute(f"INSERT INTO app_state (key, value, updated_at) VALUES ('{KEY}', '0', CURRENT_TIMESTAMP)")
+    if not _sqlite():
+        op.execute(PG_FUNCTION)
     for table, event in EVENTS:
-        op.execute(f"CREATE TRIGGER {table}_{event.lower()}_library_version AFTER {event} ON {table} "
-                   f"BEGIN {BUMP} END")
+        name = f"{table}_{event.lower()}_library_version"
+        if _sqlite():
+            op.execute(f"CREATE TRIGGER {name} AFTER {event} ON {table} BEGIN {BUMP} END")
+        else:
+            op.execute(f"CREATE TRIGGER {name} AFTER {event} ON {table} "
+                       "FOR EACH STATEMENT EXECUTE FUNCTION library_version_bump()")
 
 
 def downgrade() -> None:
     for table, event in EVENTS:
-        op.execute(f"DROP TRIGGER IF EXISTS {table}_{event.lower()}_library_version")
+        on_table = "" if _sqlite() else f" ON {table}"  # PostgreSQL names triggers per table
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_{event.lower()}_library_version{on_table}")
+    if not _sqlite():
+        op.execute("DROP FUNCTION IF EXISTS library_version_bump()")
     op.execute(f"DELETE FROM app_state WHERE key = '{KEY}'")

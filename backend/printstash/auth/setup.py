@@ -9,17 +9,20 @@ import logging
 import secrets
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from printstash.auth import service, throttle
 from printstash.auth.models import User
-from printstash.core.db import Database, utcnow
+from printstash.core.db import Database, insert_missing, utcnow
 from printstash.core.errors import Conflict, Forbidden
+from printstash.core.models import AppState
 from printstash.core.settings import Settings
 
 log = logging.getLogger(__name__)
 MIN_ENV_TOKEN_LENGTH = 16
+SETUP_LOCK_KEY = "setup_lock"  # app_state row that first-run setups lock, one at a time
 
 
 def announce_setup_token(state: Any) -> None:
@@ -47,13 +50,21 @@ def _configured(db: Database) -> bool:
         return False
 
 
-def create_first_admin(session: Session, expected_token: str, token: str, username: str, password: str) -> User:
-    # Checked inside the write transaction (BEGIN IMMEDIATE), so two racing setups cannot
-    # both see an empty vault.
+def _refuse_when_configured(session: Session) -> None:
     if service.count_users(session) > 0:
         raise Conflict("PrintStash is already set up; sign in instead", code="already_configured")
+
+
+def create_first_admin(session: Session, expected_token: str, token: str, username: str, password: str) -> User:
+    _refuse_when_configured(session)
     if not secrets.compare_digest(expected_token.encode(), token.encode()):
         raise Forbidden("wrong setup token (see the api log line 'setup token: ...')", code="invalid_setup_token")
+    # On PostgreSQL racing setups each see no user in their snapshot: they queue on one lock
+    # row, and each counts again once it holds it, seeing what the winner committed. (SQLite
+    # runs write transactions one at a time; there the first count already decides.)
+    insert_missing(session, AppState, [{"key": SETUP_LOCK_KEY, "value": {}, "updated_at": utcnow()}])
+    session.scalars(select(AppState).where(AppState.key == SETUP_LOCK_KEY).with_for_update()).one()
+    _refuse_when_configured(session)
     return service.create_user(session, username, password, role="admin")
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from printstash.auth.models import LoginThrottle
+from printstash.core.db import insert_missing
 from printstash.core.errors import DomainError
 
 
@@ -66,17 +67,24 @@ def check(session: Session, subjects: list[str], now: datetime) -> None:
                               headers={"Retry-After": str(seconds)})
 
 
+def _locked_rows(session: Session, subjects: list[str], now: datetime) -> list[LoginThrottle]:
+    """The subjects' rows, created when missing and locked (PostgreSQL) until commit, so
+    concurrent failures neither collide on the insert nor lose a count."""
+    # sorted: two transactions take the same subjects in the same order (no deadlock)
+    insert_missing(session, LoginThrottle,
+                   [{"subject": s, "failures": 0, "last_failure_at": now} for s in sorted(set(subjects))])
+    query = select(LoginThrottle).where(LoginThrottle.subject.in_(subjects))
+    return list(session.scalars(query.order_by(LoginThrottle.subject).with_for_update()
+                                .execution_options(populate_existing=True)))
+
+
 def record_failure(session: Session, subjects: list[str], now: datetime) -> None:
-    for subject in subjects:
-        row = session.get(LoginThrottle, subject)
-        if row is None:
-            row = LoginThrottle(subject=subject, failures=0, last_failure_at=now)
-            session.add(row)
-        elif now - row.last_failure_at > FORGET_AFTER:
+    for row in _locked_rows(session, subjects, now):
+        if now - row.last_failure_at > FORGET_AFTER:
             row.failures = 0
         row.failures += 1
         row.last_failure_at = now
-        delay = delay_after(row.failures, _policy(subject))
+        delay = delay_after(row.failures, _policy(row.subject))
         row.blocked_until = now + delay if delay else None
     session.flush()
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -61,15 +62,41 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def driver_url(url: str) -> str:
+    """psycopg 3 is the one PostgreSQL driver we ship: `postgresql://` (which SQLAlchemy
+    would give to psycopg2, not installed) means `postgresql+psycopg://`."""
+    if url.startswith("postgresql"):
+        return "postgresql+psycopg" + url[url.index(":") :]
+    return url
+
+
 def make_engine(url: str, *, immediate: bool = False, **kwargs: Any) -> Engine:
     is_sqlite = url.startswith("sqlite")
     connect_args = {"check_same_thread": False} if is_sqlite else {}
+    if url.startswith("postgresql"):
+        import psycopg  # only PostgreSQL installs need the driver loaded
+
+        kwargs.setdefault("module", psycopg)
+        url = driver_url(url)
     engine = create_engine(url, connect_args=connect_args, pool_pre_ping=not is_sqlite, **kwargs)
     if is_sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
         begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(begin))
     return engine
+
+
+def insert_missing(session: Session, target: "Table | type[Base]", rows: list[dict[str, Any]]) -> int:
+    """INSERT ... ON CONFLICT DO NOTHING: a row whose unique key is taken (also by a concurrent
+    transaction that committed first) is skipped instead of failing the transaction.
+    Returns how many rows were inserted."""
+    if not rows:
+        return 0
+    table = target if isinstance(target, Table) else target.__table__  # Core: a result with rowcount
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    # RETURNING counts what was inserted (rowcount of a batched executemany is not reliable)
+    inserted = dialect.insert(table).on_conflict_do_nothing().returning(*table.primary_key)
+    return len(session.execute(inserted, rows).all())
 
 
 @dataclass

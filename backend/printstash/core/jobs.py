@@ -39,10 +39,15 @@ def any_due(session: Session, kinds: list[str]) -> bool:
 
 
 def claim(session: Session, owner: str, kinds: list[str], lease_seconds: float) -> Job | None:
-    """Take the next due job (or one whose lease expired). Call in a write transaction."""
+    """Take the next due job (or one whose lease expired). Call in a write transaction.
+
+    PostgreSQL: FOR UPDATE SKIP LOCKED, so two workers claiming at once each get a different
+    job (without it both read the same row and both take it). SQLite ignores the clause; its
+    write transactions (BEGIN IMMEDIATE) already run one at a time."""
     now = utcnow()
     job = session.scalars(
         select(Job).where(_due(now), Job.kind.in_(kinds)).order_by(Job.run_after, Job.id).limit(1)
+        .with_for_update(skip_locked=True)
     ).first()
     if job is None:
         return None

@@ -8,6 +8,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 
+from printstash.core.db import driver_url
 from printstash.core.settings import Settings
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
@@ -73,7 +74,7 @@ def current_revision(settings: Settings) -> str | None:
     path = settings.sqlite_path
     if path is not None and not path.exists():
         return None
-    engine = create_engine(settings.database_url)
+    engine = create_engine(driver_url(settings.database_url))
     try:
         with engine.connect() as conn:
             if not inspect(conn).has_table("alembic_version"):

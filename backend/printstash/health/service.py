@@ -38,16 +38,17 @@ def public_view(component: Component) -> Component:
 
 
 def check_database(db: Database) -> Component:
+    backend = db.read_engine.dialect.name  # "sqlite" or "postgresql"
     started = time.perf_counter()
     try:
         with db.read() as session:
             revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except Exception as exc:  # any driver error means "not usable": report, never raise
-        log.warning("health: database unreachable: %s", exc)
-        return {"status": ERROR, "reason": "unreachable", "error": str(exc)}
+        log.warning("health: %s database unreachable: %s", backend, exc)
+        return {"status": ERROR, "reason": "unreachable", "backend": backend, "error": str(exc)}
     latency = round((time.perf_counter() - started) * 1000, 2)
     head = head_revision()
-    found: Component = {"latency_ms": latency, "revision": revision, "head": head}
+    found: Component = {"backend": backend, "latency_ms": latency, "revision": revision, "head": head}
     if revision != head:
         return {"status": ERROR, "reason": "schema_mismatch", **found}
     return {"status": OK, **found}

@@ -129,5 +129,9 @@ class Tag(Base):
     __tablename__ = "tags"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(64, collation="NOCASE"), unique=True)
+    # SQLite vaults keep the NOCASE column they were made with; name_key decides equality
+    name: Mapped[str] = mapped_column(String(64).with_variant(String(64, collation="NOCASE"), "sqlite"), unique=True)
+    name_key: Mapped[str] = mapped_column(String(64))  # tags.tag_key(name); unique (migration 0009)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_tags_name_key", "name_key", unique=True),)

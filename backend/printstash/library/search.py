@@ -1,8 +1,9 @@
 """Search, filters, sorting and facets over the library.
 
-Everything here is portable SQL except the full-text part: `q` joins the SQLite FTS5 table
-files_fts (migration 0005), which PostgreSQL would replace with a tsvector column.
-Trashed files are never listed.
+Everything here is portable SQL except the full-text part, `q`: on SQLite it matches the
+FTS5 table files_fts, on PostgreSQL the tsvector table files_fts (both made by migration
+0005, with the same words per file). One search text becomes an FTS5 expression or a
+tsquery that ask for the same thing. Trashed files are never listed.
 """
 
 import re
@@ -14,15 +15,30 @@ from datetime import datetime
 from functools import cache, partial
 from typing import Any, TypeVar
 
-from sqlalchemy import CTE, ColumnElement, Select, column, func, or_, select, table, text
+from sqlalchemy import (
+    CTE,
+    Boolean,
+    ColumnElement,
+    Select,
+    bindparam,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from printstash.core.errors import Invalid
 from printstash.core.models import AppState
 from printstash.library.models import File, Tag, file_tags
 from printstash.library.search_schemas import Facets, FacetValue
+from printstash.library.tags import tag_key
 
 SORT_KEYS = ("relevance", "name", "uploaded_at", "size", "estimated_time", "filament_total",
              "last_printed")
@@ -85,16 +101,25 @@ def _check_range(name: str, low: Any, high: Any, lo: str = "_min", hi: str = "_m
         raise Invalid(f"{name}{lo} must not be greater than {name}{hi}", code="invalid_range")
 
 
+def _phrases(text_: str) -> list[list[str]]:
+    """Each whitespace-separated chunk's words (letters and digits only), at most 16 chunks."""
+    chunks = (_WORD.findall(chunk) for chunk in unicodedata.normalize("NFKC", text_).split())
+    return [words for words in chunks if words][:QUERY_MAX_PHRASES]
+
+
 def fts_expression(text_: str) -> str | None:
     """User text as a safe FTS5 query: each whitespace-separated chunk becomes a quoted
     phrase of its words with a prefix `*` (`ben` finds `benchy`), all chunks required.
     Quotes, `*`, `NEAR`, `OR`, parentheses and column filters are data, never syntax."""
-    phrases = []
-    for chunk in unicodedata.normalize("NFKC", text_).split():
-        words = _WORD.findall(chunk)
-        if words:
-            phrases.append('"' + " ".join(words) + '"*')
-    return " ".join(phrases[:QUERY_MAX_PHRASES]) or None
+    return " ".join('"' + " ".join(words) + '"*' for words in _phrases(text_)) or None
+
+
+def tsquery_expression(text_: str) -> str | None:
+    """The same query for PostgreSQL's to_tsquery: words of a chunk follow each other (<->),
+    the last one as a prefix (:*), every chunk required (&). Only letters and digits reach
+    it, so nothing in the text is tsquery syntax."""
+    phrases = [" <-> ".join([*words[:-1], words[-1] + ":*"]) for words in _phrases(text_)]
+    return " & ".join(f"({phrase})" for phrase in phrases) or None
 
 
 def parse_sort(sort: str | None, *, has_text: bool) -> tuple[str, bool]:
@@ -146,15 +171,49 @@ def _trashed() -> ColumnElement[bool]:
     return _Likelihood("unlikely", File.deleted_at.is_not(None))
 
 
-def _matching_ids(expression: str) -> Select[Any]:
-    return select(_FTS.c.rowid).where(text("files_fts MATCH :fts_query").bindparams(fts_query=expression))
+class _TextMatch(ColumnElement[bool]):
+    """`files.id IN (the files whose words match q)`, in each database's own full-text SQL.
+    Both forms of the query are bound; each database's statement uses its own."""
+
+    inherit_cache = True
+    type = Boolean()
+    _traverse_internals = [("fts", InternalTraversal.dp_clauseelement),
+                           ("tsquery", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, text_: str):
+        self.fts: BindParameter[str | None] = bindparam("fts_query", fts_expression(text_))
+        self.tsquery: BindParameter[str | None] = bindparam("ts_query", tsquery_expression(text_))
 
 
-def _ranked_matches(expression: str) -> CTE:
+_PG_FTS = table("files_fts", column("id"), column("document"))
+
+
+def _tsquery(query: Any) -> ColumnElement[Any]:
+    return func.to_tsquery(literal_column("'simple'"), func.unaccent(query))
+
+
+@compiles(_TextMatch, "sqlite")
+def _text_match_sqlite(element: _TextMatch, compiler: Any, **kw: Any) -> str:
+    matching = select(_FTS.c.rowid).where(literal_column("files_fts").op("MATCH")(element.fts))
+    return str(compiler.process(File.id.in_(matching), **kw))
+
+
+@compiles(_TextMatch, "postgresql")
+def _text_match_postgresql(element: _TextMatch, compiler: Any, **kw: Any) -> str:
+    matching = select(_PG_FTS.c.id).where(_PG_FTS.c.document.bool_op("@@")(_tsquery(element.tsquery)))
+    return str(compiler.process(File.id.in_(matching), **kw))
+
+
+def _ranked_matches(text_: str, dialect: str) -> CTE:
+    """(file_id, rank) of the matching files, best rank lowest."""
+    if dialect == "postgresql":
+        tsquery = _tsquery(bindparam("ts_query", tsquery_expression(text_)))
+        ranked = select(_PG_FTS.c.id.label("file_id"), (-func.ts_rank(_PG_FTS.c.document, tsquery)).label("rank"))
+        return ranked.where(_PG_FTS.c.document.bool_op("@@")(tsquery)).cte("fts")
     # Materialized: the MATCH runs once. Joined unmaterialized, SQLite may scan files by a
     # filter's index and re-run the MATCH for each row (2.4 s at 100k files).
     ranked = select(_FTS.c.rowid.label("file_id"), _FTS.c.rank.label("rank"))
-    ranked = ranked.where(text("files_fts MATCH :fts_query").bindparams(fts_query=expression))
+    ranked = ranked.where(text("files_fts MATCH :fts_query").bindparams(fts_query=fts_expression(text_)))
     return ranked.cte("fts").prefix_with("MATERIALIZED", dialect="sqlite")
 
 
@@ -163,7 +222,8 @@ def _near(col: Any, values: Sequence[float]) -> ColumnElement[bool]:
 
 
 def _tagged(names: Sequence[str]) -> ColumnElement[bool]:
-    tagged = select(file_tags.c.file_id).join(Tag, Tag.id == file_tags.c.tag_id).where(Tag.name.in_(names))
+    keys = {tag_key(name) for name in names}
+    tagged = select(file_tags.c.file_id).join(Tag, Tag.id == file_tags.c.tag_id).where(Tag.name_key.in_(keys))
     return File.id.in_(tagged)
 
 
@@ -181,9 +241,8 @@ def conditions(query: FileQuery) -> list[ColumnElement[bool]]:
     """The WHERE clauses: trash excluded, every filter, and `q` as an id set from files_fts
     (evaluated once, then a lookup per candidate row)."""
     where: list[ColumnElement[bool]] = [_live()]
-    expression = query.fts_expression
-    if expression is not None:
-        where.append(File.id.in_(_matching_ids(expression)))
+    if query.fts_expression is not None:
+        where.append(_TextMatch(query.q or ""))
     for col, values in ((File.kind, query.kind), (File.slicer, query.slicer), (File.filament_type, query.filament_type),
                         (File.printer_model, query.printer_model)):
         if values:
@@ -229,7 +288,7 @@ def _walk_sort_index(session: Session, query: FileQuery, key: str, total: int) -
     return total * total > (query.offset + query.limit) * files
 
 
-def _page(query: FileQuery, *, walk_sort_index: bool = False) -> Select[Any]:
+def _page(query: FileQuery, dialect: str, *, walk_sort_index: bool = False) -> Select[Any]:
     key, descending = parse_sort(query.sort, has_text=query.has_text)
     where = conditions(query)
     if walk_sort_index:
@@ -237,7 +296,7 @@ def _page(query: FileQuery, *, walk_sort_index: bool = False) -> Select[Any]:
     stmt = select(File).where(*where)
     column_: Any = SORT_COLUMNS.get(key)
     if key == "relevance":
-        fts = _ranked_matches(query.fts_expression or "")
+        fts = _ranked_matches(query.q or "", dialect)
         stmt, column_ = stmt.join(fts, fts.c.file_id == File.id), fts.c.rank
     primary = column_.desc() if descending else column_.asc()
     if key in NULLABLE_SORTS:
@@ -255,7 +314,7 @@ def search_files(session: Session, query: FileQuery) -> tuple[list[File], int]:
     if total <= query.offset:
         return [], total
     walk = _walk_sort_index(session, query, parse_sort(query.sort, has_text=query.has_text)[0], total)
-    stmt = (_page(query, walk_sort_index=walk).limit(query.limit).offset(query.offset)
+    stmt = (_page(query, session.get_bind().dialect.name, walk_sort_index=walk).limit(query.limit).offset(query.offset)
             .options(selectinload(File.tags), selectinload(File.thumbnails), selectinload(File.plates)))
     return list(session.scalars(stmt)), total
 

@@ -63,8 +63,9 @@ def file_path(settings: Settings, file: File) -> Path:
 
 
 def record_print(session: Session, file_id: int, finished_at: datetime, result: str) -> None:
-    """Count one finished print; history may be imported out of order, so keep the newest."""
-    row = session.get(File, file_id)
+    """Count one finished print; history may be imported out of order, so keep the newest.
+    The row is locked first (PostgreSQL): two workers counting prints of one file both count."""
+    row = session.get(File, file_id, with_for_update=True)
     if row is None:
         raise NotFound(f"file {file_id} not found", code="file_not_found")
     row.print_count = (row.print_count or 0) + 1

@@ -1,17 +1,22 @@
 """Tags and favourites: plain functions taking the session first; they never commit.
 
 file_tags rows are written with plain INSERT/DELETE so the FTS triggers (migration 0005)
-see every change (never INSERT OR REPLACE: it deletes without firing them).
-Tag names are unique case-insensitively as SQLite's NOCASE sees it (ASCII letters only).
+see every change (never INSERT OR REPLACE: it deletes without firing them; ON CONFLICT DO
+NOTHING is fine).
+Tag names are unique case-insensitively by their stored key tags.name_key (ASCII letters
+lowered, as SQLite's NOCASE did before 0009). Creating is "insert unless the key exists",
+then read back, so two requests racing to create PETG and petg get the same one tag.
 """
 
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from printstash.core.db import insert_missing, utcnow
 from printstash.core.errors import Conflict, Invalid, NotFound
 from printstash.library.models import File, Tag, file_tags
 from printstash.library.search_schemas import TagRead
@@ -33,8 +38,8 @@ def clean_tag_name(raw: str) -> str:
     return text
 
 
-def _key(name: str) -> str:
-    # The same equality the NOCASE column uses, so Python and SQLite agree on duplicates.
+def tag_key(name: str) -> str:
+    """tags.name_key: NOCASE's equality, so SQLite vaults migrated by 0009 have no duplicate keys."""
     return name.translate(_ASCII_LOWER)
 
 
@@ -42,7 +47,7 @@ def _unique_names(raw_names: Iterable[str]) -> list[str]:
     seen: dict[str, str] = {}
     for raw in raw_names:
         name = clean_tag_name(raw)
-        seen.setdefault(_key(name), name)
+        seen.setdefault(tag_key(name), name)
     return list(seen.values())
 
 
@@ -51,16 +56,16 @@ def _unique_names(raw_names: Iterable[str]) -> list[str]:
 def find_tags(session: Session, names: Sequence[str]) -> list[Tag]:
     if not names:
         return []
-    return list(session.scalars(select(Tag).where(Tag.name.in_(names))))
+    return list(session.scalars(select(Tag).where(Tag.name_key.in_({tag_key(name) for name in names}))))
 
 
 def get_or_create_tags(session: Session, raw_names: Iterable[str]) -> list[Tag]:
     names = _unique_names(raw_names)
-    existing = {_key(tag.name): tag for tag in find_tags(session, names)}
-    created = [Tag(name=name) for name in names if _key(name) not in existing]
-    session.add_all(created)
-    session.flush()
-    return [*existing.values(), *created]
+    existing = {tag.name_key for tag in find_tags(session, names)}
+    now = utcnow()
+    insert_missing(session, Tag, [{"name": name, "name_key": tag_key(name), "created_at": now}
+                                  for name in names if tag_key(name) not in existing])
+    return find_tags(session, names)
 
 
 def get_tag(session: Session, tag_id: int) -> Tag:
@@ -92,10 +97,8 @@ def create_tag(session: Session, raw_name: str) -> tuple[Tag, bool]:
     found = find_tags(session, [name])
     if found:
         return found[0], False
-    tag = Tag(name=name)
-    session.add(tag)
-    session.flush()
-    return tag, True
+    created = insert_missing(session, Tag, [{"name": name, "name_key": tag_key(name), "created_at": utcnow()}])
+    return find_tags(session, [name])[0], created == 1
 
 
 def rename_tag(session: Session, tag_id: int, raw_name: str) -> Tag:
@@ -104,8 +107,11 @@ def rename_tag(session: Session, tag_id: int, raw_name: str) -> Tag:
     clash = [other for other in find_tags(session, [name]) if other.id != tag.id]
     if clash:
         raise Conflict(f"a tag named {clash[0].name!r} already exists", code="tag_exists")
-    tag.name = name
-    session.flush()
+    try:
+        with session.begin_nested():  # a tag of that name created meanwhile by someone else
+            tag.name, tag.name_key = name, tag_key(name)
+    except IntegrityError:
+        raise Conflict(f"a tag named {name!r} already exists", code="tag_exists") from None
     return tag
 
 
@@ -141,10 +147,9 @@ def add_tags(session: Session, files: Sequence[File], raw_names: Iterable[str]) 
     file_ids, tag_ids = [f.id for f in files], [t.id for t in tags]
     have = _pairs(session, file_ids, tag_ids)
     new = [{"file_id": f, "tag_id": t} for f in file_ids for t in tag_ids if (f, t) not in have]
-    if new:
-        session.execute(insert(file_tags), new)
+    added = insert_missing(session, file_tags, new)  # a pair tagged meanwhile is not an error
     _expire_tags(session, files)
-    return len(new)
+    return added
 
 
 def remove_tags(session: Session, files: Sequence[File], raw_names: Iterable[str]) -> int:
@@ -163,8 +168,8 @@ def remove_tags(session: Session, files: Sequence[File], raw_names: Iterable[str
 def set_tags(session: Session, file: File, raw_names: Iterable[str]) -> None:
     """Make the file's tags exactly these names."""
     names = _unique_names(raw_names)
-    keep = {_key(n) for n in names}
-    drop = [tag.name for tag in file.tags if _key(tag.name) not in keep]
+    keep = {tag_key(n) for n in names}
+    drop = [tag.name for tag in file.tags if tag_key(tag.name) not in keep]
     remove_tags(session, [file], drop)
     add_tags(session, [file], names)
 

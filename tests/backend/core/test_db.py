@@ -2,10 +2,13 @@
 
 import threading
 
+import pytest
 from sqlalchemy import text
 
 from printstash.core.db import Database
 from printstash.core.models import AppState
+
+pytestmark = pytest.mark.sqlite
 
 
 def test_pragmas(db: Database) -> None:

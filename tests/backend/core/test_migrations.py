@@ -1,19 +1,33 @@
-"""Migrations: up → down → up on a real SQLite file, every step reversible, models == migrations."""
-
-import sqlite3
+"""Migrations: up → down → up on the test database (SQLite file or PostgreSQL), every step
+reversible, models == migrations."""
 
 from alembic.script import ScriptDirectory
 from harness.vault import downgrade, migrate
+from sqlalchemy import create_engine, inspect, text
 
 from alembic import command
 from printstash.core.schema import alembic_config, head_revision
 from printstash.core.settings import Settings
 
+TRIGGERS = {"sqlite": "SELECT name FROM sqlite_master WHERE type = 'trigger'",
+            "postgresql": "SELECT DISTINCT trigger_name FROM information_schema.triggers "
+                          "UNION SELECT proname FROM pg_proc AS p JOIN pg_namespace n ON n.oid = pronamespace "
+                          "WHERE nspname = 'public' AND NOT EXISTS (SELECT 1 FROM pg_depend AS d "
+                          "WHERE d.objid = p.oid AND d.deptype = 'e')"}  # an extension's own functions stay
+
 
 def tables(settings: Settings) -> set[str]:
-    with sqlite3.connect(settings.sqlite_path) as conn:  # type: ignore[arg-type]
-        rows = conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger', 'index')")
-        return {name for (name,) in rows if not name.startswith("sqlite_")}
+    """Tables, indexes, triggers (and, on PostgreSQL, functions) in the database."""
+    engine = create_engine(settings.database_url)
+    try:
+        with engine.connect() as conn:
+            found = set(inspect(conn).get_table_names())
+            for table in list(found):
+                found |= {str(ix["name"]) for ix in inspect(conn).get_indexes(table)}
+            found |= set(conn.execute(text(TRIGGERS[engine.dialect.name])).scalars())
+    finally:
+        engine.dispose()
+    return {name for name in found if not name.startswith("sqlite_")}
 
 
 def test_upgrade_downgrade_upgrade(settings: Settings) -> None:

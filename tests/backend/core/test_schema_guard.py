@@ -9,6 +9,7 @@ import pytest
 from harness.paths import BACKEND
 from harness.processes import vault_env
 from harness.vault import make_settings, migrate
+from sqlalchemy import create_engine, text
 
 from printstash.core.schema import head_revision
 
@@ -53,14 +54,17 @@ def test_schema_behind_head_refuses_with_the_command(tmp_path: Path, process: st
 def test_schema_ahead_says_newer_and_rollback_is_restore(tmp_path: Path, process: str) -> None:
     settings = make_settings(tmp_path)
     migrate(settings)
-    with sqlite3.connect(settings.sqlite_path) as conn:  # type: ignore[arg-type]
-        conn.execute("UPDATE alembic_version SET version_num = '9001_from_the_future'")
+    engine = create_engine(settings.database_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9001_from_the_future'"))
+    engine.dispose()
     proc = run(tmp_path, process)
     assert proc.returncode == 3
     assert "newer than this version" in proc.stderr
     assert "restoring the backup taken before the upgrade" in proc.stderr
 
 
+@pytest.mark.sqlite  # the legacy guard is about the default SQLite file
 @pytest.mark.parametrize("process", [*PROCESSES, "check"])
 def test_legacy_database_is_never_replaced_by_an_empty_one(tmp_path: Path, process: str) -> None:
     legacy = tmp_path / "db" / "nexus3d.sqlite"
@@ -72,6 +76,7 @@ def test_legacy_database_is_never_replaced_by_an_empty_one(tmp_path: Path, proce
     assert not (tmp_path / "db" / "printstash.sqlite").exists()
 
 
+@pytest.mark.sqlite  # the legacy guard is about the default SQLite file
 def test_alembic_refuses_to_create_a_database_beside_a_legacy_one(tmp_path: Path) -> None:
     legacy = tmp_path / "db" / "nexus3d.sqlite"
     legacy.parent.mkdir(parents=True)
@@ -83,6 +88,7 @@ def test_alembic_refuses_to_create_a_database_beside_a_legacy_one(tmp_path: Path
     assert not (tmp_path / "db" / "printstash.sqlite").exists()
 
 
+@pytest.mark.sqlite  # the legacy guard is about the default SQLite file
 def test_legacy_url_works_once_set(tmp_path: Path) -> None:
     legacy_url = f"sqlite:///{tmp_path}/db/nexus3d.sqlite"
     migrate(make_settings(tmp_path, db_url=legacy_url))

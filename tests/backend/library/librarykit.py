@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from harness.paths import GCODE_FIXTURES
+from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from printstash.auth import service as auth_service
 from printstash.core.db import Database
@@ -17,6 +19,22 @@ from printstash.core.settings import Settings
 API = "/api/v1"
 MANIFEST: dict[str, Any] = json.loads((GCODE_FIXTURES / "manifest.json").read_text())
 FIXTURE_FILES: list[dict[str, Any]] = MANIFEST["files"]
+
+
+PG_STALE_SEARCH_ROWS = """SELECT count(*) FROM files AS f LEFT JOIN files_fts AS x ON x.id = f.id
+                           WHERE x.document IS DISTINCT FROM files_fts_document(f.id)"""
+
+
+def check_search_index(session: Session) -> None:
+    """Raise when files_fts (migration 0005) disagrees with the files it indexes. SQLite:
+    FTS5's own integrity-check against its content view (rank=1); PostgreSQL: each stored
+    tsvector against the one files_fts_document() makes now."""
+    if session.get_bind().dialect.name == "postgresql":
+        stale = session.scalar(text(PG_STALE_SEARCH_ROWS))
+        if stale:
+            raise AssertionError(f"files_fts is corrupt: {stale} stale rows")
+        return
+    session.execute(text("INSERT INTO files_fts(files_fts, rank) VALUES ('integrity-check', 1)"))
 
 
 def fixture_path(entry: dict[str, Any]) -> Path:

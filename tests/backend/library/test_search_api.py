@@ -207,8 +207,9 @@ def test_walking_the_sort_index_changes_no_answer(corpus: TestClient, sort: str)
     query = search_module.FileQuery(has_thumbnail=False, sort=sort, limit=200)
     try:
         with database.read() as session:
-            walked = [f.id for f in session.scalars(search_module._page(query, walk_sort_index=True))]
-            planned = [f.id for f in session.scalars(search_module._page(query, walk_sort_index=False))]
+            dialect = session.get_bind().dialect.name
+            walked = [f.id for f in session.scalars(search_module._page(query, dialect, walk_sort_index=True))]
+            planned = [f.id for f in session.scalars(search_module._page(query, dialect, walk_sort_index=False))]
     finally:
         database.dispose()
     assert walked == planned and len(walked) == sum(not e["expected"].get("thumbnails") for e in ENTRIES)

@@ -1,8 +1,9 @@
 """The files_fts index (migration 0005) stays in step with files, tags and file_tags.
 
-Each change goes through the real triggers of a migrated SQLite file; FTS5's own
-'integrity-check' then compares the index with its content (the files_fts_source view),
-so a trigger that indexed the wrong text, missed a row or deleted twice fails here.
+Each change goes through the real triggers of a migrated database. On SQLite FTS5's own
+'integrity-check' then compares the index with its content (the files_fts_source view); on
+PostgreSQL every file's stored tsvector is compared with the one files_fts_document()
+makes now. A trigger that indexed the wrong text, missed a row or deleted twice fails here.
 """
 
 import hashlib
@@ -14,6 +15,7 @@ import pytest
 from harness.vault import downgrade, migrate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from librarykit import check_search_index
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -25,9 +27,7 @@ from printstash.library.models import File, Tag
 FTS_OBJECTS = "SELECT name FROM sqlite_master WHERE name LIKE 'files_fts%' ORDER BY name"
 
 
-def integrity_check(session: Session) -> None:
-    # rank=1: also compare against the content (the view), not only the index structure
-    session.execute(text("INSERT INTO files_fts(files_fts, rank) VALUES ('integrity-check', 1)"))
+integrity_check = check_search_index
 
 
 def matches(session: Session, q: str) -> set[str]:
@@ -104,7 +104,7 @@ def test_tags_add_rename_remove_delete(files: Database) -> None:
     with files.read() as s:
         assert matches(s, "calib") == {rows[0].name, rows[1].name}
     with files.write() as s:
-        tag = s.scalars(select(Tag).where(Tag.name == "calibration")).one()
+        tag = s.scalars(select(Tag).where(Tag.name_key == "calibration")).one()
         tags.rename_tag(s, tag.id, "Tuning")
         integrity_check(s)
     with files.read() as s:
@@ -137,13 +137,14 @@ def test_trash_hides_and_delete_removes(files: Database) -> None:
         s.delete(s.scalars(select(File).where(File.name == "gear.gcode")).one())
     with files.write() as s:
         integrity_check(s)
-        assert s.scalar(text("SELECT count(*) FROM files_fts WHERE files_fts MATCH 'spare'")) == 0
+        assert s.scalar(text("SELECT count(*) FROM files_fts")) == 2
 
 
 def test_integrity_check_catches_a_stale_index(files: Database) -> None:
     """The check the tests rely on can fail: bypass a trigger and it reports corruption."""
     with files.write() as s:
-        s.execute(text("DROP TRIGGER files_fts_files_bu"))
+        pg = s.get_bind().dialect.name == "postgresql"
+        s.execute(text("DROP TRIGGER files_fts_files_aiu ON files" if pg else "DROP TRIGGER files_fts_files_bu"))
         s.execute(text("UPDATE files SET name = 'renamed.gcode' WHERE name = 'gear.gcode'"))
         with pytest.raises(Exception, match=r"malformed|corrupt"):
             integrity_check(s)
@@ -157,6 +158,7 @@ def test_any_text_is_a_valid_query(files: Database, q: str) -> None:
         matches(s, q)  # raises on an FTS5 syntax error
 
 
+@pytest.mark.sqlite
 def test_downgrade_removes_fts_objects(vault: Settings) -> None:
     assert vault.sqlite_path is not None
     with sqlite3.connect(vault.sqlite_path) as conn:
@@ -171,6 +173,7 @@ def test_downgrade_removes_fts_objects(vault: Settings) -> None:
         assert [r[0] for r in conn.execute(FTS_OBJECTS)] == names
 
 
+@pytest.mark.sqlite
 def test_upgrade_backfills_existing_files(settings: Settings, tmp_path: Path) -> None:
     """Files stored before 0005 are searchable right after the upgrade ('rebuild')."""
     migrate(settings, "0004")
@@ -203,11 +206,12 @@ def test_planner_hints_keep_their_own_compiled_sql() -> None:
     assert "unlikely(files.deleted_at IS NOT NULL)" in str(trashed.compile(dialect=sqlite.dialect()))
 
 
+@pytest.mark.sqlite
 def test_insert_or_ignore_of_an_existing_pair_keeps_the_index(files: Database) -> None:
     with files.write() as s:
         row = s.scalars(select(File).where(File.name == "gear.gcode")).one()
         tags.add_tags(s, [row], ["spare"])
-        tag_id = s.scalars(select(Tag.id).where(Tag.name == "spare")).one()
+        tag_id = s.scalars(select(Tag.id).where(Tag.name_key == "spare")).one()
         s.execute(text("INSERT OR IGNORE INTO file_tags (file_id, tag_id) VALUES (:f, :t)"),
                   {"f": row.id, "t": tag_id})
         integrity_check(s)
@@ -225,3 +229,29 @@ def test_relevance_prefers_the_name(db: Database) -> None:
     with db.read() as s:
         rows, _ = search.search_files(s, search.FileQuery(q="bracket"))
         assert [r.name for r in rows] == ["bracket left side v2 final print ready.gcode", "shelf.gcode"]
+
+
+@pytest.mark.postgresql
+def test_postgresql_upgrade_backfills_and_downgrade_removes(settings: Settings) -> None:
+    """Files stored before 0005 are searchable right after the upgrade; going below 0005
+    removes the table, its functions and triggers."""
+    migrate(settings, "0004")
+    database = Database.from_settings(settings)
+    try:
+        with database.write() as s:
+            s.execute(text("INSERT INTO files (name, size, sha256, notes, uploaded_at, parse_status, "
+                           "full_scan_done, metadata_json, thumbnail_count, print_count, slicer) VALUES "
+                           "('old_benchy.gcode', 1, 'ab', '', '2026-01-01', 'ok', false, '{}', 0, 0, 'Cura')"))
+        migrate(settings)
+        with database.read() as s:
+            integrity_check(s)
+            assert matches(s, "old") == {"old_benchy.gcode"}
+            assert matches(s, "cura") == {"old_benchy.gcode"}
+        downgrade(settings, "0004")
+        with database.read() as s:
+            left = s.scalars(text("SELECT proname FROM pg_proc WHERE proname LIKE 'files_fts%' UNION "
+                                  "SELECT tgname FROM pg_trigger WHERE tgname LIKE 'files_fts%' UNION "
+                                  "SELECT relname FROM pg_class WHERE relname LIKE 'files_fts%'")).all()
+        assert left == []
+    finally:
+        database.dispose()

@@ -6,9 +6,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from harness.paths import GCODE_FIXTURES
-from sqlalchemy import text
+from librarykit import check_search_index
+from sqlalchemy import insert, text
 
-from printstash.core.db import Database
+from printstash.core.db import Database, utcnow
+from printstash.library.models import File
 
 API = "/api/v1"
 FIXTURES = ["prusaslicer/prusa_cube20_0.20mm_PLA_thumbs.gcode", "cura/cura_cone_0.06mm_ender3.gcode",
@@ -36,7 +38,7 @@ def fts_intact(client: TestClient) -> None:
     database = Database.from_settings(client.app.state.settings)  # type: ignore[attr-defined]
     try:
         with database.read() as session:
-            session.execute(text("INSERT INTO files_fts(files_fts, rank) VALUES ('integrity-check', 1)"))
+            check_search_index(session)
     finally:
         database.dispose()
 
@@ -171,12 +173,10 @@ def test_bulk_at_the_size_limit(member_client: TestClient) -> None:
     database = Database.from_settings(member_client.app.state.settings)  # type: ignore[attr-defined]
     try:
         with database.write() as session:
-            session.execute(text(
-                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) "
-                "INSERT INTO files (name, size, sha256, notes, uploaded_at, parse_status, full_scan_done, "
-                "metadata_json, thumbnail_count, print_count, favourite) "
-                "SELECT 'part_' || i || '.gcode', 1, printf('%064d', i), '', '2026-01-01 00:00:00', 'ok', 1, "
-                "'{}', 0, 0, 0 FROM n"))
+            session.execute(insert(File.__table__), [
+                {"name": f"part_{i}.gcode", "size": 1, "sha256": f"{i:064d}", "notes": "", "uploaded_at": utcnow(),
+                 "parse_status": "ok", "full_scan_done": True, "metadata_json": {}, "thumbnail_count": 0,
+                 "print_count": 0, "favourite": False} for i in range(1, 5001)])
             ids = list(session.scalars(text("SELECT id FROM files ORDER BY id")))
     finally:
         database.dispose()
