@@ -75,7 +75,7 @@ def test_migration_gives_existing_files_kind_gcode_and_plate_one(tmp_path: Path)
         session.execute(text(
             "INSERT INTO files (name, size, sha256, notes, uploaded_at, parse_status, full_scan_done, "
             "metadata_json, thumbnail_count, print_count, favourite) VALUES ('old.gcode', 1, :sha, '', "
-            "'2026-01-01 00:00:00', 'ok', 1, '{\"slicer\": \"PrusaSlicer\"}', 0, 0, 0)"), {"sha": "a" * 64})
+            "'2026-01-01 00:00:00', 'ok', TRUE, '{\"slicer\": \"PrusaSlicer\"}', 0, 0, FALSE)"), {"sha": "a" * 64})
     database.dispose()
     migrate(settings)
     database = Database.from_settings(settings)
