@@ -146,8 +146,15 @@ def apply_metadata(row: File, fields: dict[str, Any], parse_error: str | None) -
 
 
 def replace_thumbnails(row: File, thumbnails: Iterable[StoredThumbnail]) -> None:
-    row.thumbnails = [Thumbnail(index=t.index, width=t.width, height=t.height, format=t.format,
-                                size=t.size, path=t.path) for t in thumbnails]
+    """Update the rows of indexes kept in place and drop the rest. Swapping in new rows would
+    insert before the unit of work deletes the old ones and hit UNIQUE(file_id, index)."""
+    existing = {t.index: t for t in row.thumbnails}
+    kept: list[Thumbnail] = []
+    for t in thumbnails:
+        thumb = existing.pop(t.index, None) or Thumbnail(index=t.index)
+        thumb.width, thumb.height, thumb.format, thumb.size, thumb.path = t.width, t.height, t.format, t.size, t.path
+        kept.append(thumb)
+    row.thumbnails = kept
     row.thumbnail_count = len(row.thumbnails)
 
 
