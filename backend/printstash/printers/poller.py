@@ -28,6 +28,7 @@ from printstash.printers import service
 from printstash.printers.models import Printer, PrinterStatus
 from printstash.printers.providers import make_provider
 from printstash.printers.providers.base import BUSY_STATES, PrinterProvider, ProviderError, Unreachable
+from printstash.printers.urls import redacted
 
 log = logging.getLogger("printstash.printers")
 
@@ -185,7 +186,7 @@ class PrinterWatch:
         if status["state"] == before:
             return
         why = status.get("error") or status.get("message")
-        log.info("printer %s (%s): %s -> %s%s", self.target.name, self.target.base_url,
+        log.info("printer %s (%s): %s -> %s%s", self.target.name, redacted(self.target.base_url),
                  before or "started", status["state"], f": {why}" if why else "")
 
     def _record(self, status: dict[str, Any], ok: bool) -> None:

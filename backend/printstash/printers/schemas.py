@@ -2,22 +2,13 @@
 
 from datetime import datetime
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from printstash.printers.urls import clean_printer_url
+
 State = Literal["unknown", "offline", "klippy_not_ready", "standby", "printing", "paused",
                 "complete", "cancelled", "error"]
-
-
-def _clean_url(value: str) -> str:
-    value = value.strip()
-    parts = urlsplit(value)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ValueError("must be an http:// or https:// URL, e.g. http://printer.local:7125")
-    if parts.query or parts.fragment:
-        raise ValueError("must not contain a query or fragment")
-    return value.rstrip("/")
 
 
 def _clean_name(value: str) -> str:
@@ -38,7 +29,7 @@ class PrinterCreate(BaseModel):
                                         description="seconds; default VAULT_PRINTER_POLL_SECONDS")
 
     _name = field_validator("name")(_clean_name)
-    _url = field_validator("url")(_clean_url)
+    _url = field_validator("url")(clean_printer_url)
 
 
 class PrinterUpdate(BaseModel):
@@ -59,7 +50,7 @@ class PrinterUpdate(BaseModel):
     @field_validator("url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
-        return None if value is None else _clean_url(value)
+        return None if value is None else clean_printer_url(value)
 
 
 class Heater(BaseModel):

@@ -35,6 +35,7 @@ from printstash.printers.schemas import (
     PrinterUpdate,
     PrintJobRead,
 )
+from printstash.printers.urls import redacted
 
 # A worker beats every few seconds; older than this and polling has probably stopped.
 HEARTBEAT_STALE_S = 30.0
@@ -174,7 +175,7 @@ def status_read(row: PrinterStatus | None, now: datetime | None = None) -> Print
 
 def to_read(settings: Settings, printer: Printer, status: PrinterStatus | None,
             now: datetime | None = None) -> PrinterRead:
-    return PrinterRead(id=printer.id, name=printer.name, provider=printer.provider, url=printer.base_url,
+    return PrinterRead(id=printer.id, name=printer.name, provider=printer.provider, url=redacted(printer.base_url),
                        has_api_key=printer.api_key_encrypted is not None,
                        poll_interval=interval(settings, printer), created_at=printer.created_at,
                        status=status_read(status, now))
