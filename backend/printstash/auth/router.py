@@ -26,6 +26,7 @@ from printstash.core.db import Database
 from printstash.core.deps import DatabaseDep, ReadSession, WriteSession
 from printstash.core.errors import Forbidden
 from printstash.core.pagination import Page
+from printstash.core.params import RowId
 
 router = APIRouter(tags=["auth"])
 
@@ -112,7 +113,7 @@ def list_sessions(user: CurrentUser, request: Request, session: ReadSession) -> 
 
 
 @router.delete("/auth/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
-def revoke_session(session_id: int, user: CurrentUser, session: WriteSession) -> None:
+def revoke_session(session_id: RowId, user: CurrentUser, session: WriteSession) -> None:
     """Sign out one of your browsers (e.g. a lost laptop)."""
     service.revoke_own_session(session, user, session_id)
 
@@ -129,12 +130,12 @@ def create_user(body: UserCreate, _: AdminUser, session: WriteSession) -> UserRe
 
 
 @router.get("/users/{user_id}")
-def get_user(user_id: int, _: AdminUser, session: ReadSession) -> UserRead:
+def get_user(user_id: RowId, _: AdminUser, session: ReadSession) -> UserRead:
     return UserRead.model_validate(service.get_user(session, user_id))
 
 
 @router.patch("/users/{user_id}")
-def update_user(user_id: int, body: UserUpdate, admin: AdminUser, request: Request, response: Response,
+def update_user(user_id: RowId, body: UserUpdate, admin: AdminUser, request: Request, response: Response,
                 db: DatabaseDep) -> UserRead:
     with db.write() as session:
         user = service.get_user(session, user_id)
@@ -148,7 +149,7 @@ def update_user(user_id: int, body: UserUpdate, admin: AdminUser, request: Reque
 
 
 @router.delete("/users/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_user(user_id: int, _: AdminUser, session: WriteSession) -> None:
+def delete_user(user_id: RowId, _: AdminUser, session: WriteSession) -> None:
     service.delete_user(session, service.get_user(session, user_id))
 
 
@@ -166,5 +167,5 @@ def list_api_keys(user: CurrentUser, session: ReadSession) -> Page[ApiKeyRead]:
 
 
 @router.delete("/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
-def revoke_api_key(key_id: int, user: CurrentUser, session: WriteSession) -> None:
+def revoke_api_key(key_id: RowId, user: CurrentUser, session: WriteSession) -> None:
     service.revoke_api_key(session, user, key_id)

@@ -18,6 +18,7 @@ from printstash.core.db import Database, utcnow
 from printstash.core.deps import DatabaseDep, HttpClient, ReadSession, SettingsDep, WriteSession
 from printstash.core.errors import NotFound
 from printstash.core.pagination import Page
+from printstash.core.params import Offset, RowId
 from printstash.core.settings import Settings
 from printstash.library import service as library
 from printstash.printers import service
@@ -68,32 +69,32 @@ async def printer_events(request: Request, db: DatabaseDep, settings: SettingsDe
 
 
 @router.get("/{printer_id}", response_model=PrinterRead)
-def read_printer(printer_id: int, session: ReadSession, settings: SettingsDep, user: CurrentUser) -> PrinterRead:
+def read_printer(printer_id: RowId, session: ReadSession, settings: SettingsDep, user: CurrentUser) -> PrinterRead:
     return _read_one(session, settings, printer_id)
 
 
 @router.patch("/{printer_id}", response_model=PrinterRead)
-def update_printer(printer_id: int, body: PrinterUpdate, session: WriteSession, settings: SettingsDep,
+def update_printer(printer_id: RowId, body: PrinterUpdate, session: WriteSession, settings: SettingsDep,
                    user: AdminUser) -> PrinterRead:
     printer = service.update_printer(session, settings, printer_id, body)
     return service.to_read(settings, printer, service.get_status(session, printer_id))
 
 
 @router.delete("/{printer_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_printer(printer_id: int, session: WriteSession, user: AdminUser) -> Response:
+def delete_printer(printer_id: RowId, session: WriteSession, user: AdminUser) -> Response:
     service.delete_printer(session, printer_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/{printer_id}/history", response_model=Page[PrintJobRead])
-def printer_history(printer_id: int, session: ReadSession, user: CurrentUser,
+def printer_history(printer_id: RowId, session: ReadSession, user: CurrentUser,
                     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                    offset: Annotated[int, Query(ge=0)] = 0) -> Page[PrintJobRead]:
+                    offset: Offset = 0) -> Page[PrintJobRead]:
     return service.history(session, printer_id, limit, offset)
 
 
 @router.post("/{printer_id}/print", response_model=PrintStarted, status_code=status.HTTP_202_ACCEPTED)
-async def send_to_print(printer_id: int, body: PrintRequest, db: DatabaseDep, settings: SettingsDep,
+async def send_to_print(printer_id: RowId, body: PrintRequest, db: DatabaseDep, settings: SettingsDep,
                         http: HttpClient, user: CurrentUser) -> PrintStarted:
     """Upload a vault file to the printer and start it; 409 when the printer is not idle."""
     with db.read() as session:
@@ -118,21 +119,21 @@ async def _command(db: Database, settings: Settings, http: HttpClient, printer_i
 
 
 @router.post("/{printer_id}/pause", status_code=status.HTTP_204_NO_CONTENT)
-async def pause(printer_id: int, db: DatabaseDep, settings: SettingsDep, http: HttpClient,
+async def pause(printer_id: RowId, db: DatabaseDep, settings: SettingsDep, http: HttpClient,
                 user: AdminUser) -> Response:
     await _command(db, settings, http, printer_id, "pause")
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/{printer_id}/resume", status_code=status.HTTP_204_NO_CONTENT)
-async def resume(printer_id: int, db: DatabaseDep, settings: SettingsDep, http: HttpClient,
+async def resume(printer_id: RowId, db: DatabaseDep, settings: SettingsDep, http: HttpClient,
                  user: AdminUser) -> Response:
     await _command(db, settings, http, printer_id, "resume")
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/{printer_id}/cancel", status_code=status.HTTP_204_NO_CONTENT)
-async def cancel(printer_id: int, db: DatabaseDep, settings: SettingsDep, http: HttpClient,
+async def cancel(printer_id: RowId, db: DatabaseDep, settings: SettingsDep, http: HttpClient,
                  user: AdminUser) -> Response:
     await _command(db, settings, http, printer_id, "cancel")
     return Response(status_code=status.HTTP_204_NO_CONTENT)

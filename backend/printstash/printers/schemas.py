@@ -5,6 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from printstash.core.params import BodyId
 from printstash.printers.urls import clean_printer_url
 
 State = Literal["unknown", "offline", "klippy_not_ready", "standby", "printing", "paused",
@@ -108,7 +109,7 @@ class PrintJobRead(BaseModel):
 class PrintRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    file_id: int
+    file_id: BodyId
 
 
 class PrintStarted(BaseModel):
