@@ -28,6 +28,7 @@ from printstash.printers.providers.base import (
     Rejected,
     Unreachable,
 )
+from printstash.printers.relay import relayed, relayed_fields
 from printstash.printers.schemas import (
     PrinterCreate,
     PrinterRead,
@@ -170,7 +171,7 @@ def status_read(row: PrinterStatus | None, now: datetime | None = None) -> Print
     age = None if row.last_seen is None else round(max(0.0, (now - row.last_seen).total_seconds()), 1)
     data.update(state=row.state, online=row.online, error=row.error, updated_at=row.updated_at,
                 last_seen=row.last_seen, age_s=age)
-    return PrinterStatusRead.model_validate(data)
+    return PrinterStatusRead.model_validate(relayed_fields(data))
 
 
 def to_read(settings: Settings, printer: Printer, status: PrinterStatus | None,
@@ -317,9 +318,9 @@ def history(session: Session, printer_id: int, limit: int, offset: int) -> Page[
 
 
 def _job_read(row: PrintJob) -> PrintJobRead:
-    return PrintJobRead(id=row.id, printer_id=row.printer_id, job_id=row.job_id, filename=row.filename,
-                        file_id=row.file_id, status=row.status, start_time=row.start_time,
-                        end_time=row.end_time, print_duration=row.print_duration,
+    return PrintJobRead(id=row.id, printer_id=row.printer_id, job_id=relayed(row.job_id),
+                        filename=relayed(row.filename, 1024), file_id=row.file_id, status=relayed(row.status),
+                        start_time=row.start_time, end_time=row.end_time, print_duration=row.print_duration,
                         total_duration=row.total_duration, filament_used=row.filament_used)
 
 
@@ -335,10 +336,10 @@ async def ensure_ready(provider: PrinterProvider, name: str) -> None:
     status = await _live(provider, name)
     state = status.get("state")
     if state in BUSY_STATES:
-        raise Conflict(f"printer {name!r} is busy ({state} {status.get('filename') or ''})".rstrip(),
+        raise Conflict(f"printer {name!r} is busy ({state} {relayed(status.get('filename') or '')})".rstrip(),
                        code="printer_busy")
     if state not in IDLE_STATES:
-        detail = status.get("message") or state
+        detail = relayed(status.get("message") or state)
         raise Conflict(f"printer {name!r} is not ready: {detail}", code="printer_not_ready")
 
 
@@ -346,9 +347,9 @@ async def _live(provider: PrinterProvider, name: str) -> dict[str, Any]:
     try:
         return await provider.fetch_status()
     except Unreachable as exc:
-        raise Conflict(f"printer {name!r} is offline: {exc}", code="printer_offline") from exc
+        raise Conflict(f"printer {name!r} is offline: {relayed(exc)}", code="printer_offline") from exc
     except ProviderError as exc:
-        raise Conflict(f"printer {name!r} answered with an error: {exc}", code="printer_error") from exc
+        raise Conflict(f"printer {name!r} answered with an error: {relayed(exc)}", code="printer_error") from exc
 
 
 async def run_command(name: str, action: Awaitable[None]) -> None:
@@ -356,8 +357,8 @@ async def run_command(name: str, action: Awaitable[None]) -> None:
     try:
         await action
     except Rejected as exc:
-        raise Conflict(f"printer {name!r} refused: {exc}", code="printer_refused") from exc
+        raise Conflict(f"printer {name!r} refused: {relayed(exc)}", code="printer_refused") from exc
     except Unreachable as exc:
-        raise Conflict(f"printer {name!r} is offline: {exc}", code="printer_offline") from exc
+        raise Conflict(f"printer {name!r} is offline: {relayed(exc)}", code="printer_offline") from exc
     except ProviderError as exc:
-        raise Conflict(f"printer {name!r} answered with an error: {exc}", code="printer_error") from exc
+        raise Conflict(f"printer {name!r} answered with an error: {relayed(exc)}", code="printer_error") from exc
