@@ -94,7 +94,7 @@ def auth_me(user: CurrentUser) -> UserRead:
 @router.post("/auth/password", status_code=status.HTTP_204_NO_CONTENT)
 def change_password(body: PasswordChange, user: CurrentUser, request: Request, db: DatabaseDep) -> Response:
     """Change your own password; every other session of yours is signed out."""
-    login_flow.check_current_password(db, user, body.current_password)
+    login_flow.check_current_password(db, user, body.current_password, client.client_address(request))
     with db.write() as session:
         service.set_password(session, service.get_user(session, user.id), body.new_password)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
