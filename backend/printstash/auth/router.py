@@ -141,8 +141,8 @@ def update_user(user_id: RowId, body: UserUpdate, admin: AdminUser, request: Req
         user = service.get_user(session, user_id)
         updated = service.update_user(session, user, role=body.role, disabled=body.disabled,
                                       password=body.password)
-    # A reset signs the user out everywhere; an admin resetting their own password keeps
-    # this browser signed in.
+    # A reset signs the user out everywhere and revokes their API keys; an admin resetting
+    # their own password keeps this browser signed in.
     if body.password is not None and user_id == admin.id and getattr(request.state, "session_id", None):
         _start_session(db, request, response, updated, remember=False)
     return UserRead.model_validate(updated)
