@@ -11,6 +11,7 @@ from printstash.backups.restore import JOURNAL as RESTORE_JOURNAL
 from printstash.core.logging import configure as configure_logging
 from printstash.core.schema import schema_state
 from printstash.core.settings import Settings
+from printstash.core.storage import private_files
 
 EXIT_CONFIG = 2
 EXIT_SCHEMA = 3
@@ -96,6 +97,7 @@ def _extra_commands() -> list[Callable[["argparse._SubParsersAction[argparse.Arg
 
 
 def main(argv: list[str] | None = None) -> None:
+    private_files()
     args = build_parser().parse_args(argv)
     args.func(args)
 
