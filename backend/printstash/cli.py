@@ -44,13 +44,15 @@ def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from printstash.app import create_app
+    from printstash.core.slowclients import guarded_protocol
 
     settings = load_settings()
     configure_logging(settings.log_level)
     require_current_schema(settings, "api")
     # Open event streams must not keep a stopping api alive: 5 s, then connections are closed.
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=settings.log_level.lower(),
-                timeout_graceful_shutdown=5)
+                timeout_graceful_shutdown=5,
+                http=guarded_protocol(settings.header_timeout_seconds, settings.body_idle_timeout_seconds))
 
 
 def cmd_worker(_: argparse.Namespace) -> None:

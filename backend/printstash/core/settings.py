@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     # networks, comma-separated; empty: none). The default covers the shipped proxies, which
     # connect from loopback or a private network.
     trusted_proxies: str = DEFAULT_TRUSTED_PROXIES
+    # slow clients (core/slowclients.py): a request's headers must arrive within this, and a
+    # body may pause at most this long; uploads running at once per user (more: 429)
+    header_timeout_seconds: float = Field(default=20.0, gt=0)
+    body_idle_timeout_seconds: float = Field(default=30.0, gt=0)
+    max_uploads_per_user: int = Field(default=4, ge=1)
 
     @field_validator("db_url", "setup_token", mode="before")
     @classmethod

@@ -18,6 +18,7 @@ from printstash.library import service, store
 from printstash.library.ingest import receive_upload
 from printstash.library.models import File
 from printstash.library.schemas import ErrorRead, FileRead, FileUpdate, ReparseQueued, TrashEmptied, file_url
+from printstash.library.upload_slots import UploadSlot
 
 router = APIRouter(tags=["library"])
 GCODE_MEDIA_TYPE = "text/x-gcode"
@@ -35,6 +36,8 @@ _UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorRead, "description": "larger than VAULT_MAX_UPLOAD_MB (`upload_too_large`)"},
     415: {"model": ErrorRead, "description": "not G-code (`not_gcode`) or not multipart (`not_multipart`)"},
     422: {"model": ErrorRead, "description": "`empty_file`, `missing_file` or `malformed_multipart`"},
+    429: {"model": ErrorRead, "description": "VAULT_MAX_UPLOADS_PER_USER uploads of yours already running "
+                                             "(`too_many_uploads`, with Retry-After)"},
     503: {"model": ErrorRead, "description": "maintenance mode (`maintenance`, with Retry-After)"},
     507: {"model": ErrorRead, "description": "the data volume is full (`disk_full`)"},
 }
@@ -42,7 +45,8 @@ _UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
 
 @router.post("/files", response_model=FileRead, status_code=status.HTTP_201_CREATED,
              openapi_extra=_UPLOAD_DOC, responses=_UPLOAD_ERRORS)
-async def upload_file(request: Request, settings: SettingsDep, db: DatabaseDep, user: CurrentUser) -> Response:
+async def upload_file(request: Request, settings: SettingsDep, db: DatabaseDep, user: CurrentUser,
+                      _: UploadSlot) -> Response:
     outcome = await receive_upload(request, settings, db, user.id)
     body = outcome.file.model_dump(mode="json")
     if outcome.duplicate:
