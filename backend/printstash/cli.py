@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from printstash import __version__
 from printstash.backups.restore import JOURNAL as RESTORE_JOURNAL
 from printstash.core.logging import configure as configure_logging
+from printstash.core.logging import uvicorn_log_config
 from printstash.core.schema import schema_state
 from printstash.core.settings import Settings
 from printstash.core.storage import private_files
@@ -51,7 +52,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     require_current_schema(settings, "api")
     # Open event streams must not keep a stopping api alive: 5 s, then connections are closed.
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=settings.log_level.lower(),
-                timeout_graceful_shutdown=5,
+                timeout_graceful_shutdown=5, log_config=uvicorn_log_config(),
                 http=guarded_protocol(settings.header_timeout_seconds, settings.body_idle_timeout_seconds))
 
 
