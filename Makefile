@@ -7,7 +7,7 @@ BACKEND := backend
 FRONTEND := frontend
 export VAULT_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: run test uv backend frontend browsers lint test-backend test-frontend migrate clean
+.PHONY: run test uv backend frontend browsers lint test-backend test-frontend fuzz migrate clean
 
 run: backend frontend migrate
 	./scripts/run.sh
@@ -46,6 +46,10 @@ test-frontend:
 
 test-backend: backend
 	cd $(BACKEND) && $(UV) run pytest ../tests
+
+# The bounded schemathesis run over the OpenAPI alone (test-backend runs it too, in tests/fuzz).
+fuzz: backend
+	cd $(BACKEND) && $(UV) run pytest ../tests/fuzz
 
 clean:
 	rm -rf $(BACKEND)/.venv $(FRONTEND)/node_modules $(FRONTEND)/dist .peers
