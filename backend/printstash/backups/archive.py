@@ -8,19 +8,17 @@ flipped byte in the manifest itself is caught too). Readers walk the members in 
 the manifest lines, so nothing but the current line is held in memory.
 """
 
-import errno
 import hashlib
 import json
-import mmap
 import os
 import tarfile
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from printstash.backups import manifest as manifest_lines
+from printstash.core.fastio import MappedCopy, write_all
 
 MANIFEST_NAME = "MANIFEST.jsonl"
 FORMAT = "printstash-backup"
@@ -49,14 +47,9 @@ class Member:
         return json.dumps({"path": self.path, "size": self.size, "sha256": self.sha256}).encode() + b"\n"
 
 
-def hash_file(path: Path) -> str:
-    with path.open("rb") as fh:
-        return MappedCopy().run(fh.fileno(), 0, os.fstat(fh.fileno()).st_size, None, None)
-
-
 class TarWriter:
     """Writes ustar/PAX members straight to an open file descriptor; each member's content is
-    hashed and copied by MappedCopy (no pass through Python buffers)."""
+    hashed and copied by core/fastio.py's MappedCopy (no pass through Python buffers)."""
 
     def __init__(self, fd: int) -> None:
         self._fd = fd
@@ -77,7 +70,7 @@ class TarWriter:
         return digest
 
     def _write(self, data: bytes) -> None:
-        _write_all(self._fd, data)
+        write_all(self._fd, data)
         self._written += len(data)
 
     def close(self) -> None:
@@ -87,13 +80,6 @@ class TarWriter:
 
     def shutdown(self) -> None:
         self._copy.shutdown()
-
-
-def _write_all(fd: int, data: bytes | memoryview) -> None:
-    with memoryview(data) as view:
-        done = 0
-        while done < len(view):
-            done += os.write(fd, view[done:])
 
 
 def header(manifest: IO[bytes]) -> dict[str, Any]:
@@ -223,78 +209,6 @@ def _copy_all(src: IO[bytes], dst: IO[bytes]) -> None:
             dst.write(chunk)
     except (tarfile.TarError, EOFError) as exc:
         raise ArchiveError(f"the manifest is truncated: {exc}") from None
-
-
-class MappedCopy:
-    """Hashes a range of one file in place while the kernel copies it into another.
-
-    The source is mapped a window at a time (mmap); one thread hashes the mapped pages while
-    copy_file_range copies the same range inside the kernel. That is one memory copy per byte
-    instead of the three of read() and write() through a buffer, which is where backup and
-    restore spent most of their time (perf: the kernel's two copy routines took 55% of a
-    restore's samples). Where the kernel cannot copy between the two files (another
-    filesystem, an old kernel) the bytes are written from the mapping instead.
-    Sources must not shrink while mapped: backups read only content-addressed files (never
-    rewritten in place) and their own database snapshot; restore reads a finished archive.
-    """
-
-    WINDOW = 16 * 1024 * 1024  # mapped at a time: bounds memory (RSS) whatever the file size
-
-    def __init__(self) -> None:  # the hashing thread starts with the first copy, if any
-        self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
-        self._kernel_copy = True
-
-    def shutdown(self) -> None:
-        self._hasher.shutdown()
-
-    def run(self, src: int, offset: int, size: int, dst: int | None, dst_offset: int | None) -> str:
-        """SHA-256 of src[offset:offset+size], copied to `dst` at `dst_offset` (None: at its
-        current position; dst None: hash only). EOFError when the source ends early."""
-        digest = hashlib.sha256()
-        for done in range(0, size, self.WINDOW):
-            at = None if dst_offset is None else dst_offset + done
-            self._window(src, offset + done, min(self.WINDOW, size - done), digest, dst, at)
-        return digest.hexdigest()
-
-    def _window(self, src: int, start: int, size: int, digest: Any, dst: int | None, at: int | None) -> None:
-        base = start - start % mmap.ALLOCATIONGRANULARITY
-        if os.fstat(src).st_size < start + size:
-            raise EOFError  # mapping past the end would crash the process (SIGBUS) on access
-        with mmap.mmap(src, start - base + size, prot=mmap.PROT_READ, offset=base) as mapped:
-            mapped.madvise(mmap.MADV_SEQUENTIAL)
-            with memoryview(mapped) as whole, whole[start - base:] as view:
-                if dst is None:  # hash only: nothing to overlap with, no thread
-                    digest.update(view)
-                    return
-                hashed = self._hasher.submit(digest.update, view)
-                try:
-                    self._copy(src, start, view, dst, at)
-                finally:
-                    wait([hashed])  # the mapping must outlive the hash
-                hashed.result()
-
-    def _copy(self, src: int, start: int, view: memoryview, dst: int, at: int | None) -> None:
-        done = 0
-        while done < len(view):
-            where = None if at is None else at + done
-            got = self._copy_range(src, start + done, dst, where, len(view) - done)
-            if got is None:
-                with view[done:] as rest:
-                    got = os.write(dst, rest) if where is None else os.pwrite(dst, rest, where)
-            if got <= 0:
-                raise EOFError
-            done += got
-
-    def _copy_range(self, src: int, offset: int, dst: int, at: int | None, count: int) -> int | None:
-        if not self._kernel_copy:
-            return None
-        try:
-            return os.copy_file_range(src, dst, count, offset, at)
-        except OSError as exc:
-            if exc.errno not in (errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
-                raise
-            self._kernel_copy = False
-            return None
 
 
 class Copier:

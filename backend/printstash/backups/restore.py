@@ -9,14 +9,12 @@ contents are kept in before-restore-<time>/ until the admin removes them. A jour
 an interrupted swap finish on the next restore instead of leaving a mix.
 """
 
-import ctypes
 import errno
 import json
 import os
 import shutil
 import sqlite3
 import tempfile
-import threading
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -25,6 +23,7 @@ from printstash.backups.archive import DB_MEMBER, ArchiveError, Copier, Member, 
 from printstash.core import datalock
 from printstash.core.db import utcnow
 from printstash.core.errors import Conflict, InsufficientStorage, Invalid, NotFound
+from printstash.core.fastio import Background, syncfs
 from printstash.core.settings import Settings
 from printstash.core.storage import atomic_write_bytes, ensure_layout, fsync_dir
 
@@ -86,35 +85,31 @@ def _read_archive(path: Path, work: Path, dest: Path | None) -> dict[str, Any]:
 
 
 class IntegrityCheck:
-    """`PRAGMA integrity_check` of the database copy on a thread (sqlite releases the GIL)."""
+    """`PRAGMA integrity_check` of the database copy, in the background once started."""
 
     def __init__(self, db_copy: Path) -> None:
         self.db_copy = db_copy
-        self._thread: threading.Thread | None = None
-        self._error: ArchiveError | None = None
+        self._running: Background | None = None
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="integrity-check", daemon=True)
-        self._thread.start()
+        self._running = Background(self._run, name="integrity-check")
 
     def _run(self) -> None:
         try:
             _integrity_check(self.db_copy)
-        except ArchiveError as exc:
-            self._error = exc
+        except ArchiveError:
+            raise
         except Exception as exc:  # never let a failed check pass silently
-            self._error = ArchiveError(f"the database copy could not be checked: {exc}")
+            raise ArchiveError(f"the database copy could not be checked: {exc}") from None
 
     def join(self) -> None:
-        if self._thread is not None:
-            self._thread.join()
+        if self._running is not None:
+            self._running.join()
 
     def result(self) -> None:
-        if self._thread is None:
+        if self._running is None:
             raise ArchiveError("the archive holds no database")
-        self.join()
-        if self._error is not None:
-            raise self._error
+        self._running.result()
 
 
 def _target(dest: Path | None, member: Member) -> Path | None:
@@ -217,20 +212,8 @@ def _stage(settings: Settings, path: Path, staging: Path, db_name: str) -> dict[
         (staging / root).mkdir(exist_ok=True)
     if db_name != PurePosixPath(DB_MEMBER).name:
         (staging / DB_MEMBER).rename(staging / "db" / db_name)
-    _syncfs(staging)  # one flush of everything restored before it becomes the live data
+    syncfs(staging)  # one flush of everything restored before it becomes the live data
     return head
-
-
-def _syncfs(path: Path) -> None:
-    """syncfs(2) of the data filesystem only; os.sync() would also wait for every other
-    disk's dirty pages on a shared host."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        if getattr(libc, "syncfs", None) is None or libc.syncfs(fd) != 0:
-            os.sync()
-    finally:
-        os.close(fd)
 
 
 def _swap(settings: Settings, staging: Path, aside: Path) -> None:

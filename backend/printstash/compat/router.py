@@ -15,7 +15,7 @@ from printstash.auth.dependencies import CurrentUser, current_user
 from printstash.compat import service
 from printstash.compat.schemas import FileCommand, UploadRead, VersionRead
 from printstash.core.deps import DatabaseDep, SettingsDep
-from printstash.library import ingest
+from printstash.library import upload as library_upload
 from printstash.library.upload_slots import UploadSlot
 
 router = APIRouter(prefix="/api", tags=["compat"])
@@ -46,7 +46,7 @@ _UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-da
 async def upload(request: Request, response: Response, user: CurrentUser, settings: SettingsDep,
                  db: DatabaseDep, _: UploadSlot) -> UploadRead:
     """multipart: `file` (required), `path`, `select`, `print` (both ignored)."""
-    outcome = await ingest.receive_upload(request, settings, db, user.id)
+    outcome = await library_upload.receive_upload(request, settings, db, user.id)
     service.log_ignored_fields(outcome.fields, outcome.file.name)
     answer = service.upload_answer(str(request.base_url), outcome.file.id, outcome.file.name)
     response.headers["Location"] = answer.files.local.refs.resource

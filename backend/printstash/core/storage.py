@@ -1,10 +1,7 @@
 """Data-directory layout and the atomic-write primitives (temp + fsync + rename)."""
 
-import ctypes
-import functools
 import os
 from pathlib import Path
-from typing import Any
 
 from printstash.core.settings import Settings
 
@@ -70,32 +67,3 @@ def publish(tmp: Path, final: Path) -> None:
     tmp.replace(final)
     fsync_dir(final.parent)
 
-
-class Writeback:
-    """Starts the disk writeback of a file being written, every `step` bytes, without waiting
-    (Linux sync_file_range SYNC_FILE_RANGE_WRITE), so the closing fsync finds little left to
-    flush instead of the whole file. Best effort: elsewhere it does nothing, and the fsync
-    alone still makes the file durable."""
-
-    _WRITE = 2  # SYNC_FILE_RANGE_WRITE
-
-    def __init__(self, fd: int, step: int = 8 << 20) -> None:
-        self.fd, self.step = fd, step
-        self._written = self._started = 0
-
-    def wrote(self, n: int) -> None:
-        self._written += n
-        func = _sync_file_range()
-        if func is not None and self._written - self._started >= self.step:
-            func(self.fd, self._started, self._written - self._started, self._WRITE)
-            self._started = self._written
-
-
-@functools.cache
-def _sync_file_range() -> Any:
-    try:
-        func = ctypes.CDLL(None, use_errno=True).sync_file_range
-    except (OSError, AttributeError):
-        return None
-    func.argtypes = (ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint)
-    return func

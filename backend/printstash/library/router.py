@@ -15,9 +15,9 @@ from printstash.core.errors import NotFound
 from printstash.core.pagination import Page
 from printstash.core.params import Index, Offset, RowId
 from printstash.library import service, store
-from printstash.library.ingest import receive_upload
 from printstash.library.models import File
 from printstash.library.schemas import ErrorRead, FileRead, FileUpdate, ReparseQueued, TrashEmptied, file_url
+from printstash.library.upload import receive_upload
 from printstash.library.upload_slots import UploadSlot
 
 router = APIRouter(tags=["library"])

@@ -1,15 +1,13 @@
 """Request and response bodies of the printers API."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from printstash.core.params import BodyId
+from printstash.printers.providers.base import LiveStatus
 from printstash.printers.urls import clean_printer_url
-
-State = Literal["unknown", "offline", "klippy_not_ready", "standby", "printing", "paused",
-                "complete", "cancelled", "error"]
 
 
 def _clean_name(value: str) -> str:
@@ -54,28 +52,9 @@ class PrinterUpdate(BaseModel):
         return None if value is None else clean_printer_url(value)
 
 
-class Heater(BaseModel):
-    temperature: float | None = None
-    target: float | None = None
+class PrinterStatusRead(LiveStatus):
+    """The worker's latest view plus how old it is."""
 
-
-class PrinterStatusRead(BaseModel):
-    """The worker's latest view (shape of DESIGN.md) plus how old it is."""
-
-    online: bool = False
-    state: State = "unknown"
-    klippy_state: str | None = None
-    print_state: str | None = None
-    filename: str | None = None
-    file_id: int | None = Field(default=None, description="the vault file being printed, when known")
-    progress: float | None = Field(default=None, description="0-1")
-    print_duration: float | None = None
-    eta_s: float | None = None
-    extruder: Heater | None = None
-    heater_bed: Heater | None = None
-    layer: dict[str, Any] | None = None
-    message: str | None = None
-    error: str | None = None
     updated_at: datetime | None = Field(default=None, description="when this status last changed")
     last_seen: datetime | None = Field(default=None, description="last successful answer from the printer")
     age_s: float | None = Field(default=None, description="seconds since the worker last confirmed it")
@@ -95,6 +74,7 @@ class PrinterRead(BaseModel):
 class PrintJobRead(BaseModel):
     id: int
     printer_id: int
+    printer_name: str
     job_id: str
     filename: str
     file_id: int | None

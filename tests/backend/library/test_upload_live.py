@@ -2,6 +2,7 @@
 cleanup, and a full data volume (a real, tiny tmpfs)."""
 
 import fcntl
+import os
 import socket
 import subprocess
 import time
@@ -14,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from harness.processes import free_port, live_api, printstash, stop, vault_env, wait_http
 from harness.vault import make_settings, migrate
-from library_helpers import (
+from librarykit import (
     API,
     file_part,
     fixture_by_id,
@@ -205,13 +206,13 @@ def test_a_part_deleted_by_a_cleanup_before_it_was_locked_is_replaced(tmp_path: 
         real_flock(fd, op)
 
     monkeypatch.setattr(ingest.fcntl, "flock", flock_after_cleanup)
-    writer = ingest._PartWriter(settings, "x.gcode")
+    part = ingest.PartFile.create(settings.tmp_dir)
     monkeypatch.setattr(ingest.fcntl, "flock", real_flock)
     try:
-        assert raced == [1] and writer.path.exists() and parts_left(settings) == [writer.path]
-        writer.store([GCODE[:1000]])
-        writer.finish()
+        assert raced == [1] and part.path.exists() and parts_left(settings) == [part.path]
+        os.write(part.fd, GCODE[:1000])
+        os.fsync(part.fd)
         # still locked after fsync, until it is renamed into the store and discarded
-        assert store.clean_stale_parts(settings) == 0 and writer.path.read_bytes() == GCODE[:1000]
+        assert store.clean_stale_parts(settings) == 0 and part.path.read_bytes() == GCODE[:1000]
     finally:
-        writer.discard()
+        part.discard()

@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from printstash.core.db import Database, utcnow
-from printstash.printers import service
-from printstash.printers.providers.base import HistoryJob
+from printstash.printers import history, service
+from printstash.printers.providers.base import HistoryJob, LiveStatus
 from printstash.printers.relay import RELAY_MAX_CHARS
 
 HOSTILE = "\x1b[2J\x1b[31mALERT\x1b[0m\u202edegnahc drowssap\u202c\r\nline two\x00" + "x" * 5000
@@ -73,8 +73,8 @@ def test_409_details_are_bounded_and_clean(admin_client: TestClient, hostile_pri
 def test_status_text_is_bounded_and_clean(admin_client: TestClient, member_client: TestClient,
                                           db: Database) -> None:
     pid = _printer(admin_client, "http://printer.local:7125")
-    status = {"online": True, "state": "error", "klippy_state": HOSTILE, "print_state": HOSTILE,
-              "filename": HOSTILE, "message": HOSTILE, "error": HOSTILE}
+    status = LiveStatus(online=True, state="error", klippy_state=HOSTILE, print_state=HOSTILE,
+                        filename=HOSTILE, message=HOSTILE, error=HOSTILE)
     with db.write() as session:
         assert service.save_status(session, pid, status, utcnow(), utcnow())
     got = member_client.get(f"/api/v1/printers/{pid}").json()["status"]
@@ -89,7 +89,7 @@ def test_history_text_is_bounded_and_clean(admin_client: TestClient, member_clie
     job = HistoryJob(job_id="0001\x1b", filename=HOSTILE, status="error\u202e", start_time=1.7e9,
                      end_time=1.7e9 + 60, print_duration=60.0, total_duration=61.0, filament_used=1.0)
     with db.write() as session:
-        service.import_history(session, pid, [job], None)
+        history.import_history(session, pid, [job], None)
     item = member_client.get(f"/api/v1/printers/{pid}/history").json()["items"][0]
     _clean(item["filename"], 1024)
     _clean(item["job_id"])

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from printstash.core.db import Database
 from printstash.printers.models import Printer
 from printstash.printers.poller import PrinterWatch, Target
+from printstash.printers.providers.base import LiveStatus
 from printstash.printers.urls import redacted
 
 GOOD = "http://printer.local:7125"
@@ -65,7 +66,7 @@ def test_a_legacy_url_with_credentials_is_redacted_for_members_and_in_the_log(
     logger.addHandler(handler)
     level, logger.level = logger.level, logging.INFO
     try:
-        PrinterWatch._log_change(watch, {"state": "offline", "error": "cannot connect"})  # type: ignore[arg-type]
+        PrinterWatch._log_change(watch, LiveStatus(state="offline", error="cannot connect"))  # type: ignore[arg-type]
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
