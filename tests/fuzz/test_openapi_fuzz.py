@@ -8,6 +8,7 @@ design) and the operations that would revoke the key the run uses (sign-out, own
 keys, password change, an admin's reset).
 It runs schemathesis' command line: its pytest plugin does not work with this pytest."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -36,4 +37,5 @@ def test_no_operation_answers_5xx(tmp_path: Path) -> None:
         run = subprocess.run(command, capture_output=True, text=True, timeout=840, check=False)
     report = run.stdout[-6000:] + run.stderr[-3000:]
     assert run.returncode == 0, report
-    assert "not_a_server_error" in run.stdout, report
+    passed = re.search(r"(\d+) passed", run.stdout)
+    assert passed is not None and int(passed.group(1)) > 1000, report  # the run really ran

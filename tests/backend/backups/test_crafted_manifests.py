@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from backupkit import cli, tree
+from harness.backups import cli, tree
 from harness.vault import make_settings, migrate
 
 from printstash.backups import restore, service
