@@ -7,7 +7,7 @@ BACKEND := backend
 FRONTEND := frontend
 export VAULT_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: run test uv backend frontend browsers postgres lint test-backend test-backend-pg test-frontend migrate clean \
+.PHONY: run test uv backend frontend browsers postgres lint test-backend test-backend-pg test-frontend fuzz migrate clean \
 	container-tools images test-containers
 
 run: backend frontend migrate
@@ -80,6 +80,10 @@ test-backend-pg: backend postgres
 	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 	  cd $(BACKEND) && VAULT_TEST_DB=postgresql $(UV) run pytest $(PG_TESTS); \
 	else echo "skipped: no PostgreSQL server binaries"; fi
+
+# The bounded schemathesis run over the OpenAPI alone (test-backend runs it too, in tests/fuzz).
+fuzz: backend
+	cd $(BACKEND) && $(UV) run pytest ../tests/fuzz
 
 clean:
 	rm -rf $(BACKEND)/.venv $(FRONTEND)/node_modules $(FRONTEND)/dist .peers

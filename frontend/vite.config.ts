@@ -14,10 +14,20 @@ const proxy = {
 }
 const server = { host: '127.0.0.1', port: 3000, strictPort: true, proxy }
 
+// The built app's security headers, as frontend/nginx.conf sends them (a test compares the
+// two). Not on the dev server: its hot reload injects inline scripts.
+export const securityHeaders = {
+  'Content-Security-Policy':
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+  'X-Frame-Options': 'DENY',
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'same-origin',
+}
+
 export default defineConfig({
   plugins: [react()],
   server,
-  preview: server,
+  preview: { ...server, headers: securityHeaders },
   test: {
     environment: 'jsdom',
     include: ['src/**/*.test.{ts,tsx}'],

@@ -11,11 +11,13 @@ from alembic import context
 from printstash.core.db import make_engine
 from printstash.core.schema import legacy_message
 from printstash.core.settings import Settings
+from printstash.core.storage import private_files
 from printstash.models import target_metadata
 
 config = context.config
-if config.config_file_name and not config.attributes.get("settings"):
+if config.config_file_name and not config.attributes.get("settings"):  # the alembic command
     logging.config.fileConfig(config.config_file_name, disable_existing_loggers=False)
+    private_files()  # it may create the database file: owner-only, like the api's files
 
 # Tables owned by raw SQL in migrations (FTS5 virtual tables and their shadow tables).
 EXCLUDED_PREFIXES = ("files_fts",)

@@ -15,6 +15,7 @@ from printstash.compat.router import router as compat_router
 from printstash.core import datalock
 from printstash.core.db import Database
 from printstash.core.errors import install_handlers
+from printstash.core.headers import SecurityHeaders
 from printstash.core.settings import Settings
 from printstash.core.storage import ensure_layout
 from printstash.health.router import router as health_router
@@ -55,6 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.add_middleware(SecurityHeaders, docs_path=f"{API_PREFIX}/docs")
     install_handlers(app)
     for router in (health_router, auth_router, search_router, library_router,
                    printers_router, print_history_router, backups_router):

@@ -9,8 +9,10 @@ from printstash.backups.restore import JOURNAL as RESTORE_JOURNAL
 from printstash.core import maintenance_cli
 from printstash.core.command import load_settings
 from printstash.core.logging import configure as configure_logging
+from printstash.core.logging import uvicorn_log_config
 from printstash.core.schema import schema_state
 from printstash.core.settings import Settings
+from printstash.core.storage import private_files
 
 EXIT_SCHEMA = 3
 
@@ -31,13 +33,15 @@ def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from printstash.app import create_app
+    from printstash.core.slowclients import guarded_protocol
 
     settings = load_settings()
     configure_logging(settings.log_level)
     require_current_schema(settings, "api")
     # Open event streams must not keep a stopping api alive: 5 s, then connections are closed.
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=settings.log_level.lower(),
-                timeout_graceful_shutdown=5)
+                timeout_graceful_shutdown=5, log_config=uvicorn_log_config(),
+                http=guarded_protocol(settings.header_timeout_seconds, settings.body_idle_timeout_seconds))
 
 
 def cmd_worker(_: argparse.Namespace) -> None:
@@ -77,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
+    private_files()
     args = build_parser().parse_args(argv)
     args.func(args)
 

@@ -84,5 +84,9 @@ def context(browser: Browser, stack: Stack) -> Iterator[BrowserContext]:
 def page(context: BrowserContext) -> Iterator[Page]:
     tab = context.new_page()
     tab.on("dialog", lambda dialog: dialog.accept())  # "Revoke …?", "Cancel the print?"
+    # the app must work under its Content-Security-Policy: any violation fails the test
+    refused: list[str] = []
+    tab.on("console", lambda msg: refused.append(msg.text) if "Content Security Policy" in msg.text else None)
     yield tab
     tab.close()
+    assert refused == [], refused

@@ -143,3 +143,28 @@ def test_printer_events_stream_is_not_buffered(proxy: str) -> None:
         # X-Accel-Buffering: no, so this checks the route and timeouts, not only the
         # proxy_buffering line.)
         assert first.startswith("retry:") and time.monotonic() - started < 5
+
+
+def _vite_headers() -> dict[str, str]:
+    """securityHeaders of frontend/vite.config.ts (what `vite preview`, and so the browser
+    tests, serve), read from the source."""
+    text = (REPO / "frontend" / "vite.config.ts").read_text()
+    block = text.split("export const securityHeaders = {", 1)[1].split("\n}", 1)[0]
+    pairs = re.findall(r"""'([A-Za-z-]+)':\s*(?:"([^"]*)"|'([^']*)')""", block)
+    return {name.lower(): double or single for name, double, single in pairs}
+
+
+def test_web_app_security_headers_match_the_vite_preview(proxy: str) -> None:
+    expected = _vite_headers()
+    assert set(expected) == {"content-security-policy", "x-frame-options", "x-content-type-options",
+                             "referrer-policy"}
+    assert "frame-ancestors 'none'" in expected["content-security-policy"]
+    asset = next((DIST / "assets").glob("*.js")).name
+    for path in ("/", "/library", f"/assets/{asset}", "/assets/missing.js"):
+        answer = httpx.get(f"{proxy}{path}")
+        for name, value in expected.items():
+            assert answer.headers.get(name) == value, (path, name, answer.headers.get(name))
+    api = httpx.get(f"{proxy}/api/v1/health")  # the api's own, stricter policy, sent once
+    assert api.headers.get_list("content-security-policy") == [
+        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"]
+    assert api.headers.get_list("x-frame-options") == ["DENY"]

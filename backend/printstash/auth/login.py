@@ -24,7 +24,7 @@ class SignedIn:
 
 def login(db: Database, username: str, password: str, *, remember: bool, address: str,
           user_agent: str | None) -> SignedIn:
-    subjects = [throttle.user_subject(username), throttle.address_subject(address)]
+    subjects = [throttle.user_subject(username), throttle.pair_subject(address, username)]
     with db.read() as session:
         try:
             throttle.check(session, subjects, utcnow())
@@ -43,7 +43,7 @@ def login(db: Database, username: str, password: str, *, remember: bool, address
     with db.write() as session:
         if new_hash:
             service.get_user(session, user.id).password_hash = new_hash
-        throttle.clear(session, subjects[0])
+        throttle.clear(session, subjects[1])  # this client's count; the account's decays (FORGET_AFTER)
         _, token = service.create_session(session, user, remember=remember, user_agent=user_agent)
         # Housekeeping rides along with sign-ins (rare, already writing): no scheduler needed.
         service.purge_sessions(session)
@@ -52,10 +52,10 @@ def login(db: Database, username: str, password: str, *, remember: bool, address
     return SignedIn(user=user, token=token, max_age=max_age)
 
 
-def check_current_password(db: Database, user: User, password: str) -> None:
-    """Re-authentication before a password change, under the same per-user limit as
-    sign-in: a borrowed session must not become a way to guess the password."""
-    subjects = [throttle.user_subject(user.username)]
+def check_current_password(db: Database, user: User, password: str, address: str) -> None:
+    """Re-authentication before a password change, under the same limits as sign-in: a
+    borrowed session must not become a way to guess the password."""
+    subjects = [throttle.user_subject(user.username), throttle.pair_subject(address, user.username)]
     with db.read() as session:
         throttle.check(session, subjects, utcnow())
     if not service.verify_password(user, password):

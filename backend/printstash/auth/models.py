@@ -60,7 +60,7 @@ class UserSession(Base):
 
 
 class LoginThrottle(Base):
-    """Failed sign-ins per subject ("user:<name>" or "addr:<ip>"). Kept in the database so
+    """Failed sign-ins per subject (see auth/throttle.py: "user:", "pair:", "addr:"). Kept in the database so
     every api worker process sees the same counts and a restart does not reset them."""
 
     __tablename__ = "login_throttle"

@@ -26,6 +26,7 @@ from printstash.core.db import Database
 from printstash.core.deps import DatabaseDep, ReadSession, WriteSession
 from printstash.core.errors import Forbidden
 from printstash.core.pagination import Page
+from printstash.core.params import RowId
 
 router = APIRouter(tags=["auth"])
 
@@ -93,7 +94,7 @@ def auth_me(user: CurrentUser) -> UserRead:
 @router.post("/auth/password", status_code=status.HTTP_204_NO_CONTENT)
 def change_password(body: PasswordChange, user: CurrentUser, request: Request, db: DatabaseDep) -> Response:
     """Change your own password; every other session of yours is signed out."""
-    login_flow.check_current_password(db, user, body.current_password)
+    login_flow.check_current_password(db, user, body.current_password, client.client_address(request))
     with db.write() as session:
         service.set_password(session, service.get_user(session, user.id), body.new_password)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -112,7 +113,7 @@ def list_sessions(user: CurrentUser, request: Request, session: ReadSession) -> 
 
 
 @router.delete("/auth/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
-def revoke_session(session_id: int, user: CurrentUser, session: WriteSession) -> None:
+def revoke_session(session_id: RowId, user: CurrentUser, session: WriteSession) -> None:
     """Sign out one of your browsers (e.g. a lost laptop)."""
     service.revoke_own_session(session, user, session_id)
 
@@ -129,26 +130,26 @@ def create_user(body: UserCreate, _: AdminUser, session: WriteSession) -> UserRe
 
 
 @router.get("/users/{user_id}")
-def get_user(user_id: int, _: AdminUser, session: ReadSession) -> UserRead:
+def get_user(user_id: RowId, _: AdminUser, session: ReadSession) -> UserRead:
     return UserRead.model_validate(service.get_user(session, user_id))
 
 
 @router.patch("/users/{user_id}")
-def update_user(user_id: int, body: UserUpdate, admin: AdminUser, request: Request, response: Response,
+def update_user(user_id: RowId, body: UserUpdate, admin: AdminUser, request: Request, response: Response,
                 db: DatabaseDep) -> UserRead:
     with db.write() as session:
         user = service.get_user(session, user_id)
         updated = service.update_user(session, user, role=body.role, disabled=body.disabled,
                                       password=body.password)
-    # A reset signs the user out everywhere; an admin resetting their own password keeps
-    # this browser signed in.
+    # A reset signs the user out everywhere and revokes their API keys; an admin resetting
+    # their own password keeps this browser signed in.
     if body.password is not None and user_id == admin.id and getattr(request.state, "session_id", None):
         _start_session(db, request, response, updated, remember=False)
     return UserRead.model_validate(updated)
 
 
 @router.delete("/users/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_user(user_id: int, _: AdminUser, session: WriteSession) -> None:
+def delete_user(user_id: RowId, _: AdminUser, session: WriteSession) -> None:
     service.delete_user(session, service.get_user(session, user_id))
 
 
@@ -166,5 +167,5 @@ def list_api_keys(user: CurrentUser, session: ReadSession) -> Page[ApiKeyRead]:
 
 
 @router.delete("/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
-def revoke_api_key(key_id: int, user: CurrentUser, session: WriteSession) -> None:
+def revoke_api_key(key_id: RowId, user: CurrentUser, session: WriteSession) -> None:
     service.revoke_api_key(session, user, key_id)

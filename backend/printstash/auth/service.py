@@ -229,16 +229,24 @@ def update_user(session: Session, user: User, *, role: str | None = None, disabl
             revoke_user_sessions(session, user)
         user.disabled = disabled
     if password is not None:
-        set_password(session, user, password)
+        reset_password(session, user, password)
     session.flush()
     return user
 
 
 def set_password(session: Session, user: User, password: str) -> None:
-    """A new password signs the user out everywhere: a reset is often a response to a leak."""
+    """The user's own change: every session is signed out (the caller starts a new one for
+    this browser); their API keys keep working, each revocable on its own."""
     check_password_strength(password)
     user.password_hash = hash_password(password)
     revoke_user_sessions(session, user)
+
+
+def reset_password(session: Session, user: User, password: str) -> None:
+    """An admin's reset is often a response to a leak: it signs the user out everywhere and
+    revokes every API key of theirs too."""
+    set_password(session, user, password)
+    revoke_user_api_keys(session, user)
 
 
 def delete_user(session: Session, user: User) -> None:
@@ -249,6 +257,11 @@ def delete_user(session: Session, user: User) -> None:
 
 def revoke_user_sessions(session: Session, user: User) -> None:
     session.execute(update(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+                    .values(revoked_at=utcnow()))
+
+
+def revoke_user_api_keys(session: Session, user: User) -> None:
+    session.execute(update(ApiKey).where(ApiKey.user_id == user.id, ApiKey.revoked_at.is_(None))
                     .values(revoked_at=utcnow()))
 
 

@@ -1,9 +1,14 @@
-"""Failed sign-ins slow down further attempts, per username and per client address.
+"""Failed sign-ins slow down further attempts, per account and per client address + account.
 
 Nothing sleeps: after a few free failures a subject is blocked for a window that doubles
 with each further failure (capped), and attempts inside the window get 429 + Retry-After
-before any password is checked. Addresses get more free failures than usernames because
-several people may share one address (a household behind NAT, a reverse proxy).
+before any password is checked. Subjects:
+- `pair:<address>|<name>`: one client guessing one account. Few free failures; it blocks only
+  that client for that account, so a correct password from anyone else still signs in.
+- `user:<name>`: one account from every address together. More free failures; when it
+  trips, the account itself is under attack (many addresses) and is blocked for everyone.
+- `addr:<address>`: setup-token guesses only (they have no account). Sign-in never blocks by
+  address alone: everyone behind one reverse proxy or NAT shares it.
 """
 
 import math
@@ -30,8 +35,10 @@ class Policy:
     max_delay: timedelta
 
 
-USER_POLICY = Policy(free_failures=5, base_delay=timedelta(seconds=2), max_delay=timedelta(minutes=15))
+PAIR_POLICY = Policy(free_failures=5, base_delay=timedelta(seconds=2), max_delay=timedelta(minutes=15))
+USER_POLICY = Policy(free_failures=20, base_delay=timedelta(seconds=2), max_delay=timedelta(minutes=15))
 ADDRESS_POLICY = Policy(free_failures=20, base_delay=timedelta(seconds=2), max_delay=timedelta(minutes=15))
+_POLICIES = {"pair": PAIR_POLICY, "user": USER_POLICY, "addr": ADDRESS_POLICY}
 # A subject whose last failure is this old starts again from zero.
 FORGET_AFTER = timedelta(hours=1)
 
@@ -44,8 +51,12 @@ def address_subject(address: str) -> str:
     return f"addr:{address[:64]}"
 
 
+def pair_subject(address: str, username: str) -> str:
+    return f"pair:{address[:64]}|{username.lower()[:120]}"
+
+
 def _policy(subject: str) -> Policy:
-    return USER_POLICY if subject.startswith("user:") else ADDRESS_POLICY
+    return _POLICIES[subject.split(":", 1)[0]]
 
 
 def delay_after(failures: int, policy: Policy) -> timedelta:

@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from printstash.backups import manifest as manifest_lines
 from printstash.core.fastio import MappedCopy, write_all
 
 MANIFEST_NAME = "MANIFEST.jsonl"
 FORMAT = "printstash-backup"
 FORMAT_VERSION = 1
-DB_MEMBER = "db/printstash.sqlite"
+DB_MEMBER = manifest_lines.DB_PATH
 CHUNK = 1024 * 1024
 BLOCK = tarfile.BLOCKSIZE
 RECORD = tarfile.RECORDSIZE
@@ -97,6 +98,10 @@ def parse_header(line: bytes) -> dict[str, Any]:
         raise ArchiveError("not a PrintStash backup (no PrintStash manifest)")
     if head.get("format_version") != FORMAT_VERSION:
         raise ArchiveError(f"backup format {head.get('format_version')} is not supported by this version")
+    try:
+        manifest_lines.check_header(head)
+    except manifest_lines.ManifestError as exc:
+        raise ArchiveError(str(exc)) from None
     return head
 
 
@@ -128,17 +133,21 @@ class Reader:
     def members(self) -> Iterator[tuple[Member, int]]:
         """(member, offset of its data in the archive) in archive order."""
         self._digest = hashlib.sha256(self.head["_raw"])
-        for line in self.manifest:
-            entry = json.loads(line)
-            if "manifest_sha256" in entry:
-                self._check_trailer(entry["manifest_sha256"])
+        for index, line in enumerate(self.manifest):
+            try:
+                entry = manifest_lines.parse_line(line)
+                digest = manifest_lines.trailer_digest(entry)
+                member = None if digest else Member(*manifest_lines.member_entry(entry, first=index == 0))
+            except manifest_lines.ManifestError as exc:
+                raise ArchiveError(str(exc)) from None
+            if member is None:
+                self._check_trailer(str(digest))
                 return
             self._digest.update(line)
-            yield self._next(entry)
+            yield self._next(member)
         raise ArchiveError("the manifest has no trailer (corrupt archive)")
 
-    def _next(self, entry: dict[str, Any]) -> tuple[Member, int]:
-        member = Member(str(entry["path"]), int(entry["size"]), str(entry["sha256"]))
+    def _next(self, member: Member) -> tuple[Member, int]:
         info = _next_info(self.tar)
         if info is None:
             raise ArchiveError(f"the archive ends before {member.path} (truncated)")

@@ -125,9 +125,8 @@ def _copy(copier: Copier, offset: int, member: Member, target: Path | None) -> N
         copier.copy(offset, member, None)
         return
     target.parent.mkdir(parents=True, exist_ok=True)
-    # secrets/ holds the printer API-key encryption key: owner-only, as it was.
-    mode = 0o600 if member.path.startswith("secrets/") else 0o644
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    # Owner-only, like everything in the data dir (core/storage.py PRIVATE_UMASK).
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         copier.copy(offset, member, fd)
     finally:

@@ -16,6 +16,7 @@ from printstash.compat import service
 from printstash.compat.schemas import FileCommand, UploadRead, VersionRead
 from printstash.core.deps import DatabaseDep, SettingsDep
 from printstash.library import upload as library_upload
+from printstash.library.upload_slots import UploadSlot
 
 router = APIRouter(prefix="/api", tags=["compat"])
 
@@ -43,7 +44,7 @@ _UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-da
 @router.post("/files/local", status_code=status.HTTP_201_CREATED, response_model_by_alias=True,
              openapi_extra=_UPLOAD_BODY)
 async def upload(request: Request, response: Response, user: CurrentUser, settings: SettingsDep,
-                 db: DatabaseDep) -> UploadRead:
+                 db: DatabaseDep, _: UploadSlot) -> UploadRead:
     """multipart: `file` (required), `path`, `select`, `print` (both ignored)."""
     outcome = await library_upload.receive_upload(request, settings, db, user.id)
     service.log_ignored_fields(outcome.fields, outcome.file.name)

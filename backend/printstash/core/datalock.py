@@ -18,7 +18,7 @@ class DataDirBusy(RuntimeError):
 
 def _open(settings: Settings) -> int:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return os.open(Path(settings.data_dir) / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    return os.open(Path(settings.data_dir) / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
 
 
 def hold_shared(settings: Settings) -> int:

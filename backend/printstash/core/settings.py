@@ -1,5 +1,6 @@
 """One settings object for every process; every path hangs off VAULT_DATA_DIR."""
 
+import ipaddress
 from functools import cached_property
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[3] / "data"
 DB_FILENAME = "printstash.sqlite"
 LEGACY_DB_FILENAME = "nexus3d.sqlite"
+DEFAULT_TRUSTED_PROXIES = "127.0.0.0/8,::1,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
 
 
 class Settings(BaseSettings):
@@ -31,6 +33,15 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # how long a worker holds a deferred job; a crashed worker's job is retried after this
     job_lease_seconds: float = Field(default=300.0, gt=0)
+    # reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or
+    # networks, comma-separated; empty: none). The default covers the shipped proxies, which
+    # connect from loopback or a private network.
+    trusted_proxies: str = DEFAULT_TRUSTED_PROXIES
+    # slow clients (core/slowclients.py): a request's headers must arrive within this, and a
+    # body may pause at most this long; uploads running at once per user (more: 429)
+    header_timeout_seconds: float = Field(default=20.0, gt=0)
+    body_idle_timeout_seconds: float = Field(default=30.0, gt=0)
+    max_uploads_per_user: int = Field(default=4, ge=1)
 
     @field_validator("db_url", "setup_token", mode="before")
     @classmethod
@@ -47,6 +58,18 @@ class Settings(BaseSettings):
 
             CronTrigger.from_crontab(value.strip())
         return value.strip()
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_networks(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            ipaddress.ip_network(part, strict=False)  # ValueError names the bad entry
+        return value
+
+    @cached_property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        parts = filter(None, (p.strip() for p in self.trusted_proxies.split(",")))
+        return tuple(ipaddress.ip_network(p, strict=False) for p in parts)
 
     @field_validator("log_level")
     @classmethod

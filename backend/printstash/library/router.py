@@ -14,10 +14,12 @@ from printstash.auth.dependencies import AdminUser, CurrentUser
 from printstash.core.deps import DatabaseDep, ReadSession, SettingsDep, WriteSession
 from printstash.core.errors import NotFound
 from printstash.core.pagination import Page
+from printstash.core.params import Index, Offset, RowId
 from printstash.library import images, service, sliced, store
 from printstash.library.models import File
 from printstash.library.schemas import ErrorRead, FileRead, FileUpdate, ReparseQueued, TrashEmptied, file_url
 from printstash.library.upload import receive_upload
+from printstash.library.upload_slots import UploadSlot
 
 router = APIRouter(tags=["library"])
 GCODE_MEDIA_TYPE = "text/x-gcode"
@@ -35,6 +37,8 @@ _UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorRead, "description": "larger than VAULT_MAX_UPLOAD_MB (`upload_too_large`)"},
     415: {"model": ErrorRead, "description": "not G-code (`not_gcode`) or not multipart (`not_multipart`)"},
     422: {"model": ErrorRead, "description": "`empty_file`, `missing_file` or `malformed_multipart`"},
+    429: {"model": ErrorRead, "description": "VAULT_MAX_UPLOADS_PER_USER uploads of yours already running "
+                                             "(`too_many_uploads`, with Retry-After)"},
     503: {"model": ErrorRead, "description": "maintenance mode (`maintenance`, with Retry-After)"},
     507: {"model": ErrorRead, "description": "the data volume is full (`disk_full`)"},
 }
@@ -42,7 +46,8 @@ _UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
 
 @router.post("/files", response_model=FileRead, status_code=status.HTTP_201_CREATED,
              openapi_extra=_UPLOAD_DOC, responses=_UPLOAD_ERRORS)
-async def upload_file(request: Request, settings: SettingsDep, db: DatabaseDep, user: CurrentUser) -> Response:
+async def upload_file(request: Request, settings: SettingsDep, db: DatabaseDep, user: CurrentUser,
+                      _: UploadSlot) -> Response:
     outcome = await receive_upload(request, settings, db, user.id)
     body = outcome.file.model_dump(mode="json")
     if outcome.duplicate:
@@ -59,7 +64,7 @@ def reparse_all(session: WriteSession, user: AdminUser) -> ReparseQueued:
 
 
 @router.post("/files/{file_id}/reparse", status_code=status.HTTP_202_ACCEPTED, response_model=ReparseQueued)
-def reparse_one(file_id: int, session: WriteSession, user: CurrentUser) -> ReparseQueued:
+def reparse_one(file_id: RowId, session: WriteSession, user: CurrentUser) -> ReparseQueued:
     service.get_file(session, file_id)
     service.enqueue_reparse(session, file_id)
     return ReparseQueued(file_id=file_id)
@@ -67,7 +72,7 @@ def reparse_one(file_id: int, session: WriteSession, user: CurrentUser) -> Repar
 
 @router.get("/files/trash", response_model=Page[FileRead])
 def list_trash(session: ReadSession, user: CurrentUser, limit: Annotated[int, Query(ge=1, le=500)] = 50,
-               offset: Annotated[int, Query(ge=0)] = 0) -> Page[FileRead]:
+               offset: Offset = 0) -> Page[FileRead]:
     """Files in the trash (restorable until purged), most recently deleted first."""
     rows, total = service.list_trash(session, limit, offset)
     return Page[FileRead](items=[service.to_read(row) for row in rows], total=total)
@@ -80,12 +85,12 @@ def empty_trash(session: WriteSession, settings: SettingsDep, user: AdminUser) -
 
 
 @router.get("/files/{file_id}", response_model=FileRead)
-def read_file(file_id: int, session: ReadSession, user: CurrentUser) -> FileRead:
+def read_file(file_id: RowId, session: ReadSession, user: CurrentUser) -> FileRead:
     return service.to_read(service.get_file(session, file_id))
 
 
 @router.get("/files/{file_id}/download", response_class=FileResponse)
-def download_file(file_id: int, session: ReadSession, settings: SettingsDep, user: CurrentUser) -> FileResponse:
+def download_file(file_id: RowId, session: ReadSession, settings: SettingsDep, user: CurrentUser) -> FileResponse:
     row = service.get_file(session, file_id)
     path = service.file_path(settings, row)
     if not path.is_file():
@@ -96,7 +101,7 @@ def download_file(file_id: int, session: ReadSession, settings: SettingsDep, use
 
 
 @router.get("/files/{file_id}/gcode", response_class=FileResponse)
-def read_gcode(file_id: int, session: ReadSession, settings: SettingsDep, user: CurrentUser,
+def read_gcode(file_id: RowId, session: ReadSession, settings: SettingsDep, user: CurrentUser,
                plate: Annotated[int, Query(ge=1, le=1000)] = 1) -> FileResponse:
     """Plain G-code of a sliced file's plate (a .bgcode decoded); /download keeps the original bytes."""
     row = service.get_file(session, file_id)
@@ -106,7 +111,7 @@ def read_gcode(file_id: int, session: ReadSession, settings: SettingsDep, user: 
 
 
 @router.get("/files/{file_id}/thumbnails/{index}", response_class=FileResponse)
-def read_thumbnail(file_id: int, index: int, session: ReadSession, settings: SettingsDep,
+def read_thumbnail(file_id: RowId, index: Index, session: ReadSession, settings: SettingsDep,
                    user: CurrentUser) -> Response:
     row = service.get_file(session, file_id)
     thumb = next((t for t in row.thumbnails if t.index == index), None)
@@ -123,18 +128,18 @@ def read_thumbnail(file_id: int, index: int, session: ReadSession, settings: Set
 
 
 @router.patch("/files/{file_id}", response_model=FileRead)
-def update_file(file_id: int, change: FileUpdate, session: WriteSession, user: CurrentUser) -> FileRead:
+def update_file(file_id: RowId, change: FileUpdate, session: WriteSession, user: CurrentUser) -> FileRead:
     return service.to_read(service.update_file(session, file_id, change))
 
 
 @router.delete("/files/{file_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_file(file_id: int, session: WriteSession, user: CurrentUser) -> Response:
+def delete_file(file_id: RowId, session: WriteSession, user: CurrentUser) -> Response:
     """To the trash: hidden everywhere, purged after VAULT_TRASH_RETENTION_DAYS."""
     service.trash_file(session, file_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/files/{file_id}/restore", response_model=FileRead)
-def restore_file(file_id: int, session: WriteSession, user: CurrentUser) -> FileRead:
+def restore_file(file_id: RowId, session: WriteSession, user: CurrentUser) -> FileRead:
     row: File = service.restore_file(session, file_id)
     return service.to_read(row)

@@ -4,7 +4,6 @@ Included before router.py so that `/files/facets` is not taken for `/files/{id}`
 Favourites: PUT /files/{id}/favourite marks, DELETE unmarks; both answer the FileRead.
 """
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
@@ -14,6 +13,7 @@ from pydantic import BaseModel, FiniteFloat
 from printstash.auth.dependencies import CurrentUser
 from printstash.core.deps import ReadSession, WriteSession
 from printstash.core.pagination import Page
+from printstash.core.params import Moment, Offset, RowId
 from printstash.library import search, service, tags
 from printstash.library.schemas import FileRead
 from printstash.library.search_schemas import BulkTags, BulkTagsResult, Facets, TagCreate, TagNames, TagRead
@@ -21,14 +21,8 @@ from printstash.library.search_schemas import BulkTags, BulkTagsResult, Facets, 
 router = APIRouter(tags=["library"])
 
 LIMIT_MAX = 200
-OFFSET_MAX = 1_000_000_000
 Number = Annotated[float | None, Query(allow_inf_nan=False)]
 Names = Annotated[list[str], Query(max_length=50)]
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    # A date without a zone means UTC, like every time PrintStash shows.
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 def file_query(  # one parameter per documented filter
@@ -43,8 +37,8 @@ def file_query(  # one parameter per documented filter
     layer_height_max: Number = None,
     estimated_time_min: Number = None,
     estimated_time_max: Number = None,
-    uploaded_after: datetime | None = None,
-    uploaded_before: datetime | None = None,
+    uploaded_after: Moment | None = None,
+    uploaded_before: Moment | None = None,
     printed: bool | None = None,
     has_thumbnail: bool | None = None,
     favourite: bool | None = None,
@@ -53,7 +47,7 @@ def file_query(  # one parameter per documented filter
         "'-' prefix for descending. Default (and relevance without q): relevance with q, "
         "else -uploaded_at"))] = None,
     limit: Annotated[int, Query(ge=1, le=LIMIT_MAX)] = 50,
-    offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,
+    offset: Offset = 0,
 ) -> search.FileQuery:
     if sort == "relevance" and not (q and q.strip()):
         # Best match ranks words; without any it means browsing, so newest first. A
@@ -63,8 +57,8 @@ def file_query(  # one parameter per documented filter
         q=q, kind=kind, slicer=slicer, filament_type=filament_type, nozzle_diameter=nozzle_diameter,
         printer_model=printer_model, tag=tag, layer_height_min=layer_height_min,
         layer_height_max=layer_height_max, estimated_time_min=estimated_time_min,
-        estimated_time_max=estimated_time_max, uploaded_after=_aware(uploaded_after),
-        uploaded_before=_aware(uploaded_before), printed=printed, has_thumbnail=has_thumbnail,
+        estimated_time_max=estimated_time_max, uploaded_after=uploaded_after,
+        uploaded_before=uploaded_before, printed=printed, has_thumbnail=has_thumbnail,
         favourite=favourite, sort=sort, limit=limit, offset=offset,
     )
 
@@ -120,12 +114,12 @@ def bulk_tags(body: BulkTags, session: WriteSession, user: CurrentUser) -> BulkT
 
 
 @router.patch("/tags/{tag_id}", response_model=TagRead)
-def rename_tag(tag_id: int, body: TagCreate, session: WriteSession, user: CurrentUser) -> TagRead:
+def rename_tag(tag_id: RowId, body: TagCreate, session: WriteSession, user: CurrentUser) -> TagRead:
     return tags.tag_read(session, tags.rename_tag(session, tag_id, body.name))
 
 
 @router.delete("/tags/{tag_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_tag(tag_id: int, session: WriteSession, user: CurrentUser) -> Response:
+def delete_tag(tag_id: RowId, session: WriteSession, user: CurrentUser) -> Response:
     tags.delete_tag(session, tag_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -133,7 +127,7 @@ def delete_tag(tag_id: int, session: WriteSession, user: CurrentUser) -> Respons
 # ---- a file's tags and favourite -------------------------------------------------------------
 
 @router.put("/files/{file_id}/tags", response_model=FileRead)
-def set_file_tags(file_id: int, body: TagNames, session: WriteSession, user: CurrentUser) -> FileRead:
+def set_file_tags(file_id: RowId, body: TagNames, session: WriteSession, user: CurrentUser) -> FileRead:
     """Replace the file's tags with these names."""
     file = service.get_file(session, file_id)
     tags.set_tags(session, file, body.tags)
@@ -141,14 +135,14 @@ def set_file_tags(file_id: int, body: TagNames, session: WriteSession, user: Cur
 
 
 @router.post("/files/{file_id}/tags", response_model=FileRead)
-def add_file_tags(file_id: int, body: TagNames, session: WriteSession, user: CurrentUser) -> FileRead:
+def add_file_tags(file_id: RowId, body: TagNames, session: WriteSession, user: CurrentUser) -> FileRead:
     file = service.get_file(session, file_id)
     tags.add_tags(session, [file], body.tags)
     return service.to_read(file)
 
 
 @router.delete("/files/{file_id}/tags/{name:path}", response_model=FileRead)
-def remove_file_tag(file_id: int, name: Annotated[str, Path(max_length=256)], session: WriteSession,
+def remove_file_tag(file_id: RowId, name: Annotated[str, Path(max_length=256)], session: WriteSession,
                     user: CurrentUser) -> FileRead:
     file = service.get_file(session, file_id)
     tags.untag_file(session, file, name)
@@ -156,10 +150,10 @@ def remove_file_tag(file_id: int, name: Annotated[str, Path(max_length=256)], se
 
 
 @router.put("/files/{file_id}/favourite", response_model=FileRead)
-def mark_favourite(file_id: int, session: WriteSession, user: CurrentUser) -> FileRead:
+def mark_favourite(file_id: RowId, session: WriteSession, user: CurrentUser) -> FileRead:
     return service.to_read(tags.set_favourite(session, service.get_file(session, file_id), True))
 
 
 @router.delete("/files/{file_id}/favourite", response_model=FileRead)
-def unmark_favourite(file_id: int, session: WriteSession, user: CurrentUser) -> FileRead:
+def unmark_favourite(file_id: RowId, session: WriteSession, user: CurrentUser) -> FileRead:
     return service.to_read(tags.set_favourite(session, service.get_file(session, file_id), False))

@@ -2,6 +2,8 @@
 
 from pydantic import BaseModel, Field
 
+from printstash.core.params import BodyId
+
 # Bulk requests are one transaction; the cap keeps them inside SQLite's variable limit.
 BULK_MAX_FILES = 5000
 TAGS_PER_REQUEST_MAX = 100
@@ -42,7 +44,7 @@ class TagNames(BaseModel):
 
 
 class BulkTags(BaseModel):
-    file_ids: list[int] = Field(min_length=1, max_length=BULK_MAX_FILES)
+    file_ids: list[BodyId] = Field(min_length=1, max_length=BULK_MAX_FILES)
     add: list[str] = Field(default_factory=list, max_length=TAGS_PER_REQUEST_MAX)
     remove: list[str] = Field(default_factory=list, max_length=TAGS_PER_REQUEST_MAX)
 

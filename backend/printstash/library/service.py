@@ -168,21 +168,23 @@ def apply_metadata(row: File, fields: dict[str, Any], parse_error: str | None) -
 
 
 def replace_thumbnails(row: File, thumbnails: Iterable[StoredThumbnail]) -> None:
-    session = object_session(row)
-    if session is not None and row.thumbnails:
-        # The unit of work inserts before it deletes orphans: the old rows go first, or the
-        # new ones collide with them on (file_id, index).
-        row.thumbnails = []
-        session.flush()
-    row.thumbnails = [Thumbnail(index=t.index, width=t.width, height=t.height, format=t.format,
-                                size=t.size, path=t.path, plate=t.plate) for t in thumbnails]
+    """Update the rows of indexes kept in place and drop the rest. Swapping in new rows would
+    insert before the unit of work deletes the old ones and hit UNIQUE(file_id, index)."""
+    existing = {t.index: t for t in row.thumbnails}
+    kept: list[Thumbnail] = []
+    for t in thumbnails:
+        thumb = existing.pop(t.index, None) or Thumbnail(index=t.index)
+        thumb.width, thumb.height, thumb.format, thumb.size, thumb.path = t.width, t.height, t.format, t.size, t.path
+        thumb.plate = t.plate
+        kept.append(thumb)
+    row.thumbnails = kept
     row.thumbnail_count = len(row.thumbnails)
 
 
 def replace_plates(row: File, plates: Iterable[PlateFields]) -> None:
     session = object_session(row)
     if session is not None and row.plates:
-        row.plates = []  # old rows first, as in replace_thumbnails
+        row.plates = []  # old rows first: the unit of work inserts before it deletes orphans
         session.flush()
     row.plates = [Plate(index=p.index, metadata_json=_jsonable(p.fields)) for p in plates]
 

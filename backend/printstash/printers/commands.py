@@ -25,6 +25,7 @@ from printstash.printers.providers.base import (
     State,
     Unreachable,
 )
+from printstash.printers.relay import relayed
 from printstash.printers.schemas import PrintStarted
 
 COMMAND_TIMEOUT_S = 10.0
@@ -70,10 +71,10 @@ async def ensure_ready(provider: PrinterProvider, name: str) -> None:
     status = await _live(provider, name)
     state = status.state
     if state in BUSY_STATES:
-        raise Conflict(f"printer {name!r} is busy ({state} {status.filename or ''})".rstrip(),
+        raise Conflict(f"printer {name!r} is busy ({state} {relayed(status.filename or '')})".rstrip(),
                        code="printer_busy")
     if state not in IDLE_STATES:
-        detail = status.message or state
+        detail = relayed(status.message or state)
         raise Conflict(f"printer {name!r} is not ready: {detail}", code="printer_not_ready")
 
 
@@ -81,9 +82,9 @@ async def _live(provider: PrinterProvider, name: str) -> LiveStatus:
     try:
         return await provider.fetch_status()
     except Unreachable as exc:
-        raise Conflict(f"printer {name!r} is offline: {exc}", code="printer_offline") from exc
+        raise Conflict(f"printer {name!r} is offline: {relayed(exc)}", code="printer_offline") from exc
     except ProviderError as exc:
-        raise Conflict(f"printer {name!r} answered with an error: {exc}", code="printer_error") from exc
+        raise Conflict(f"printer {name!r} answered with an error: {relayed(exc)}", code="printer_error") from exc
 
 
 async def run_command(name: str, action: Awaitable[None]) -> None:
@@ -91,8 +92,8 @@ async def run_command(name: str, action: Awaitable[None]) -> None:
     try:
         await action
     except Rejected as exc:
-        raise Conflict(f"printer {name!r} refused: {exc}", code="printer_refused") from exc
+        raise Conflict(f"printer {name!r} refused: {relayed(exc)}", code="printer_refused") from exc
     except Unreachable as exc:
-        raise Conflict(f"printer {name!r} is offline: {exc}", code="printer_offline") from exc
+        raise Conflict(f"printer {name!r} is offline: {relayed(exc)}", code="printer_offline") from exc
     except ProviderError as exc:
-        raise Conflict(f"printer {name!r} answered with an error: {exc}", code="printer_error") from exc
+        raise Conflict(f"printer {name!r} answered with an error: {relayed(exc)}", code="printer_error") from exc

@@ -18,6 +18,7 @@ from printstash.library import service as library
 from printstash.library.models import File
 from printstash.printers.models import Printer, PrinterStatus, PrintJob
 from printstash.printers.providers.base import HistoryJob
+from printstash.printers.relay import relayed
 from printstash.printers.schemas import PrintJobRead
 from printstash.printers.service import get_printer
 
@@ -128,8 +129,8 @@ def _jobs_page(session: Session, where: ColumnElement[bool], limit: int, offset:
 
 
 def _job_read(row: PrintJob, printer_name: str) -> PrintJobRead:
-    return PrintJobRead(id=row.id, printer_id=row.printer_id, printer_name=printer_name, job_id=row.job_id,
-                        filename=row.filename, file_id=row.file_id, status=row.status,
+    return PrintJobRead(id=row.id, printer_id=row.printer_id, printer_name=printer_name, job_id=relayed(row.job_id),
+                        filename=relayed(row.filename, 1024), file_id=row.file_id, status=relayed(row.status),
                         start_time=row.start_time, end_time=row.end_time, print_duration=row.print_duration,
                         total_duration=row.total_duration, filament_used=row.filament_used)
 

@@ -42,6 +42,7 @@ from printstash.printers.providers.base import (
     State,
     Unreachable,
 )
+from printstash.printers.urls import redacted
 
 log = logging.getLogger("printstash.printers")
 
@@ -198,7 +199,7 @@ class PrinterWatch:
         if status.state == before:
             return
         why = status.error or status.message
-        log.info("printer %s (%s): %s -> %s%s", self.target.name, self.target.base_url,
+        log.info("printer %s (%s): %s -> %s%s", self.target.name, redacted(self.target.base_url),
                  before or "started", status.state, f": {why}" if why else "")
 
     def _record(self, status: LiveStatus, ok: bool) -> None:

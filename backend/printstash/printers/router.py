@@ -17,6 +17,7 @@ from printstash.auth.dependencies import AdminUser, CurrentUser
 from printstash.core.db import Database, utcnow
 from printstash.core.deps import DatabaseDep, HttpClient, ReadSession, SettingsDep, WriteSession
 from printstash.core.pagination import Page
+from printstash.core.params import Offset, RowId
 from printstash.core.settings import Settings
 from printstash.printers import commands, history, service
 from printstash.printers.schemas import (
@@ -46,7 +47,7 @@ def _read_one(session: ReadSession, settings: Settings, printer_id: int) -> Prin
 @router.get("", response_model=Page[PrinterRead])
 def list_printers(session: ReadSession, settings: SettingsDep, user: CurrentUser,
                   limit: Annotated[int, Query(ge=1, le=500)] = 500,
-                  offset: Annotated[int, Query(ge=0)] = 0) -> Page[PrinterRead]:
+                  offset: Offset = 0) -> Page[PrinterRead]:
     """By name; the default page is the largest, as the printers page shows the whole fleet."""
     now = utcnow()
     rows, total = service.list_printers(session, limit, offset)
@@ -72,61 +73,61 @@ async def printer_events(request: Request, db: DatabaseDep, settings: SettingsDe
 
 
 @router.get("/{printer_id}", response_model=PrinterRead)
-def read_printer(printer_id: int, session: ReadSession, settings: SettingsDep, user: CurrentUser) -> PrinterRead:
+def read_printer(printer_id: RowId, session: ReadSession, settings: SettingsDep, user: CurrentUser) -> PrinterRead:
     return _read_one(session, settings, printer_id)
 
 
 @router.patch("/{printer_id}", response_model=PrinterRead)
-def update_printer(printer_id: int, body: PrinterUpdate, session: WriteSession, settings: SettingsDep,
+def update_printer(printer_id: RowId, body: PrinterUpdate, session: WriteSession, settings: SettingsDep,
                    user: AdminUser) -> PrinterRead:
     printer = service.update_printer(session, settings, printer_id, body)
     return service.to_read(settings, printer, service.get_status(session, printer_id))
 
 
 @router.delete("/{printer_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_printer(printer_id: int, session: WriteSession, user: AdminUser) -> Response:
+def delete_printer(printer_id: RowId, session: WriteSession, user: AdminUser) -> Response:
     service.delete_printer(session, printer_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/{printer_id}/history", response_model=Page[PrintJobRead])
-def printer_history(printer_id: int, session: ReadSession, user: CurrentUser,
+def printer_history(printer_id: RowId, session: ReadSession, user: CurrentUser,
                     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                    offset: Annotated[int, Query(ge=0)] = 0) -> Page[PrintJobRead]:
+                    offset: Offset = 0) -> Page[PrintJobRead]:
     return history.history(session, printer_id, limit, offset)
 
 
 @files_router.get("/{file_id}/history", response_model=Page[PrintJobRead])
-def file_history(file_id: int, session: ReadSession, user: CurrentUser,
+def file_history(file_id: RowId, session: ReadSession, user: CurrentUser,
                  limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                 offset: Annotated[int, Query(ge=0)] = 0) -> Page[PrintJobRead]:
+                 offset: Offset = 0) -> Page[PrintJobRead]:
     """This file's prints on every printer, newest first."""
     return history.file_history(session, file_id, limit, offset)
 
 
 @router.post("/{printer_id}/print", response_model=PrintStarted, status_code=status.HTTP_202_ACCEPTED)
-async def send_to_print(printer_id: int, body: PrintRequest, db: DatabaseDep, settings: SettingsDep,
+async def send_to_print(printer_id: RowId, body: PrintRequest, db: DatabaseDep, settings: SettingsDep,
                         http: HttpClient, user: CurrentUser) -> PrintStarted:
     """Upload a vault file to the printer and start it; 409 when the printer is not idle."""
     return await commands.send_to_print(db, settings, http, printer_id, body.file_id, body.plate)
 
 
 @router.post("/{printer_id}/pause", status_code=status.HTTP_204_NO_CONTENT)
-async def pause(printer_id: int, db: DatabaseDep, settings: SettingsDep, http: HttpClient,
+async def pause(printer_id: RowId, db: DatabaseDep, settings: SettingsDep, http: HttpClient,
                 user: AdminUser) -> Response:
     await commands.command(db, settings, http, printer_id, "pause")
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/{printer_id}/resume", status_code=status.HTTP_204_NO_CONTENT)
-async def resume(printer_id: int, db: DatabaseDep, settings: SettingsDep, http: HttpClient,
+async def resume(printer_id: RowId, db: DatabaseDep, settings: SettingsDep, http: HttpClient,
                  user: AdminUser) -> Response:
     await commands.command(db, settings, http, printer_id, "resume")
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/{printer_id}/cancel", status_code=status.HTTP_204_NO_CONTENT)
-async def cancel(printer_id: int, db: DatabaseDep, settings: SettingsDep, http: HttpClient,
+async def cancel(printer_id: RowId, db: DatabaseDep, settings: SettingsDep, http: HttpClient,
                  user: AdminUser) -> Response:
     await commands.command(db, settings, http, printer_id, "cancel")
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -2,21 +2,12 @@
 
 from datetime import datetime
 from typing import Literal
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from printstash.core.params import BodyId
 from printstash.printers.providers.base import LiveStatus
-
-
-def _clean_url(value: str) -> str:
-    value = value.strip()
-    parts = urlsplit(value)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ValueError("must be an http:// or https:// URL, e.g. http://printer.local:7125")
-    if parts.query or parts.fragment:
-        raise ValueError("must not contain a query or fragment")
-    return value.rstrip("/")
+from printstash.printers.urls import clean_printer_url
 
 
 def _clean_name(value: str) -> str:
@@ -37,7 +28,7 @@ class PrinterCreate(BaseModel):
                                         description="seconds; default VAULT_PRINTER_POLL_SECONDS")
 
     _name = field_validator("name")(_clean_name)
-    _url = field_validator("url")(_clean_url)
+    _url = field_validator("url")(clean_printer_url)
 
 
 class PrinterUpdate(BaseModel):
@@ -58,7 +49,7 @@ class PrinterUpdate(BaseModel):
     @field_validator("url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
-        return None if value is None else _clean_url(value)
+        return None if value is None else clean_printer_url(value)
 
 
 class PrinterStatusRead(LiveStatus):
@@ -98,7 +89,7 @@ class PrintJobRead(BaseModel):
 class PrintRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    file_id: int
+    file_id: BodyId
     plate: int = Field(default=1, ge=1, le=1000)  # which plate of a sliced package (1: the only one)
 
 

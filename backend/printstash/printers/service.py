@@ -15,7 +15,9 @@ from printstash.core.settings import Settings
 from printstash.printers import secrets
 from printstash.printers.models import Printer, PrinterStatus
 from printstash.printers.providers.base import LiveStatus, State
+from printstash.printers.relay import relayed_fields
 from printstash.printers.schemas import PrinterCreate, PrinterRead, PrinterStatusRead, PrinterUpdate
+from printstash.printers.urls import redacted
 
 # ---- printers (admin-managed) -----------------------------------------------------------------
 
@@ -90,14 +92,14 @@ def status_read(row: PrinterStatus | None, now: datetime | None = None) -> Print
         return PrinterStatusRead(error="not polled yet (is the worker running?)")
     now = now or utcnow()
     age = None if row.last_seen is None else round(max(0.0, (now - row.last_seen).total_seconds()), 1)
-    return PrinterStatusRead.model_validate({
+    return PrinterStatusRead.model_validate(relayed_fields({
         **(row.status_json or {}), "state": row.state, "online": row.online, "error": row.error,
-        "updated_at": row.updated_at, "last_seen": row.last_seen, "age_s": age})
+        "updated_at": row.updated_at, "last_seen": row.last_seen, "age_s": age}))
 
 
 def to_read(settings: Settings, printer: Printer, status: PrinterStatus | None,
             now: datetime | None = None) -> PrinterRead:
-    return PrinterRead(id=printer.id, name=printer.name, provider=printer.provider, url=printer.base_url,
+    return PrinterRead(id=printer.id, name=printer.name, provider=printer.provider, url=redacted(printer.base_url),
                        has_api_key=printer.api_key_encrypted is not None,
                        poll_interval=interval(settings, printer), created_at=printer.created_at,
                        status=status_read(status, now))

@@ -123,13 +123,38 @@ def test_disable_reset_delete_users(configured: TestClient, new_web: Callable[[]
     refused = bob.post("/api/v1/auth/login", json={"username": "bob", "password": "bob password 1"})
     assert refused.status_code == 401
     configured.patch(f"/api/v1/users/{made['id']}", json={"disabled": False, "password": "bob's new password"})
-    assert bob.get("/api/v1/auth/me", headers={"X-Api-Key": key}).status_code == 200
+    assert bob.get("/api/v1/auth/me", headers={"X-Api-Key": key}).status_code == 401  # a reset revokes keys
     assert bob.post("/api/v1/auth/login", json={"username": "bob", "password": "bob password 1"}).status_code == 401
     sign_in(bob, "BOB", "bob's new password")  # usernames are case-insensitive
+    key = bob.post("/api/v1/api-keys", json={"name": "bob's new"}).json()["key"]
+    assert bob.get("/api/v1/auth/me", headers={"X-Api-Key": key}).status_code == 200
     assert configured.delete(f"/api/v1/users/{made['id']}").status_code == 204
     assert bob.get("/api/v1/auth/me").status_code == 401
     assert bob.get("/api/v1/auth/me", headers={"X-Api-Key": key}).status_code == 401
     assert configured.get(f"/api/v1/users/{made['id']}").status_code == 404
+
+
+def test_an_admin_reset_signs_out_everywhere_and_revokes_api_keys(configured: TestClient,
+                                                                  new_web: Callable[[], TestClient]) -> None:
+    """docs/security.md: a reset is a response to a leak; the user's own change keeps keys."""
+    made = configured.post("/api/v1/users", json={"username": "dave", "password": "dave password 1"}).json()
+    dave, laptop = new_web(), new_web()
+    sign_in(dave, "dave", "dave password 1")
+    sign_in(laptop, "dave", "dave password 1")
+    keys = [dave.post("/api/v1/api-keys", json={"name": f"hook {i}"}).json()["key"] for i in range(2)]
+    own = dave.post("/api/v1/auth/password", json={"current_password": "dave password 1",
+                                                   "new_password": "dave password 2"})
+    assert own.status_code == 204
+    assert laptop.get("/api/v1/auth/me").status_code == 401  # other sessions signed out
+    assert all(dave.get("/api/v1/auth/me", headers={"X-Api-Key": k}).status_code == 200 for k in keys)
+    reset = configured.patch(f"/api/v1/users/{made['id']}", json={"password": "set by the admin"})
+    assert reset.status_code == 200
+    assert dave.get("/api/v1/auth/me").status_code == 401
+    for key in keys:
+        answer = dave.get("/api/v1/auth/me", headers={"X-Api-Key": key})
+        assert answer.status_code == 401 and answer.json()["code"] == "invalid_api_key"
+    sign_in(dave, "dave", "set by the admin")
+    assert dave.get("/api/v1/api-keys").json()["total"] == 0
 
 
 def test_user_validation(configured: TestClient) -> None:

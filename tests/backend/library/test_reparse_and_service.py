@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 from librarykit import API, fixture_by_id, fixture_path, settings_of, upload
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from printstash.core.db import Database
 from printstash.core.errors import NotFound
@@ -133,4 +133,27 @@ def test_every_file_is_reparsed_once_after_an_upgrade(admin_client: TestClient) 
     with database.write() as session:
         assert service.reparse_after_upgrade(session, "1.1.0") is False
     assert _queued(database) == [{}]
+    database.dispose()
+
+
+def test_reparse_replaces_existing_thumbnails_in_place(admin_client: TestClient) -> None:
+    """Re-parsing a file that still has its thumbnail rows (the usual case after an upgrade)
+    must not collide with them on (file_id, index)."""
+    settings = settings_of(admin_client)
+    body = upload(admin_client, "cyl.gcode", fixture_path(THUMBS).read_bytes()).json()
+    assert body["thumbnails"], "the fixture carries thumbnails"
+    database = Database.from_settings(settings)
+    with database.write() as session:  # an older parser version left one row fewer and stale sizes
+        row = session.get(File, body["id"])
+        assert row is not None
+        for thumb in row.thumbnails:
+            thumb.width = 1
+        row.full_scan_done = False
+    for _ in range(2):
+        assert jobs.reparse_file(settings, database, body["id"]) is True
+    after = admin_client.get(f"{API}/files/{body['id']}").json()
+    assert after["thumbnails"] == body["thumbnails"] and after["metadata"] == body["metadata"]
+    with database.read() as session:
+        count = session.scalar(select(func.count()).select_from(Thumbnail).where(Thumbnail.file_id == body["id"]))
+    assert count == len(body["thumbnails"])
     database.dispose()
