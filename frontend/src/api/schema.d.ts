@@ -1969,6 +1969,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a row id */
                 key_id: number;
             };
             cookie?: never;
@@ -2120,6 +2121,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a row id */
                 session_id: number;
             };
             cookie?: never;
@@ -2291,6 +2293,7 @@ export interface operations {
                 /** @description name, uploaded_at, size, estimated_time, filament_total, last_printed or relevance; '-' prefix for descending. Default (and relevance without q): relevance with q, else -uploaded_at */
                 sort?: string | null;
                 limit?: number;
+                /** @description items to skip */
                 offset?: number;
             };
             header?: never;
@@ -2380,6 +2383,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorRead"];
                 };
             };
+            /** @description VAULT_MAX_UPLOADS_PER_USER uploads of yours already running (`too_many_uploads`, with Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
             /** @description maintenance mode (`maintenance`, with Retry-After) */
             503: {
                 headers: {
@@ -2424,6 +2436,7 @@ export interface operations {
                 /** @description name, uploaded_at, size, estimated_time, filament_total, last_printed or relevance; '-' prefix for descending. Default (and relevance without q): relevance with q, else -uploaded_at */
                 sort?: string | null;
                 limit?: number;
+                /** @description items to skip */
                 offset?: number;
             };
             header?: never;
@@ -2476,6 +2489,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description items to skip */
                 offset?: number;
             };
             header?: never;
@@ -2529,6 +2543,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a row id */
                 file_id: number;
             };
             cookie?: never;
@@ -2560,6 +2575,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a row id */
                 file_id: number;
             };
             cookie?: never;
@@ -2589,6 +2605,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a row id */
                 file_id: number;
             };
             cookie?: never;
@@ -2624,6 +2641,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a row id */
                 file_id: number;
             };
             cookie?: never;
@@ -2653,6 +2671,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a row id */
                 file_id: number;
             };
             cookie?: never;
@@ -2684,6 +2703,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a row id */
                 file_id: number;
             };
             cookie?: never;
@@ -2717,6 +2737,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description a row id */
                 file_id: number;
             };
             cookie?: never;
@@ -2745,10 +2766,12 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description items to skip */
                 offset?: number;
             };
             header?: never;
             path: {
+                /** @description a row id */
                 file_id: number;
             };
             cookie?: never;
@@ -2780,6 +2803,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a row id */
                 file_id: number;
             };
             cookie?: never;
@@ -2811,6 +2835,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a row id */
                 file_id: number;
             };
             cookie?: never;
@@ -2842,6 +2867,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a row id */
                 file_id: number;
             };
             cookie?: never;
@@ -2877,6 +2903,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a row id */
                 file_id: number;
             };
             cookie?: never;
@@ -2912,6 +2939,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a row id */
                 file_id: number;
                 name: string;
             };
@@ -2944,7 +2972,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a row id */
                 file_id: number;
+                /** @description 0-based position */
                 index: number;
             };
             cookie?: never;
@@ -3077,6 +3107,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description items to skip */
                 offset?: number;
             };
             header?: never;
@@ -3163,6 +3194,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a row id */
                 printer_id: number;
             };
             cookie?: never;
@@ -3194,6 +3226,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a row id */
                 printer_id: number;
             };
             cookie?: never;
@@ -3223,6 +3256,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a row id */
                 printer_id: number;
             };
             cookie?: never;
@@ -3258,6 +3292,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a row id */
                 printer_id: number;
             };
             cookie?: never;
@@ -3286,10 +3321,12 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description items to skip */
                 offset?: number;
             };
             header?: never;
             path: {
+                /** @description a row id */
                 printer_id: number;
             };
             cookie?: never;
@@ -3321,6 +3358,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a row id */
                 printer_id: number;
             };
             cookie?: never;
@@ -3350,6 +3388,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a row id */
                 printer_id: number;
             };
             cookie?: never;
@@ -3385,6 +3424,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a row id */
                 printer_id: number;
             };
             cookie?: never;
@@ -3509,6 +3549,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a row id */
                 tag_id: number;
             };
             cookie?: never;
@@ -3538,6 +3579,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a row id */
                 tag_id: number;
             };
             cookie?: never;
@@ -3626,6 +3668,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a row id */
                 user_id: number;
             };
             cookie?: never;
@@ -3657,6 +3700,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a row id */
                 user_id: number;
             };
             cookie?: never;
@@ -3686,6 +3730,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description a row id */
                 user_id: number;
             };
             cookie?: never;
