@@ -11,6 +11,7 @@ export const printerKeys = {
 export const printersApi = {
   list: async () => (await unwrap(api.GET('/api/v1/printers'))).items,
   get: (id: number) => unwrap(api.GET('/api/v1/printers/{printer_id}', { params: { path: { printer_id: id } } })),
-  print: (id: number, fileId: number) =>
-    unwrap(api.POST('/api/v1/printers/{printer_id}/print', { params: { path: { printer_id: id } }, body: { file_id: fileId } })),
+  // plate: which plate of a sliced package to print (1 for a plain G-code, the only plate)
+  print: (id: number, fileId: number, plate = 1) =>
+    unwrap(api.POST('/api/v1/printers/{printer_id}/print', { params: { path: { printer_id: id } }, body: { file_id: fileId, plate } })),
 }
