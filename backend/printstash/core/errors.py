@@ -5,6 +5,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,15 @@ async def _validation(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=422)
 
 
+async def _refused_value(_: Request, exc: Exception) -> JSONResponse:
+    # The database refused a value the request carried (PostgreSQL takes no NUL in text, where
+    # SQLite does): the client's input, so a 422 that says what, not a 500.
+    assert isinstance(exc, DataError)
+    reason = str(exc.orig).splitlines()[0] if exc.orig is not None else "invalid value"
+    return error_response(422, f"the database cannot store or search a value of this request: {reason}",
+                          "invalid_value")
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # Never a traceback to the user; the log keeps it for the admin.
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -104,4 +114,5 @@ def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(DataError, _refused_value)
     app.add_exception_handler(Exception, _unexpected)
