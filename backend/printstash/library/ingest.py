@@ -4,13 +4,14 @@ steps, no HTTP (library/upload.py adapts the multipart request to them):
 1. receive: the part's bytes, as they arrive, into tmp/<uuid>.part: sniffed from its first
    batch (a refused kind writes nothing), hashed and shown to the kind's full-file scan on
    the way, fsynced (core/fastio.py write_stream does the fast part);
-2. store, in a thread: dedupe (identical content already stored: that row) -> publish (rename
-   into files/ab/<sha256>) -> parse (the kind's bounded parse merged with the scan's facts,
-   thumbnails written) -> insert (row + thumbnail rows in ONE transaction).
+2. store, in a thread: dedupe (identical content already stored: that row) -> parse the .part
+   (the kind's bounded parse merged with the scan's facts, thumbnails stored) -> store the
+   content as files/ab/<sha256> (core/storage.py: a rename on the data volume, a create-only
+   multipart upload to a bucket) -> insert (row + thumbnail rows in ONE transaction).
 
 Order of effects, so that a crash at any point leaves nothing visible: the .part is flock'ed
-while written and removed on any error (or at the next start-up); content no row points at is
-invisible and swept by the worker after an hour; the row comes last.
+while written and removed on any error (or at the next start-up); content and thumbnails no
+row points at are invisible and swept by the worker after an hour; the row comes last.
 
 A new file kind is one more entry in KINDS: how to recognise it from its first bytes, what to
 scan while it streams in, how to parse it once stored.
@@ -34,7 +35,7 @@ from printstash.core import fastio
 from printstash.core.db import Database
 from printstash.core.errors import InsufficientStorage, UnsupportedMedia
 from printstash.core.settings import Settings
-from printstash.core.storage import content_path, publish
+from printstash.core.storage import StorageUnavailable, content_key, storage_for
 from printstash.library import service, store
 from printstash.library.schemas import FileRead
 
@@ -266,15 +267,15 @@ class Stored:
 
 
 def store_part(settings: Settings, db: Database, part: ReceivedPart, user_id: int | None) -> Stored:
-    """Runs in a thread: dedupe, publish, parse, insert."""
+    """Runs in a thread: dedupe, parse (from the .part), store the content, insert."""
     existing = _existing(db, part.sha256)
     if existing is not None:
         return Stored(existing, duplicate=True)
-    with disk_errors():
-        publish(part.tmp.path, content_path(settings, part.sha256))
     try:
         with disk_errors():  # thumbnails and the database can hit a full volume too
-            return Stored(_insert(settings, db, part, user_id), duplicate=False)
+            parsed = part.kind.parse(settings, part.tmp.path, part.sha256, part.facts)
+            storage_for(settings).put_file(content_key(part.sha256), part.tmp.path)
+            return Stored(_insert(settings, db, part, parsed, user_id), duplicate=False)
     except IntegrityError:
         # Same content committed by a concurrent upload since the check: that row wins.
         again = _existing(db, part.sha256)
@@ -297,9 +298,13 @@ def _existing(db: Database, sha: str) -> FileRead | None:
         return service.to_read(row, duplicate=True)
 
 
-def _insert(settings: Settings, db: Database, part: ReceivedPart, user_id: int | None) -> FileRead:
-    parsed = part.kind.parse(settings, content_path(settings, part.sha256), part.sha256, part.facts)
+def _insert(settings: Settings, db: Database, part: ReceivedPart, parsed: Parsed, user_id: int | None) -> FileRead:
+    """The row, once its content is stored. The content is checked again under the write lock:
+    the orphan sweep deletes only under that lock too (library/scheduled.py), so content an
+    earlier crash left behind cannot vanish between this check and the commit."""
     with db.write() as session:
+        if not storage_for(settings).exists(content_key(part.sha256)):
+            raise StorageUnavailable("the stored content vanished before its row was written; upload again")
         row = service.create_file(session, name=part.filename, size=part.size, sha256=part.sha256,
                                   uploaded_by=user_id, fields=parsed.fields, parse_error=parsed.error,
                                   full_scan_done=part.facts is not None, thumbnails=parsed.thumbnails)

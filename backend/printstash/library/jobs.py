@@ -1,7 +1,8 @@
 """Worker job handlers of the library domain: kind -> handler(ctx, payload), run in a thread.
 
-library.reparse re-reads files already on disk: the bounded parse plus the full-file scan
-(after an upgrade of the parser, or when the scan did not finish during the upload).
+library.reparse re-reads stored files (a bucket's are fetched into tmp/): the bounded parse
+plus the full-file scan (after an upgrade of the parser, or when the scan did not finish
+during the upload).
 Payload {"file_id": N} does one file; {} fans out one job per stored file, so no single
 job outlives its lease on a large library.
 """
@@ -16,7 +17,7 @@ from printstash import gcode
 from printstash.core.db import Database
 from printstash.core.runtime import WorkerContext
 from printstash.core.settings import Settings
-from printstash.core.storage import content_path
+from printstash.core.storage import content_key, storage_for
 from printstash.library import service, store
 from printstash.library.ingest import parse_stored
 from printstash.library.models import File
@@ -44,12 +45,14 @@ def reparse_file(settings: Settings, db: Database, file_id: int) -> bool:
     """Re-parse one stored file; False when it is gone (purged) or its content is missing."""
     with db.read() as session:
         sha = session.scalar(select(File.sha256).where(File.id == file_id))
-    path = content_path(settings, sha) if sha else None
-    if sha is None or path is None or not path.is_file():
-        log.warning("reparse: file %s has no stored content; skipped", file_id)
+    if sha is None:
         return False
-    facts = _scan(path)
-    fields, thumbs, error = parse_stored(settings, path, sha, facts)
+    with storage_for(settings).local_copy(content_key(sha)) as path:
+        if path is None:
+            log.warning("reparse: file %s has no stored content; skipped", file_id)
+            return False
+        facts = _scan(path)
+        fields, thumbs, error = parse_stored(settings, path, sha, facts)
     with db.write() as session:
         row = session.get(File, file_id)
         if row is None:

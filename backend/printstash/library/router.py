@@ -13,7 +13,9 @@ from printstash.auth.dependencies import AdminUser, CurrentUser
 from printstash.core.deps import DatabaseDep, ReadSession, SettingsDep, WriteSession
 from printstash.core.errors import NotFound
 from printstash.core.pagination import Page
+from printstash.core.storage import content_key, thumbnail_key
 from printstash.library import service, store
+from printstash.library.download import serve_object
 from printstash.library.models import File
 from printstash.library.schemas import ErrorRead, FileRead, FileUpdate, ReparseQueued, TrashEmptied, file_url
 from printstash.library.upload import receive_upload
@@ -84,25 +86,26 @@ def read_file(file_id: int, session: ReadSession, user: CurrentUser) -> FileRead
 
 
 @router.get("/files/{file_id}/download", response_class=FileResponse)
-def download_file(file_id: int, session: ReadSession, settings: SettingsDep, user: CurrentUser) -> FileResponse:
+def download_file(file_id: int, request: Request, session: ReadSession, settings: SettingsDep,
+                  user: CurrentUser) -> Response:
     row = service.get_file(session, file_id)
-    path = service.file_path(settings, row)
-    if not path.is_file():
-        raise NotFound(f"the content of file {file_id} is missing from storage", code="content_missing")
-    # FileResponse answers Range requests (206) and encodes a unicode name as filename*=.
-    return FileResponse(path, media_type=GCODE_MEDIA_TYPE, filename=row.name, headers=NO_SNIFF)
+    missing = NotFound(f"the content of file {file_id} is missing from storage", code="content_missing")
+    return serve_object(request, settings, content_key(row.sha256), media_type=GCODE_MEDIA_TYPE,
+                        filename=row.name, headers=NO_SNIFF, missing=missing)
 
 
 @router.get("/files/{file_id}/thumbnails/{index}", response_class=FileResponse)
-def read_thumbnail(file_id: int, index: int, session: ReadSession, settings: SettingsDep,
-                   user: CurrentUser) -> FileResponse:
+def read_thumbnail(file_id: int, index: int, request: Request, session: ReadSession, settings: SettingsDep,
+                   user: CurrentUser) -> Response:
     row = service.get_file(session, file_id)
     thumb = next((t for t in row.thumbnails if t.index == index), None)
-    path = settings.thumbs_dir / thumb.path if thumb else None
-    if thumb is None or path is None or not path.is_file():
-        raise NotFound(f"file {file_id} has no thumbnail {index}", code="thumbnail_not_found")
-    return FileResponse(path, media_type=store.THUMB_MEDIA_TYPES.get(thumb.format, "application/octet-stream"),
-                        headers={"Cache-Control": "private, max-age=86400", **NO_SNIFF})
+    missing = NotFound(f"file {file_id} has no thumbnail {index}", code="thumbnail_not_found")
+    if thumb is None:
+        raise missing
+    return serve_object(request, settings, thumbnail_key(thumb.path),
+                        media_type=store.THUMB_MEDIA_TYPES.get(thumb.format, "application/octet-stream"),
+                        filename=None, headers={"Cache-Control": "private, max-age=86400", **NO_SNIFF},
+                        missing=missing)
 
 
 @router.patch("/files/{file_id}", response_model=FileRead)

@@ -5,18 +5,19 @@ history and live events, and may send a vault file to an idle printer.
 """
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from printstash.auth.dependencies import AdminUser, CurrentUser
 from printstash.core.db import Database, utcnow
 from printstash.core.deps import DatabaseDep, HttpClient, ReadSession, SettingsDep, WriteSession
-from printstash.core.errors import NotFound
 from printstash.core.pagination import Page
 from printstash.core.settings import Settings
 from printstash.library import service as library
@@ -99,13 +100,12 @@ async def send_to_print(printer_id: int, body: PrintRequest, db: DatabaseDep, se
     with db.read() as session:
         printer = service.get_printer(session, printer_id)
         file = library.get_file(session, body.file_id)
-        path = library.file_path(settings, file)
         remote = service.remote_name(file)
-    if not path.is_file():
-        raise NotFound(f"the content of file {file.id} is missing from storage", code="content_missing")
     provider = service.provider_for(settings, http, printer)
     await service.ensure_ready(provider, printer.name)
-    await service.run_command(printer.name, provider.upload_and_print(remote, path))
+    with contextlib.ExitStack() as stack:  # a bucket's object is fetched in a thread
+        path = await anyio.to_thread.run_sync(stack.enter_context, library.local_content(settings, file.sha256))
+        await service.run_command(printer.name, provider.upload_and_print(remote, path))
     return PrintStarted(printer_id=printer.id, file_id=file.id, remote_filename=remote)
 
 
