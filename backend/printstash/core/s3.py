@@ -69,7 +69,7 @@ class S3Storage:
             try:
                 self.create_only.upload_file(str(path), self.bucket, self._key(key), Config=TRANSFER)
             except S3UploadFailedError as exc:
-                if _code(exc.__cause__) in EXISTS:
+                if _code(_client_error(exc)) in EXISTS:
                     return False  # stored meanwhile by another upload: that object stays
                 raise
         return True
@@ -191,6 +191,13 @@ def _unavailable(what: str) -> Iterator[None]:
         raise StorageUnavailable(f"the object store did not answer the {what}: {_reason(exc)}") from exc
 
 
+def _client_error(exc: BaseException) -> BaseException:
+    """boto3 raises S3UploadFailedError while handling the service's error: that one."""
+    if isinstance(exc, S3UploadFailedError):
+        return exc.__cause__ or exc.__context__ or exc
+    return exc
+
+
 def _reason(exc: BaseException) -> str:
-    cause = exc.__cause__ if isinstance(exc, S3UploadFailedError) and exc.__cause__ else exc
+    cause = _client_error(exc)
     return _code(cause) or type(cause).__name__
