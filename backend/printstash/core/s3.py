@@ -50,7 +50,7 @@ class S3Storage:
     @classmethod
     def from_settings(cls, settings: Settings) -> "S3Storage":
         steady = Config(connect_timeout=5, read_timeout=60, retries={"mode": "standard", "max_attempts": 3},
-                        max_pool_connections=16)
+                        max_pool_connections=16, signature_version="s3v4")  # v4: presigned URLs expire
         # health and the pre-upload check must answer fast when the endpoint is down
         quick = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 1})
         create_only = _client(settings, steady)

@@ -37,7 +37,7 @@ def _streamed(request: Request, settings: Settings, key: str, media_type: str, f
         raise missing
     wanted = _wanted_range(request.headers.get("range", ""), total)
     if isinstance(wanted, str):  # unsatisfiable
-        return Response(status_code=status.HTTP_416_REQUESTED_RANGE_NOT_SATISFIABLE,
+        return Response(status_code=status.HTTP_416_RANGE_NOT_SATISFIABLE,
                         headers={"Content-Range": f"bytes */{total}", **headers})
     start, end = wanted or (0, None)
     body = storage.read_range(key, start, end)

@@ -58,6 +58,8 @@ def reparse_file(settings: Settings, db: Database, file_id: int) -> bool:
         if row is None:
             return False
         service.apply_metadata(row, fields, error)
+        row.thumbnails.clear()
+        session.flush()  # the old rows go first: (file_id, index) is unique
         service.replace_thumbnails(row, thumbs)
         row.full_scan_done = facts is not None
     store.prune_thumbnails(settings, sha, keep={t.path for t in thumbs})
