@@ -1,6 +1,7 @@
-"""Benchmark (c): a 500 MB G-code upload through a real uvicorn on loopback vs `cp`.
+"""Benchmark (c): a 500 MB G-code upload through a real uvicorn on loopback vs Moonraker 0.11.0,
+the bare-uvicorn floor and `cp`.
 
-Run from backend/:  uv run python ../bench/ingest/bench_upload.py [--runs 3] [--mb 500]
+Run from backend/:  uv run python ../bench/ingest/bench_upload.py [--runs 3] [--mb 500] [--no-moonraker]
 
 The 500 MB file is built from a REAL PrusaSlicer 2.5 fixture
 (tests/fixtures/gcode/prusaslicer/prusa_cylinder_0.15mm_PETG_thumbs.gcode): its header and
@@ -14,8 +15,11 @@ streamed from disk) and checks: 201, the sha256, and the full-file layer count c
 the upload path. Server memory: VmHWM after the upload minus VmRSS before it.
 References in the same run: `cp FILE DEST`, `dd bs=4M conv=fsync` (cp plus the fsync the
 upload also does) and the HTTP floor (the same curl to the same uvicorn serving an ASGI app
-that only drains the body). Medians of --runs runs, printed as a table and written to
-bench/results/upload.json.
+that only drains the body), and the peer: real Moonraker 0.11.0 (started by the test harness,
+tests/harness/peers.py, without Klippy: uploads do not need it) receiving the same file with
+the same curl -F at `POST /server/files/upload`; its 201 comes after it stored the file and
+extracted its metadata, like PrintStash's. Medians of --runs runs, printed as a table and
+written to bench/results/upload.json.
 """
 
 import argparse
@@ -29,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +45,7 @@ SOURCE = REPO / "tests" / "fixtures" / "gcode" / "prusaslicer" / "prusa_cylinder
 MARK = b"\n;LAYER_CHANGE\n"
 
 sys.path.insert(0, str(BACKEND))
+sys.path.insert(0, str(REPO / "tests"))
 
 
 def build_file(target_mb: int) -> tuple[Path, int]:
@@ -88,6 +94,26 @@ def proc_kib(pid: int, key: str) -> int:
     raise KeyError(key)
 
 
+def thread_cpu(pid: int) -> dict[int, float]:
+    """utime + stime of each thread of a process, by thread id."""
+    out = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:  # the thread ended meanwhile
+            continue
+        out[int(task.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
+
+
+def split_cpu(pid: int, before: dict[int, float], after: dict[int, float]) -> dict[str, float]:
+    """The event loop (the main thread) and the two busiest other threads of the upload (its
+    store and digest threads; they end with it, so `after` is taken just before the response)."""
+    used = {tid: cpu - before.get(tid, 0.0) for tid, cpu in after.items()}
+    others = [*sorted((cpu for tid, cpu in used.items() if tid != pid), reverse=True), 0.0, 0.0]
+    return {"cpu_loop_s": used.get(pid, 0.0), "cpu_thread1_s": others[0], "cpu_thread2_s": others[1]}
+
+
 def cpu_seconds(pid: int) -> float:
     """utime + stime of a process (all its threads)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -118,15 +144,24 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def curl_upload(base: str, key: str, path: Path) -> tuple[float, dict[str, Any], int]:
+def curl_upload(base: str, key: str, path: Path, watch: int | None = None
+                ) -> tuple[float, dict[str, Any], int, dict[int, float]]:
+    """(seconds, body, status, CPU seen per thread of process `watch` while it ran: sampled,
+    because the upload's own threads end with it)."""
+    seen: dict[int, float] = {}
     start = time.perf_counter()
-    done = subprocess.run(
+    curl = subprocess.Popen(
         ["curl", "-sS", "-o", "-", "-w", "\n%{http_code}", "-H", f"X-Api-Key: {key}", "-H", "Expect:",
          "-F", f"file=@{path};type=application/octet-stream", f"{base}/api/v1/files"],
-        check=True, capture_output=True)
+        stdout=subprocess.PIPE)
+    while curl.poll() is None:
+        if watch is not None:
+            seen.update(thread_cpu(watch))
+        time.sleep(0.01)
     elapsed = time.perf_counter() - start
-    text, _, status = done.stdout.decode().rpartition("\n")
-    return elapsed, json.loads(text), int(status)
+    assert curl.stdout is not None
+    text, _, status = curl.stdout.read().decode().rpartition("\n")
+    return elapsed, json.loads(text), int(status), seen
 
 
 def wait_up(base: str, proc: subprocess.Popen[bytes]) -> None:
@@ -144,7 +179,7 @@ def wait_up(base: str, proc: subprocess.Popen[bytes]) -> None:
     raise TimeoutError("api did not come up")
 
 
-def upload_run(big: Path, sha: str, layers: int, log_dir: Path) -> dict[str, float]:
+def upload_run(big: Path, sha: str, layers: int, log_dir: Path, backend: Path = BACKEND) -> dict[str, float]:
     data_dir = DATA / "vault-upload"
     key = fresh_vault(data_dir)
     port = free_port()
@@ -152,16 +187,17 @@ def upload_run(big: Path, sha: str, layers: int, log_dir: Path) -> dict[str, flo
     env.update(VAULT_DATA_DIR=str(data_dir), VAULT_LOG_LEVEL="INFO")
     log = (log_dir / "server.log").open("ab")
     proc = subprocess.Popen([sys.executable, "-m", "printstash.cli", "serve", "--port", str(port)],
-                            cwd=BACKEND, env=env, stdout=log, stderr=subprocess.STDOUT)
+                            cwd=backend, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_up(base, proc)
-        _, _, warm = curl_upload(base, key, SOURCE)  # imports + first-request costs out of the way
+        _, _, warm, _ = curl_upload(base, key, SOURCE)  # imports + first-request costs out of the way
         assert warm == 201, warm
+        threads_before = thread_cpu(proc.pid)
         rss_before = proc_kib(proc.pid, "VmRSS")
         cpu_before = cpu_seconds(proc.pid)
         client_before = children_cpu()
-        elapsed, body, status = curl_upload(base, key, big)
+        elapsed, body, status, threads = curl_upload(base, key, big, watch=proc.pid)
         client_cpu = children_cpu() - client_before
         hwm = proc_kib(proc.pid, "VmHWM")
         server_cpu = cpu_seconds(proc.pid) - cpu_before
@@ -174,13 +210,14 @@ def upload_run(big: Path, sha: str, layers: int, log_dir: Path) -> dict[str, flo
     assert body["metadata"].get("layer_count") == layers, (body["metadata"].get("layer_count"), layers)
     shutil.rmtree(data_dir, ignore_errors=True)
     breakdown = _server_breakdown(log_dir / "server.log")
-    return {**breakdown, "seconds": elapsed, "server_cpu_s": server_cpu, "client_cpu_s": client_cpu,
+    return {**breakdown, **split_cpu(proc.pid, threads_before, threads),
+            "seconds": elapsed, "server_cpu_s": server_cpu, "client_cpu_s": client_cpu,
             "load1": os.getloadavg()[0], "rss_before_mib": rss_before / 1024,
             "hwm_mib": hwm / 1024, "rss_growth_mib": (hwm - rss_before) / 1024}
 
 
 def _server_breakdown(log_path: Path) -> dict[str, float]:
-    """The server's own timing line for the last upload (printstash.library.ingest, INFO)."""
+    """The server's own timing line for the last upload (printstash.library.upload, INFO)."""
     import re
 
     lines = [ln for ln in log_path.read_text(errors="replace").splitlines() if "upload 'upload_" in ln]
@@ -233,6 +270,20 @@ def _wait_port(port: int) -> None:
     raise TimeoutError("drain app did not come up")
 
 
+def moonraker_run(printer: Any, big: Path) -> dict[str, float]:
+    """The same curl -F to Moonraker's upload endpoint; the file is deleted again afterwards."""
+    cpu_before = cpu_seconds(printer.moonraker.pid)
+    start = time.perf_counter()
+    done = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Expect:",
+                           "-F", f"file=@{big};type=application/octet-stream",
+                           f"{printer.url}/server/files/upload"], check=True, capture_output=True)
+    elapsed = time.perf_counter() - start
+    cpu = cpu_seconds(printer.moonraker.pid) - cpu_before
+    assert done.stdout == b"201", done.stdout
+    printer.http.delete(f"/server/files/gcodes/{big.name}").raise_for_status()
+    return {"moonraker": elapsed, "moonraker_cpu_s": cpu}
+
+
 def copy_runs(big: Path) -> dict[str, float]:
     dest = DATA / "cp-target.gcode"
     out = {"cp": timed(["cp", str(big), str(dest)])}
@@ -246,21 +297,37 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--mb", type=int, default=500)
+    parser.add_argument("--no-moonraker", action="store_true", help="skip the Moonraker side")
+    parser.add_argument("--baseline", type=Path, help="also upload to the api of this other checkout's backend/ "
+                        "(e.g. `git archive main | tar -x -C DIR`), in the same runs")
     args = parser.parse_args()
     big, layers = build_file(args.mb)
     size = big.stat().st_size
     sha = sha256_file(big)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    rows: list[dict[str, Any]] = []
-    for run in range(args.runs):  # interleaved, so machine noise hits both sides alike
-        row = {**copy_runs(big), **drain_run(big), **upload_run(big, sha, layers, RESULTS)}
-        rows.append(row)
-        print(f"run {run + 1}: upload {row['seconds']:.2f}s  floor {row['http_floor']:.2f}s  cp {row['cp']:.2f}s  "
+    from harness.peers import klipper_printer
+
+    with ExitStack() as stack:
+        printer = None if args.no_moonraker else stack.enter_context(klipper_printer(with_klippy=False))
+        rows = [run_once(run, big, sha, layers, printer, args.baseline) for run in range(args.runs)]
+    report(big, size, layers, rows)
+
+
+def run_once(run: int, big: Path, sha: str, layers: int, printer: Any, baseline: Path | None) -> dict[str, Any]:
+    """One of each, interleaved, so machine noise hits every side alike."""
+    row = {**copy_runs(big), **drain_run(big), **upload_run(big, sha, layers, RESULTS)}
+    if baseline is not None:
+        row["baseline"] = upload_run(big, sha, layers, RESULTS, baseline / "backend")["seconds"]
+    if printer is not None:
+        row.update(moonraker_run(printer, big))
+    mr = f"moonraker {row['moonraker']:.2f}s  " if printer is not None else ""
+    mr += f"baseline {row['baseline']:.2f}s  " if baseline is not None else ""
+    print(f"run {run + 1}: upload {row['seconds']:.2f}s  {mr}floor {row['http_floor']:.2f}s  cp {row['cp']:.2f}s  "
               f"dd+fsync {row['dd_fsync']:.2f}s  "
               f"server cpu {row['server_cpu_s']:.2f}s (body {row['server_body_s']:.2f}s, "
               f"fsync {row['server_fsync_s']:.2f}s, parse+insert {row['server_store_s']:.2f}s)  "
               f"rss +{row['rss_growth_mib']:.1f} MiB", flush=True)
-    report(big, size, layers, rows)
+    return row
 
 
 def report(big: Path, size: int, layers: int, rows: list[dict[str, Any]]) -> None:
@@ -269,20 +336,31 @@ def report(big: Path, size: int, layers: int, rows: list[dict[str, Any]]) -> Non
     table = [("upload (curl -F -> uvicorn -> files/ab/<sha>, full scan, fsync)", med["seconds"]),
              ("HTTP floor: same curl -F to uvicorn, app only drains the body", med["http_floor"]),
              ("cp FILE DEST", med["cp"]), ("dd bs=4M conv=fsync", med["dd_fsync"])]
+    if "baseline" in med:
+        table.insert(1, ("the same upload to the --baseline checkout's api", med["baseline"]))
+    if "moonraker" in med:
+        table.insert(1, ("Moonraker 0.11.0: same curl -F to POST /server/files/upload", med["moonraker"]))
     print(f"\nfile: {big.name}, {mb:.1f} MB, {layers} layers; medians of {len(rows)} runs")
     print(f"{'what':<66} {'s':>7} {'MB/s':>8}")
     for name, secs in table:
         print(f"{name:<66} {secs:7.2f} {mb / secs:8.0f}")
     ratio = med["cp"] / med["seconds"]
-    print(f"\nupload throughput = {ratio:.0%} of cp (target >= 40%); "
+    print(f"\nupload throughput = {ratio:.0%} of cp (information only); "
           f"vs dd+fsync = {med['dd_fsync'] / med['seconds']:.0%}; the HTTP floor alone = "
           f"{med['cp'] / med['http_floor']:.0%} of cp, the upload = "
           f"{med['http_floor'] / med['seconds']:.0%} of the floor's throughput")
+    if "moonraker" in med:
+        speedups = [r["moonraker"] / r["seconds"] for r in rows]
+        print(f"vs Moonraker 0.11.0: {med['moonraker'] / med['seconds']:.1f}x faster (target >= 3x; per run "
+              f"{min(speedups):.1f}-{max(speedups):.1f}x); Moonraker server CPU {med['moonraker_cpu_s']:.2f} s")
+    print(f"upload = {med['http_floor'] / med['seconds']:.0%} of the HTTP floor's throughput (target >= 70%)")
     print(f"client (curl) CPU: median {med['client_cpu_s']:.2f} s; 1-min load average during the runs: "
           f"median {med['load1']:.1f} on {os.cpu_count()} CPUs")
     print(f"server CPU during the upload: median {med['server_cpu_s']:.2f} s (all threads); server-side wall: "
           f"body {med['server_body_s']:.2f} s of which fsync {med['server_fsync_s']:.2f} s, "
           f"dedupe+parse+insert {med['server_store_s']:.2f} s")
+    print(f"server CPU by thread: event loop {med['cpu_loop_s']:.2f} s, the upload's two threads "
+          f"{med['cpu_thread1_s']:.2f} s and {med['cpu_thread2_s']:.2f} s (store; SHA-256 + scan)")
     cpu_bound = (med["server_cpu_s"] + med["client_cpu_s"]) / (os.cpu_count() or 1)
     print(f"HTTP floor's server CPU: median {med['floor_server_cpu_s']:.2f} s. Shortest possible upload on "
           f"{os.cpu_count()} CPUs with this work, perfectly parallel: (server + client CPU) / CPUs = "
