@@ -193,3 +193,13 @@ def test_api_killed_mid_upload_leaves_no_row_and_the_sweep_no_object(moto: MotoS
     finally:
         database.dispose()
     assert moto.keys(bucket, "files/") == [] and moto.keys(bucket, "thumbs/") == []
+
+
+def test_backups_refuse_a_bucket_vault_instead_of_leaving_its_files_out(
+        s3_vault: tuple[TestClient, Settings]) -> None:
+    client, settings = s3_vault
+    upload(client, "cone.gcode", GCODE)
+    refused = client.post(f"{API}/backups")
+    assert refused.status_code == 422 and refused.json()["code"] == "backup_unsupported"
+    assert "VAULT_STORAGE=s3" in refused.json()["detail"]
+    assert list(settings.backups_dir.glob("*.tar*")) == []
