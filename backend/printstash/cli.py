@@ -1,4 +1,4 @@
-"""The `printstash` command: serve | worker | check | backup … | maintenance …"""
+"""The `printstash` command: serve | worker | check | backup … | maintenance … | storage copy"""
 
 import argparse
 import sys
@@ -91,8 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _extra_commands() -> list[Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]]:
     """Domain commands (backup, maintenance) register their own subparsers."""
     from printstash.backups.cli import register as register_backup
+    from printstash.core.storage_copy import register as register_storage
 
-    return [register_backup]
+    return [register_backup, register_storage]
 
 
 def main(argv: list[str] | None = None) -> None:
