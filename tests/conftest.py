@@ -1,14 +1,10 @@
 """Shared fixtures: a migrated vault in tmp_path, the app, and authenticated clients."""
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-
-sys.path.insert(0, str(Path(__file__).parent))
-
 from harness.s3 import MotoS3, moto_s3
 from harness.vault import add_user_with_key, make_settings, migrate
 

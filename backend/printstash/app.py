@@ -21,6 +21,7 @@ from printstash.health.router import router as health_router
 from printstash.library.router import router as library_router
 from printstash.library.search_router import router as search_router
 from printstash.library.store import clean_stale_parts
+from printstash.printers.router import files_router as print_history_router
 from printstash.printers.router import router as printers_router
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     install_handlers(app)
     for router in (health_router, auth_router, search_router, library_router,
-                   printers_router, backups_router):
+                   printers_router, print_history_router, backups_router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(compat_router)
     return app

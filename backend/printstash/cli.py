@@ -1,30 +1,18 @@
-"""The `printstash` command: serve | worker | check | backup … | maintenance … | storage copy"""
+"""The `printstash` command: serve | worker | check | backup … | maintenance …"""
 
 import argparse
 import sys
-from collections.abc import Callable
-
-from pydantic import ValidationError
 
 from printstash import __version__
+from printstash.backups import cli as backup_cli
 from printstash.backups.restore import JOURNAL as RESTORE_JOURNAL
+from printstash.core import maintenance_cli, storage_copy
+from printstash.core.command import load_settings
 from printstash.core.logging import configure as configure_logging
 from printstash.core.schema import schema_state
 from printstash.core.settings import Settings
 
-EXIT_CONFIG = 2
 EXIT_SCHEMA = 3
-
-
-def load_settings() -> Settings:
-    """Settings from the environment; a bad value is one clear line and exit 2."""
-    try:
-        return Settings()
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        name = "VAULT_" + str(err["loc"][0]).upper() if err["loc"] else "configuration"
-        print(f"printstash: invalid configuration: {name}: {err['msg']}", file=sys.stderr)
-        sys.exit(EXIT_CONFIG)
 
 
 def require_current_schema(settings: Settings, process: str) -> None:
@@ -83,17 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("worker", help="run the worker (printers, backups, jobs)").set_defaults(func=cmd_worker)
     sub.add_parser("check", help="print the configuration and schema state").set_defaults(func=cmd_check)
-    for register in _extra_commands():
-        register(sub)
+    backup_cli.register(sub)
+    maintenance_cli.register(sub)
+    storage_copy.register(sub)
     return parser
-
-
-def _extra_commands() -> list[Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]]:
-    """Domain commands (backup, maintenance) register their own subparsers."""
-    from printstash.backups.cli import register as register_backup
-    from printstash.core.storage_copy import register as register_storage
-
-    return [register_backup, register_storage]
 
 
 def main(argv: list[str] | None = None) -> None:

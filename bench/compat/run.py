@@ -8,7 +8,7 @@ first-run done, a global API key, its G-code analysis off (`gcodeAnalysis.runAt:
 its background analysis of the big uploads would otherwise steal the CPU from everything
 measured after them; PrintStash parses during the upload and answers after). Measured:
 
-1. Upload round trip of the PrusaSlicer-shaped request (tests/backend/compat/slicer_recordings.py:
+1. Upload round trip of the PrusaSlicer-shaped request (tests/harness/slicer_recordings.py:
    curl-style multipart, print/path/file, X-Api-Key) for real PrusaSlicer fixtures (0.2 MB,
    2.0 MB) and a --big-mb file built from a fixture's layers; every upload has unique content
    (a trailing comment), so PrintStash's dedup shortcut never applies. The physical limit in
@@ -40,13 +40,13 @@ from pathlib import Path
 import httpx
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(REPO / "tests"), str(REPO / "tests" / "backend" / "compat")]
+sys.path.insert(0, str(REPO / "tests"))
 
 from harness.paths import BACKEND, GCODE_FIXTURES  # noqa: E402
 from harness.processes import free_port, vault_env, wait_http  # noqa: E402
+from harness.slicer_recordings import Step, prusaslicer  # noqa: E402
 from harness.vault import make_settings, migrate  # noqa: E402
 from harness.venvs import ensure_venv  # noqa: E402
-from slicer_recordings import Step, prusaslicer  # noqa: E402
 
 from printstash.auth import service as auth_service  # noqa: E402
 from printstash.core.db import Database  # noqa: E402

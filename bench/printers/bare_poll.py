@@ -14,7 +14,7 @@ import httpx
 async def poll(http: httpx.AsyncClient, base: str, interval: float) -> None:
     while True:
         (await http.get(f"{base}/printer/objects/query?webhooks&print_stats&virtual_sdcard&display_status"
-                        "&extruder=temperature,target&heater_bed=temperature,target&toolhead=homed_axes")).json()
+                        "&extruder=temperature,target&heater_bed=temperature,target")).json()
         await asyncio.sleep(interval)
 
 

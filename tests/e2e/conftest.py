@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e.support import FRONTEND, Stack, ensure_build
+from e2ekit import FRONTEND, Stack, ensure_build
 from harness.paths import BACKEND
 from harness.processes import free_port, logged_process, vault_env, wait_http
 from harness.vault import make_settings, migrate
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 CHROMIUM = "/usr/bin/chromium"
-# From ../shared/reference/stack.md: what Debian's chromium needs to run headless as root.
+# What Debian's chromium needs to run headless as root (found when these tests were set up).
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 POLL_SECONDS = "0.5"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from e2e.support import ADMIN, ensure_build
+from e2ekit import ADMIN, ensure_build
 from harness.paths import BACKEND, GCODE_FIXTURES, REPO
 from harness.processes import free_port, logged_process, vault_env, wait_http
 from harness.vault import make_settings, migrate

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from e2e.support import ADMIN, Stack, shot
+from e2ekit import ADMIN, Stack, shot
 from harness.paths import GCODE_FIXTURES
 from harness.peers import KlipperPrinter, klipper_printer
 from playwright.sync_api import Page, expect

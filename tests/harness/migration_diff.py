@@ -2,18 +2,15 @@
 
 Each domain owns one pre-made migration file; with several people editing models at once,
 `alembic revision --autogenerate` would add heads. Instead run
-    cd backend && uv run python ../tests/harness/migration_diff.py
+    cd backend && PYTHONPATH=../tests uv run python -m harness.migration_diff
 copy your tables' ops into your migration file, and run it again until it prints nothing; or
-let it append them:  ... migration_diff.py --tables files,thumbnails --into alembic/versions/0002_library.py
+let it append them:  ... harness.migration_diff --tables files,thumbnails --into alembic/versions/0002_library.py
 """
 
 import argparse
 import re
-import sys
 import tempfile
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from alembic.autogenerate import produce_migrations, render_python_code
 from alembic.migration import MigrationContext

@@ -13,14 +13,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from harness.paths import BACKEND
 from harness.peers import KlipperPrinter, klipper_printer
 from harness.processes import free_port, logged_process, vault_env, wait_http
 from harness.vault import add_user_with_key, make_settings, migrate
-from printer_stack import POLL_SECONDS, Stack
+from systemkit import POLL_SECONDS, Stack
 
 from printstash.core.db import Database
 

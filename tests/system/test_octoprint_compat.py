@@ -12,22 +12,17 @@ import http.client
 import json
 import secrets
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backend" / "compat"))
-
 from harness.paths import GCODE_FIXTURES
 from harness.processes import free_port, live_api, stop
+from harness.slicer_recordings import Step, cura, lookup, prusaslicer, status_ok, wrong_key
 from harness.vault import add_user_with_key, make_settings, migrate
 from harness.venvs import ensure_venv
-from slicer_recordings import Step, cura, lookup, prusaslicer, status_ok, wrong_key
 
 pytestmark = pytest.mark.system
 

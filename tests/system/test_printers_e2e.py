@@ -15,7 +15,7 @@ import httpx
 import pytest
 from harness.paths import GCODE_FIXTURES
 from harness.peers import KlipperPrinter
-from printer_stack import POLL_SECONDS, Stack, status, wait_for
+from systemkit import POLL_SECONDS, Stack, status, wait_for
 
 pytestmark = pytest.mark.system
 KLIPPER_FIXTURES = GCODE_FIXTURES / "klipper"

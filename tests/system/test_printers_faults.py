@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from harness.paths import GCODE_FIXTURES
 from harness.peers import KlipperPrinter, klipper_printer
-from printer_stack import POLL_SECONDS, Stack, status, wait_for
+from systemkit import POLL_SECONDS, Stack, status, wait_for
 
 pytestmark = pytest.mark.system
 CUBE = GCODE_FIXTURES / "klipper" / "klipper_prusa_cube20_0.30mm_noextrusion.gcode"

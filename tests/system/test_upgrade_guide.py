@@ -11,23 +11,20 @@ through the api at head, then alembic's own downgrade to the revision before hea
 
 import hashlib
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
-from harness.paths import BACKEND, TESTS
+from harness.backups import cli, dump_db, populate, tree
+from harness.paths import BACKEND
 from harness.processes import live_api, vault_env
 from harness.vault import add_user_with_key, downgrade, make_settings, migrate
 
 from printstash.app import create_app
 from printstash.core.schema import alembic_config, current_revision, head_revision
 from printstash.core.settings import Settings
-
-sys.path.insert(0, str(TESTS / "backend" / "backups"))
-from backupkit import cli, dump_db, populate, tree
 
 
 def _previous_revision() -> str:

@@ -1,82 +1,33 @@
-"""`printstash backup create|list|verify FILE|restore FILE` and
-`printstash maintenance on|off|status` — the admin's side of docs/backup-restore.md."""
+"""`printstash backup create|list|verify FILE|restore FILE`: the admin's side of
+docs/backup-restore.md."""
 
 import argparse
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from printstash.backups import restore, service
 from printstash.core import datalock, maintenance
-from printstash.core.db import Database
-from printstash.core.errors import DomainError, Invalid
+from printstash.core.command import Subparsers, open_database, with_settings
 from printstash.core.settings import Settings
 
-EXIT_FAILED = 1
 
-
-def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    """Add the backup and maintenance subcommands to the `printstash` parser."""
-    _register_backup(sub)
-    _register_maintenance(sub)
-
-
-def _register_backup(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def register(sub: Subparsers) -> None:
     backup = sub.add_parser("backup", help="create, list, verify and restore backups")
     cmds = backup.add_subparsers(dest="backup_command", required=True)
     cmds.add_parser("create", help="write a backup now (api and worker may keep running)"
-                    ).set_defaults(func=_run(cmd_create))
-    cmds.add_parser("list", help="list finished backups, newest first").set_defaults(func=_run(cmd_list))
+                    ).set_defaults(func=with_settings(cmd_create))
+    cmds.add_parser("list", help="list finished backups, newest first").set_defaults(func=with_settings(cmd_list))
     for name, func, text in (("verify", cmd_verify, "check every hash and the database copy"),
                              ("restore", cmd_restore, "replace the data with a backup (stop api and worker first)")):
         parser = cmds.add_parser(name, help=text)
         parser.add_argument("file", help="an archive path, or a name from `printstash backup list`")
-        parser.set_defaults(func=_run(func))
-
-
-def _register_maintenance(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    parser = sub.add_parser("maintenance", help="pause uploads and scheduled jobs (upgrades)")
-    parser.add_argument("mode", choices=("on", "off", "status"))
-    parser.add_argument("--message", default="", help="shown to uploaders while on")
-    parser.set_defaults(func=_run(cmd_maintenance))
-
-
-def _run(func: Callable[[Settings, argparse.Namespace], None]) -> Callable[[argparse.Namespace], None]:
-    """Load settings, run, and turn a domain error into one clear line and exit 1."""
-    def run(args: argparse.Namespace) -> None:
-        from printstash.cli import load_settings
-        from printstash.core.logging import configure
-
-        settings = load_settings()
-        configure("WARNING")
-        try:
-            func(settings, args)
-        except DomainError as exc:
-            print(f"printstash {args.command}: error: {exc.detail}", file=sys.stderr)
-            sys.exit(EXIT_FAILED)
-    return run
-
-
-@contextmanager
-def _database(settings: Settings) -> Iterator[Database]:
-    # Opening a missing SQLite file would create an empty one: say what is wrong instead.
-    path = settings.sqlite_path
-    if path is not None and not path.exists():
-        raise Invalid(f"no database at {path}; check VAULT_DATA_DIR / VAULT_DB_URL (or run the migration "
-                      "for a new install)", code="no_database")
-    db = Database.from_settings(settings)
-    try:
-        yield db
-    finally:
-        db.dispose()
+        parser.set_defaults(func=with_settings(func))
 
 
 def cmd_create(settings: Settings, _: argparse.Namespace) -> None:
     # The shared data-dir lock keeps a restore from swapping the data out from under us.
     lock = datalock.hold_shared(settings)
     try:
-        with _database(settings) as db:
+        with open_database(settings) as db:
             info = service.create_backup(settings, db, "manual")
     finally:
         datalock.release(lock)
@@ -123,27 +74,7 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _maintenance_note(settings: Settings) -> None:
-    with _database(settings) as db, db.read() as session:
+    with open_database(settings) as db, db.read() as session:
         if maintenance.is_on(session):
             print("note: maintenance mode was on when this backup was taken and is on now; "
                   "run `printstash maintenance off` once PrintStash is running again")
-
-
-def cmd_maintenance(settings: Settings, args: argparse.Namespace) -> None:
-    with _database(settings) as db:
-        if args.mode == "status":
-            with db.read() as session:
-                state = maintenance.status(session)
-        else:
-            with db.write() as session:
-                state = maintenance.set_mode(session, args.mode == "on", args.message)
-    _print_maintenance(state)
-
-
-def _print_maintenance(state: dict[str, object]) -> None:
-    if not state.get("on"):
-        print("maintenance: off (uploads and scheduled jobs run normally)")
-        return
-    print(f"maintenance: on since {state.get('since')} — uploads answer 503, scheduled jobs are paused")
-    if state.get("message"):
-        print(f"  message: {state['message']}")

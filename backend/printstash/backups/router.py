@@ -4,7 +4,7 @@ Admin only. POST /backups runs the backup in the request (a plain `def` route, s
 threadpool): the admin gets the finished archive's name or the reason it failed.
 """
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path
 from fastapi.responses import FileResponse
@@ -51,5 +51,5 @@ def set_maintenance(user: AdminUser, body: MaintenanceUpdate, session: WriteSess
     return _maintenance(maintenance.set_mode(session, body.on, body.message))
 
 
-def _maintenance(value: dict[str, Any]) -> MaintenanceRead:
-    return MaintenanceRead.model_validate(value)
+def _maintenance(mode: maintenance.Mode) -> MaintenanceRead:
+    return MaintenanceRead.model_validate(mode, from_attributes=True)

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class BackupRead(BaseModel):
@@ -21,3 +21,17 @@ class MaintenanceRead(BaseModel):
 class MaintenanceUpdate(BaseModel):
     on: bool
     message: str = Field(default="", max_length=500)
+
+
+class BackupOutcome(BaseModel):
+    """The last backup's success and the last failure (app_state; the health check reads it).
+    Times are ISO 8601 strings as stored."""
+
+    model_config = ConfigDict(frozen=True)
+
+    last_success_at: str | None = None
+    last_name: str | None = None
+    last_size: int | None = None
+    last_seconds: float | None = None
+    last_error: str | None = None
+    last_error_at: str | None = None

@@ -37,6 +37,7 @@ from printstash.backups.archive import (
     TarWriter,
     read_header,
 )
+from printstash.backups.schemas import BackupOutcome
 from printstash.core.db import Database, utcnow
 from printstash.core.errors import Conflict, DomainError, InsufficientStorage, Invalid, NotFound, Unavailable
 from printstash.core.models import AppState
@@ -330,9 +331,9 @@ def prune(settings: Settings, keep: int) -> list[str]:
     return removed
 
 
-def state(session: Session) -> dict[str, Any]:
+def state(session: Session) -> BackupOutcome:
     row = session.get(AppState, STATE_KEY)
-    return dict(row.value) if row and isinstance(row.value, dict) else {}
+    return BackupOutcome.model_validate(row.value if row and isinstance(row.value, dict) else {})
 
 
 def _record(db: Database, *, info: BackupInfo | None = None, error: str | None = None,
@@ -347,14 +348,15 @@ def _record(db: Database, *, info: BackupInfo | None = None, error: str | None =
 
 def record(session: Session, *, info: BackupInfo | None = None, error: str | None = None,
            seconds: float = 0.0) -> None:
-    value = state(session)
+    outcome = state(session)
     now = utcnow().isoformat()
     if info is not None:
-        value.update(last_success_at=now, last_name=info.name, last_size=info.size,
-                     last_seconds=round(seconds, 2))
+        outcome = outcome.model_copy(update={"last_success_at": now, "last_name": info.name,
+                                             "last_size": info.size, "last_seconds": round(seconds, 2)})
     if error is not None:
-        value.update(last_error=error, last_error_at=now)
+        outcome = outcome.model_copy(update={"last_error": error, "last_error_at": now})
         log.error("backup failed: %s", error)
+    value = outcome.model_dump()
     row = session.get(AppState, STATE_KEY)
     if row is None:
         session.add(AppState(key=STATE_KEY, value=value))

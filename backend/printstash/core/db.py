@@ -2,7 +2,7 @@
 
 Reads use a plain (deferred) engine; writes use a second engine whose transactions begin
 with BEGIN IMMEDIATE: a deferred transaction that reads then writes can fail with
-"database is locked" without waiting for busy_timeout (measured in reference/stack.md).
+"database is locked" without waiting for busy_timeout (measured under api + worker load).
 """
 
 from collections.abc import Iterator

@@ -4,7 +4,7 @@ While on, uploads (web and slicer) answer 503 with Retry-After and the worker pa
 scheduled jobs: the upgrade guide's "pause slicer hooks and scheduled jobs" step.
 """
 
-from typing import Any
+from dataclasses import asdict, dataclass
 
 from sqlalchemy.orm import Session
 
@@ -16,29 +16,39 @@ KEY = "maintenance"
 RETRY_AFTER_SECONDS = 300
 
 
-def status(session: Session) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Mode:
+    on: bool = False
+    message: str = ""  # shown to uploaders while on
+    since: str | None = None  # ISO 8601, when it was switched on
+
+
+def status(session: Session) -> Mode:
     row = session.get(AppState, KEY)
-    return dict(row.value) if row and isinstance(row.value, dict) else {"on": False}
+    value = row.value if row and isinstance(row.value, dict) else {}
+    since = value.get("since")
+    return Mode(on=bool(value.get("on")), message=str(value.get("message") or ""),
+                since=since if isinstance(since, str) else None)
 
 
 def is_on(session: Session) -> bool:
-    return bool(status(session).get("on"))
+    return status(session).on
 
 
-def set_mode(session: Session, on: bool, message: str = "") -> dict[str, Any]:
-    value = {"on": on, "message": message, "since": utcnow().isoformat() if on else None}
+def set_mode(session: Session, on: bool, message: str = "") -> Mode:
+    mode = Mode(on=on, message=message, since=utcnow().isoformat() if on else None)
     row = session.get(AppState, KEY)
     if row is None:
-        session.add(AppState(key=KEY, value=value))
+        session.add(AppState(key=KEY, value=asdict(mode)))
     else:
-        row.value = value
-    return value
+        row.value = asdict(mode)
+    return mode
 
 
 def refuse_if_on(session: Session) -> None:
     """For upload paths: a clear 503 the slicer can retry later."""
     state = status(session)
-    if state.get("on"):
-        reason = state.get("message") or "PrintStash is in maintenance mode (upgrade in progress)"
+    if state.on:
+        reason = state.message or "PrintStash is in maintenance mode (upgrade in progress)"
         raise Unavailable(f"{reason}; uploads are paused, retry later", code="maintenance",
                           headers={"Retry-After": str(RETRY_AFTER_SECONDS)})

@@ -9,9 +9,10 @@ import hashlib
 import sys
 from dataclasses import dataclass, field
 
-from printstash.core.storage import FILES, THUMBS, Storage, StorageUnavailable, storage_for
-
-EXIT_FAILED = 1
+from printstash.core.command import EXIT_FAILED, Subparsers, with_settings
+from printstash.core.errors import Invalid
+from printstash.core.settings import Settings
+from printstash.core.storage import FILES, THUMBS, Storage, storage_for
 
 
 @dataclass
@@ -52,28 +53,19 @@ def _verify(target: Storage, key: str, size: int) -> str | None:
     return None if digest.hexdigest() == name else f"{key}: content in the target hashes to {digest.hexdigest()}"
 
 
-def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def register(sub: Subparsers) -> None:
     storage = sub.add_parser("storage", help="object storage: copy a local library into a bucket")
     cmds = storage.add_subparsers(dest="storage_command", required=True)
     copy = cmds.add_parser("copy", help="copy files/ and thumbs/ of the data dir into VAULT_S3_BUCKET, verified")
     copy.add_argument("--to", choices=("s3",), required=True)
-    copy.set_defaults(func=cmd_copy)
+    copy.set_defaults(func=with_settings(cmd_copy))
 
 
-def cmd_copy(_: argparse.Namespace) -> None:
-    from printstash.cli import load_settings
-
-    settings = load_settings()
+def cmd_copy(settings: Settings, _: argparse.Namespace) -> None:
     if not settings.s3_bucket:
-        print("printstash storage copy: set VAULT_S3_BUCKET (and VAULT_S3_ENDPOINT_URL, credentials)",
-              file=sys.stderr)
-        sys.exit(EXIT_FAILED)
+        raise Invalid("set VAULT_S3_BUCKET (and VAULT_S3_ENDPOINT_URL, VAULT_S3_REGION, the credentials)")
     local = storage_for(settings.model_copy(update={"storage": "local"}))
-    try:
-        report = copy_library(local, storage_for(settings.model_copy(update={"storage": "s3"})))
-    except StorageUnavailable as exc:
-        print(f"printstash storage copy: {exc.detail}", file=sys.stderr)
-        sys.exit(EXIT_FAILED)
+    report = copy_library(local, storage_for(settings.model_copy(update={"storage": "s3"})))
     print(f"copied {report.copied} object(s), {report.present} already in the bucket; "
           f"{len(report.problems)} problem(s)")
     for problem in report.problems:

@@ -1,10 +1,12 @@
 """Shape of GET /api/v1/health, for the OpenAPI document (and the generated frontend client)."""
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 Status = Literal["ok", "degraded", "error", "unknown"]
+# One component's check result: {"status", "reason"?, …details} (ComponentRead's JSON)
+Component = dict[str, Any]
 
 
 class ComponentRead(BaseModel):

@@ -6,9 +6,7 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -19,6 +17,8 @@ from printstash.core.db import Database, utcnow
 from printstash.core.schema import head_revision
 from printstash.core.settings import Settings
 from printstash.core.storage import StorageUnavailable, storage_for
+from printstash.health.printers import provider_summary
+from printstash.health.schemas import Component
 
 log = logging.getLogger(__name__)
 OK, DEGRADED, ERROR, UNKNOWN = "ok", "degraded", "error", "unknown"
@@ -26,8 +26,6 @@ RANK = {OK: 0, UNKNOWN: 1, DEGRADED: 1, ERROR: 2}
 LOW_FREE_BYTES = 1024**3
 LOW_FREE_PERCENT = 5.0
 PUBLIC_KEYS = ("status", "reason")
-
-Component = dict[str, Any]
 
 
 def overall(components: dict[str, Component]) -> str:
@@ -93,12 +91,12 @@ def _probe_write(settings: Settings) -> None:
 
 def check_backup(settings: Settings, session: Session) -> Component:
     state = backups.state(session)
-    success = _when(state.get("last_success_at"))
-    failed = _when(state.get("last_error_at"))
-    found: Component = {"last_success_at": state.get("last_success_at"), "last_name": state.get("last_name"),
+    success = _when(state.last_success_at)
+    failed = _when(state.last_error_at)
+    found: Component = {"last_success_at": state.last_success_at, "last_name": state.last_name,
                         "max_age_hours": settings.backup_max_age_hours, "schedule": settings.backup_schedule}
     if failed is not None and (success is None or failed > success):
-        found.update(last_error=state.get("last_error"), last_error_at=state.get("last_error_at"))
+        found.update(last_error=state.last_error, last_error_at=state.last_error_at)
     if success is None:
         return {"status": DEGRADED, "reason": "failed" if failed else "no_backup_yet", **found}
     age = (utcnow() - success).total_seconds() / 3600
@@ -110,47 +108,31 @@ def check_backup(settings: Settings, session: Session) -> Component:
     return {"status": OK, **found}
 
 
-def _when(value: Any) -> datetime | None:
+def _when(value: str | None) -> datetime | None:
     try:
-        return datetime.fromisoformat(value) if isinstance(value, str) else None
+        return None if value is None else datetime.fromisoformat(value)
     except ValueError:
         return None
 
 
-def check_printers(session: Session) -> Component:
-    summary = _provider_summary()
-    if summary is None:
-        return {"status": OK, "detail": "no printers configured", "printers": 0}
-    return summary(session)
-
-
-def _provider_summary() -> Callable[[Session], Component] | None:
-    # The printers domain provides the summary; before it exists, there are no printers.
-    try:
-        from printstash.printers.service import provider_summary
-    except ImportError:
-        return None
-    return provider_summary
-
-
-def check_session_components(settings: Settings, db: Database) -> tuple[dict[str, Component], dict[str, Any]]:
+def check_session_components(settings: Settings, db: Database) -> tuple[dict[str, Component], maintenance.Mode]:
     """backup, printer_providers and the maintenance flag: all read from the database."""
     try:
         with db.read() as session:
-            comps = {"backup": check_backup(settings, session), "printer_providers": check_printers(session)}
+            comps = {"backup": check_backup(settings, session), "printer_providers": provider_summary(session)}
             return comps, maintenance.status(session)
     except Exception as exc:  # the database check already says why; these are unknown
         log.warning("health: could not read component state: %s", exc)
         unknown = {"status": UNKNOWN, "reason": "database_unavailable"}
-        return {"backup": dict(unknown), "printer_providers": dict(unknown)}, {"on": False}
+        return {"backup": dict(unknown), "printer_providers": dict(unknown)}, maintenance.Mode()
 
 
-def report(settings: Settings, db: Database, *, detailed: bool) -> dict[str, Any]:
+def report(settings: Settings, db: Database, *, detailed: bool) -> dict[str, object]:
     components = {"database": check_database(db), "storage": check_storage(settings)}
     more, mode = check_session_components(settings, db)
     components.update(more)
     shown = components if detailed else {name: public_view(c) for name, c in components.items()}
-    flag: dict[str, Any] = {"on": bool(mode.get("on"))}
-    if flag["on"]:
-        flag.update(message=mode.get("message") or "", since=mode.get("since"))
+    flag: dict[str, object] = {"on": mode.on}
+    if mode.on:
+        flag.update(message=mode.message, since=mode.since)
     return {"status": overall(components), "components": shown, "maintenance": flag}

@@ -9,6 +9,7 @@ job outlives its lease on a large library.
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -66,7 +67,7 @@ def reparse_file(settings: Settings, db: Database, file_id: int) -> bool:
     return True
 
 
-def _scan(path: Any) -> Any:
+def _scan(path: Path) -> gcode.FullFacts | None:
     try:
         return gcode.scan_file(path)
     except Exception:

@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from printstash.core.db import Base, UTCDateTime, utcnow
+from printstash.library.schemas import ParseStatus
 
 
 class File(Base):
@@ -46,8 +47,7 @@ class File(Base):
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)  # in the trash since
 
-    # parse state: "ok" | "error" (bounded stage); full-file facts may come later from a job
-    parse_status: Mapped[str] = mapped_column(String(16), default="ok")
+    parse_status: Mapped[ParseStatus] = mapped_column(String(16), default="ok")
     parse_error: Mapped[str | None] = mapped_column(Text)
     full_scan_done: Mapped[bool] = mapped_column(Boolean, default=False)
     metadata_json: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,11 +1,14 @@
 """Pydantic shapes of the library domain's HTTP answers and requests."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 API_PREFIX = "/api/v1"
+# The bounded parse of an upload: "ok" (parse_error may still carry warnings, e.g. a bad
+# thumbnail) or "error" (nothing could be read). Full-file facts may come later from a job.
+ParseStatus = Literal["ok", "error"]
 
 
 class ThumbnailRead(BaseModel):
@@ -26,7 +29,7 @@ class FileRead(BaseModel):
     notes: str
     favourite: bool
     tags: list[str]
-    parse_status: str
+    parse_status: ParseStatus
     parse_error: str | None
     metadata: dict[str, Any]
     thumbnails: list[ThumbnailRead]

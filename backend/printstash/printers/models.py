@@ -12,6 +12,7 @@ from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, String, Text, Un
 from sqlalchemy.orm import Mapped, mapped_column
 
 from printstash.core.db import Base, UTCDateTime, utcnow
+from printstash.printers.providers.base import State
 
 
 class Printer(Base):
@@ -35,9 +36,9 @@ class PrinterStatus(Base):
     printer_id: Mapped[int] = mapped_column(
         ForeignKey("printers.id", ondelete="CASCADE"), primary_key=True
     )
-    state: Mapped[str] = mapped_column(String(32))  # offline|klippy_not_ready|standby|printing|…
+    state: Mapped[State] = mapped_column(String(32))
     online: Mapped[bool] = mapped_column(Boolean, default=False)
-    status_json: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status_json: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # a LiveStatus
     error: Mapped[str | None] = mapped_column(Text)
     last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last successful answer
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -16,18 +16,32 @@ import logging
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
 
 import httpx
+
+# httpcore imports sniffio on every request and, when it is missing, pays a full sys.path
+# search each time (a quarter of the poller's CPU, bench/printers/RESULTS.md). Importing it
+# here makes a missing sniffio an import error at start-up instead of a slow worker.
+import sniffio  # noqa: F401
+from sqlalchemy.orm import Session
 
 from printstash.core import maintenance
 from printstash.core.aio import sleep_or_stop
 from printstash.core.db import utcnow
 from printstash.core.runtime import WorkerContext
-from printstash.printers import service
+from printstash.printers import history, service
 from printstash.printers.models import Printer, PrinterStatus
 from printstash.printers.providers import make_provider
-from printstash.printers.providers.base import BUSY_STATES, PrinterProvider, ProviderError, Unreachable
+from printstash.printers.providers.base import (
+    BUSY_STATES,
+    HistoryJob,
+    LiveStatus,
+    PrinterProvider,
+    ProviderError,
+    State,
+    Unreachable,
+)
 
 log = logging.getLogger("printstash.printers")
 
@@ -53,10 +67,8 @@ def backoff(interval: float, failures: int) -> float:
     return max(interval, min(interval * factor, BACKOFF_CAP_S))
 
 
-def failed_status(state: str, error: str) -> dict[str, Any]:
-    return {"online": state != "offline", "state": state, "klippy_state": None,
-            "print_state": None, "filename": None, "progress": None, "print_duration": None,
-            "eta_s": None, "extruder": None, "heater_bed": None, "message": None, "error": error}
+def failed_status(state: State, error: str) -> LiveStatus:
+    return LiveStatus(online=state != "offline", state=state, error=error)
 
 
 @dataclass(frozen=True)
@@ -73,8 +85,8 @@ class Target:
 
 @dataclass
 class Pending:
-    status: dict[str, Any] | None = None
-    last_seen: Any = None
+    status: LiveStatus | None = None
+    last_seen: datetime | None = None
 
 
 @dataclass
@@ -85,7 +97,7 @@ class Writer:
     pending: dict[int, Pending] = field(default_factory=dict)
     _links: dict[str, int | None] = field(default_factory=dict)
 
-    def put(self, printer_id: int, status: dict[str, Any] | None, seen: bool) -> None:
+    def put(self, printer_id: int, status: LiveStatus | None, seen: bool) -> None:
         entry = self.pending.setdefault(printer_id, Pending())
         if status is not None:
             entry.status = status
@@ -112,17 +124,18 @@ class Writer:
         now = utcnow()
         with self.ctx.db.write() as session:
             for pid, entry in batch.items():
-                if entry.status is not None:
-                    entry.status["file_id"] = self._link(session, entry.status.get("filename"))
-                service.save_status(session, pid, entry.status, entry.last_seen, now)
+                status = entry.status
+                if status is not None:
+                    status = status.model_copy(update={"file_id": self._link(session, status.filename)})
+                service.save_status(session, pid, status, entry.last_seen, now)
 
-    def _link(self, session: Any, filename: str | None) -> int | None:
+    def _link(self, session: Session, filename: str | None) -> int | None:
         if not filename:
             return None
         if filename not in self._links:
             if len(self._links) > 1000:
                 self._links.clear()
-            self._links[filename] = service.link_file(session, filename)
+            self._links[filename] = history.link_file(session, filename)
         return self._links[filename]
 
 
@@ -133,14 +146,14 @@ class PrinterWatch:
         self.ctx, self.target, self.writer, self.http = ctx, target, writer, http
         self.provider: PrinterProvider = make_provider(
             target.provider, http, target.base_url, target.api_key, timeout=call_timeout(target.interval))
-        self.written: dict[str, Any] | None = None
+        self.written: LiveStatus | None = None
         self.written_at = 0.0
         self.seen_at = 0.0
         self.failures = 0
         self.history_due = 0.0
         self.cursor: float | None = None
         self.cursor_loaded = False
-        self.last_print: tuple[Any, Any] | None = None
+        self.last_print: tuple[str | None, str | None] | None = None
         self.history_error: str | None = None
 
     async def run(self, delay: float = 0.0) -> None:
@@ -164,7 +177,7 @@ class PrinterWatch:
         if ok:
             await self._maybe_history(status)
 
-    async def _fetch(self) -> tuple[dict[str, Any], bool]:
+    async def _fetch(self) -> tuple[LiveStatus, bool]:
         try:
             status = await self.provider.fetch_status()
         except Unreachable as exc:
@@ -180,29 +193,30 @@ class PrinterWatch:
         self.failures = 0
         return status, True
 
-    def _log_change(self, status: dict[str, Any]) -> None:
-        before = None if self.written is None else self.written.get("state")
-        if status["state"] == before:
+    def _log_change(self, status: LiveStatus) -> None:
+        before = None if self.written is None else self.written.state
+        if status.state == before:
             return
-        why = status.get("error") or status.get("message")
+        why = status.error or status.message
         log.info("printer %s (%s): %s -> %s%s", self.target.name, self.target.base_url,
-                 before or "started", status["state"], f": {why}" if why else "")
+                 before or "started", status.state, f": {why}" if why else "")
 
-    def _record(self, status: dict[str, Any], ok: bool) -> None:
+    def _record(self, status: LiveStatus, ok: bool) -> None:
         now = time.monotonic()
-        changed = self.written is None or any(status.get(k) != self.written.get(k) for k in SIGNIFICANT)
+        written = self.written
+        changed = written is None or any(getattr(status, k) != getattr(written, k) for k in SIGNIFICANT)
         minor = not changed and status != self.written
         throttled = now - self.written_at < max(self.target.interval, 1.0)
         write = changed or (minor and not throttled)
         seen = ok and (write or now - self.seen_at >= LAST_SEEN_EVERY_S)
         if write:
-            self.written, self.written_at = dict(status), now
+            self.written, self.written_at = status, now
         if seen:
             self.seen_at = now
         if write or seen:
-            self.writer.put(self.target.id, dict(status) if write else None, seen)
+            self.writer.put(self.target.id, status if write else None, seen)
 
-    async def _maybe_history(self, status: dict[str, Any]) -> None:
+    async def _maybe_history(self, status: LiveStatus) -> None:
         now = time.monotonic()
         changed = self._print_changed(status)
         if now < self.history_due and not changed:
@@ -222,12 +236,12 @@ class PrinterWatch:
             self.history_error = str(exc)
             return
         self.history_error = None
-        if open_jobs and status.get("state") not in BUSY_STATES:
+        if open_jobs and status.state not in BUSY_STATES:
             # The print ended but Moonraker has not closed the job yet: look again soon.
             self.history_due = now + self.target.interval
 
-    def _print_changed(self, status: dict[str, Any]) -> bool:
-        last, self.last_print = self.last_print, (status.get("print_state"), status.get("filename"))
+    def _print_changed(self, status: LiveStatus) -> bool:
+        last, self.last_print = self.last_print, (status.print_state, status.filename)
         return last is not None and last != self.last_print
 
     def _in_maintenance(self) -> bool:
@@ -239,12 +253,12 @@ class PrinterWatch:
             row = session.get(PrinterStatus, self.target.id)
             return None if row is None else row.history_since
 
-    def _store_history(self, jobs: list[Any]) -> tuple[float | None, bool]:
+    def _store_history(self, jobs: list[HistoryJob]) -> tuple[float | None, bool]:
         with self.ctx.db.write() as session:
             if session.get(Printer, self.target.id) is None:
                 return self.cursor, False
-            cursor = service.import_history(session, self.target.id, jobs, self.cursor)
-            service.save_cursor(session, self.target.id, cursor)
+            cursor = history.import_history(session, self.target.id, jobs, self.cursor)
+            history.save_cursor(session, self.target.id, cursor)
         return cursor, any(not j.finished for j in jobs)
 
 

@@ -5,13 +5,11 @@ history and live events, and may send a vault file to an idle printer.
 """
 
 import asyncio
-import contextlib
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Annotated
 
-import anyio
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
@@ -20,8 +18,7 @@ from printstash.core.db import Database, utcnow
 from printstash.core.deps import DatabaseDep, HttpClient, ReadSession, SettingsDep, WriteSession
 from printstash.core.pagination import Page
 from printstash.core.settings import Settings
-from printstash.library import service as library
-from printstash.printers import service
+from printstash.printers import commands, history, service
 from printstash.printers.schemas import (
     PrinterCreate,
     PrinterRead,
@@ -32,6 +29,8 @@ from printstash.printers.schemas import (
 )
 
 router = APIRouter(prefix="/printers", tags=["printers"])
+# A file's prints are print jobs: this domain answers for them under the file's path.
+files_router = APIRouter(prefix="/files", tags=["printers"])
 KEEPALIVE_S = 15.0
 # uvicorn waits for open responses before it exits, so an endless stream would block a
 # shutdown for ever (measured). Streams end after this; EventSource reconnects by itself
@@ -44,10 +43,14 @@ def _read_one(session: ReadSession, settings: Settings, printer_id: int) -> Prin
     return service.to_read(settings, printer, service.get_status(session, printer_id))
 
 
-@router.get("", response_model=list[PrinterRead])
-def list_printers(session: ReadSession, settings: SettingsDep, user: CurrentUser) -> list[PrinterRead]:
+@router.get("", response_model=Page[PrinterRead])
+def list_printers(session: ReadSession, settings: SettingsDep, user: CurrentUser,
+                  limit: Annotated[int, Query(ge=1, le=500)] = 500,
+                  offset: Annotated[int, Query(ge=0)] = 0) -> Page[PrinterRead]:
+    """By name; the default page is the largest, as the printers page shows the whole fleet."""
     now = utcnow()
-    return [service.to_read(settings, p, s, now) for p, s in service.list_printers(session)]
+    rows, total = service.list_printers(session, limit, offset)
+    return Page[PrinterRead](items=[service.to_read(settings, p, s, now) for p, s in rows], total=total)
 
 
 @router.post("", response_model=PrinterRead, status_code=status.HTTP_201_CREATED)
@@ -90,51 +93,42 @@ def delete_printer(printer_id: int, session: WriteSession, user: AdminUser) -> R
 def printer_history(printer_id: int, session: ReadSession, user: CurrentUser,
                     limit: Annotated[int, Query(ge=1, le=500)] = 50,
                     offset: Annotated[int, Query(ge=0)] = 0) -> Page[PrintJobRead]:
-    return service.history(session, printer_id, limit, offset)
+    return history.history(session, printer_id, limit, offset)
+
+
+@files_router.get("/{file_id}/history", response_model=Page[PrintJobRead])
+def file_history(file_id: int, session: ReadSession, user: CurrentUser,
+                 limit: Annotated[int, Query(ge=1, le=500)] = 50,
+                 offset: Annotated[int, Query(ge=0)] = 0) -> Page[PrintJobRead]:
+    """This file's prints on every printer, newest first."""
+    return history.file_history(session, file_id, limit, offset)
 
 
 @router.post("/{printer_id}/print", response_model=PrintStarted, status_code=status.HTTP_202_ACCEPTED)
 async def send_to_print(printer_id: int, body: PrintRequest, db: DatabaseDep, settings: SettingsDep,
                         http: HttpClient, user: CurrentUser) -> PrintStarted:
     """Upload a vault file to the printer and start it; 409 when the printer is not idle."""
-    with db.read() as session:
-        printer = service.get_printer(session, printer_id)
-        file = library.get_file(session, body.file_id)
-        remote = service.remote_name(file)
-    provider = service.provider_for(settings, http, printer)
-    await service.ensure_ready(provider, printer.name)
-    with contextlib.ExitStack() as stack:  # a bucket's object is fetched in a thread
-        path = await anyio.to_thread.run_sync(stack.enter_context, library.local_content(settings, file.sha256))
-        await service.run_command(printer.name, provider.upload_and_print(remote, path))
-    return PrintStarted(printer_id=printer.id, file_id=file.id, remote_filename=remote)
-
-
-async def _command(db: Database, settings: Settings, http: HttpClient, printer_id: int, action: str) -> None:
-    with db.read() as session:
-        printer = service.get_printer(session, printer_id)
-    provider = service.provider_for(settings, http, printer)
-    method = {"pause": provider.pause, "resume": provider.resume, "cancel": provider.cancel}[action]
-    await service.run_command(printer.name, method())
+    return await commands.send_to_print(db, settings, http, printer_id, body.file_id)
 
 
 @router.post("/{printer_id}/pause", status_code=status.HTTP_204_NO_CONTENT)
 async def pause(printer_id: int, db: DatabaseDep, settings: SettingsDep, http: HttpClient,
                 user: AdminUser) -> Response:
-    await _command(db, settings, http, printer_id, "pause")
+    await commands.command(db, settings, http, printer_id, "pause")
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/{printer_id}/resume", status_code=status.HTTP_204_NO_CONTENT)
 async def resume(printer_id: int, db: DatabaseDep, settings: SettingsDep, http: HttpClient,
                  user: AdminUser) -> Response:
-    await _command(db, settings, http, printer_id, "resume")
+    await commands.command(db, settings, http, printer_id, "resume")
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/{printer_id}/cancel", status_code=status.HTTP_204_NO_CONTENT)
 async def cancel(printer_id: int, db: DatabaseDep, settings: SettingsDep, http: HttpClient,
                  user: AdminUser) -> Response:
-    await _command(db, settings, http, printer_id, "cancel")
+    await commands.command(db, settings, http, printer_id, "cancel")
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

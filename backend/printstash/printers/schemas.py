@@ -1,13 +1,12 @@
 """Request and response bodies of the printers API."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-State = Literal["unknown", "offline", "klippy_not_ready", "standby", "printing", "paused",
-                "complete", "cancelled", "error"]
+from printstash.printers.providers.base import LiveStatus
 
 
 def _clean_url(value: str) -> str:
@@ -62,28 +61,9 @@ class PrinterUpdate(BaseModel):
         return None if value is None else _clean_url(value)
 
 
-class Heater(BaseModel):
-    temperature: float | None = None
-    target: float | None = None
+class PrinterStatusRead(LiveStatus):
+    """The worker's latest view plus how old it is."""
 
-
-class PrinterStatusRead(BaseModel):
-    """The worker's latest view (shape of DESIGN.md) plus how old it is."""
-
-    online: bool = False
-    state: State = "unknown"
-    klippy_state: str | None = None
-    print_state: str | None = None
-    filename: str | None = None
-    file_id: int | None = Field(default=None, description="the vault file being printed, when known")
-    progress: float | None = Field(default=None, description="0-1")
-    print_duration: float | None = None
-    eta_s: float | None = None
-    extruder: Heater | None = None
-    heater_bed: Heater | None = None
-    layer: dict[str, Any] | None = None
-    message: str | None = None
-    error: str | None = None
     updated_at: datetime | None = Field(default=None, description="when this status last changed")
     last_seen: datetime | None = Field(default=None, description="last successful answer from the printer")
     age_s: float | None = Field(default=None, description="seconds since the worker last confirmed it")
@@ -103,6 +83,7 @@ class PrinterRead(BaseModel):
 class PrintJobRead(BaseModel):
     id: int
     printer_id: int
+    printer_name: str
     job_id: str
     filename: str
     file_id: int | None

@@ -27,7 +27,7 @@ from printstash.worker import heartbeat, jobloop, schedule
 log = logging.getLogger("printstash.worker")
 SHUTDOWN_GRACE_SECONDS = 4.0
 
-HANDLERS: dict[str, Callable[[WorkerContext, dict[str, Any]], None]] = {**LIBRARY_HANDLERS}
+HANDLERS: dict[str, jobloop.Handler] = {**LIBRARY_HANDLERS}
 LONG_RUNNING: list[Callable[[WorkerContext], Coroutine[Any, Any, None]]] = [run_printers]
 
 

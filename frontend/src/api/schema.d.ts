@@ -509,6 +509,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/files/{file_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * File History
+         * @description This file's prints on every printer, newest first.
+         */
+        get: operations["file_history_api_v1_files__file_id__history_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/files/{file_id}/reparse": {
         parameters: {
             query?: never;
@@ -664,7 +684,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Printers */
+        /**
+         * List Printers
+         * @description By name; the default page is the largest, as the printers page shows the whole fleet.
+         */
         get: operations["list_printers_api_v1_printers_get"];
         put?: never;
         /** Create Printer */
@@ -1085,8 +1108,11 @@ export interface components {
             notes: string;
             /** Parse Error */
             parse_error: string | null;
-            /** Parse Status */
-            parse_status: string;
+            /**
+             * Parse Status
+             * @enum {string}
+             */
+            parse_status: "ok" | "error";
             /** Print Count */
             print_count: number;
             /** Sha256 */
@@ -1146,6 +1172,13 @@ export interface components {
             target?: number | null;
             /** Temperature */
             temperature?: number | null;
+        };
+        /** Layer */
+        Layer: {
+            /** Current */
+            current?: number | null;
+            /** Total */
+            total?: number | null;
         };
         /** LoginRequest */
         LoginRequest: {
@@ -1218,6 +1251,13 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** Page[PrinterRead] */
+        Page_PrinterRead_: {
+            /** Items */
+            items: components["schemas"]["PrinterRead"][];
+            /** Total */
+            total: number;
+        };
         /** Page[SessionRead] */
         Page_SessionRead_: {
             /** Items */
@@ -1264,6 +1304,8 @@ export interface components {
             print_duration: number | null;
             /** Printer Id */
             printer_id: number;
+            /** Printer Name */
+            printer_name: string;
             /** Start Time */
             start_time: string | null;
             /** Status */
@@ -1337,7 +1379,7 @@ export interface components {
         };
         /**
          * PrinterStatusRead
-         * @description The worker's latest view (shape of DESIGN.md) plus how old it is.
+         * @description The worker's latest view plus how old it is.
          */
         PrinterStatusRead: {
             /**
@@ -1365,10 +1407,7 @@ export interface components {
              * @description last successful answer from the printer
              */
             last_seen?: string | null;
-            /** Layer */
-            layer?: {
-                [key: string]: unknown;
-            } | null;
+            layer?: components["schemas"]["Layer"] | null;
             /** Message */
             message?: string | null;
             /**
@@ -2622,6 +2661,40 @@ export interface operations {
             };
         };
     };
+    file_history_api_v1_files__file_id__history_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                file_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_PrintJobRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     reparse_one_api_v1_files__file_id__reparse_post: {
         parameters: {
             query?: never;
@@ -2922,7 +2995,10 @@ export interface operations {
     };
     list_printers_api_v1_printers_get: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2935,7 +3011,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PrinterRead"][];
+                    "application/json": components["schemas"]["Page_PrinterRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

@@ -1,87 +1,46 @@
-"""Helpers for the operations tests: a vault with real slicer G-code, tags, users and
-printers; database dumps and file-tree hashes to compare a restore with its source."""
+"""A vault large enough that a backup takes a noticeable time (for kill -9, disk-full and
+load tests): real G-code fixtures repeated with a unique header into content-addressed files,
+each with its files row, so the database and the files agree."""
 
 import hashlib
-import sqlite3
-import subprocess
-import sys
+from itertools import cycle
 from pathlib import Path
-from typing import Any
 
-from fastapi.testclient import TestClient
-from harness.paths import BACKEND, GCODE_FIXTURES
-from harness.processes import vault_env
+from harness.backups import fixture_paths
 
-from printstash.auth import service as auth_service
 from printstash.core.db import Database
 from printstash.core.settings import Settings
-from printstash.printers.models import Printer
+from printstash.core.storage import content_path, ensure_layout
+from printstash.library.models import File
 
-CONTENT_ROOTS = ("files", "thumbs", "secrets")
-
-
-def fixture_paths() -> list[Path]:
-    return sorted(GCODE_FIXTURES.rglob("*.gcode"))
+MIB = 1024 * 1024
 
 
-def upload(client: TestClient, path: Path) -> dict[str, Any]:
-    with path.open("rb") as fh:
-        resp = client.post("/api/v1/files", files={"file": (path.name, fh, "text/x-gcode")})
-    assert resp.status_code in (200, 201), resp.text
-    return resp.json()  # type: ignore[no-any-return]
-
-
-def populate(client: TestClient, settings: Settings) -> list[dict[str, Any]]:
-    """Every real fixture uploaded through the API, tags on some, a second user, two printers
-    (one with an encrypted API key, whose key file lives in secrets/)."""
-    files = [upload(client, p) for p in fixture_paths()]
-    for i, f in enumerate(files[:6]):
-        resp = client.post(f"/api/v1/files/{f['id']}/tags", json={"tags": ["calibration", f"batch-{i % 2}"]})
-        assert resp.status_code == 200, resp.text
+def fill(settings: Settings, total_mb: int, file_mb: int = 8) -> int:
+    """Add about `total_mb` of stored G-code; returns how many files were written."""
+    ensure_layout(settings)
+    sources = cycle([p.read_bytes() for p in fixture_paths() if p.stat().st_size > 200_000])
     db = Database.from_settings(settings)
+    count = 0
     with db.write() as session:
-        auth_service.create_user(session, "operator", "another long password", "member")
-        session.add(Printer(name="voron", provider="moonraker", base_url="http://127.0.0.1:7125",
-                            api_key_encrypted="gAAAAAB-token-for-the-test"))
-        session.add(Printer(name="ender", provider="moonraker", base_url="http://127.0.0.1:7126"))
+        for i in range(max(1, total_mb // file_mb)):
+            data = _one(next(sources), i, file_mb)
+            sha = hashlib.sha256(data).hexdigest()
+            path = content_path(settings, sha)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            session.add(File(name=f"big-{i}.gcode", size=len(data), sha256=sha))
+            count += 1
     db.dispose()
-    secrets = settings.data_dir / "secrets"
-    secrets.mkdir(exist_ok=True)
-    (secrets / "printer-keys.fernet").write_bytes(b"k" * 44)
-    return files
+    return count
 
 
-def dump_db(path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, in rowid/primary-key order; app_state's "backup" row (written
-    after the snapshot, by design) is left out."""
-    conn = sqlite3.connect(path)
-    try:
-        tables = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
-        out = {}
-        for table in tables:
-            where = " WHERE key != 'backup'" if table == "app_state" else ""
-            out[table] = conn.execute(f'SELECT * FROM "{table}"{where} ORDER BY 1').fetchall()
-        return out
-    finally:
-        conn.close()
+def _one(source: bytes, i: int, file_mb: int) -> bytes:
+    body = source * (file_mb * MIB // len(source) + 1)
+    return f"; bigvault file {i}\n".encode() + body[: file_mb * MIB]
 
 
-def tree(data_dir: Path) -> dict[str, str]:
-    """relative path -> SHA-256 of every file under files/, thumbs/, secrets/."""
-    found = {}
-    for root in CONTENT_ROOTS:
-        for path in sorted((data_dir / root).rglob("*")):
-            if path.is_file():
-                found[path.relative_to(data_dir).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return found
-
-
-def cli(data_dir: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """`printstash ARGS` as an admin would run it, against this data dir."""
-    return subprocess.run([sys.executable, "-m", "printstash.cli", *args], cwd=BACKEND,
-                          env=vault_env(data_dir), capture_output=True, text=True, timeout=timeout)
-
-
-def archives(settings: Settings) -> list[Path]:
-    return sorted(settings.backups_dir.glob("printstash-*.tar"))
+def data_files(data_dir: Path) -> dict[str, int]:
+    """Path -> size of everything under files/ (cheap fingerprint for large vaults)."""
+    return {p.relative_to(data_dir).as_posix(): p.stat().st_size
+            for p in sorted((data_dir / "files").rglob("*")) if p.is_file()}

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from backupkit import archives, cli
 from fastapi.testclient import TestClient
+from harness.backups import archives, cli
 
 from printstash.backups import scheduled, service
 from printstash.core import maintenance
@@ -119,7 +119,7 @@ def test_scheduled_backup_keeps_the_newest_n(settings: Settings, db: Database, v
     with db.read() as session:
         state = service.state(session)
     newest_scheduled = next(i for i in kept if i.kind == "scheduled")  # kept is newest first
-    assert state["last_name"] == newest_scheduled.name
+    assert state.last_name == newest_scheduled.name
 
 
 def test_schedule_is_disabled_by_an_empty_cron(vault: Settings, db: Database) -> None:
@@ -138,4 +138,4 @@ def test_a_second_concurrent_backup_is_refused(vault: Settings, db: Database) ->
     finally:
         os.close(fd)
     with db.read() as session:
-        assert "another backup" in service.state(session)["last_error"]
+        assert "another backup" in (service.state(session).last_error or "")

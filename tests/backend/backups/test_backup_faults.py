@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from backupkit import archives, cli, dump_db, populate, tree
-from bigvault import data_files, fill
+from backupkit import data_files, fill
 from fastapi.testclient import TestClient
+from harness.backups import archives, cli, dump_db, populate, tree
 from harness.paths import BACKEND
 from harness.processes import vault_env
 from harness.vault import add_user_with_key, make_settings, migrate

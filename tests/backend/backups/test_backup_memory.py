@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from backupkit import archives, fixture_paths
+from harness.backups import archives, fixture_paths
 from harness.paths import BACKEND
 from harness.processes import vault_env
 from harness.vault import make_settings, migrate

@@ -4,8 +4,8 @@ an empty data dir → every file byte-identical, every row equal."""
 import subprocess
 from pathlib import Path
 
-from backupkit import archives, cli, dump_db, populate, tree
 from fastapi.testclient import TestClient
+from harness.backups import archives, cli, dump_db, populate, tree
 from harness.vault import make_settings
 
 from printstash.core.schema import head_revision

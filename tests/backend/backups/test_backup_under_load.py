@@ -7,8 +7,8 @@ import threading
 from pathlib import Path
 
 import httpx
-from backupkit import fixture_paths
-from bigvault import fill
+from backupkit import fill
+from harness.backups import fixture_paths
 from harness.processes import live_api
 from harness.vault import add_user_with_key, make_settings
 

@@ -7,7 +7,7 @@ import pytest
 from compatkit import Slicer
 from fastapi.testclient import TestClient
 from harness.paths import GCODE_FIXTURES
-from slicer_recordings import Step, cura, lookup, prusaslicer, status_ok, wrong_key
+from harness.slicer_recordings import Step, cura, lookup, prusaslicer, status_ok, wrong_key
 
 from printstash import __version__
 from printstash.core import maintenance

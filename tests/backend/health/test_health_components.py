@@ -17,8 +17,8 @@ from printstash.core.db import Database, utcnow
 from printstash.core.models import AppState
 from printstash.core.schema import head_revision
 from printstash.core.settings import Settings
+from printstash.health.printers import provider_summary
 from printstash.printers.models import Printer
-from printstash.printers.service import provider_summary
 
 URL = "/api/v1/health"
 

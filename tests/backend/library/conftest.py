@@ -1,4 +1,4 @@
-"""Library test fixtures; the helpers live in library_helpers.py."""
+"""Library test fixtures; the helpers live in librarykit.py."""
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from harness.vault import make_settings, migrate
-from library_helpers import make_key
+from librarykit import make_key
 
 from printstash.app import create_app
 

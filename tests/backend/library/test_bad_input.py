@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from library_helpers import (
+from librarykit import (
     API,
     file_part,
     fixture_by_id,

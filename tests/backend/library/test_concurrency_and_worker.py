@@ -9,7 +9,7 @@ import httpx
 from apscheduler.triggers.cron import CronTrigger
 from harness.processes import live_api, live_worker
 from harness.vault import make_settings, migrate
-from library_helpers import API, fixture_by_id, fixture_path, make_key, parts_left, row_count, stored_files
+from librarykit import API, fixture_by_id, fixture_path, make_key, parts_left, row_count, stored_files
 from sqlalchemy import select
 
 from printstash.core.db import Database

@@ -6,7 +6,7 @@ from datetime import timedelta
 from urllib.parse import quote
 
 from fastapi.testclient import TestClient
-from library_helpers import API, fixture_by_id, fixture_path, settings_of, stored_files, upload
+from librarykit import API, fixture_by_id, fixture_path, settings_of, stored_files, upload
 
 from printstash.core.db import Database, utcnow
 from printstash.core.storage import content_path

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from harness.vault import make_settings, migrate
-from library_helpers import fixture_by_id, fixture_path, parts_left, row_count, sha256_of, stored_files
+from librarykit import fixture_by_id, fixture_path, parts_left, row_count, sha256_of, stored_files
 
 from printstash import gcode
 from printstash.core.db import Database

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from library_helpers import API, fixture_by_id, fixture_path, settings_of, upload
+from librarykit import API, fixture_by_id, fixture_path, settings_of, upload
 from sqlalchemy import select
 
 from printstash.core.db import Database

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from harness.processes import free_port, live_api, printstash, stop, vault_env, wait_http
 from harness.s3 import MotoS3, moto_s3
 from harness.vault import migrate
-from library_helpers import API, fixture_by_id, fixture_path, make_key, row_count, sha256_of, upload
+from librarykit import API, fixture_by_id, fixture_path, make_key, row_count, sha256_of, upload
 
 from printstash.app import create_app
 from printstash.core.db import Database

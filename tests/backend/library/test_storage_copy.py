@@ -10,7 +10,7 @@ from harness.paths import BACKEND
 from harness.processes import vault_env
 from harness.s3 import MotoS3
 from harness.vault import make_settings, migrate
-from library_helpers import API, fixture_by_id, fixture_path, make_key, upload
+from librarykit import API, fixture_by_id, fixture_path, make_key, upload
 
 from printstash.app import create_app
 

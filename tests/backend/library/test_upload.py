@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from library_helpers import (
+from librarykit import (
     API,
     FIXTURE_FILES,
     fixture_by_id,

@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from harness.processes import free_port, live_api, printstash, stop, vault_env, wait_http
 from harness.vault import make_settings, migrate
-from library_helpers import (
+from librarykit import (
     API,
     file_part,
     fixture_by_id,

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from printstash.core.db import Database, utcnow
 from printstash.core.settings import Settings
 from printstash.printers import secrets, service
-from printstash.printers.models import Printer
+from printstash.printers.models import Printer, PrinterStatus
+from printstash.printers.providers.base import Heater, LiveStatus
 
 URL = "http://127.0.0.1:7125"
 
@@ -26,7 +27,7 @@ def test_admin_creates_member_views(admin_client: TestClient, member_client: Tes
     assert created["provider"] == "moonraker" and created["url"] == URL and created["poll_interval"] == 3
     assert created["status"]["state"] == "unknown" and "not polled yet" in created["status"]["error"]
     listed = member_client.get("/api/v1/printers").json()
-    assert [p["id"] for p in listed] == [created["id"]]
+    assert [p["id"] for p in listed["items"]] == [created["id"]] and listed["total"] == 1
     assert member_client.get(f"/api/v1/printers/{created['id']}").json()["name"] == "voron"
 
 
@@ -55,7 +56,7 @@ def test_validation_is_a_clear_422(admin_client: TestClient) -> None:
         resp = admin_client.post("/api/v1/printers", json=body)
         assert resp.status_code == 422, (body, resp.text)
         assert resp.json()["code"] == "validation_error" and resp.json()["detail"]
-    assert admin_client.get("/api/v1/printers").json() == []
+    assert admin_client.get("/api/v1/printers").json() == {"items": [], "total": 0}
 
 
 def test_names_are_unique_ignoring_case(admin_client: TestClient) -> None:
@@ -107,10 +108,10 @@ def test_delete_then_404(admin_client: TestClient) -> None:
 
 def test_status_written_by_the_worker_is_served_with_its_age(admin_client: TestClient, db: Database) -> None:
     pid = _create(admin_client)["id"]
-    status = {"online": True, "state": "printing", "klippy_state": "ready", "print_state": "printing",
-              "filename": "cube.gcode", "progress": 0.25, "print_duration": 60.0, "eta_s": 180.0,
-              "extruder": {"temperature": 210.1, "target": 210.0}, "heater_bed": None,
-              "message": None, "error": None}
+    status = LiveStatus(online=True, state="printing", klippy_state="ready", print_state="printing",
+                        filename="cube.gcode", progress=0.25, print_duration=60.0, eta_s=180.0,
+                        extruder=Heater(temperature=210.1, target=210.0), heater_bed=None,
+                        message=None, error=None)
     with db.write() as session:
         assert service.save_status(session, pid, status, utcnow(), utcnow())
     got = admin_client.get(f"/api/v1/printers/{pid}").json()["status"]
@@ -118,6 +119,18 @@ def test_status_written_by_the_worker_is_served_with_its_age(admin_client: TestC
     assert got["extruder"] == {"temperature": 210.1, "target": 210.0}
     assert got["age_s"] is not None and 0 <= got["age_s"] < 5
     assert got["updated_at"] and got["last_seen"]
+
+
+def test_status_stored_by_an_older_version_is_still_served(admin_client: TestClient, db: Database) -> None:
+    """Rows written before the status was typed carry keys it no longer has (homed_axes)."""
+    pid = _create(admin_client)["id"]
+    with db.write() as session:
+        session.add(PrinterStatus(printer_id=pid, state="paused", online=True, updated_at=utcnow(), status_json={
+            "online": True, "state": "paused", "filename": "cube.gcode", "homed_axes": "xyz",
+            "layer": {"current": 3, "total": 40}, "heater_bed": {"temperature": 60.0, "target": 60.0}}))
+    got = admin_client.get(f"/api/v1/printers/{pid}").json()["status"]
+    assert got["state"] == "paused" and got["filename"] == "cube.gcode" and "homed_axes" not in got
+    assert got["layer"] == {"current": 3, "total": 40} and got["heater_bed"]["target"] == 60.0
 
 
 def test_commands_to_an_unreachable_printer_are_409(admin_client: TestClient) -> None:
@@ -141,3 +154,15 @@ def test_history_paging_and_bounds(admin_client: TestClient) -> None:
     assert page == {"items": [], "total": 0}
     assert admin_client.get(f"/api/v1/printers/{pid}/history?limit=0").status_code == 422
     assert admin_client.get(f"/api/v1/printers/{pid}/history?limit=501").status_code == 422
+
+
+def test_printer_list_is_a_page_by_name(admin_client: TestClient, member_client: TestClient) -> None:
+    for name in ("voron", "ender", "prusa"):
+        _create(admin_client, name=name)
+    everything = member_client.get("/api/v1/printers").json()
+    assert [p["name"] for p in everything["items"]] == ["ender", "prusa", "voron"]
+    assert everything["total"] == 3
+    second = member_client.get("/api/v1/printers?limit=1&offset=1").json()
+    assert [p["name"] for p in second["items"]] == ["prusa"] and second["total"] == 3
+    for bad in ("limit=0", "limit=501", "offset=-1"):
+        assert member_client.get(f"/api/v1/printers?{bad}").status_code == 422

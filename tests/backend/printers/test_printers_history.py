@@ -2,10 +2,12 @@
 never skips an unfinished job, linking by SHA-256 (send-to-print path) else by name, and
 each finished vault print counted once in the library."""
 
+from fastapi.testclient import TestClient
+
 from printstash.core.db import Database
 from printstash.library import service as library
 from printstash.library.models import File
-from printstash.printers import service
+from printstash.printers import history, service
 from printstash.printers.models import Printer, PrintJob
 from printstash.printers.providers.base import HistoryJob
 
@@ -32,7 +34,7 @@ def _job(job_id: str, filename: str, status: str, start: float, end: float | Non
 
 def _import(db: Database, pid: int, jobs: list[HistoryJob], since: float | None = None) -> float | None:
     with db.write() as s:
-        return service.import_history(s, pid, jobs, since)
+        return history.import_history(s, pid, jobs, since)
 
 
 def test_links_by_sha_path_then_by_name_and_counts_once(db: Database) -> None:
@@ -88,8 +90,8 @@ def test_history_page_newest_first(db: Database) -> None:
     pid, _, _ = _setup(db)
     _import(db, pid, [_job(f"{i:06X}", "x.gcode", "completed", 1000.0 + i, 1000.5 + i) for i in range(1, 8)])
     with db.read() as s:
-        page = service.history(s, pid, limit=3, offset=0)
-        rest = service.history(s, pid, limit=10, offset=3)
+        page = history.history(s, pid, limit=3, offset=0)
+        rest = history.history(s, pid, limit=10, offset=3)
     assert page.total == 7 and [j.job_id for j in page.items] == ["000007", "000006", "000005"]
     assert [j.job_id for j in rest.items] == ["000004", "000003", "000002", "000001"]
 
@@ -124,3 +126,34 @@ def test_a_cleared_printer_history_reusing_job_ids_keeps_the_earlier_jobs(db: Da
     assert (new.filename, new.status, new.file_id) == ("boat.gcode", "completed", b)
     assert fa is not None and fa.print_count == 1
     assert fb is not None and (fb.print_count, fb.last_print_result) == (2, "completed")
+
+
+def test_file_history_lists_its_prints_on_every_printer(db: Database, member_client: TestClient,
+                                                        app_client: TestClient) -> None:
+    pid, a, b = _setup(db)
+    with db.write() as s:
+        other = Printer(name="second", provider="moonraker", base_url="http://127.0.0.1:2")
+        s.add(other)
+        s.flush()
+        other_id = other.id
+    _import(db, pid, [_job("000001", "cube.gcode", "completed", 1000.0, 1100.0),
+                      _job("000002", "boat.gcode", "completed", 2000.0, 2100.0)])
+    _import(db, other_id, [_job("000001", "cube.gcode", "cancelled", 3000.0, 3050.0)])
+    page = member_client.get(f"/api/v1/files/{a}/history").json()
+    assert page["total"] == 2
+    assert [(j["printer_name"], j["status"], j["file_id"]) for j in page["items"]] == [
+        ("second", "cancelled", a), ("p", "completed", a)]  # newest first
+    one = member_client.get(f"/api/v1/files/{a}/history?limit=1&offset=1").json()
+    assert [j["printer_id"] for j in one["items"]] == [pid] and one["total"] == 2
+    assert member_client.get(f"/api/v1/files/{b}/history").json()["total"] == 1
+    assert member_client.get(f"/api/v1/files/{a}/history?limit=0").status_code == 422
+    assert app_client.get(f"/api/v1/files/{a}/history").status_code == 401
+
+
+def test_file_history_of_a_missing_or_trashed_file_is_404(db: Database, member_client: TestClient) -> None:
+    _, a, _ = _setup(db)
+    with db.write() as s:
+        library.trash_file(s, a)
+    for file_id in (a, 999_999):
+        resp = member_client.get(f"/api/v1/files/{file_id}/history")
+        assert resp.status_code == 404 and resp.json()["code"] == "file_not_found"

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from printstash.printers import poller
-from printstash.printers.providers.base import ProviderError, Unreachable
+from printstash.printers.providers.base import Layer, LiveStatus, ProviderError, Unreachable
 from printstash.printers.providers.moonraker import MoonrakerProvider
 
 RECORDED = Path(__file__).parent / "recorded"
@@ -32,16 +32,16 @@ def _provider(routes: dict[str, tuple[int, Any]]) -> MoonrakerProvider:
     return MoonrakerProvider(http, "http://printer", None)
 
 
-def _status(routes: dict[str, tuple[int, Any]]) -> dict[str, Any]:
+def _status(routes: dict[str, tuple[int, Any]]) -> LiveStatus:
     return asyncio.run(_provider(routes).fetch_status())
 
 
 def test_recorded_standby() -> None:
     st = _status({"/printer/objects/query": _recorded("objects_query_standby")})
-    assert st["state"] == "standby" and st["online"] and st["klippy_state"] == "ready"
-    assert st["progress"] == 0.0 and st["filename"] is None and st["eta_s"] is None
+    assert st.state == "standby" and st.online and st.klippy_state == "ready"
+    assert st.progress == 0.0 and st.filename is None and st.eta_s is None
     # the batch-mode Klippy has no heaters: recorded as {} -> null, not zeros
-    assert st["extruder"] is None and st["heater_bed"] is None
+    assert st.extruder is None and st.heater_bed is None
 
 
 def test_recorded_print_sample_is_printing_with_layer_and_progress() -> None:
@@ -51,17 +51,17 @@ def test_recorded_print_sample_is_printing_with_layer_and_progress() -> None:
                                                                        "display_status")}}
     st = _status({"/printer/objects/query": (200, {"result": {"status": status}}),
                   "/server/files/metadata": (404, {"error": {"message": "no metadata"}})})
-    assert st["state"] == "printing" and st["filename"] == sample["print_stats"]["filename"]
-    assert st["progress"] == pytest.approx(sample["virtual_sdcard"]["progress"], abs=1e-4)
-    assert st["layer"] == {"current": sample["print_stats"]["info"]["current_layer"],
-                           "total": sample["print_stats"]["info"]["total_layer"]}
+    assert st.state == "printing" and st.filename == sample["print_stats"]["filename"]
+    assert st.progress == pytest.approx(sample["virtual_sdcard"]["progress"], abs=1e-4)
+    assert st.layer == Layer(current=sample["print_stats"]["info"]["current_layer"],
+                             total=sample["print_stats"]["info"]["total_layer"])
 
 
 def test_recorded_no_klippy_is_klippy_not_ready() -> None:
     st = _status({"/printer/objects/query": _recorded("objects_query_no_klippy"),
                   "/server/info": _recorded("server_info_no_klippy")})
-    assert st["state"] == "klippy_not_ready" and st["online"] is True
-    assert st["klippy_state"] == "disconnected" and "not connected" in st["message"]
+    assert st.state == "klippy_not_ready" and st.online is True
+    assert st.klippy_state == "disconnected" and "not connected" in st.message
 
 
 def test_garbage_and_wrong_shapes_are_provider_errors() -> None:
@@ -112,11 +112,11 @@ def test_record_writes_changes_throttles_minor_ones(monkeypatch: pytest.MonkeyPa
     writer = poller.Writer(ctx=None)  # type: ignore[arg-type]  (only collects here)
     target = poller.Target(1, "p", "moonraker", "http://x", None, 2.0)
     watch = poller.PrinterWatch(ctx=None, http=httpx.AsyncClient(), target=target, writer=writer)  # type: ignore[arg-type]
-    base = poller.failed_status("offline", "x") | {"state": "printing", "online": True, "error": None}
+    base = poller.failed_status("offline", "x").model_copy(update={"state": "printing", "online": True, "error": None})
 
     def record(**change: Any) -> poller.Pending | None:
         writer.pending.clear()
-        watch._record(base | change, ok=True)
+        watch._record(base.model_copy(update=change), ok=True)
         return writer.pending.get(1)
 
     first = record(progress=0.1)
@@ -125,7 +125,7 @@ def test_record_writes_changes_throttles_minor_ones(monkeypatch: pytest.MonkeyPa
     assert record(progress=0.2) is None  # minor change inside the interval: later
     clock.now += 0.5
     paused = record(progress=0.2, state="paused")
-    assert paused is not None and paused.status["state"] == "paused"  # significant: at once
+    assert paused is not None and paused.status.state == "paused"  # significant: at once
     clock.now += 2.1
     minor = record(progress=0.3, state="paused")
     assert minor is not None and minor.status is not None  # minor, interval passed

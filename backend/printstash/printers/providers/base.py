@@ -4,14 +4,53 @@ A new provider (OctoPrint, PrusaLink) implements PrinterProvider and registers a
 providers/__init__.py; the poller and the services never look inside it.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Literal, Protocol
 
-# The states a printer can be in, as the API reports them.
-STATES = ("offline", "klippy_not_ready", "standby", "printing", "paused", "complete",
-          "cancelled", "error")
-BUSY_STATES = frozenset({"printing", "paused"})
+from pydantic import BaseModel, ConfigDict, Field
+
+# The states a printer can be in, as the API reports them ("unknown": never polled yet).
+State = Literal["unknown", "offline", "klippy_not_ready", "standby", "printing", "paused",
+                "complete", "cancelled", "error"]
+BUSY_STATES: frozenset[State] = frozenset({"printing", "paused"})
+
+
+class Heater(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    temperature: float | None = None
+    target: float | None = None
+
+
+class Layer(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    current: int | None = None
+    total: int | None = None
+
+
+class LiveStatus(BaseModel):
+    """One printer's status as a provider reads it (the shape of DESIGN.md): what the poller
+    compares and stores, and the base of the API's PrinterStatusRead. Frozen, so the copy
+    the poller last wrote cannot change under it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    online: bool = False
+    state: State = "unknown"
+    klippy_state: str | None = None
+    print_state: str | None = None
+    filename: str | None = None
+    file_id: int | None = Field(default=None, description="the vault file being printed, when known")
+    progress: float | None = Field(default=None, description="0-1")
+    print_duration: float | None = None
+    eta_s: float | None = None
+    extruder: Heater | None = None
+    heater_bed: Heater | None = None
+    layer: Layer | None = None
+    message: str | None = None
+    error: str | None = None
 
 
 class ProviderError(Exception):
@@ -38,7 +77,6 @@ class HistoryJob:
     print_duration: float | None
     total_duration: float | None
     filament_used: float | None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def finished(self) -> bool:
@@ -46,8 +84,8 @@ class HistoryJob:
 
 
 class PrinterProvider(Protocol):
-    async def fetch_status(self) -> dict[str, Any]:
-        """The status shape of DESIGN.md (without updated_at); raises Unreachable/ProviderError."""
+    async def fetch_status(self) -> LiveStatus:
+        """The printer's status now; raises Unreachable/ProviderError."""
         ...
 
     async def fetch_history(self, since: float | None) -> list[HistoryJob]:

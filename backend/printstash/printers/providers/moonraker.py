@@ -10,15 +10,25 @@ Behaviour learned from the real Moonraker 0.11.0 (tests run against it):
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 
-from printstash.printers.providers.base import HistoryJob, ProviderError, Rejected, Unreachable
+from printstash.printers.providers.base import (
+    BUSY_STATES,
+    Heater,
+    HistoryJob,
+    Layer,
+    LiveStatus,
+    ProviderError,
+    Rejected,
+    State,
+    Unreachable,
+)
 
 QUERY = ("webhooks&print_stats&virtual_sdcard&display_status&extruder=temperature,target"
-         "&heater_bed=temperature,target&toolhead=homed_axes")
-PRINT_STATES = {"standby", "printing", "paused", "complete", "cancelled", "error"}
+         "&heater_bed=temperature,target")
+PRINT_STATES: dict[str, State] = {s: s for s in ("standby", "printing", "paused", "complete", "cancelled", "error")}
 HISTORY_PAGE = 100
 # /printer/* answers 404 while Klippy is disconnected, 503 "Klippy Host not connected" in
 # the moment it goes away (both seen on the real Moonraker 0.11.0)
@@ -26,6 +36,7 @@ KLIPPY_AWAY = frozenset({404, 503})
 KLIPPY_WORDS = {"startup": "Klippy is starting up", "shutdown": "Klippy is shut down",
                 "error": "Klippy reported an error", "disconnected": "Klippy is not connected to Moonraker"}
 UPLOAD_TIMEOUT = httpx.Timeout(30.0, read=300.0)  # Moonraker parses before it answers
+Params = dict[str, str | float]
 
 
 class MoonrakerProvider:
@@ -40,22 +51,24 @@ class MoonrakerProvider:
         self._estimates: dict[str, float | None] = {}  # filename -> slicer's estimated_time
 
     # -- transport -------------------------------------------------------------------------
-    async def _request(self, method: str, path: str, **kw: Any) -> httpx.Response:
-        kw.setdefault("timeout", self.timeout)
+    async def _request(self, method: str, path: str, *, params: Params | None = None,
+                       files: dict[str, tuple[str, IO[bytes]]] | None = None, data: dict[str, str] | None = None,
+                       http_timeout: httpx.Timeout | None = None) -> httpx.Response:
         try:
-            return await self.http.request(method, self.base + path, headers=self.headers, **kw)
+            return await self.http.request(method, self.base + path, headers=self.headers, params=params,
+                                           files=files, data=data, timeout=http_timeout or self.timeout)
         except httpx.TimeoutException as exc:
             raise Unreachable(f"timed out after {self.timeout:g} s ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:
             raise Unreachable(f"cannot connect: {exc or type(exc).__name__}") from exc
 
-    async def _result(self, method: str, path: str, **kw: Any) -> Any:
-        resp = await self._request(method, path, **kw)
+    async def _result(self, method: str, path: str, params: Params | None = None) -> Any:
+        resp = await self._request(method, path, params=params)
         _raise_for(resp)
         return _json(resp).get("result")
 
     # -- status --------------------------------------------------------------------------------
-    async def fetch_status(self) -> dict[str, Any]:
+    async def fetch_status(self) -> LiveStatus:
         """One request while Klippy is up (webhooks carries its state); /server/info only
         when /printer/* says Klippy is away, to learn why."""
         resp = await self._request("GET", f"/printer/objects/query?{QUERY}")
@@ -68,11 +81,11 @@ class MoonrakerProvider:
             raise ProviderError("objects query answered without a status object")
         return await self._ready_status(status)
 
-    async def _not_ready(self, klippy: str) -> dict[str, Any]:
+    async def _not_ready(self, klippy: str) -> LiveStatus:
         message = KLIPPY_WORDS.get(klippy, f"Klippy is {klippy}")
         if klippy in {"shutdown", "error", "startup"}:
             message = await self._state_message() or message
-        return _blank_status("klippy_not_ready", klippy, message)
+        return _not_ready_status(klippy, message)
 
     async def _state_message(self) -> str | None:
         """Klippy's own explanation (e.g. the shutdown reason), when it can be had."""
@@ -83,26 +96,23 @@ class MoonrakerProvider:
         text = (info or {}).get("state_message")
         return str(text).strip() or None if text else None
 
-    async def _ready_status(self, objs: dict[str, Any]) -> dict[str, Any]:
+    async def _ready_status(self, objs: dict[str, Any]) -> LiveStatus:
         webhooks = objs.get("webhooks") or {}
         if webhooks.get("state", "ready") != "ready":
-            return _blank_status("klippy_not_ready", str(webhooks["state"]),
-                                 str(webhooks.get("state_message") or ""))
+            return _not_ready_status(str(webhooks["state"]), str(webhooks.get("state_message") or ""))
         stats = objs.get("print_stats") or {}
         print_state = str(stats.get("state") or "standby")
-        state = print_state if print_state in PRINT_STATES else "error"
+        state = PRINT_STATES.get(print_state, "error")
         filename = str(stats.get("filename") or "") or None
         progress = _progress(objs)
         duration = _float(stats.get("print_duration"))
-        status = _blank_status(state, "ready", _message(objs, stats))
-        status.update(
-            online=True, print_state=print_state, filename=filename, progress=progress,
-            print_duration=duration, extruder=_heater(objs.get("extruder")),
+        return LiveStatus(
+            online=True, state=state, klippy_state="ready", print_state=print_state, filename=filename,
+            progress=progress, print_duration=duration, extruder=_heater(objs.get("extruder")),
             heater_bed=_heater(objs.get("heater_bed")),
-            eta_s=await self._eta(filename, progress, duration) if state in {"printing", "paused"} else None,
-            layer=_layer(stats), homed_axes=(objs.get("toolhead") or {}).get("homed_axes"),
+            eta_s=await self._eta(filename, progress, duration) if state in BUSY_STATES else None,
+            layer=_layer(stats), message=_message(objs, stats),
         )
-        return status
 
     async def _eta(self, filename: str | None, progress: float | None, duration: float | None) -> float | None:
         """Slicer estimate scaled by progress; else extrapolate from the time printed so far."""
@@ -131,7 +141,7 @@ class MoonrakerProvider:
     async def fetch_history(self, since: float | None) -> list[HistoryJob]:
         jobs: list[HistoryJob] = []
         while True:
-            params: dict[str, Any] = {"limit": HISTORY_PAGE, "start": len(jobs), "order": "asc"}
+            params: Params = {"limit": HISTORY_PAGE, "start": len(jobs), "order": "asc"}
             if since is not None:
                 params["since"] = since
             page = (await self._result("GET", "/server/history/list", params=params) or {}).get("jobs")
@@ -147,7 +157,7 @@ class MoonrakerProvider:
         with path.open("rb") as fh:
             data = {"root": "gcodes", "print": "true", **({"path": folder} if folder else {})}
             resp = await self._request("POST", "/server/files/upload", files={"file": (name, fh)},
-                                       data=data, timeout=UPLOAD_TIMEOUT)
+                                       data=data, http_timeout=UPLOAD_TIMEOUT)
         _raise_for(resp, command=True)
         body = _json(resp)
         if body.get("print_started") is False and not body.get("print_queued"):
@@ -169,11 +179,9 @@ class MoonrakerProvider:
 
 # -- pure helpers (unit-tested with recorded responses) ---------------------------------------
 
-def _blank_status(state: str, klippy: str, message: str | None) -> dict[str, Any]:
-    return {"online": state != "offline", "state": state, "klippy_state": klippy,
-            "print_state": None, "filename": None, "progress": None, "print_duration": None,
-            "eta_s": None, "extruder": None, "heater_bed": None, "message": message or None,
-            "error": None}
+def _not_ready_status(klippy: str, message: str | None) -> LiveStatus:
+    """Moonraker answers but Klippy is not ready: online, nothing printing."""
+    return LiveStatus(online=True, state="klippy_not_ready", klippy_state=klippy, message=message or None)
 
 
 def _json(resp: httpx.Response) -> dict[str, Any]:
@@ -208,7 +216,7 @@ def _raise_for(resp: httpx.Response, *, command: bool = False) -> None:
     raise ProviderError(text)
 
 
-def _float(value: Any) -> float | None:
+def _float(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return None
     return float(value)
@@ -223,17 +231,22 @@ def _progress(objs: dict[str, Any]) -> float | None:
     return None
 
 
-def _heater(obj: Any) -> dict[str, float | None] | None:
+def _int(value: object) -> int | None:
+    number = _float(value)
+    return None if number is None or not number.is_integer() else int(number)
+
+
+def _heater(obj: object) -> Heater | None:
     if not isinstance(obj, dict) or not obj:
         return None  # no such heater on this printer
-    return {"temperature": _float(obj.get("temperature")), "target": _float(obj.get("target"))}
+    return Heater(temperature=_float(obj.get("temperature")), target=_float(obj.get("target")))
 
 
-def _layer(stats: dict[str, Any]) -> dict[str, Any] | None:
+def _layer(stats: dict[str, Any]) -> Layer | None:
     info = stats.get("info") or {}
     if not isinstance(info, dict) or info.get("total_layer") is None:
         return None
-    return {"current": info.get("current_layer"), "total": info.get("total_layer")}
+    return Layer(current=_int(info.get("current_layer")), total=_int(info.get("total_layer")))
 
 
 def _message(objs: dict[str, Any], stats: dict[str, Any]) -> str | None:
@@ -248,5 +261,4 @@ def _history_job(raw: dict[str, Any]) -> HistoryJob:
         end_time=_float(raw.get("end_time")), print_duration=_float(raw.get("print_duration")),
         total_duration=_float(raw.get("total_duration")),
         filament_used=_float(raw.get("filament_used")),
-        extra={"exists": raw.get("exists"), "auxiliary_data": raw.get("auxiliary_data") or []},
     )

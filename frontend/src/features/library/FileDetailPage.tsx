@@ -105,15 +105,7 @@ function SendToPrinter({ file }: { file: FileRead }) {
 }
 
 function History({ file }: { file: FileRead }) {
-  // No per-file history route: the printers' histories, narrowed to this file.
-  const history = useQuery({
-    queryKey: libraryKeys.history(file.id),
-    queryFn: async () => {
-      const printers = await printersApi.list()
-      const jobs = await Promise.all(printers.map(async (p) => (await printersApi.history(p.id, 200)).map((job) => ({ ...job, printer_name: p.name }))))
-      return jobs.flat().filter((job) => job.file_id === file.id)
-    },
-  })
+  const history = useQuery({ queryKey: libraryKeys.history(file.id), queryFn: () => libraryApi.history(file.id) })
   return (
     <section className="stack" aria-labelledby="history-title">
       <h2 id="history-title" className="h3">Print history</h2>

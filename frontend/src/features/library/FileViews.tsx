@@ -32,9 +32,10 @@ function Tags({ tags }: { tags: string[] }) {
   return <ul className="tags" aria-label="Tags">{tags.map((tag) => <li key={tag}>{tag}</li>)}</ul>
 }
 
-function ParseNote({ file }: { file: FileRead }) {
-  if (file.parse_status === 'failed' || file.parse_error) return <span className="badge badge-error">not parsed</span>
-  if (file.parse_status === 'pending') return <span className="badge">parsing…</span>
+export function ParseNote({ file }: { file: FileRead }) {
+  // parse_status is 'ok' or 'error'; an 'ok' parse may still carry warnings in parse_error.
+  if (file.parse_status === 'error') return <span className="badge badge-error" title={file.parse_error ?? undefined}>not parsed</span>
+  if (file.parse_error) return <span className="badge" title={file.parse_error}>parsed with warnings</span>
   return null
 }
 

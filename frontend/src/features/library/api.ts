@@ -1,5 +1,5 @@
 import { del, get, patch, post, put, query } from '../../api/client'
-import type { Facets, FileRead, Page } from '../../api/types'
+import type { Facets, FileRead, Page, PrintJob } from '../../api/types'
 
 export type FileQuery = Record<string, string | number | undefined>
 
@@ -39,6 +39,7 @@ export const libraryApi = {
   setFavourite: (id: number, favourite: boolean) =>
     favourite ? put<unknown>(`/files/${id}/favourite`) : del(`/files/${id}/favourite`),
   setTags: (id: number, tags: string[]) => put<FileRead>(`/files/${id}/tags`, { tags }),
+  history: async (id: number, limit = 200) => (await get<Page<PrintJob>>(`/files/${id}/history?limit=${limit}`)).items,
 }
 
 export const downloadUrl = (id: number) => `/api/v1/files/${id}/download`

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from printstash.core.db import Database, utcnow
 from printstash.core.models import WorkerHeartbeat
-from printstash.printers import service
+from printstash.health.printers import provider_summary
 from printstash.printers.models import Printer, PrinterStatus
 
 
@@ -26,7 +26,7 @@ def _printer(db: Database, name: str, state: str | None) -> None:
 
 def test_no_printers_is_ok_with_detail(db: Database) -> None:
     with db.read() as s:
-        out = service.provider_summary(s)
+        out = provider_summary(s)
     assert out["status"] == "ok"
     assert out["printers"] == 0
     assert out["detail"] == "no printers configured"
@@ -41,7 +41,7 @@ def test_counts_per_provider_and_degraded_when_one_is_down(db: Database) -> None
     _printer(db, "d", "klippy_not_ready")
     _printer(db, "e", None)
     with db.read() as s:
-        out = service.provider_summary(s)
+        out = provider_summary(s)
     assert out["providers"] == {"moonraker": {"online": 2, "offline": 2, "error": 1}}
     assert out["printers"] == 5
     assert out["status"] == "degraded"
@@ -52,15 +52,15 @@ def test_all_online_fresh_worker_is_ok(db: Database) -> None:
     _beat(db, 0)
     _printer(db, "a", "standby")
     with db.read() as s:
-        assert service.provider_summary(s)["status"] == "ok"
+        assert provider_summary(s)["status"] == "ok"
 
 
 def test_stale_or_missing_worker_is_degraded(db: Database) -> None:
     _printer(db, "a", "standby")
     with db.read() as s:
-        assert service.provider_summary(s)["status"] == "degraded"  # no worker ever
+        assert provider_summary(s)["status"] == "degraded"  # no worker ever
     _beat(db, 45)
     with db.read() as s:
-        out = service.provider_summary(s)
+        out = provider_summary(s)
     assert out["status"] == "degraded"
     assert out["worker_heartbeat_age_s"] >= 45

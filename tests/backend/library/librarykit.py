@@ -3,14 +3,10 @@ suite runs, as every test directory may have a conftest.py)."""
 
 import hashlib
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
 from harness.paths import GCODE_FIXTURES
 
 from printstash.auth import service as auth_service

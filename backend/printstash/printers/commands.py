@@ -1,0 +1,95 @@
+"""What the api asks a printer to do, talking to it directly (not through the worker): send a
+vault file and start it, pause, resume, cancel. Every refusal or outage is a clear 409."""
+
+import contextlib
+from collections.abc import Awaitable
+from typing import Literal
+
+import anyio
+import httpx
+
+from printstash.core.db import Database
+from printstash.core.errors import Conflict
+from printstash.core.settings import Settings
+from printstash.library import service as library
+from printstash.printers import service
+from printstash.printers.history import remote_name
+from printstash.printers.models import Printer
+from printstash.printers.providers import make_provider
+from printstash.printers.providers.base import (
+    BUSY_STATES,
+    LiveStatus,
+    PrinterProvider,
+    ProviderError,
+    Rejected,
+    State,
+    Unreachable,
+)
+from printstash.printers.schemas import PrintStarted
+
+COMMAND_TIMEOUT_S = 10.0
+# print_stats "error" is a failed print: Klipper accepts the next one.
+IDLE_STATES: frozenset[State] = frozenset({"standby", "complete", "cancelled", "error"})
+Action = Literal["pause", "resume", "cancel"]
+
+
+async def send_to_print(db: Database, settings: Settings, http: httpx.AsyncClient, printer_id: int,
+                        file_id: int) -> PrintStarted:
+    """Upload a vault file to the printer and start it; 409 when the printer is not idle."""
+    with db.read() as session:
+        printer = service.get_printer(session, printer_id)
+        file = library.get_file(session, file_id)
+        remote = remote_name(file)
+    provider = provider_for(settings, http, printer)
+    await ensure_ready(provider, printer.name)
+    with contextlib.ExitStack() as stack:  # a bucket's object is fetched into tmp/, in a thread
+        path = await anyio.to_thread.run_sync(stack.enter_context, library.local_content(settings, file.sha256))
+        await run_command(printer.name, provider.upload_and_print(remote, path))
+    return PrintStarted(printer_id=printer.id, file_id=file.id, remote_filename=remote)
+
+
+async def command(db: Database, settings: Settings, http: httpx.AsyncClient, printer_id: int,
+                  action: Action) -> None:
+    with db.read() as session:
+        printer = service.get_printer(session, printer_id)
+    provider = provider_for(settings, http, printer)
+    method = {"pause": provider.pause, "resume": provider.resume, "cancel": provider.cancel}[action]
+    await run_command(printer.name, method())
+
+
+def provider_for(settings: Settings, http: httpx.AsyncClient, printer: Printer) -> PrinterProvider:
+    return make_provider(printer.provider, http, printer.base_url, service.api_key(settings, printer),
+                         timeout=COMMAND_TIMEOUT_S)
+
+
+async def ensure_ready(provider: PrinterProvider, name: str) -> None:
+    """409 unless the printer answers now and is idle: a stale database row is not enough."""
+    status = await _live(provider, name)
+    state = status.state
+    if state in BUSY_STATES:
+        raise Conflict(f"printer {name!r} is busy ({state} {status.filename or ''})".rstrip(),
+                       code="printer_busy")
+    if state not in IDLE_STATES:
+        detail = status.message or state
+        raise Conflict(f"printer {name!r} is not ready: {detail}", code="printer_not_ready")
+
+
+async def _live(provider: PrinterProvider, name: str) -> LiveStatus:
+    try:
+        return await provider.fetch_status()
+    except Unreachable as exc:
+        raise Conflict(f"printer {name!r} is offline: {exc}", code="printer_offline") from exc
+    except ProviderError as exc:
+        raise Conflict(f"printer {name!r} answered with an error: {exc}", code="printer_error") from exc
+
+
+async def run_command(name: str, action: Awaitable[None]) -> None:
+    """Pause/resume/cancel/upload: a printer refusal or outage becomes a clear 409."""
+    try:
+        await action
+    except Rejected as exc:
+        raise Conflict(f"printer {name!r} refused: {exc}", code="printer_refused") from exc
+    except Unreachable as exc:
+        raise Conflict(f"printer {name!r} is offline: {exc}", code="printer_offline") from exc
+    except ProviderError as exc:
+        raise Conflict(f"printer {name!r} answered with an error: {exc}", code="printer_error") from exc
