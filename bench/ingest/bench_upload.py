@@ -167,7 +167,7 @@ def curl_upload(base: str, key: str, path: Path, watch: int | None = None
 def wait_up(base: str, proc: subprocess.Popen[bytes]) -> None:
     import httpx
 
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a busy shared machine can take a minute to import and migrate
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError("printstash serve exited")

@@ -144,6 +144,33 @@ def test_a_failed_copy_ends_the_hashing_thread(tmp_path: Path) -> None:
     _assert_threads_end(before)
 
 
+# ---- write_pieces ----------------------------------------------------------------------------
+
+def test_write_pieces_writes_more_pieces_than_one_writev_takes(tmp_path: Path) -> None:
+    pieces = [DATA[i:i + 1 + i % 7] for i in range(0, 20_000, 4)]  # > IOV_MAX pieces, uneven sizes
+    fd = _open(tmp_path / "out", os.O_WRONLY)
+    try:
+        assert fastio.write_pieces(fd, pieces) == sum(map(len, pieces))
+    finally:
+        os.close(fd)
+    assert len(pieces) > fastio._IOV_MAX and (tmp_path / "out").read_bytes() == b"".join(pieces)
+
+
+def test_write_pieces_finishes_a_short_writev(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_writev = os.writev
+
+    def short(fd: int, buffers: list[bytes]) -> int:  # stops inside the second piece
+        return real_writev(fd, [buffers[0], buffers[1][:5]])
+    monkeypatch.setattr(os, "writev", short)
+    pieces = [DATA[:100], DATA[100:1000], DATA[1000:5000]]
+    fd = _open(tmp_path / "out", os.O_WRONLY)
+    try:
+        assert fastio.write_pieces(fd, pieces) == 5000
+    finally:
+        os.close(fd)
+    assert (tmp_path / "out").read_bytes() == DATA[:5000]
+
+
 # ---- write_stream ----------------------------------------------------------------------------
 
 def _batches_of(data: bytes, sizes: list[int]) -> list[fastio.Batch]:
