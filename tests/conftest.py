@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from harness.s3 import MotoS3, moto_s3
 from harness.vault import add_user_with_key, make_settings, migrate
 
 from printstash.app import create_app
@@ -12,6 +13,13 @@ from printstash.core.db import Database
 from printstash.core.settings import Settings
 
 ADMIN_PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def moto() -> Iterator[MotoS3]:
+    """One S3 server (moto, loopback) for the session; each test takes a fresh bucket."""
+    with moto_s3() as server:
+        yield server
 
 
 @pytest.fixture
