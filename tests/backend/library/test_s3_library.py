@@ -14,6 +14,7 @@ from harness.processes import free_port, live_api, printstash, stop, vault_env, 
 from harness.s3 import MotoS3, moto_s3
 from harness.vault import migrate
 from librarykit import API, fixture_by_id, fixture_path, make_key, row_count, sha256_of, upload
+from test_packages import CURA, PRUSA, gcode_3mf
 
 from printstash.app import create_app
 from printstash.core.db import Database
@@ -92,6 +93,39 @@ def test_thumbnails_come_from_the_bucket(s3_vault: tuple[TestClient, Settings], 
         assert got.content.startswith(b"\x89PNG\r\n\x1a\n") and len(got.content) == thumb["size"]
         assert got.content == moto.read(settings.s3_bucket, f"thumbs/{sha[:2]}/{sha}-{thumb['index']}.png")
     assert client.get(f"{API}/files/{body['id']}/thumbnails/99").json()["code"] == "thumbnail_not_found"
+
+
+def test_a_gcode_3mf_in_the_bucket_gives_each_plate_back(s3_vault: tuple[TestClient, Settings],
+                                                         moto: MotoS3) -> None:
+    """Plates are extracted from the object read back from the bucket, at upload, on
+    /gcode?plate=N and at a re-parse; no copy is left in tmp/."""
+    client, settings = s3_vault
+    data = gcode_3mf()
+    answer = upload(client, "two.gcode.3mf", data)
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    assert body["kind"] == "gcode.3mf" and [p["index"] for p in body["plates"]] == [1, 2]
+    sha = body["sha256"]
+    assert sha == sha256_of(data)
+    assert moto.keys(settings.s3_bucket, "files/") == [f"files/{sha[:2]}/{sha}"]
+    assert [p for p in settings.files_dir.rglob("*") if p.is_file()] == []
+    for index, source in ((2, CURA), (1, PRUSA)):
+        plain = client.get(f"{API}/files/{body['id']}/gcode", params={"plate": index})
+        assert plain.status_code == 200 and plain.headers["content-type"].startswith("text/x-gcode")
+        assert plain.content == fixture_path(source).read_bytes()
+    download = client.get(f"{API}/files/{body['id']}/download")
+    assert download.content == data and download.headers["content-type"] == "application/octet-stream"
+    plate2 = next(p for p in body["plates"] if p["index"] == 2)
+    image = client.get(plate2["thumbnails"][0]["url"])
+    assert image.status_code == 200 and image.headers["content-type"] == "image/png"
+    database = Database.from_settings(settings)
+    try:
+        assert jobs.reparse_file(settings, database, body["id"]) is True
+    finally:
+        database.dispose()
+    again = client.get(f"{API}/files/{body['id']}").json()
+    assert again["plates"] == body["plates"] and again["thumbnails"] == body["thumbnails"]
+    assert list(settings.tmp_dir.glob("*")) == [], "extracted plates and fetched copies are removed"
 
 
 def test_presigned_downloads_redirect_to_the_bucket(moto: MotoS3, tmp_path: Path) -> None:
