@@ -24,8 +24,8 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from printstash.core.objects import READ_CHUNK, ByteRange, ObjectInfo, StorageUnavailable, attachment
 from printstash.core.settings import Settings
-from printstash.core.storage import READ_CHUNK, ByteRange, ObjectInfo, StorageUnavailable, attachment
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 
 from printstash.core.command import EXIT_FAILED, Subparsers, with_settings
 from printstash.core.errors import Invalid
+from printstash.core.objects import Storage
 from printstash.core.settings import Settings
-from printstash.core.storage import FILES, THUMBS, Storage, storage_for
+from printstash.core.storage import FILES, THUMBS, storage_for
 
 
 @dataclass

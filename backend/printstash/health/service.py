@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 from printstash.backups import service as backups
 from printstash.core import maintenance
 from printstash.core.db import Database, utcnow
+from printstash.core.objects import StorageUnavailable
 from printstash.core.schema import head_revision
 from printstash.core.settings import Settings
-from printstash.core.storage import StorageUnavailable, storage_for
+from printstash.core.storage import storage_for
 from printstash.health.printers import provider_summary
 from printstash.health.schemas import Component
 

@@ -8,8 +8,9 @@ from fastapi import Request, Response, status
 from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
 
 from printstash.core.errors import NotFound
+from printstash.core.objects import attachment
 from printstash.core.settings import Settings
-from printstash.core.storage import attachment, storage_for
+from printstash.core.storage import storage_for
 
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 

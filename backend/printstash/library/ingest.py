@@ -37,8 +37,9 @@ from printstash import formats, gcode
 from printstash.core import fastio
 from printstash.core.db import Database
 from printstash.core.errors import InsufficientStorage, Invalid, UnsupportedMedia
+from printstash.core.objects import StorageUnavailable
 from printstash.core.settings import Settings
-from printstash.core.storage import StorageUnavailable, content_key, storage_for
+from printstash.core.storage import content_key, storage_for
 from printstash.formats import bgcode, packages
 from printstash.library import images, service, store
 from printstash.library.schemas import FileRead

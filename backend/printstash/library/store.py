@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from printstash.core.objects import ObjectInfo
 from printstash.core.settings import Settings
-from printstash.core.storage import FILES, THUMBS, ObjectInfo, content_key, storage_for, thumbnail_key
+from printstash.core.storage import FILES, THUMBS, content_key, storage_for, thumbnail_key
 
 log = logging.getLogger(__name__)
 

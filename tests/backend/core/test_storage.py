@@ -11,8 +11,9 @@ import pytest
 from harness.s3 import MotoS3
 from harness.vault import make_settings
 
+from printstash.core.objects import Storage, StorageUnavailable
 from printstash.core.settings import Settings
-from printstash.core.storage import Storage, StorageUnavailable, content_key, storage_for
+from printstash.core.storage import content_key, storage_for
 
 BODY = os.urandom(40 * 1024 * 1024 + 123)  # above the multipart threshold: three parts
 
