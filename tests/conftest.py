@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from harness import postgres
+from harness.s3 import MotoS3, moto_s3
 from harness.vault import add_user_with_key, make_settings, migrate
 
 from printstash.app import create_app
@@ -22,6 +23,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         for other in {"sqlite", "postgresql"} - {engine}:
             if item.get_closest_marker(other):
                 item.add_marker(pytest.mark.skip(reason=f"about {other}; this run uses {engine}"))
+@pytest.fixture(scope="session")
+def moto() -> Iterator[MotoS3]:
+    """One S3 server (moto, loopback) for the session; each test takes a fresh bucket."""
+    with moto_s3() as server:
+        yield server
 
 
 @pytest.fixture

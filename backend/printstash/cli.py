@@ -6,7 +6,7 @@ import sys
 from printstash import __version__
 from printstash.backups import cli as backup_cli
 from printstash.backups.restore import JOURNAL as RESTORE_JOURNAL
-from printstash.core import maintenance_cli
+from printstash.core import maintenance_cli, storage_copy
 from printstash.core.command import load_settings
 from printstash.core.logging import configure as configure_logging
 from printstash.core.logging import uvicorn_log_config
@@ -77,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("check", help="print the configuration and schema state").set_defaults(func=cmd_check)
     backup_cli.register(sub)
     maintenance_cli.register(sub)
+    storage_copy.register(sub)
     return parser
 
 

@@ -122,6 +122,7 @@ def create_backup(settings: Settings, db: Database, kind: str = "manual") -> Bac
 
 
 def _create_locked(settings: Settings, kind: str) -> BackupInfo:
+    _refuse_bucket(settings)
     settings.backups_dir.mkdir(parents=True, exist_ok=True)
     with _create_lock(settings):
         clean_temps(settings)
@@ -134,6 +135,15 @@ def _create_locked(settings: Settings, kind: str) -> BackupInfo:
                                       code="backup_failed") from None
                 log.info("backup attempt %d: %s; retrying", attempt, exc)
     raise AssertionError("unreachable")
+
+
+def _refuse_bucket(settings: Settings) -> None:
+    """Archives hold the data dir; a bucket's objects are not in it (yet): say so rather than
+    write a backup that restores rows without their files."""
+    if settings.storage == "s3":
+        raise Invalid("backups of a vault whose files live in a bucket (VAULT_STORAGE=s3) are not "
+                      "supported yet; back up the database and the bucket with the store's own tools",
+                      code="backup_unsupported")
 
 
 @contextmanager

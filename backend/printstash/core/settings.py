@@ -3,8 +3,9 @@
 import ipaddress
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The checkout's ./data, whatever the working directory: `make run` (repo root) and the
@@ -18,7 +19,7 @@ DEFAULT_TRUSTED_PROXIES = "127.0.0.0/8,::1,10.0.0.0/8,172.16.0.0/12,192.168.0.0/
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="VAULT_", env_file=".env", extra="ignore", frozen=True
+        env_prefix="VAULT_", env_file=".env", extra="ignore", frozen=True, populate_by_name=True
     )
 
     data_dir: Path = DEFAULT_DATA_DIR
@@ -42,8 +43,21 @@ class Settings(BaseSettings):
     header_timeout_seconds: float = Field(default=20.0, gt=0)
     body_idle_timeout_seconds: float = Field(default=30.0, gt=0)
     max_uploads_per_user: int = Field(default=4, ge=1)
+    # where content-addressed data (files/, thumbs/) lives: the data dir, or a bucket
+    storage: Literal["local", "s3"] = "local"
+    s3_bucket: str = Field(default="", validate_default=True)
+    s3_prefix: str = ""  # keys become <prefix>files/ab/<sha256>; give it a trailing "/"
+    s3_endpoint_url: str | None = None  # empty: AWS; else MinIO, Garage, Ceph RGW, ...
+    s3_region: str | None = None
+    s3_presigned_downloads: bool = False
+    # the standard AWS names (no VAULT_ prefix); unset: boto3's own chain (instance profile, ...)
+    aws_access_key_id: str | None = Field(default=None, validation_alias=AliasChoices(
+        "aws_access_key_id", "AWS_ACCESS_KEY_ID"))
+    aws_secret_access_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices(
+        "aws_secret_access_key", "AWS_SECRET_ACCESS_KEY"))
 
-    @field_validator("db_url", "setup_token", mode="before")
+    @field_validator("db_url", "setup_token", "s3_endpoint_url", "s3_region", "aws_access_key_id",
+                     "aws_secret_access_key", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         # docker compose passes `${VAR:-}` through as an empty string
@@ -70,6 +84,13 @@ class Settings(BaseSettings):
     def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
         parts = filter(None, (p.strip() for p in self.trusted_proxies.split(",")))
         return tuple(ipaddress.ip_network(p, strict=False) for p in parts)
+    @field_validator("s3_bucket")
+    @classmethod
+    def _bucket_named(cls, value: str, info: ValidationInfo) -> str:
+        # a field validator: a model validator's error would echo every input, secrets included
+        if info.data.get("storage") == "s3" and not value.strip():
+            raise ValueError("VAULT_STORAGE=s3 needs VAULT_S3_BUCKET")
+        return value.strip()
 
     @field_validator("log_level")
     @classmethod
@@ -132,7 +153,8 @@ class Settings(BaseSettings):
             value = getattr(self, name)
             if isinstance(value, SecretStr):
                 value = "********" if value.get_secret_value() else ""
-            shown[f"VAULT_{name.upper()}"] = "" if value is None else str(value)
+            env = name.upper() if name.startswith("aws_") else f"VAULT_{name.upper()}"
+            shown[env] = "" if value is None else str(value)
         shown["VAULT_DB_URL"] = _mask_url(self.database_url)
         return shown
 

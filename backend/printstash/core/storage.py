@@ -1,8 +1,21 @@
-"""Data-directory layout and the atomic-write primitives (temp + fsync + rename)."""
+"""Data-directory layout, the atomic-write primitives (temp + fsync + rename), and the store of
+content-addressed data (files/, thumbs/; its interface is core/objects.py): a key like
+`files/ab/<sha256>` lives under the data dir (LocalStorage) or in a bucket (core/s3.py);
+domains never know which.
 
+Both keep the same guarantees: an object is visible only once complete, stored content is
+never overwritten by an upload, and listing gives each object's age so a sweep can remove
+what no row refers to after a grace period.
+"""
+
+import contextlib
+import functools
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
+from printstash.core.objects import READ_CHUNK, ByteRange, ObjectInfo, Storage, StorageUnavailable
 from printstash.core.settings import Settings
 
 # The data holds password hashes, sessions and every user's files: owner-only, like the
@@ -13,6 +26,9 @@ PRIVATE_UMASK = 0o077
 def private_files() -> None:
     """Everything this process creates from now on is owner-only (files 0600, dirs 0700)."""
     os.umask(PRIVATE_UMASK)
+
+
+FILES, THUMBS = "files", "thumbs"
 
 
 def ensure_layout(settings: Settings) -> None:
@@ -36,9 +52,113 @@ def _owner_only(path: Path, mode: int) -> None:
         pass
 
 
+def content_key(sha256: str) -> str:
+    """Content-addressed key: files/ab/<sha256>."""
+    return f"{FILES}/{sha256[:2]}/{sha256}"
+
+
+def thumbnail_key(relpath: str) -> str:
+    """A thumbnail's key from the path its row keeps (relative to thumbs/)."""
+    return f"{THUMBS}/{relpath}"
+
+
 def content_path(settings: Settings, sha256: str) -> Path:
-    """Content-addressed location: files/ab/<sha256>."""
-    return settings.files_dir / sha256[:2] / sha256
+    """Where the local store keeps files/ab/<sha256>."""
+    return settings.data_dir / content_key(sha256)
+
+
+class LocalStorage:
+    """Keys are paths under the data dir; objects appear by rename, so never half-written."""
+
+    kind: Literal["local", "s3"] = "local"
+
+    def __init__(self, root: Path, tmp_dir: Path) -> None:
+        self.root, self.tmp_dir = root, tmp_dir
+
+    def path(self, key: str) -> Path:
+        return self.root / key
+
+    def put_file(self, key: str, path: Path) -> bool:
+        """Same bytes under the same key: a rename over an unreferenced leftover is harmless,
+        and keeps a crash's half-renamed state impossible."""
+        publish(path, self.path(key))
+        return True
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        atomic_write_bytes(self.path(key), data)
+
+    def exists(self, key: str) -> bool:
+        return self.path(key).is_file()
+
+    def size(self, key: str) -> int | None:
+        try:
+            return self.path(key).stat().st_size
+        except FileNotFoundError:
+            return None
+
+    def read_range(self, key: str, start: int, end: int | None) -> ByteRange | None:
+        total = self.size(key)
+        if total is None:
+            return None
+        last = _last_byte(start, end, total)
+        return ByteRange(_file_chunks(self.path(key), start, last), start, last, total)
+
+    def local_path(self, key: str) -> Path | None:
+        return self.path(key)
+
+    @contextlib.contextmanager
+    def local_copy(self, key: str) -> Iterator[Path | None]:
+        path = self.path(key)
+        yield path if path.is_file() else None
+
+    def delete(self, key: str) -> None:
+        self.path(key).unlink(missing_ok=True)
+
+    def list(self, folder: str) -> Iterator[ObjectInfo]:
+        for path in self.path(folder).rglob("*"):
+            with contextlib.suppress(FileNotFoundError):
+                stat = path.stat()
+                if path.is_file():
+                    yield ObjectInfo(path.relative_to(self.root).as_posix(), stat.st_size, stat.st_mtime)
+
+    def presigned_url(self, key: str, filename: str | None, media_type: str) -> str | None:
+        return None
+
+    def probe(self) -> None:
+        probe = self.tmp_dir / f".health-{os.getpid()}-{id(self)}"
+        try:
+            atomic_write_bytes(probe, b"ok")
+            probe.unlink()
+        except OSError as exc:
+            raise StorageUnavailable(f"the data volume is not writable: {exc.strerror or exc}") from exc
+
+
+def _last_byte(start: int, end: int | None, total: int) -> int:
+    if start >= total:
+        raise ValueError(f"range starts at {start}, past the end ({total} bytes)")
+    return total - 1 if end is None else min(end, total - 1)
+
+
+def _file_chunks(path: Path, start: int, last: int) -> Iterator[bytes]:
+    with path.open("rb") as fh:
+        fh.seek(start)
+        left = last - start + 1
+        while left > 0:
+            chunk = fh.read(min(READ_CHUNK, left))
+            if not chunk:
+                return
+            left -= len(chunk)
+            yield chunk
+
+
+@functools.lru_cache(maxsize=32)
+def storage_for(settings: Settings) -> Storage:
+    """The store these settings name (one per settings: the S3 client pools connections)."""
+    if settings.storage == "s3":
+        from printstash.core.s3 import S3Storage  # boto3 only where it is used
+
+        return S3Storage.from_settings(settings)
+    return LocalStorage(settings.data_dir, settings.tmp_dir)
 
 
 def fsync_dir(path: Path) -> None:

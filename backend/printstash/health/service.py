@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session
 from printstash.backups import service as backups
 from printstash.core import maintenance
 from printstash.core.db import Database, utcnow
+from printstash.core.objects import StorageUnavailable
 from printstash.core.schema import head_revision
 from printstash.core.settings import Settings
+from printstash.core.storage import storage_for
 from printstash.health.printers import provider_summary
 from printstash.health.schemas import Component
 
@@ -55,6 +57,8 @@ def check_database(db: Database) -> Component:
 
 
 def check_storage(settings: Settings) -> Component:
+    """The local volume (uploads land in tmp/ first) and, with VAULT_STORAGE=s3, the bucket:
+    reachable and writable (a probe object written, read back and removed)."""
     try:
         _probe_write(settings)
     except OSError as exc:
@@ -63,6 +67,12 @@ def check_storage(settings: Settings) -> Component:
     percent = round(100.0 * usage.free / usage.total, 2) if usage.total else 0.0
     found: Component = {"free_bytes": usage.free, "total_bytes": usage.total, "free_percent": percent,
                         "data_dir": str(settings.data_dir)}
+    if settings.storage == "s3":
+        found["bucket"] = settings.s3_bucket
+        try:
+            storage_for(settings).probe()
+        except StorageUnavailable as exc:
+            return {"status": ERROR, "reason": "bucket_unreachable", "error": exc.detail, **found}
     if usage.free < LOW_FREE_BYTES or percent < LOW_FREE_PERCENT:
         return {"status": DEGRADED, "reason": "low_free_space", **found}
     return {"status": OK, **found}

@@ -4,17 +4,18 @@ steps, no HTTP (library/upload.py adapts the multipart request to them):
 1. receive: the part's bytes, as they arrive, into tmp/<uuid>.part: sniffed from its first
    batch (a refused kind writes nothing), hashed and shown to the kind's full-file scan on
    the way, fsynced (core/fastio.py write_stream does the fast part);
-2. store, in a thread: dedupe (identical content already stored: that row) -> publish (rename
-   into files/ab/<sha256>) -> parse (the kind's bounded parse merged with the scan's facts,
-   thumbnails written) -> insert (row + thumbnail rows in ONE transaction).
+2. store, in a thread: dedupe (identical content already stored: that row) -> parse the .part
+   (the kind's bounded parse merged with the scan's facts, thumbnails stored) -> store the
+   content as files/ab/<sha256> (core/storage.py: a rename on the data volume, a create-only
+   multipart upload to a bucket) -> insert (row + thumbnail rows in ONE transaction).
 
 Order of effects, so that a crash at any point leaves nothing visible: the .part is flock'ed
-while written and removed on any error (or at the next start-up); content no row points at is
-invisible and swept by the worker after an hour; the row comes last.
+while written and removed on any error (or at the next start-up); content and thumbnails no
+row points at are invisible and swept by the worker after an hour; the row comes last.
 
 A new file kind is an entry in FAMILIES (how it is read while it streams in and which exact
 kind the received file is; recognition itself is formats/recognise.py) and one in PARSERS
-(how it is parsed once stored).
+(how it is parsed: the upload's .part, or a local copy of the stored content at a re-parse).
 """
 
 import errno
@@ -36,8 +37,9 @@ from printstash import formats, gcode
 from printstash.core import fastio
 from printstash.core.db import Database
 from printstash.core.errors import InsufficientStorage, Invalid, UnsupportedMedia
+from printstash.core.objects import StorageUnavailable
 from printstash.core.settings import Settings
-from printstash.core.storage import content_path, publish
+from printstash.core.storage import content_key, storage_for
 from printstash.formats import bgcode, packages
 from printstash.library import images, service, store
 from printstash.library.schemas import FileRead
@@ -196,8 +198,8 @@ def decoded_bgcode(tmp_dir: Path, path: Path) -> Iterator[Path]:
 
 def _check_bgcode(path: Path) -> formats.KindName:
     """Decoding verifies every block's checksum: a truncated or damaged file is refused before
-    it is stored. (The parse decodes it a second time: one decode would need the parse to
-    run on the .part before it is published.)"""
+    anything is parsed or stored. (The parse decodes it a second time: resolving a kind and
+    parsing it are separate steps for every kind.)"""
     with decoded_bgcode(path.parent, path):
         return "bgcode"
 
@@ -219,7 +221,8 @@ FAMILIES: dict[formats.Family, Kind] = {
     "stl": Kind("stl", _NoScan, _only("stl")),
     "obj": Kind("obj", _NoScan, _only("obj")),
 }
-# How each kind is parsed once stored (and re-parsed by the worker).
+# How each kind is parsed: the upload's .part before it is stored, a local copy of the stored
+# content when the worker re-parses (library/jobs.py).
 PARSERS: dict[str, Parse] = {"gcode": parse_stored, "bgcode": parse_bgcode, "gcode.3mf": parse_package,
                              "ufp": parse_package}
 
@@ -418,16 +421,16 @@ class Stored:
 
 
 def store_part(settings: Settings, db: Database, part: ReceivedPart, user_id: int | None) -> Stored:
-    """Runs in a thread: dedupe, publish, parse, insert."""
+    """Runs in a thread: dedupe, parse (from the .part), store the content, insert."""
     existing = _existing(db, part.sha256)
     if existing is not None:
         return Stored(existing, duplicate=True)
     kind = resolve(part.kind, part.tmp.path)  # a broken or unsafe file stops here: nothing stored
-    with disk_errors():
-        publish(part.tmp.path, content_path(settings, part.sha256))
     try:
         with disk_errors():  # thumbnails and the database can hit a full volume too
-            return Stored(_insert(settings, db, part, kind, user_id), duplicate=False)
+            parsed = PARSERS[kind](settings, part.tmp.path, part.sha256, part.facts)
+            storage_for(settings).put_file(content_key(part.sha256), part.tmp.path)
+            return Stored(_insert(settings, db, part, kind, parsed, user_id), duplicate=False)
     except IntegrityError:
         # Same content committed by a concurrent upload since the check: that row wins.
         again = _existing(db, part.sha256)
@@ -450,10 +453,14 @@ def _existing(db: Database, sha: str) -> FileRead | None:
         return service.to_read(row, duplicate=True)
 
 
-def _insert(settings: Settings, db: Database, part: ReceivedPart, kind: formats.KindName,
+def _insert(settings: Settings, db: Database, part: ReceivedPart, kind: formats.KindName, parsed: Parsed,
             user_id: int | None) -> FileRead:
-    parsed = PARSERS[kind](settings, content_path(settings, part.sha256), part.sha256, part.facts)
+    """The row, once its content is stored. The content is checked again under the write lock:
+    the orphan sweep deletes only under that lock too (library/scheduled.py), so content an
+    earlier crash left behind cannot vanish between this check and the commit."""
     with db.write() as session:
+        if not storage_for(settings).exists(content_key(part.sha256)):
+            raise StorageUnavailable("the stored content vanished before its row was written; upload again")
         row = service.create_file(session, name=part.filename, size=part.size, sha256=part.sha256,
                                   kind=kind, uploaded_by=user_id, fields=parsed.fields, parse_error=parsed.error,
                                   full_scan_done=part.facts is not None, thumbnails=parsed.thumbnails,

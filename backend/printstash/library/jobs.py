@@ -1,7 +1,8 @@
 """Worker job handlers of the library domain: kind -> handler(ctx, payload), run in a thread.
 
-library.reparse re-reads files already on disk: the bounded parse plus the full-file scan
-(after an upgrade of the parser, or when the scan did not finish during the upload).
+library.reparse re-reads stored files (a bucket's are fetched into tmp/): the bounded parse
+plus the full-file scan (after an upgrade of the parser, or when the scan did not finish
+during the upload).
 Payload {"file_id": N} does one file; {} fans out one job per stored file, so no single
 job outlives its lease on a large library.
 """
@@ -17,7 +18,7 @@ from printstash import gcode
 from printstash.core.db import Database
 from printstash.core.runtime import WorkerContext
 from printstash.core.settings import Settings
-from printstash.core.storage import content_path
+from printstash.core.storage import content_key, storage_for
 from printstash.library import service, store
 from printstash.library.ingest import PARSERS
 from printstash.library.models import File
@@ -45,18 +46,20 @@ def reparse_file(settings: Settings, db: Database, file_id: int) -> bool:
     """Re-parse one stored file; False when it is gone (purged) or its content is missing."""
     with db.read() as session:
         found = session.execute(select(File.sha256, File.kind).where(File.id == file_id)).first()
-    path = content_path(settings, found.sha256) if found else None
-    if found is None or path is None or not path.is_file():
-        log.warning("reparse: file %s has no stored content; skipped", file_id)
+    if found is None:
         return False
-    facts = _scan(path) if found.kind == "gcode" else gcode.FullFacts()
-    parsed = PARSERS[found.kind](settings, path, found.sha256, facts)
+    with storage_for(settings).local_copy(content_key(found.sha256)) as path:
+        if path is None:
+            log.warning("reparse: file %s has no stored content; skipped", file_id)
+            return False
+        facts = _scan(path) if found.kind == "gcode" else gcode.FullFacts()
+        parsed = PARSERS[found.kind](settings, path, found.sha256, facts)
     with db.write() as session:
         row = session.get(File, file_id)
         if row is None:
             return False
         service.apply_metadata(row, parsed.fields, parsed.error)
-        service.replace_thumbnails(row, parsed.thumbnails)
+        service.replace_thumbnails(row, parsed.thumbnails)  # deletes the old rows first
         service.replace_plates(row, parsed.plates)
         row.full_scan_done = facts is not None
     store.prune_thumbnails(settings, found.sha256, keep={t.path for t in parsed.thumbnails})

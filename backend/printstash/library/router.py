@@ -15,7 +15,9 @@ from printstash.core.deps import DatabaseDep, ReadSession, SettingsDep, WriteSes
 from printstash.core.errors import NotFound
 from printstash.core.pagination import Page
 from printstash.core.params import Index, Offset, RowId
+from printstash.core.storage import content_key, thumbnail_key
 from printstash.library import images, service, sliced, store
+from printstash.library.download import serve_object
 from printstash.library.models import File
 from printstash.library.schemas import ErrorRead, FileRead, FileUpdate, ReparseQueued, TrashEmptied, file_url
 from printstash.library.upload import receive_upload
@@ -90,41 +92,50 @@ def read_file(file_id: RowId, session: ReadSession, user: CurrentUser) -> FileRe
 
 
 @router.get("/files/{file_id}/download", response_class=FileResponse)
-def download_file(file_id: RowId, session: ReadSession, settings: SettingsDep, user: CurrentUser) -> FileResponse:
+def download_file(file_id: RowId, request: Request, session: ReadSession, settings: SettingsDep,
+                  user: CurrentUser) -> Response:
     row = service.get_file(session, file_id)
-    path = service.file_path(settings, row)
-    if not path.is_file():
-        raise NotFound(f"the content of file {file_id} is missing from storage", code="content_missing")
-    # FileResponse answers Range requests (206) and encodes a unicode name as filename*=.
+    missing = NotFound(f"the content of file {file_id} is missing from storage", code="content_missing")
     media_type = GCODE_MEDIA_TYPE if row.kind == "gcode" else "application/octet-stream"
-    return FileResponse(path, media_type=media_type, filename=row.name, headers=NO_SNIFF)
+    return serve_object(request, settings, content_key(row.sha256), media_type=media_type, filename=row.name,
+                        headers=NO_SNIFF, missing=missing)
 
 
 @router.get("/files/{file_id}/gcode", response_class=FileResponse)
-def read_gcode(file_id: RowId, session: ReadSession, settings: SettingsDep, user: CurrentUser,
-               plate: Annotated[int, Query(ge=1, le=1000)] = 1) -> FileResponse:
+def read_gcode(file_id: RowId, request: Request, session: ReadSession, settings: SettingsDep, user: CurrentUser,
+               plate: Annotated[int, Query(ge=1, le=1000)] = 1) -> Response:
     """Plain G-code of a sliced file's plate (a .bgcode decoded); /download keeps the original bytes."""
     row = service.get_file(session, file_id)
+    sliced.check_plate(row, plate)
+    name = service.gcode_name(row, plate)
+    if row.kind == "gcode":  # served as stored: straight from the store (Range, a presigned redirect)
+        missing = NotFound(f"the content of file {file_id} is missing from storage", code="content_missing")
+        return serve_object(request, settings, content_key(row.sha256), media_type=GCODE_MEDIA_TYPE,
+                            filename=name, headers=NO_SNIFF, missing=missing)
     plain = sliced.plain_gcode(settings, row, plate)
-    return FileResponse(plain.path, media_type=GCODE_MEDIA_TYPE, filename=service.gcode_name(row, plate),
-                        headers=NO_SNIFF, background=BackgroundTask(plain.release))
+    return FileResponse(plain.path, media_type=GCODE_MEDIA_TYPE, filename=name, headers=NO_SNIFF,
+                        background=BackgroundTask(plain.release))
 
 
 @router.get("/files/{file_id}/thumbnails/{index}", response_class=FileResponse)
-def read_thumbnail(file_id: RowId, index: Index, session: ReadSession, settings: SettingsDep,
+def read_thumbnail(file_id: RowId, index: Index, request: Request, session: ReadSession, settings: SettingsDep,
                    user: CurrentUser) -> Response:
     row = service.get_file(session, file_id)
     thumb = next((t for t in row.thumbnails if t.index == index), None)
-    path = settings.thumbs_dir / thumb.path if thumb else None
-    if thumb is None or path is None or not path.is_file():
-        raise NotFound(f"file {file_id} has no thumbnail {index}", code="thumbnail_not_found")
+    missing = NotFound(f"file {file_id} has no thumbnail {index}", code="thumbnail_not_found")
+    if thumb is None:
+        raise missing
     headers = {"Cache-Control": "private, max-age=86400", **NO_SNIFF}
     if thumb.format not in images.DRAWABLE:  # stored by an older version (QOI): converted until a reparse
-        image = images.drawable(thumb.format, path.read_bytes())
+        data = store.read_thumbnail(settings, thumb.path)
+        if data is None:
+            raise missing
+        image = images.drawable(thumb.format, data)
         if image is None:
             raise NotFound(f"thumbnail {index} of file {file_id} cannot be decoded", code="thumbnail_not_found")
         return Response(image.data, media_type=store.THUMB_MEDIA_TYPES[image.format], headers=headers)
-    return FileResponse(path, media_type=store.THUMB_MEDIA_TYPES[thumb.format], headers=headers)
+    return serve_object(request, settings, thumbnail_key(thumb.path), media_type=store.THUMB_MEDIA_TYPES[thumb.format],
+                        filename=None, headers=headers, missing=missing)
 
 
 @router.patch("/files/{file_id}", response_model=FileRead)

@@ -37,10 +37,15 @@ def purge_job(ctx: WorkerContext) -> None:
 
 
 def sweep_orphans(settings: Settings, db: Database, min_age_seconds: float = ORPHAN_MIN_AGE_SECONDS) -> int:
-    """Content/thumbnails no row refers to: what a crash between rename and commit leaves."""
-    with db.read() as session:
+    """Content/thumbnails no row refers to: what a crash between storing and commit leaves.
+    Removed under the write lock, the lock an upload checks its content under before it
+    commits its row (library/ingest.py _insert): content re-used meanwhile is never lost."""
+    candidates = store.old_objects(settings, min_age_seconds)
+    if not candidates:
+        return 0
+    with db.write() as session:
         known = set(session.scalars(select(File.sha256)))
-    return store.remove_orphans(settings, known, min_age_seconds)
+        return store.remove_unreferenced(settings, candidates, known)
 
 
 def purge(settings: Settings, db: Database) -> int:

@@ -1,11 +1,12 @@
 """Library services: plain functions taking the session first; they raise domain errors and
 never commit (the caller's transaction does)."""
 
+import contextlib
 import json
 import math
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -18,7 +19,7 @@ from printstash.core.db import utcnow
 from printstash.core.errors import Invalid, NotFound
 from printstash.core.models import AppState
 from printstash.core.settings import Settings
-from printstash.core.storage import content_path
+from printstash.core.storage import content_key, storage_for
 from printstash.library import store
 from printstash.library.models import File, Plate, Thumbnail
 from printstash.library.schemas import FileRead, FileUpdate, PlateRead, ThumbnailRead, thumbnail_url
@@ -58,8 +59,14 @@ def find_by_name(session: Session, name: str) -> File | None:
     return session.scalars(query).first()
 
 
-def file_path(settings: Settings, file: File) -> Path:
-    return content_path(settings, file.sha256)
+@contextlib.contextmanager
+def local_content(settings: Settings, sha256: str) -> Iterator[Path]:
+    """A local file with this content while the context lasts (a bucket's object is fetched
+    into tmp/); NotFound when the store lacks it."""
+    with storage_for(settings).local_copy(content_key(sha256)) as path:
+        if path is None:
+            raise NotFound("the content of this file is missing from storage", code="content_missing")
+        yield path
 
 
 def record_print(session: Session, file_id: int, finished_at: datetime, result: str) -> None:
@@ -270,7 +277,7 @@ def purge_trash_content(session: Session, settings: Settings, retention: timedel
 
     The content is removed while the write transaction still holds the database's write
     lock, so a concurrent upload of the same bytes either restored the row first (then it is
-    not purged) or inserts its own row after this commit (then it re-published the content).
+    not purged) or inserts its own row after this commit (then it stored the content again).
     """
     shas = purge_trash(session, retention)
     for sha in shas:

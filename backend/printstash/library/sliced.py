@@ -1,7 +1,9 @@
 """Plain G-code of a stored sliced file's plate, for GET /files/{id}/gcode and send-to-print:
-a .gcode as stored; a .bgcode decoded, a package's plate extracted, into a temporary .part
-(removed by `release`)."""
+a .gcode as stored (a bucket's object fetched into tmp/); a .bgcode decoded, a package's plate
+extracted, into a temporary .part (removed by `release`). The stored content is read through
+the storage interface (core/storage.py local_copy), so both stores serve every kind."""
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,19 +23,24 @@ class PlainGcode:
     release: Callable[[], None]  # call once the G-code has been read
 
 
-def plain_gcode(settings: Settings, row: File, plate: int) -> PlainGcode:
+def check_plate(row: File, plate: int) -> None:
+    """409 for a model (nothing to print as it is), 404 for a plate the file does not have."""
     if row.kind not in formats.SLICED:
         raise Conflict(f"file {row.id} is a {row.kind} model, not sliced G-code", code="not_sliced")
     if plate not in {p.index for p in row.plates}:
         raise NotFound(f"file {row.id} has no plate {plate}", code="plate_not_found")
-    path = service.file_path(settings, row)
-    if not path.is_file():
-        raise NotFound(f"the content of file {row.id} is missing from storage", code="content_missing")
+
+
+def plain_gcode(settings: Settings, row: File, plate: int) -> PlainGcode:
+    check_plate(row, plate)
+    content = contextlib.ExitStack()
+    path = content.enter_context(service.local_content(settings, row.sha256))
     if row.kind == "gcode":
-        return PlainGcode(path, lambda: None)
-    if row.kind == "bgcode":
-        return _into_part(settings, lambda out: bgcode.decode(path, out))
-    return _into_part(settings, lambda out: _extract(path, plate, out))
+        return PlainGcode(path, content.close)  # the stored file (or its fetched copy) as it is
+    with content:  # the fetched copy is not needed once the plate's G-code is written
+        if row.kind == "bgcode":
+            return _into_part(settings, lambda out: bgcode.decode(path, out))
+        return _into_part(settings, lambda out: _extract(path, plate, out))
 
 
 def _extract(path: Path, plate: int, out: Path) -> None:

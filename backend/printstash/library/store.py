@@ -1,5 +1,6 @@
-"""Files of the library on disk: content under files/ab/<sha256>, thumbnails under thumbs/,
-partial uploads under tmp/<uuid>.part.
+"""Files of the library: content under files/ab/<sha256> and thumbnails under thumbs/ in the
+store (core/storage.py: the data dir or a bucket), partial uploads under tmp/<uuid>.part on
+the local volume.
 
 A .part file is flock'ed by the upload writing it, so the start-up cleanup can tell an
 abandoned part (no lock: its process died) from one still being written by another api
@@ -15,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from printstash.core.objects import ObjectInfo
 from printstash.core.settings import Settings
-from printstash.core.storage import atomic_write_bytes, content_path
+from printstash.core.storage import FILES, THUMBS, content_key, storage_for, thumbnail_key
 
 log = logging.getLogger(__name__)
 
@@ -55,18 +57,32 @@ def thumbnail_format(raw: str) -> str | None:
 def write_thumbnail(settings: Settings, sha256: str, index: int, width: int, height: int,
                     fmt: str, data: bytes, plate: int = 1) -> StoredThumbnail:
     rel = thumbnail_relpath(sha256, index, fmt)
-    atomic_write_bytes(settings.thumbs_dir / rel, data)
+    storage_for(settings).put_bytes(thumbnail_key(rel), data)
     return StoredThumbnail(index, width, height, fmt, len(data), rel, plate)
 
 
+def read_thumbnail(settings: Settings, relpath: str) -> bytes | None:
+    """A (small) thumbnail's bytes; None when it is missing or empty."""
+    try:
+        body = storage_for(settings).read_range(thumbnail_key(relpath), 0, None)
+    except ValueError:  # an empty object: no range to read
+        return None
+    return b"".join(body.chunks) if body is not None else None
+
+
+def _thumbnail_keys(settings: Settings, sha256: str) -> list[str]:
+    named = f"{THUMBS}/{sha256[:2]}/{sha256}-"
+    return [obj.key for obj in storage_for(settings).list(f"{THUMBS}/{sha256[:2]}") if obj.key.startswith(named)]
+
+
 def remove_thumbnails(settings: Settings, sha256: str) -> None:
-    for path in (settings.thumbs_dir / sha256[:2]).glob(f"{sha256}-*"):
-        path.unlink(missing_ok=True)
+    for key in _thumbnail_keys(settings, sha256):
+        storage_for(settings).delete(key)
 
 
 def remove_content(settings: Settings, sha256: str) -> None:
     """Drop a stored file and its thumbnails (after its row is gone)."""
-    content_path(settings, sha256).unlink(missing_ok=True)
+    storage_for(settings).delete(content_key(sha256))
     remove_thumbnails(settings, sha256)
 
 
@@ -100,23 +116,27 @@ def _remove_if_unlocked(path: Path) -> bool:
 
 def prune_thumbnails(settings: Settings, sha256: str, keep: set[str]) -> None:
     """Remove this file's thumbnails that a re-parse no longer lists."""
-    for path in (settings.thumbs_dir / sha256[:2]).glob(f"{sha256}-*"):
-        if f"{sha256[:2]}/{path.name}" not in keep:
-            path.unlink(missing_ok=True)
+    kept = {thumbnail_key(rel) for rel in keep}
+    for key in _thumbnail_keys(settings, sha256):
+        if key not in kept:
+            storage_for(settings).delete(key)
 
 
-def remove_orphans(settings: Settings, known: set[str], min_age_seconds: float) -> int:
-    """Remove stored content and thumbnails that no row refers to (left by a crash between
-    publishing a file and committing its row). Only files older than min_age_seconds, so an
-    upload between those two steps is never touched."""
+def old_objects(settings: Settings, min_age_seconds: float) -> list[ObjectInfo]:
+    """Stored content and thumbnails older than min_age_seconds: what an orphan sweep may
+    look at (an upload between storing its content and committing its row is younger)."""
     cutoff = time.time() - min_age_seconds
+    storage = storage_for(settings)
+    return [obj for obj in [*storage.list(FILES), *storage.list(THUMBS)] if obj.modified < cutoff]
+
+
+def remove_unreferenced(settings: Settings, objects: list[ObjectInfo], known: set[str]) -> int:
+    """Remove those of `objects` no row refers to (left by a crash between storing a file and
+    committing its row), and atomic writes' temp files."""
     removed = 0
-    for path in [*settings.files_dir.glob("??/*"), *settings.thumbs_dir.glob("??/*")]:
-        temp = path.name.startswith(".")  # an atomic write's temp file, left by a crash
-        if (not temp and path.name.split("-", 1)[0] in known) or not path.is_file():
-            continue
-        with contextlib.suppress(FileNotFoundError):
-            if path.stat().st_mtime < cutoff:
-                path.unlink()
-                removed += 1
+    for obj in objects:
+        name = obj.key.rsplit("/", 1)[-1]
+        if name.startswith(".") or name.split("-", 1)[0] not in known:
+            storage_for(settings).delete(obj.key)
+            removed += 1
     return removed

@@ -42,10 +42,12 @@ async def send_to_print(db: Database, settings: Settings, http: httpx.AsyncClien
         printer = service.get_printer(session, printer_id)
         file = library.get_file(session, file_id)
         remote = remote_name(file, plate)
-        plain = await anyio.to_thread.run_sync(sliced.plain_gcode, settings, file, plate)
+        sliced.check_plate(file, plate)  # its plates load here, in the session
+    provider = provider_for(settings, http, printer)
+    await ensure_ready(provider, printer.name)
+    # A bucket's object is fetched into tmp/ (and a plate decoded or extracted), in a thread.
+    plain = await anyio.to_thread.run_sync(sliced.plain_gcode, settings, file, plate)
     try:
-        provider = provider_for(settings, http, printer)
-        await ensure_ready(provider, printer.name)
         await run_command(printer.name, provider.upload_and_print(remote, plain.path))
     finally:
         plain.release()

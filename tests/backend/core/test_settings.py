@@ -66,3 +66,22 @@ def test_invalid_setting_is_one_line_and_exit_2(tmp_path: Path, command: str, na
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
     assert lines[0].startswith(f"printstash: invalid configuration: {name}:")
+
+
+def test_object_storage_settings_and_their_secret_in_check(tmp_path: Path) -> None:
+    env = vault_env(tmp_path, VAULT_STORAGE="s3", VAULT_S3_BUCKET="prints", VAULT_S3_PREFIX="vault/",
+                    VAULT_S3_ENDPOINT_URL="http://minio:9000", VAULT_S3_REGION="us-east-1",
+                    AWS_ACCESS_KEY_ID="AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY="wJalrXUtnFEMI-secret")
+    proc = subprocess.run([sys.executable, "-m", "printstash.cli", "check"], cwd=BACKEND, env=env,
+                          capture_output=True, text=True, timeout=60)
+    out = proc.stdout + proc.stderr
+    assert "wJalrXUtnFEMI" not in out
+    for shown in ("VAULT_STORAGE", "s3", "http://minio:9000", "vault/", "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY"):
+        assert shown in out, out
+
+
+def test_s3_storage_without_a_bucket_is_refused(tmp_path: Path) -> None:
+    env = vault_env(tmp_path, VAULT_STORAGE="s3", AWS_SECRET_ACCESS_KEY="wJalrXUtnFEMI-secret")
+    proc = subprocess.run([sys.executable, "-m", "printstash.cli", "check"], cwd=BACKEND, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "VAULT_S3_BUCKET" in proc.stderr and "wJalrXUtnFEMI" not in proc.stderr

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from printstash.core.db import Database
 from printstash.core.errors import NotFound
 from printstash.core.models import Job
+from printstash.core.storage import content_path
 from printstash.library import jobs, service
 from printstash.library.models import File, Thumbnail
 
@@ -74,7 +75,7 @@ def test_lookups_and_record_print(admin_client: TestClient) -> None:
         assert service.find_by_sha256(session, newest["sha256"].upper()).id == newest["id"]  # type: ignore[union-attr]
         assert service.find_by_sha256(session, "0" * 64) is None
         assert service.find_by_name(session, "same.gcode").id == newest["id"]  # type: ignore[union-attr]
-        assert service.file_path(settings, service.get_file(session, newest["id"])).read_bytes() == data
+        assert content_path(settings, service.get_file(session, newest["id"]).sha256).read_bytes() == data
         service.record_print(session, newest["id"], t1, "completed")
         service.record_print(session, newest["id"], t1 - timedelta(days=3), "cancelled")  # older, imported late
         with pytest.raises(NotFound):

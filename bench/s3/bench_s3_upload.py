@@ -1,0 +1,106 @@
+"""Benchmark: a >= 200 MB G-code upload into S3 (moto in server mode on loopback) through a
+real `printstash serve` with VAULT_STORAGE=s3, end to end (HTTP body -> tmp/.part hashed and
+scanned -> parse -> create-only multipart upload -> row), side by side in the same run with
+a plain boto3 `upload_file` of the same file by the same client configuration (core/s3.py's
+client settings and TransferConfig) into the same bucket. Runs alternate; medians.
+
+Run from backend/:  uv run python ../bench/s3/bench_s3_upload.py [--runs 3] [--mb 200]
+
+The file is bench/ingest/bench_upload.py's real-PrusaSlicer-based G-code (bench/data/,
+gitignored). Each PrintStash run uploads a variant with a different last comment line, so
+every run stores new content (no duplicate short-cut). Results: a table and
+bench/results/s3_upload.json.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "backend"))
+sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "bench" / "ingest"))
+
+from bench_upload import build_file  # noqa: E402
+from harness.processes import free_port, printstash, stop, vault_env, wait_http  # noqa: E402
+from harness.s3 import moto_s3  # noqa: E402
+from harness.vault import add_user_with_key, migrate  # noqa: E402
+
+from printstash.core.s3 import TRANSFER, S3Storage  # noqa: E402
+
+RESULTS = REPO / "bench" / "results"
+
+
+def variant(src: Path, run: int) -> Path:
+    out = src.with_name(f"{src.stem}_s3_{run}.gcode")
+    shutil.copyfile(src, out)
+    with out.open("ab") as fh:
+        fh.write(f"; bench run {run}\n".encode())
+    return out
+
+
+def upload_through_printstash(base: str, key: str, path: Path) -> float:
+    started = time.perf_counter()
+    out = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-H", f"X-Api-Key: {key}",
+                          "-F", f"file=@{path}", f"{base}/api/v1/files"], capture_output=True, text=True, check=True)
+    seconds = time.perf_counter() - started
+    assert out.stdout == "201", out.stdout
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--mb", type=int, default=200)
+    args = parser.parse_args()
+    source, _ = build_file(args.mb)
+    ours: list[float] = []
+    plain: list[float] = []
+    with moto_s3() as moto:
+        bucket = moto.new_bucket()
+        data_dir = REPO / "bench" / "data" / "s3_vault"
+        shutil.rmtree(data_dir, ignore_errors=True)
+        settings = moto.settings(data_dir, bucket)
+        migrate(settings)
+        key = add_user_with_key(settings, "bench", "admin")
+        client = S3Storage.from_settings(settings).client
+        port = free_port()
+        proc = printstash("serve", "--port", str(port), env=vault_env(data_dir, **moto.env(bucket)))
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_http(f"{base}/api/v1/health/live")
+            for run in range(args.runs):
+                path = variant(source, run)
+                try:
+                    started = time.perf_counter()
+                    client.upload_file(str(path), bucket, f"plain/{run}", Config=TRANSFER)
+                    plain.append(time.perf_counter() - started)
+                    ours.append(upload_through_printstash(base, key, path))
+                    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+                    assert moto.client().head_object(Bucket=bucket, Key=f"files/{sha[:2]}/{sha}")
+                finally:
+                    path.unlink()
+                print(f"run {run + 1}: printstash {ours[-1]:.2f}s, plain upload_file {plain[-1]:.2f}s", flush=True)
+        finally:
+            stop(proc)
+            shutil.rmtree(data_dir, ignore_errors=True)
+    size = source.stat().st_size
+    result = {"bytes": size, "runs": args.runs, "printstash_s": statistics.median(ours),
+              "upload_file_s": statistics.median(plain), "load_average": os.getloadavg()}
+    result["ratio"] = result["upload_file_s"] / result["printstash_s"]
+    print(f"| {size / 1e6:.0f} MB into moto | PrintStash end to end | plain upload_file | throughput ratio |")
+    print(f"| median of {args.runs} | {result['printstash_s']:.2f} s | {result['upload_file_s']:.2f} s "
+          f"| {100 * result['ratio']:.0f} % |")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "s3_upload.json").write_text(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
