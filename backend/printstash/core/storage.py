@@ -48,8 +48,8 @@ def _owner_only(path: Path, mode: int) -> None:
     try:
         if path.stat().st_mode & 0o077:
             path.chmod(mode)
-    except PermissionError:  # not ours (e.g. a mount point owned by root): leave it
-        pass
+    except OSError:  # not ours (a mount point owned by root) or read-only: leave it; health
+        pass         # reports a store it cannot write, start-up should not die on a chmod
 
 
 def content_key(sha256: str) -> str:
