@@ -18,6 +18,9 @@ from harness.vault import add_user_with_key, make_settings, migrate
 from printstash.backups import service
 from printstash.core.db import Database
 
+# The database here is a file in the data dir, and a restore loads the SQLite archive.
+pytestmark = pytest.mark.sqlite
+
 
 def _exposed(root: Path) -> list[str]:
     """Every path under root (root included) that group or others may read, write or enter."""
