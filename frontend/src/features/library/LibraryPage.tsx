@@ -83,11 +83,13 @@ export function LibraryPage() {
 
   // Search as the person types, a moment after they pause (only typing restarts the wait;
   // a busy page re-rendering must not postpone it). Replace, not push: no history per key.
+  // Nothing to change, no navigation: `prev` is the URL of the render that armed the timer,
+  // and writing it back could undo a filter change made since ("Clear filters" came back).
   useEffect(() => {
     const timer = setTimeout(() => {
+      if ((params.get('q') ?? '') === text.trim()) return
       setParams((prev) => {
         const q = text.trim()
-        if ((prev.get('q') ?? '') === q) return prev
         const next = new URLSearchParams(prev)
         if (q) next.set('q', q)
         else next.delete('q')
@@ -96,7 +98,7 @@ export function LibraryPage() {
       }, { replace: true })
     }, 300)
     return () => clearTimeout(timer)
-  }, [text, setParams])
+  }, [text, params, setParams])
 
   const query = fileQuery(params, LIMIT)
   const files = useQuery({ queryKey: fileKeys.list(query), queryFn: () => filesApi.list(query), placeholderData: keepPreviousData })
