@@ -15,7 +15,7 @@ from printstash.core.settings import Settings
 from printstash.printers import secrets
 from printstash.printers.models import Printer, PrinterStatus
 from printstash.printers.providers.base import LiveStatus, State
-from printstash.printers.relay import relayed_fields
+from printstash.printers.relay import relayed, relayed_fields
 from printstash.printers.schemas import PrinterCreate, PrinterRead, PrinterStatusRead, PrinterUpdate
 from printstash.printers.urls import redacted
 
@@ -140,8 +140,12 @@ def save_status(session: Session, printer_id: int, status: LiveStatus | None,
         row = PrinterStatus(printer_id=printer_id, state="unknown", online=False, status_json={})
         session.add(row)
     if status is not None:
-        row.status_json = status.model_dump(mode="json")
-        row.state, row.online, row.error = status.state, status.online, status.error
+        # Stored as members will see it (printers/relay.py; the worker's log has the raw text):
+        # a printer's NUL or escape sequences must not reach the database, which on PostgreSQL
+        # refuses NUL in text and would stop this printer's polling.
+        row.status_json = relayed_fields(status.model_dump(mode="json"))
+        row.state, row.online = status.state, status.online
+        row.error = relayed(status.error) if status.error is not None else None
         row.updated_at = now
     if last_seen is not None:
         row.last_seen = last_seen

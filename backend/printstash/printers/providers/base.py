@@ -78,6 +78,12 @@ class HistoryJob:
     total_duration: float | None
     filament_used: float | None
 
+    def __post_init__(self) -> None:
+        # A host may put NUL in its text, which PostgreSQL refuses in a text column (the whole
+        # history import would stop); the rest of the text is kept and relayed as usual.
+        self.job_id, self.filename, self.status = (t.replace("\x00", "") for t in
+                                                   (self.job_id, self.filename, self.status))
+
     @property
     def finished(self) -> bool:
         return self.status != "in_progress"
