@@ -81,11 +81,19 @@ def build_images(source: Path, tag: str) -> None:
        env={**os.environ, "ENGINE": "podman", "CONTAINERS_CONF": str(CONTAINERS_CONF)}, timeout=1500)
 
 
+# The 'old version' of the guide: the last landed commit before migrations 0008-0009 (schema
+# 0007), as an admin upgrading today runs it. Not "the parent of the newest migration commit":
+# that can be an integration merge whose tree never landed (nor built). Move it forward when
+# a later landed version is the one people upgrade from.
+OLD_REVISION = "810d9d1"
+
+
 def old_revision() -> str:
-    """The commit before the newest migration: its images are the 'old version' of the guide."""
-    newest = sh("git", "log", "-1", "--format=%H", "--", "backend/alembic/versions").stdout.strip()
-    assert newest, "no git history here: the old version is built from it"
-    return os.environ.get("PRINTSTASH_OLD_REVISION") or sh("git", "rev-parse", f"{newest}^").stdout.strip()
+    """The commit whose images are the 'old version' (PRINTSTASH_OLD_REVISION overrides it)."""
+    rev = os.environ.get("PRINTSTASH_OLD_REVISION") or OLD_REVISION
+    found = sh("git", "rev-parse", "--verify", f"{rev}^{{commit}}", check=False)
+    assert found.returncode == 0, f"no commit {rev} here: the old version is built from the git history"
+    return found.stdout.strip()
 
 
 @dataclass
