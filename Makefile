@@ -50,7 +50,7 @@ images: container-tools
 	./scripts/images.sh
 
 # The upgrade guide run with podman-compose against the real docker-compose.yml (builds the
-# images of this checkout and of the revision before the newest migration).
+# images of this checkout and of an earlier landed version on an older schema).
 test-containers: backend container-tools
 	cd $(BACKEND) && $(UV) run pytest ../tests/containers -m containers
 
