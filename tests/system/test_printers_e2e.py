@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-import pybgcode
 import pytest
+from harness.packages import binarize
 from harness.paths import GCODE_FIXTURES
 from harness.peers import KlipperPrinter
 from systemkit import POLL_SECONDS, Stack, status, wait_for
@@ -283,16 +283,6 @@ def _gcode_3mf(plates: list[bytes]) -> bytes:
     return out.getvalue()
 
 
-def _bgcode(src: Any, dst: Any) -> bytes:
-    """Binarized by libbgcode's own converter (the one PrusaSlicer uses)."""
-    infile, outfile = pybgcode.open(str(src), "r"), pybgcode.open(str(dst), "wb")
-    try:
-        assert pybgcode.from_ascii_to_binary(infile, outfile, pybgcode.get_config()) == pybgcode.EResult.Success
-    finally:
-        pybgcode.close(infile)
-        pybgcode.close(outfile)
-    return bytes(dst.read_bytes())
-
 
 def _print_until_complete(stack: Stack, printer_id: int, body: dict[str, Any]) -> str:
     wait_for(lambda: status(stack, printer_id)["state"] in {"standby", "complete", "cancelled"}, 30)
@@ -317,7 +307,7 @@ def test_any_plate_of_a_package_and_a_bgcode_print_as_plain_gcode(printstash_sta
                            headers={"X-Api-Key": klipper.api_key()}, timeout=10)
     assert on_printer.content == tinybox  # the plate's G-code, byte for byte
 
-    binarized = _bgcode(TINYBOX, tmp_path / "t.bgcode")
+    binarized = binarize(TINYBOX, tmp_path / "t.bgcode")
     binary = stack.admin.post("/api/v1/files", files={"file": ("tinybox.bgcode", binarized)})
     assert binary.status_code == 201 and binary.json()["kind"] == "bgcode", binary.text
     remote = _print_until_complete(stack, printer_id, {"file_id": binary.json()["id"]})

@@ -4,12 +4,11 @@ converter PrusaSlicer itself uses, default config: heatshrink + MeatPack compres
 checksums); expected values come from each source file's manifest entry."""
 
 import re
-from pathlib import Path
 from typing import Any
 
-import pybgcode
 import pytest
 from fastapi.testclient import TestClient
+from harness.packages import binarize
 from librarykit import (
     API,
     FIXTURE_FILES,
@@ -23,15 +22,6 @@ from librarykit import (
 
 PRUSA = [f for f in FIXTURE_FILES if f["slicer"] == "PrusaSlicer"]
 
-
-def binarize(src: Path, dst: Path) -> bytes:
-    infile, outfile = pybgcode.open(str(src), "r"), pybgcode.open(str(dst), "wb")
-    try:
-        assert pybgcode.from_ascii_to_binary(infile, outfile, pybgcode.get_config()) == pybgcode.EResult.Success
-    finally:
-        pybgcode.close(infile)
-        pybgcode.close(outfile)
-    return dst.read_bytes()
 
 
 def commands(text: bytes) -> list[bytes]:

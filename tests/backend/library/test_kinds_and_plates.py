@@ -1,11 +1,10 @@
 """Kinds and plates in the API: `kind` by content, `plates` (plate 1's metadata is the file's),
 the kind= filter and facet, and migration 0008 giving files stored before it one plate."""
 
-import io
-import zipfile
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from harness.packages import zip_of
 from harness.vault import downgrade, make_settings, migrate
 from librarykit import API, fixture_by_id, fixture_path, row_count, settings_of, stored_files, upload
 from sqlalchemy import text
@@ -16,13 +15,6 @@ from printstash.library.store import PlateFields
 
 THUMBS = fixture_by_id("prusa_cylinder_0.15mm_PETG_thumbs")
 
-
-def _zip(members: dict[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in members.items():
-            z.writestr(name, data)
-    return out.getvalue()
 
 
 def test_a_gcode_file_has_kind_and_one_plate_equal_to_its_metadata(admin_client: TestClient) -> None:
@@ -44,12 +36,12 @@ def test_kind_filter_and_facet(admin_client: TestClient) -> None:
 
 
 def test_an_unsafe_package_is_422_and_nothing_is_stored(admin_client: TestClient) -> None:
-    answer = upload(admin_client, "evil.gcode.3mf", _zip({"../../evil.gcode": b"G28\n"}))
+    answer = upload(admin_client, "evil.gcode.3mf", zip_of({"../../evil.gcode": b"G28\n"}))
     assert answer.status_code == 422 and answer.json()["code"] == "unsafe_member"
-    bomb = _zip({"Metadata/plate_1.gcode": b"\0" * (64 * 1024 * 1024)})
+    bomb = zip_of({"Metadata/plate_1.gcode": b"\0" * (64 * 1024 * 1024)})
     answer = upload(admin_client, "bomb.gcode.3mf", bomb)
     assert answer.status_code == 422 and answer.json()["code"] == "package_too_large"
-    answer = upload(admin_client, "empty.3mf", _zip({"Metadata/readme.txt": b"hi"}))
+    answer = upload(admin_client, "empty.3mf", zip_of({"Metadata/readme.txt": b"hi"}))
     assert answer.status_code == 422 and answer.json()["code"] == "empty_package"
     settings = settings_of(admin_client)
     assert stored_files(settings) == [] and row_count(settings) == 0
@@ -60,8 +52,8 @@ def test_recognised_kinds_without_a_reader_are_415(admin_client: TestClient) -> 
     missing = [k for k in ("bgcode", "gcode.3mf", "ufp", "stl", "obj", "3mf") if k not in ingest.PARSERS]
     samples = {"obj": b"o c\nv 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n",
                "stl": (fixture_path(THUMBS).parents[1] / "models" / "cube20.stl").read_bytes(),
-               "3mf": _zip({"3D/3dmodel.model": b"<model/>"}), "ufp": _zip({"3D/model.gcode": b"G28\n"}),
-               "gcode.3mf": _zip({"Metadata/plate_1.gcode": b"G28\n"}), "bgcode": b"GCDE" + b"\0" * 60}
+               "3mf": zip_of({"3D/3dmodel.model": b"<model/>"}), "ufp": zip_of({"3D/model.gcode": b"G28\n"}),
+               "gcode.3mf": zip_of({"Metadata/plate_1.gcode": b"G28\n"}), "bgcode": b"GCDE" + b"\0" * 60}
     for kind in missing:
         answer = upload(admin_client, f"x.{kind}", samples[kind])
         assert answer.status_code == 415 and answer.json()["code"] == "unsupported_kind", kind

@@ -8,13 +8,12 @@ values come from each source G-code's manifest entry, or from the slice_info we 
 
 import base64
 import hashlib
-import io
 import re
-import zipfile
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from harness.packages import zip_of
 from librarykit import (
     API,
     check_expected_metadata,
@@ -63,13 +62,6 @@ def _png() -> bytes:
     return base64.b64decode(b"".join(line[2:] for line in block[1].splitlines()))
 
 
-def _zip(members: dict[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in members.items():
-            z.writestr(name, data)
-    return out.getvalue()
-
 
 def gcode_3mf(**override: bytes | None) -> bytes:
     plate1, plate2 = fixture_path(PRUSA).read_bytes(), fixture_path(CURA).read_bytes()
@@ -80,7 +72,7 @@ def gcode_3mf(**override: bytes | None) -> bytes:
         "Metadata/plate_2.gcode": plate2, "Metadata/plate_2.gcode.md5": hashlib.md5(plate2).hexdigest().encode(),
         "Metadata/plate_2.png": _png(), "Metadata/slice_info.config": SLICE_INFO, **override,
     }
-    return _zip({k: v for k, v in members.items() if v is not None})
+    return zip_of({k: v for k, v in members.items() if v is not None})
 
 
 def ufp() -> bytes:
@@ -89,7 +81,7 @@ def ufp() -> bytes:
             b'Type="http://schemas.ultimaker.org/package/2018/relationships/gcode"/><Relationship '
             b'Target="/Metadata/thumbnail.png" Id="rel1" Type="http://schemas.openxmlformats.org/package/'
             b'2006/relationships/metadata/thumbnail"/></Relationships>')
-    return _zip({"[Content_Types].xml": CONTENT_TYPES, "_rels/.rels": rels,
+    return zip_of({"[Content_Types].xml": CONTENT_TYPES, "_rels/.rels": rels,
                  "3D/model.gcode": fixture_path(GRIFFIN).read_bytes(), "Metadata/thumbnail.png": _png()})
 
 
