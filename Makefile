@@ -2,7 +2,10 @@
 # Needs only Python >= 3.11 and Node >= 20; everything else is installed on the way.
 
 SHELL := /bin/bash
-UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+# `pip install --user uv` puts uv in the user base's bin, which a plain PATH (CI's) lacks; every
+# recipe and every process a test starts (`make run`, `uv run alembic`) inherits this PATH.
+export PATH := $(shell python3 -m site --user-base)/bin:$(PATH)
+UV := uv
 BACKEND := backend
 FRONTEND := frontend
 export VAULT_DATA_DIR ?= $(CURDIR)/data

@@ -3,7 +3,9 @@
 # The Makefile has already installed dependencies and run `uv run alembic upgrade head`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-UV=$(command -v uv || echo "python3 -m uv")
+# uv from `pip install --user` lives in the user base's bin (the Makefile puts it on PATH too).
+export PATH="$(python3 -m site --user-base)/bin:$PATH"
+
 export VAULT_DATA_DIR=${VAULT_DATA_DIR:-$PWD/data}
 API_PORT=${API_PORT:-8000}
 WEB_PORT=${WEB_PORT:-3000}
@@ -16,9 +18,9 @@ cleanup() { for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null || true; don
 trap cleanup EXIT
 trap 'exit 0' INT TERM
 
-(cd backend && exec setsid $UV run printstash serve --host 127.0.0.1 --port "$API_PORT" >"$LOG" 2>&1) &
+(cd backend && exec setsid uv run printstash serve --host 127.0.0.1 --port "$API_PORT" >"$LOG" 2>&1) &
 pids+=($!)
-(cd backend && exec setsid $UV run printstash worker) &
+(cd backend && exec setsid uv run printstash worker) &
 pids+=($!)
 url=http://localhost:$API_PORT/api/v1/docs
 if [ -f frontend/dist/index.html ]; then
