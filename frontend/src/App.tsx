@@ -38,11 +38,14 @@ const router = createBrowserRouter([
     children: [
       { index: true, element: <LibraryPage /> },
       { path: 'files/:id', element: <FileDetailPage /> },
+      // three.js is loaded only when a preview opens: the other pages stay as light as they were.
+      { path: 'files/:id/preview', lazy: async () => ({ Component: (await import('./features/preview/FilePreviewPage')).FilePreviewPage }) },
       { path: 'trash', element: <TrashPage /> },
       { path: 'tags', element: <TagsPage /> },
       { path: 'upload', element: <UploadPage /> },
       { path: 'printers', element: <PrintersPage /> },
       { path: 'printers/:id', element: <PrinterDetailPage /> },
+      { path: 'printers/:id/preview', lazy: async () => ({ Component: (await import('./features/preview/PrinterPreviewPage')).PrinterPreviewPage }) },
       { path: 'status', element: <StatusPage /> },
       { path: 'api-keys', element: <ApiKeysPage /> },
       { path: 'account', element: <AccountPage /> },

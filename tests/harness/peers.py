@@ -237,6 +237,11 @@ class KlipperPrinter:
         res = self._get("/printer/objects/query?print_stats")
         return None if res is None else str(res["status"]["print_stats"]["state"])
 
+    def current_layer(self) -> int | None:
+        """`print_stats.info.current_layer`: what the G-code last said with SET_PRINT_STATS_INFO."""
+        res = self._get("/printer/objects/query?print_stats")
+        return None if res is None else res["status"]["print_stats"]["info"]["current_layer"]
+
     def api_key(self) -> str:
         """Moonraker's own API key (a trusted loopback client may read it)."""
         return str(self._get("/access/api_key"))

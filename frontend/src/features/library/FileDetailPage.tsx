@@ -48,6 +48,14 @@ function Thumbnails({ file }: { file: FileRead }) {
   )
 }
 
+/** The toolpath preview (its own page, a feature of its own): one per plate of a sliced file. */
+function PreviewLinks({ file }: { file: FileRead }) {
+  if (file.plates.length === 1) return <Link className="button" to={`/files/${file.id}/preview`}>Preview</Link>
+  return file.plates.map((plate) => (
+    <Link key={plate.index} className="button" to={`/files/${file.id}/preview?plate=${plate.index}`}>Preview plate {plate.index}</Link>
+  ))
+}
+
 function Notes({ file }: { file: FileRead }) {
   const client = useQueryClient()
   const [notes, setNotes] = useState(file.notes)
@@ -211,7 +219,10 @@ export function FileDetailPage() {
       <div className="detail-grid">
         <div className="stack">
           <Thumbnails file={data} />
-          <a className="button primary" href={downloadUrl(data.id)} download={data.name}>Download G-code</a>
+          <div className="inline">
+            <a className="button primary" href={downloadUrl(data.id)} download={data.name}>Download G-code</a>
+            <PreviewLinks file={data} />
+          </div>
           <Notes key={data.id} file={data} />
           <TagEditor file={data} />
         </div>

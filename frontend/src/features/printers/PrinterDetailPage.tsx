@@ -178,7 +178,10 @@ export function PrinterDetailPage() {
         <section aria-labelledby="printer-file" className="stack">
           <h2 id="printer-file" className="h3">Current file</h2>
           {current.data ? (
-            <Link to={`/files/${current.data.id}`} className="current-file"><Thumbnail file={current.data} /><span>{current.data.name}</span></Link>
+            <>
+              <Link to={`/files/${current.data.id}`} className="current-file"><Thumbnail file={current.data} /><span>{current.data.name}</span></Link>
+              {(state === 'printing' || state === 'paused') && data.status?.file_id ? <p><Link to={`/printers/${id}/preview`}>Follow the print layer by layer</Link></p> : null}
+            </>
           ) : <p className="muted">{data.status?.filename ? `${baseName(data.status.filename)} (not from the library)` : 'Nothing loaded.'}</p>}
         </section>
       </div>

@@ -1,0 +1,84 @@
+import { useEffect, useReducer, useRef, useState, type KeyboardEvent } from 'react'
+import { previewApi } from './api'
+import { layerAfterKey } from './keys'
+import { LayerLoader } from './loader'
+import { TRAVEL, cssColour, featureColour } from './palette'
+import { ToolpathView } from './scene'
+
+export type LayerIndex = { plate: number; count: number; features: string[]; layers: { index: number; z: number }[] }
+
+const NO_WEBGL = 'This browser cannot draw the preview: WebGL is turned off or not supported.'
+
+/** The 3D view, its layer slider, the travel switch and the legend of one plate's toolpaths. */
+export function Toolpaths({ fileId, plate, index, follow }: { fileId: number; plate: number; index: LayerIndex; follow?: number }) {
+  const last = Math.max(index.count - 1, 0)
+  const [chosen, setChosen] = useState(0)
+  const current = Math.min(follow ?? chosen, last)
+  const [travels, setTravels] = useState(false)
+  const [version, changed] = useReducer((n: number) => n + 1, 0)
+  const [failure, setFailure] = useState<string | null>(null)
+  const holder = useRef<HTMLDivElement>(null)
+  const parts = useRef<{ view: ToolpathView; loader: LayerLoader } | null>(null)
+
+  useEffect(() => {
+    // The canvas is made here, not by React: each mount gets a fresh WebGL context that
+    // dispose() can give back (a lost context cannot be used again on the same canvas).
+    if (!holder.current) return // nothing to draw (a plate without layers)
+    const canvas = document.createElement('canvas')
+    canvas.setAttribute('role', 'img')
+    canvas.setAttribute('aria-label', 'Toolpaths: drag to turn, pinch or scroll to zoom')
+    holder.current.append(canvas)
+    let view: ToolpathView
+    try {
+      view = new ToolpathView(canvas, (layer) => { canvas.dataset.drawnLayer = String(layer) })
+    } catch {
+      canvas.remove()
+      setFailure(NO_WEBGL)
+      return
+    }
+    view.setFeatures(index.features)
+    const loader = new LayerLoader((layer, signal) => previewApi.layer(fileId, plate, layer, signal), changed)
+    parts.current = { view, loader }
+    return () => {
+      parts.current = null
+      loader.close()
+      view.dispose()
+      canvas.remove()
+    }
+  }, [fileId, plate, index])
+
+  useEffect(() => parts.current?.loader.show(current), [current, index])
+  useEffect(() => {
+    parts.current?.view.sync(parts.current.loader.layers, { current, travels }, index.layers[last]?.z ?? 0)
+  }, [version, current, travels, index, last])
+
+  const onKey = (event: KeyboardEvent) => {
+    const next = layerAfterKey(event.key, current, last)
+    if (next === null) return
+    event.preventDefault()
+    setChosen(next)
+  }
+  const loader = parts.current?.loader
+  const seen = new Set([...(loader?.layers.values() ?? [])].flatMap((layer) => layer.codes))
+  const z = index.layers[current]?.z
+  if (failure) return <div role="alert" className="message error">{failure}</div>
+  if (!index.count) return <p className="muted">This plate has no layers to show.</p>
+  return (
+    <section className="toolpaths stack" aria-label="Toolpath preview">
+      <div className="preview-canvas" ref={holder} />
+      <div className="preview-controls">
+        <label htmlFor="preview-layer">Layer <strong>{current + 1}</strong> of {index.count}{z === undefined ? '' : ` · Z ${z.toFixed(2)} mm`}</label>
+        <input id="preview-layer" type="range" min={0} max={last} step={1} value={current} disabled={follow !== undefined}
+          aria-valuetext={`Layer ${current + 1} of ${index.count}`} onKeyDown={onKey} onChange={(e) => setChosen(Number(e.target.value))} />
+        <label className="inline"><input type="checkbox" checked={travels} onChange={(e) => setTravels(e.target.checked)} /> Show travel moves</label>
+      </div>
+      {loader?.error ? <div role="alert" className="message error">Some layers could not be loaded: {loader.error instanceof Error ? loader.error.message : String(loader.error)}</div> : null}
+      <ul className="legend" aria-label="Feature types">
+        {index.features.map((name, code) => seen.has(code) ? (
+          <li key={name}><span className="swatch" style={{ background: cssColour(featureColour(name)) }} aria-hidden="true" />{name}</li>
+        ) : null)}
+        {travels ? <li><span className="swatch" style={{ background: cssColour(TRAVEL) }} aria-hidden="true" />Travel</li> : null}
+      </ul>
+    </section>
+  )
+}

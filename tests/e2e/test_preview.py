@@ -1,0 +1,215 @@
+"""The toolpath preview (issue 14) in real Chromium against the real api: a real PrusaSlicer
+fixture uploaded, its Preview opened from the file page, the canvas read back for drawn
+pixels, the layer slider driven by the keyboard, mouse and touch turning the view, and the JS
+heap measured through the DevTools protocol. Expected layer counts and heights come from the
+fixtures manifest."""
+
+import base64
+import io
+import json
+import time
+from collections.abc import Iterator
+
+import pytest
+from e2ekit import Stack, shot, sign_in
+from harness.paths import GCODE_FIXTURES
+from harness.peers import KlipperPrinter, klipper_printer
+from PIL import Image, ImageChops
+from playwright.sync_api import Browser, Page, expect
+
+pytestmark = pytest.mark.e2e
+
+MANIFEST = {f["id"]: f for f in json.loads((GCODE_FIXTURES / "manifest.json").read_text())["files"]}
+CUBE = MANIFEST["prusa_cube20_0.20mm_PLA_thumbs"]
+LAYERS = CUBE["expected"]["layer_count"]
+TOP_Z = CUBE["expected"]["max_layer_z"]
+FIRST_Z = CUBE["expected"]["first_layer_height"]
+HEAP_BOUND = 250 * 1024 * 1024
+CANVAS = ".preview-canvas canvas"
+PHONE = {"width": 390, "height": 844}
+
+
+def upload(page: Page, fixture: dict = CUBE) -> dict:
+    """Through the api with the page's own session (setup for the checks, not the check)."""
+    path = GCODE_FIXTURES / fixture["file"]
+    answer = page.request.post("/api/v1/files", headers={"X-Requested-With": "e2e"}, multipart={
+        "file": {"name": path.name, "mimeType": "text/x-gcode", "buffer": path.read_bytes()}})
+    assert answer.status in (200, 201), answer.text()
+    return answer.json()
+
+
+def drawn_layer(page: Page, index: int) -> None:
+    """Wait until the view has rendered a frame with layer `index` in it."""
+    expect(page.locator(f"{CANVAS}[data-drawn-layer='{index}']")).to_have_count(1)
+
+
+def picture(page: Page) -> Image.Image:
+    url = page.locator(CANVAS).evaluate("canvas => canvas.toDataURL('image/png')")
+    return Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGBA")
+
+
+def drawn_pixels(image: Image.Image) -> int:
+    """Pixels the lines cover: the canvas is cleared to transparent, the page shows through."""
+    return sum(image.getchannel("A").histogram()[1:])
+
+
+def changed_pixels(before: Image.Image, after: Image.Image) -> int:
+    difference = ImageChops.difference(before, after).convert("L")
+    return sum(difference.histogram()[1:])
+
+
+def settled(page: Page) -> Image.Image:
+    """The picture once two frames in a row are the same (a render follows each change)."""
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    return picture(page)
+
+
+def heap_used(page: Page) -> int:
+    session = page.context.new_cdp_session(page)
+    try:
+        return int(session.send("Runtime.getHeapUsage")["usedSize"])
+    finally:
+        session.detach()
+
+
+def open_preview(page: Page, file: dict) -> None:
+    page.goto(f"/files/{file['id']}")
+    page.get_by_role("link", name="Preview", exact=True).click()
+    expect(page.get_by_role("heading", name=f"Preview of {file['name']}")).to_be_visible()
+    drawn_layer(page, 0)
+
+
+@pytest.fixture(scope="module")
+def cube(browser: Browser, stack: Stack) -> dict:
+    context = browser.new_context(base_url=stack.web)
+    page = context.new_page()
+    sign_in(page, stack)
+    file = upload(page)
+    context.close()
+    return file
+
+
+def test_preview_draws_the_layers_and_follows_the_keyboard(page: Page, stack: Stack, cube: dict) -> None:
+    sign_in(page, stack)
+    index = page.request.get(f"/api/v1/files/{cube['id']}/layers").json()
+    assert index["count"] == LAYERS
+    open_preview(page, cube)
+    label = page.locator(".preview-controls label[for='preview-layer']")
+    expect(label).to_have_text(f"Layer 1 of {LAYERS} · Z {FIRST_Z:.2f} mm")
+    first = settled(page)
+    assert drawn_pixels(first) > 500, "the first layer is drawn"
+
+    slider = page.get_by_role("slider")
+    slider.focus()
+    page.keyboard.press("End")
+    drawn_layer(page, LAYERS - 1)
+    expect(label).to_have_text(f"Layer {LAYERS} of {LAYERS} · Z {TOP_Z:.2f} mm")
+    whole = settled(page)
+    assert drawn_pixels(whole) > drawn_pixels(first) * 1.5, "the layers below the last one are drawn too"
+    shot(page, "preview-last-layer")
+
+    for key, layer in [("Home", 0), ("PageUp", 10), ("ArrowUp", 11), ("ArrowRight", 12), ("ArrowLeft", 11),
+                       ("ArrowDown", 10), ("PageDown", 0)]:
+        page.keyboard.press(key)
+        expect(label).to_contain_text(f"Layer {layer + 1} of {LAYERS}")
+        drawn_layer(page, layer)
+
+    # The legend names only features of the index, and at least one drawn.
+    legend = page.get_by_role("list", name="Feature types").get_by_role("listitem").all_inner_texts()
+    assert legend and set(legend) <= set(index["features"]), (legend, index["features"])
+    assert heap_used(page) < HEAP_BOUND
+
+
+def test_travels_toggle_and_the_mouse_turns_the_view(page: Page, stack: Stack, cube: dict) -> None:
+    sign_in(page, stack)
+    open_preview(page, cube)
+    page.get_by_role("slider").focus()
+    page.keyboard.press("PageUp")
+    drawn_layer(page, 10)
+    without = settled(page)
+    page.get_by_label("Show travel moves").check()
+    expect(page.get_by_role("list", name="Feature types")).to_contain_text("Travel")
+    with_travels = settled(page)
+    assert changed_pixels(without, with_travels) > 50, "travel moves are drawn when asked for"
+
+    box = page.locator(CANVAS).bounding_box()
+    assert box
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 + 150, box["y"] + box["height"] / 2 + 40, steps=8)
+    page.mouse.up()
+    assert changed_pixels(with_travels, settled(page)) > 500, "dragging turns the view"
+
+
+@pytest.fixture
+def phone(browser: Browser, stack: Stack) -> Iterator[Page]:
+    context = browser.new_context(base_url=stack.web, viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    sign_in(page, stack)
+    yield page
+    context.close()
+
+
+def touch_drag(page: Page, start: tuple[float, float], end: tuple[float, float]) -> None:
+    """One finger across the screen, as the phone's touch screen reports it."""
+    session = page.context.new_cdp_session(page)
+    steps = [(start[0] + (end[0] - start[0]) * k / 8, start[1] + (end[1] - start[1]) * k / 8) for k in range(9)]
+    session.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": start[0], "y": start[1]}]})
+    for x, y in steps[1:]:
+        session.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+    session.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    session.detach()
+
+
+def test_preview_on_a_phone_fits_and_turns_by_touch(phone: Page, cube: dict) -> None:
+    open_preview(phone, cube)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    box = phone.locator(CANVAS).bounding_box()
+    assert box and box["width"] <= PHONE["width"] and box["height"] >= 250
+    before = settled(phone)
+    assert drawn_pixels(before) > 200
+    middle = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    touch_drag(phone, middle, (middle[0] + 120, middle[1]))
+    assert changed_pixels(before, settled(phone)) > 200, "a finger turns the view"
+    shot(phone, "preview-phone")
+
+
+TINYBOX = MANIFEST["klipper_prusa_tinybox_0.20mm_noextrusion"]
+
+
+@pytest.fixture(scope="module")
+def printer() -> Iterator[KlipperPrinter]:
+    with klipper_printer() as real:
+        yield real
+
+
+def test_printer_preview_follows_a_real_print_layer_by_layer(page: Page, stack: Stack, printer: KlipperPrinter) -> None:
+    """Real Moonraker + Klippy print a file that reports its layers (SET_PRINT_STATS_INFO);
+    the printer's preview moves with `print_stats.info.current_layer`, never ahead of it."""
+    sign_in(page, stack)
+    added = page.request.post("/api/v1/printers", headers={"X-Requested-With": "e2e"},
+                              data={"name": "Layer Voron", "url": printer.url})
+    assert added.status == 201, added.text()
+    box = upload(page, TINYBOX)
+    printer.gcode("M220 S300")  # 3x speed: a few seconds a layer
+    started = page.request.post(f"/api/v1/printers/{added.json()['id']}/print", headers={"X-Requested-With": "e2e"},
+                                data={"file_id": box["id"]})
+    assert started.status == 202, started.text()
+
+    page.goto(f"/printers/{added.json()['id']}")
+    page.get_by_role("link", name="Follow the print layer by layer").click()
+    page.get_by_label("Show travel moves").check()  # this file only travels (no extrusion)
+    label = page.locator(".preview-controls label[for='preview-layer']")
+    expect(label).to_contain_text(f"of {TINYBOX['expected']['layer_count']}")
+    seen: list[int] = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and printer.print_state() != "complete":
+        shown = int(label.inner_text().split()[1])
+        reported = printer.current_layer()
+        if shown not in seen:
+            seen.append(shown)
+        assert reported is None or shown <= max(reported, 1), (shown, reported)
+        time.sleep(0.3)
+    assert len(seen) >= 3 and seen == sorted(seen), seen
+    drawn_layer(page, seen[-1] - 1)
+    assert drawn_pixels(settled(page)) > 100
