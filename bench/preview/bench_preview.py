@@ -49,7 +49,7 @@ from harness.vault import add_user_with_key, make_settings, migrate  # noqa: E40
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--enable-unsafe-swiftshader", "--enable-precise-memory-info",
+ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--enable-precise-memory-info",
         "--disable-background-networking", "--disable-component-update", "--no-first-run"]
 VIEWPORTS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 USER, PASSWORD = "bench", "correct horse battery"

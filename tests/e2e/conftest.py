@@ -23,11 +23,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 CHROMIUM = "/usr/bin/chromium"
 # What Debian's chromium needs to run headless as root (found when these tests were set up).
-# --enable-unsafe-swiftshader: WebGL (the toolpath preview) on the CPU, as there is no GPU here;
-# recent Chromium no longer falls back to it by itself.
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--enable-unsafe-swiftshader",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 POLL_SECONDS = "0.5"
 
 expect.set_options(timeout=15_000)
