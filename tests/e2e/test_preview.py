@@ -104,6 +104,7 @@ def test_preview_draws_the_layers_and_follows_the_keyboard(page: Page, stack: St
     page.keyboard.press("End")
     drawn_layer(page, LAYERS - 1)
     expect(label).to_have_text(f"Layer {LAYERS} of {LAYERS} · Z {TOP_Z:.2f} mm")
+    expect(page.locator(".preview-pending")).to_have_text("")  # the layers below have come in
     whole = settled(page)
     assert drawn_pixels(whole) > drawn_pixels(first) * 1.5, "the layers below the last one are drawn too"
     shot(page, "preview-last-layer")

@@ -1,11 +1,14 @@
-import { useEffect, useReducer, useRef, useState, type KeyboardEvent } from 'react'
+import { useEffect, useRef, useState, type KeyboardEvent } from 'react'
 import { previewApi } from './api'
 import { layerAfterKey } from './keys'
 import { LayerLoader } from './loader'
 import { TRAVEL, cssColour, featureColour } from './palette'
-import { ToolpathView } from './scene'
+import type { LayerSegments } from './records'
+import { canDraw, ToolpathView } from './scene'
 
 export type LayerIndex = { plate: number; count: number; features: string[]; layers: { index: number; z: number }[] }
+
+type Loaded = { layers: ReadonlyMap<number, LayerSegments>; pending: number; error: unknown }
 
 const NO_WEBGL = 'This browser cannot draw the preview: WebGL is turned off or not supported.'
 
@@ -15,29 +18,22 @@ export function Toolpaths({ fileId, plate, index, follow }: { fileId: number; pl
   const [chosen, setChosen] = useState(0)
   const current = Math.min(follow ?? chosen, last)
   const [travels, setTravels] = useState(false)
-  const [version, changed] = useReducer((n: number) => n + 1, 0)
-  const [failure, setFailure] = useState<string | null>(null)
+  const [loaded, setLoaded] = useState<Loaded>({ layers: new Map(), pending: 0, error: null })
   const holder = useRef<HTMLDivElement>(null)
   const parts = useRef<{ view: ToolpathView; loader: LayerLoader } | null>(null)
 
   useEffect(() => {
     // The canvas is made here, not by React: each mount gets a fresh WebGL context that
     // dispose() can give back (a lost context cannot be used again on the same canvas).
-    if (!holder.current) return // nothing to draw (a plate without layers)
+    if (!holder.current) return // nothing to draw (no WebGL, or a plate without layers)
     const canvas = document.createElement('canvas')
     canvas.setAttribute('role', 'img')
     canvas.setAttribute('aria-label', 'Toolpaths: drag to turn, pinch or scroll to zoom')
     holder.current.append(canvas)
-    let view: ToolpathView
-    try {
-      view = new ToolpathView(canvas, (layer) => { canvas.dataset.drawnLayer = String(layer) })
-    } catch {
-      canvas.remove()
-      setFailure(NO_WEBGL)
-      return
-    }
+    const view = new ToolpathView(canvas, (layer) => { canvas.dataset.drawnLayer = String(layer) })
     view.setFeatures(index.features)
-    const loader = new LayerLoader((layer, signal) => previewApi.layer(fileId, plate, layer, signal), changed)
+    const loader: LayerLoader = new LayerLoader((layer, signal) => previewApi.layer(fileId, plate, layer, signal),
+      () => setLoaded({ layers: new Map(loader.layers), pending: loader.pending, error: loader.error }))
     parts.current = { view, loader }
     return () => {
       parts.current = null
@@ -49,8 +45,8 @@ export function Toolpaths({ fileId, plate, index, follow }: { fileId: number; pl
 
   useEffect(() => parts.current?.loader.show(current), [current, index])
   useEffect(() => {
-    parts.current?.view.sync(parts.current.loader.layers, { current, travels }, index.layers[last]?.z ?? 0)
-  }, [version, current, travels, index, last])
+    parts.current?.view.sync(loaded.layers, { current, travels }, index.layers[last]?.z ?? 0)
+  }, [loaded, current, travels, index, last])
 
   const onKey = (event: KeyboardEvent) => {
     const next = layerAfterKey(event.key, current, last)
@@ -58,11 +54,10 @@ export function Toolpaths({ fileId, plate, index, follow }: { fileId: number; pl
     event.preventDefault()
     setChosen(next)
   }
-  const loader = parts.current?.loader
-  const seen = new Set([...(loader?.layers.values() ?? [])].flatMap((layer) => layer.codes))
+  const seen = new Set([...loaded.layers.values()].flatMap((layer) => layer.codes))
   const z = index.layers[current]?.z
-  if (failure) return <div role="alert" className="message error">{failure}</div>
   if (!index.count) return <p className="muted">This plate has no layers to show.</p>
+  if (!canDraw()) return <div role="alert" className="message error">{NO_WEBGL}</div>
   return (
     <section className="toolpaths stack" aria-label="Toolpath preview">
       <div className="preview-canvas" ref={holder} />
@@ -70,9 +65,12 @@ export function Toolpaths({ fileId, plate, index, follow }: { fileId: number; pl
         <label htmlFor="preview-layer">Layer <strong>{current + 1}</strong> of {index.count}{z === undefined ? '' : ` · Z ${z.toFixed(2)} mm`}</label>
         <input id="preview-layer" type="range" min={0} max={last} step={1} value={current} disabled={follow !== undefined}
           aria-valuetext={`Layer ${current + 1} of ${index.count}`} onKeyDown={onKey} onChange={(e) => setChosen(Number(e.target.value))} />
-        <label className="inline"><input type="checkbox" checked={travels} onChange={(e) => setTravels(e.target.checked)} /> Show travel moves</label>
+        <div className="inline">
+          <label className="inline"><input type="checkbox" checked={travels} onChange={(e) => setTravels(e.target.checked)} /> Show travel moves</label>
+          <span className="muted small preview-pending" aria-live="polite">{loaded.pending ? `Loading ${loaded.pending} layers…` : ''}</span>
+        </div>
       </div>
-      {loader?.error ? <div role="alert" className="message error">Some layers could not be loaded: {loader.error instanceof Error ? loader.error.message : String(loader.error)}</div> : null}
+      {loaded.error ? <div role="alert" className="message error">Some layers could not be loaded: {loaded.error instanceof Error ? loaded.error.message : String(loaded.error)}</div> : null}
       <ul className="legend" aria-label="Feature types">
         {index.features.map((name, code) => seen.has(code) ? (
           <li key={name}><span className="swatch" style={{ background: cssColour(featureColour(name)) }} aria-hidden="true" />{name}</li>

@@ -33,6 +33,19 @@ describe('LayerLoader', () => {
     expect(asked.slice(-3).map((a) => a.index)).toEqual([2, 1, 0])
   })
 
+  it('asks again for a layer whose request was aborted when the slider comes back to it', async () => {
+    const { asked, fetchLayer } = server()
+    const loader = new LayerLoader(fetchLayer, () => {}, { segments: 1000, layers: 1 })
+    loader.show(10)
+    loader.show(5) // aborts 10
+    loader.show(10) // back before the aborted request has settled
+    await settle()
+    expect(asked.map((a) => a.index)).toEqual([10, 5, 10])
+    asked[2].answer(3)
+    await settle()
+    expect([...loader.layers.keys()]).toEqual([10])
+  })
+
   it('holds no more layers than the segment budget allows once sizes are known', async () => {
     const { asked, fetchLayer } = server()
     const loader = new LayerLoader(fetchLayer, () => {}, { segments: 250, layers: 100 })

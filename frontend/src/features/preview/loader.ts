@@ -30,6 +30,11 @@ export class LayerLoader {
     this.budget = budget
   }
 
+  /** Layers still to come (queued or on the way). */
+  get pending(): number {
+    return this.queue.length + this.running.size
+  }
+
   /** Show `current` (and what fits below it): drop the rest, fetch what is missing. */
   show(current: number): void {
     this.current = current
@@ -41,7 +46,7 @@ export class LayerLoader {
     for (const index of dropped) this.layers.delete(index)
     this.queue = plan.filter((index) => !this.layers.has(index) && !this.running.has(index) && !this.failed.has(index))
     this.pump()
-    if (dropped.length) this.changed()
+    this.changed()
   }
 
   close(): void {
@@ -69,9 +74,8 @@ export class LayerLoader {
     } finally {
       this.running.delete(index)
     }
-    if (this.closed) return
-    if (request.signal.aborted) return this.pump() // its slot is free for a layer still wanted
-    this.changed()
-    this.show(this.current) // sizes now known: the plan may hold fewer (or more) layers
+    // Sizes are better known now (the plan may hold fewer or more layers) and a slot is free;
+    // an aborted layer the slider came back to is asked for again.
+    if (!this.closed) this.show(this.current)
   }
 }

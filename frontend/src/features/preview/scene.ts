@@ -37,6 +37,18 @@ function extent(positions: Float32Array, top: number): { centre: Vector3; radius
   return { centre, radius: Math.max(Math.hypot(maxX - minX, maxY - minY, top) / 2, 5) }
 }
 
+let webgl: boolean | undefined
+
+/** Whether this browser can draw WebGL at all (asked once; the test context is given back). */
+export function canDraw(): boolean {
+  if (webgl === undefined) {
+    const context = document.createElement('canvas').getContext('webgl2')
+    webgl = context !== null
+    context?.getExtension('WEBGL_lose_context')?.loseContext()
+  }
+  return webgl
+}
+
 export class ToolpathView {
   private readonly canvas: HTMLCanvasElement
   private readonly onDrawn: (index: number) => void
@@ -57,7 +69,7 @@ export class ToolpathView {
   private framed = false
   private frame = 0
 
-  /** Throws when the browser cannot draw WebGL (the page says so instead of a blank box). */
+  /** Only where canDraw(): three.js throws when it gets no WebGL context. */
   constructor(canvas: HTMLCanvasElement, onDrawn: (index: number) => void) {
     this.canvas = canvas
     this.onDrawn = onDrawn
