@@ -19,6 +19,7 @@ from printstash.core.headers import SecurityHeaders
 from printstash.core.settings import Settings
 from printstash.core.storage import ensure_layout
 from printstash.health.router import router as health_router
+from printstash.library.preview_router import router as preview_router
 from printstash.library.router import router as library_router
 from printstash.library.search_router import router as search_router
 from printstash.library.store import clean_stale_parts
@@ -58,7 +59,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.add_middleware(SecurityHeaders, docs_path=f"{API_PREFIX}/docs")
     install_handlers(app)
-    for router in (health_router, auth_router, search_router, library_router,
+    for router in (health_router, auth_router, search_router, library_router, preview_router,
                    printers_router, print_history_router, backups_router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(compat_router)

@@ -9,19 +9,30 @@ Contract used by the library domain:
 - scan_file(path) -> FullFacts                        FullScan over a file on disk (mapped, scanned in place)
 - merge(meta, facts) -> dict                          final fields: header wins, full scan fills gaps
 - looks_like_gcode(head: bytes) -> bool               content sniffing for uploads (415 otherwise)
+- build_index(path, marks) -> LayerIndex              each layer's byte range, Z and tool (layers.py)
+- layer_segments(index, n, read) -> bytes             one layer's moves as 28-byte segments (moves.py)
 """
 
 from printstash.gcode.fullscan import FullScan, scan_file
+from printstash.gcode.layers import Layer, LayerIndex, build_index, layer_segments
 from printstash.gcode.merge import merge
+from printstash.gcode.moves import FEATURES, RECORD
 from printstash.gcode.parser import parse
 from printstash.gcode.sniff import looks_like_gcode
-from printstash.gcode.types import FullFacts, GcodeMetadata, Thumbnail
+from printstash.gcode.types import FullFacts, GcodeMetadata, LayerMarks, Thumbnail
 
 __all__ = [
+    "FEATURES",
+    "RECORD",
     "FullFacts",
     "FullScan",
     "GcodeMetadata",
+    "Layer",
+    "LayerIndex",
+    "LayerMarks",
     "Thumbnail",
+    "build_index",
+    "layer_segments",
     "looks_like_gcode",
     "merge",
     "parse",

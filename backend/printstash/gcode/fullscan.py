@@ -15,6 +15,10 @@ single-byte `find` for a rare byte of a marker (see ANCHORS), verified in place:
   SETTLE_LAYERS layers the object search pauses; it resumes when the layer Z goes down
   (sequential "complete objects" printing starts the next object from the bed).
 No chunk is copied: only the line that straddles two chunks is joined (the "seam").
+
+Each layer marker's byte offset (and each tool change's) is recorded on the way: the layer
+index of the preview (gcode/layers.py) is built from them without another pass. Offsets are
+absolute: every scanned buffer knows where its first byte sits in the file (`base`).
 """
 
 import mmap
@@ -23,13 +27,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from printstash.gcode.types import FullFacts
+from printstash.gcode.types import FullFacts, LayerMarks
 from printstash.gcode.values import to_float
 
 WINDOW = 16 << 20  # scan_file maps this much at a time
 Chunk = bytes | bytearray | mmap.mmap  # anything with find/rfind and slicing
 MAX_CARRY = 64 << 10  # a longer line is no marker: dropped instead of buffered
 MAX_OBJECTS = 500
+MAX_MARKS = 200_000  # layers (and tool changes) whose offsets are kept: 20 m of 0.1 mm layers
 LOOKAHEAD = 256  # bytes after a layer marker in which its Z comment is looked for
 SETTLE_LAYERS = 3
 MAX_MARKER = 32  # longer than any marker below
@@ -81,34 +86,39 @@ class FullScan:
         self._last_z: float | None = None
         self._new_object_layer = 0  # layer count when the last new object name appeared
         self._dense: set[bytes] = set()  # markers whose anchor byte is too common in this file
+        self._carry_end = 0  # file offset just past the carried bytes (the first '\n' is virtual: -1)
+        self.marks = LayerMarks()
 
     def feed(self, chunk: Chunk) -> None:
+        base = self.bytes_seen  # file offset of chunk[0]
         self.bytes_seen += len(chunk)
+        self._carry_end = self.bytes_seen
         if self._skipping:
             first = chunk.find(b"\n")
             if first < 0:
                 return
             self._skipping, self._carry, chunk = False, b"", chunk[first:]
+            base += first
         first = chunk.find(b"\n")
         if first < 0 or len(chunk) < first + SEAM:
             self._extend_carry(chunk)  # small chunk: wait for enough bytes to read past the seam
             return
         seam = self._carry + bytes(chunk[: first + SEAM])
-        if self._scan(seam, 0, len(self._carry) + first, final=False) is not None:
+        if self._scan(seam, 0, len(self._carry) + first, base - len(self._carry), final=False) is not None:
             self._extend_carry(chunk)  # cannot happen (the seam holds SEAM bytes more); stay safe
             return
         # Markers may span lines: stop at a newline far enough from the end for the longest.
         last = chunk.rfind(b"\n", first, max(first + 1, len(chunk) - MAX_MARKER))
-        cut = self._scan(chunk, first, last, final=False)
+        cut = self._scan(chunk, first, last, base, final=False)
         self._carry = b""
         self._extend_carry(chunk[cut if cut is not None else last:])
 
     def finish(self) -> FullFacts:
         data = self._carry + b"\n"
         if not self._skipping and len(data) > 2:
-            self._scan(data, 0, len(data) - 1, final=True)
+            self._scan(data, 0, len(data) - 1, self._carry_end - len(self._carry), final=True)
         self._carry = b"\n"
-        return FullFacts(fields=self._fields())
+        return FullFacts(fields=self._fields(), layers=self.marks)
 
     def _extend_carry(self, data: Chunk) -> None:
         self._carry += data
@@ -116,24 +126,24 @@ class FullScan:
             return
         last = self._carry.rfind(b"\n", 0, len(self._carry) - SEAM)
         if last > 0:  # complete lines (many tiny chunks): handle them now
-            cut = self._scan(self._carry, 0, last, final=False)
+            cut = self._scan(self._carry, 0, last, self._carry_end - len(self._carry), final=False)
             self._carry = self._carry[cut if cut is not None else last:]
         if len(self._carry) > MAX_CARRY:  # one giant line: no marker, drop it to its end
             self._carry, self._skipping = b"\n", True
 
-    def _scan(self, data: Chunk, start: int, end: int, *, final: bool) -> int | None:
-        """Handle markers starting in data[start:end]; return the position of the first one
-        that needs bytes beyond `data` (None when all were handled)."""
-        cut = self._scan_layers(data, start, end, final)
+    def _scan(self, data: Chunk, start: int, end: int, base: int, *, final: bool) -> int | None:
+        """Handle markers starting in data[start:end] (data[0] is at file offset `base`); return
+        the position of the first one that needs bytes beyond `data` (None when all were handled)."""
+        cut = self._scan_layers(data, start, end, base, final)
         limit = end if cut is None else cut
         if self._object_markers and not self._objects_settled():
             self._scan_objects(data, start, limit)
         if self._tools_enabled:
-            self._scan_tools(data, start, limit)
+            self._scan_tools(data, start, limit, base)
             self._tools_enabled = not self.layers or bool(self.tools)
         return cut
 
-    def _scan_layers(self, data: Chunk, start: int, end: int, final: bool) -> int | None:
+    def _scan_layers(self, data: Chunk, start: int, end: int, base: int, final: bool) -> int | None:
         if len(self._layer_markers) > 1:
             self._choose_layer_marker(data, start, end)
         for marker in self._layer_markers:
@@ -141,7 +151,10 @@ class FullScan:
                 if not final and len(data) - pos < LOOKAHEAD + len(marker):
                     return pos  # its Z comment may be in the next chunk
                 self.layers += 1
-                self._layer_z(data, pos + len(marker))
+                z = self._layer_z(data, pos + len(marker))
+                if len(self.marks.starts) < MAX_MARKS:  # memory stays bounded on a crafted file
+                    self.marks.starts.append(base + pos + 1)  # the marker's line, after its '\n'
+                    self.marks.zs.append(z)
         return None
 
     def _choose_layer_marker(self, data: Chunk, start: int, end: int) -> None:
@@ -154,19 +167,20 @@ class FullScan:
                 self._layer_markers = (PRUSA_LAYER_Z if same else marker,)
                 return
 
-    def _layer_z(self, data: Chunk, start: int) -> None:
+    def _layer_z(self, data: Chunk, start: int) -> float | None:
+        """The layer's Z from its comment (None: the marker has none, Cura's ';LAYER:n')."""
+        value = None
         if data[start - 4: start] == b"\n;Z:":  # PRUSA_LAYER_Z: the value follows the marker
             value = to_float(_line(data, start).decode("ascii", "replace"))
-            if value is not None:
-                self._layer_at(value)
-            return
-        for comment in Z_COMMENTS:
-            at = data.find(comment, start, start + LOOKAHEAD)
-            if at >= 0:
-                value = to_float(_line(data, at + len(comment)).decode("ascii", "replace"))
-                if value is not None:
-                    self._layer_at(value)
-                return
+        else:
+            for comment in Z_COMMENTS:
+                at = data.find(comment, start, start + LOOKAHEAD)
+                if at >= 0:
+                    value = to_float(_line(data, at + len(comment)).decode("ascii", "replace"))
+                    break
+        if value is not None:
+            self._layer_at(value)
+        return value
 
     def _layer_at(self, z: float) -> None:
         if self.max_z is None or z > self.max_z:
@@ -193,17 +207,19 @@ class FullScan:
         if len(markers) > 1 and self.layers >= 2 and not self.objects:
             self._object_markers = None  # two layers without a label: the file has none
 
-    def _scan_tools(self, data: Chunk, start: int, end: int) -> None:
+    def _scan_tools(self, data: Chunk, start: int, end: int, base: int) -> None:
         for pos in self._starts(data, TOOL, start, end):
             word = _line(data, pos + 2).split(b";")[0].split()
             if word and word[0].isdigit():
-                self._select(int(word[0]))
+                self._select(int(word[0]), base + pos + 1)
 
-    def _select(self, tool: int) -> None:
+    def _select(self, tool: int, offset: int) -> None:
         if tool not in self.tools:
             self.tools.append(tool)
         if self._tool is not None and tool != self._tool:
             self.tool_changes += 1
+        if tool != self._tool and len(self.marks.tools) < MAX_MARKS:
+            self.marks.tools.append((offset, tool))
         self._tool = tool
 
     def _starts(self, data: Chunk, marker: bytes, start: int, end: int) -> Iterator[int]:

@@ -28,7 +28,18 @@ class GcodeMetadata:
 
 
 @dataclass
+class LayerMarks:
+    """Where the full-file pass saw each layer marker start (byte offset of its line) with the
+    Z its comment states (None: none stated), and each tool change (offset, tool)."""
+
+    starts: list[int] = field(default_factory=list)
+    zs: list[float | None] = field(default_factory=list)
+    tools: list[tuple[int, int]] = field(default_factory=list)
+
+
+@dataclass
 class FullFacts:
     """Result of the streaming full-file pass (FullScan)."""
 
     fields: dict[str, Any] = field(default_factory=dict)
+    layers: LayerMarks | None = None  # None: not scanned (a kind without a G-code pass)

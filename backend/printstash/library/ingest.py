@@ -49,9 +49,9 @@ log = logging.getLogger(__name__)
 SNIFF_BYTES = 1024
 MAX_THUMBNAILS = 32  # slicers write 1-4; more is a crafted file
 PARSE_TIMEOUT_SECONDS = 10.0  # bounded stage reads 2 MiB: seconds mean something is wrong
-# Bumped when parsing gives stored files something new (2: QOI thumbnails become PNG): the
-# worker then re-parses every file once (library/scheduled.py).
-PARSE_GENERATION = 2
+# Bumped when parsing gives stored files something new (2: QOI thumbnails become PNG; 3: the
+# preview's layer index): the worker then re-parses every file once (library/scheduled.py).
+PARSE_GENERATION = 3
 
 
 # ---- kinds -----------------------------------------------------------------------------------
@@ -91,8 +91,10 @@ class Kind:
 def parse_stored(settings: Settings, path: Path, sha: str, facts: gcode.FullFacts | None,
                  plate: int = 1, first_thumbnail: int = 0) -> Parsed:
     """Bounded parse of a stored G-code file (time-limited), merged with full-file facts;
-    thumbnails written under thumbs/ (numbered from first_thumbnail, shown as `plate`'s).
-    Never raises for a bad file: the error is returned. (Also the reparse job's parse.)"""
+    thumbnails and `plate`'s layer index written under thumbs/ (thumbnails numbered from
+    first_thumbnail). Never raises for a bad file: the error is returned. (Also the reparse
+    job's parse.)"""
+    write_layer_index(settings, path, sha, plate, facts)
     try:
         meta = gcode.parse(path, time_limit=PARSE_TIMEOUT_SECONDS)
     except Exception as exc:
@@ -102,6 +104,18 @@ def parse_stored(settings: Settings, path: Path, sha: str, facts: gcode.FullFact
     thumbs = _write_thumbnails(settings, sha, meta.thumbnails, plate, first_thumbnail)
     fields = _merged_fields(meta, facts)
     return Parsed(fields, thumbs, "; ".join(meta.errors) or None, [store.PlateFields(plate, fields)])
+
+
+def write_layer_index(settings: Settings, path: Path, sha: str, plate: int,
+                      facts: gcode.FullFacts | None) -> None:
+    """The preview's layer index of a plain G-code, from the full pass's layer marks (the file
+    is scanned again when the pass did not run or failed). An extra: a failure is logged, and
+    the preview builds the index when it is first asked for (library/preview.py)."""
+    try:
+        marks = facts.layers if facts is not None and facts.layers is not None else gcode.scan_file(path).layers
+        store.write_layer_index(settings, sha, plate, gcode.build_index(path, marks))
+    except Exception:
+        log.exception("could not index the layers of %s (plate %d)", path.name, plate)
 
 
 class _NoScan:

@@ -77,6 +77,20 @@ class TrashEmptied(BaseModel):
     purged: int
 
 
+class LayerRead(BaseModel):
+    index: int  # 0-based
+    z: float  # mm
+
+
+class LayersRead(BaseModel):
+    """A sliced plate's layer index: GET /files/{id}/layers/{index} gives one layer's moves."""
+
+    plate: int
+    count: int
+    features: list[str]  # the legend: feature code i of the segments is features[i]
+    layers: list[LayerRead]
+
+
 def file_url(file_id: int) -> str:
     return f"{API_PREFIX}/files/{file_id}"
 

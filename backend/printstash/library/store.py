@@ -2,6 +2,12 @@
 store (core/storage.py: the data dir or a bucket), partial uploads under tmp/<uuid>.part on
 the local volume.
 
+thumbs/ holds all of a file's derived data, named `<sha256>-…`: its thumbnails and each sliced
+plate's layer index (`<sha256>-layers-<plate>.idx`, gcode/layers.py). So backups, restores,
+the copy into a bucket, purge and the orphan sweep cover the indexes without knowing them.
+The plain G-code of a packaged plate (.bgcode, .gcode.3mf, .ufp), which the preview reads
+layer by layer, is a local cache under cache/plain/: rebuilt on demand, never backed up.
+
 A .part file is flock'ed by the upload writing it, so the start-up cleanup can tell an
 abandoned part (no lock: its process died) from one still being written by another api
 process sharing the data dir.
@@ -19,10 +25,12 @@ from typing import Any
 from printstash.core.objects import ObjectInfo
 from printstash.core.settings import Settings
 from printstash.core.storage import FILES, THUMBS, content_key, storage_for, thumbnail_key
+from printstash.gcode.layers import LayerIndex
 
 log = logging.getLogger(__name__)
 
 PART_SUFFIX = ".part"
+LAYER_INDEX_TAG = "-layers-"
 THUMB_FORMATS = {"png": "png", "jpg": "jpg", "jpeg": "jpg", "qoi": "qoi"}
 THUMB_MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg"}  # what is served (library/images.py)
 
@@ -76,14 +84,39 @@ def _thumbnail_keys(settings: Settings, sha256: str) -> list[str]:
 
 
 def remove_thumbnails(settings: Settings, sha256: str) -> None:
+    """Every derived object of the file: thumbnails and layer indexes."""
     for key in _thumbnail_keys(settings, sha256):
         storage_for(settings).delete(key)
 
 
 def remove_content(settings: Settings, sha256: str) -> None:
-    """Drop a stored file and its thumbnails (after its row is gone)."""
+    """Drop a stored file, its thumbnails, layer indexes and cached plain G-code (after its
+    row is gone)."""
     storage_for(settings).delete(content_key(sha256))
     remove_thumbnails(settings, sha256)
+    for cached in plain_cache_path(settings, sha256, 1).parent.glob(f"{sha256}-*"):
+        cached.unlink(missing_ok=True)
+
+
+def layer_index_key(sha256: str, plate: int) -> str:
+    return f"{THUMBS}/{sha256[:2]}/{sha256}{LAYER_INDEX_TAG}{plate}.idx"
+
+
+def write_layer_index(settings: Settings, sha256: str, plate: int, index: LayerIndex) -> None:
+    storage_for(settings).put_bytes(layer_index_key(sha256, plate), index.to_bytes())
+
+
+def read_layer_index(settings: Settings, sha256: str, plate: int) -> LayerIndex | None:
+    """The stored index; None when there is none (or an older version's, which is rebuilt)."""
+    try:
+        body = storage_for(settings).read_range(layer_index_key(sha256, plate), 0, None)
+        return LayerIndex.from_bytes(b"".join(body.chunks)) if body is not None else None
+    except ValueError:  # empty, damaged or another format version
+        return None
+
+
+def plain_cache_path(settings: Settings, sha256: str, plate: int) -> Path:
+    return settings.data_dir / "cache" / "plain" / sha256[:2] / f"{sha256}-{plate}.gcode"
 
 
 def clean_stale_parts(settings: Settings) -> int:
@@ -115,10 +148,11 @@ def _remove_if_unlocked(path: Path) -> bool:
 
 
 def prune_thumbnails(settings: Settings, sha256: str, keep: set[str]) -> None:
-    """Remove this file's thumbnails that a re-parse no longer lists."""
+    """Remove this file's thumbnails that a re-parse no longer lists (its layer indexes stay:
+    the re-parse has just rewritten them)."""
     kept = {thumbnail_key(rel) for rel in keep}
     for key in _thumbnail_keys(settings, sha256):
-        if key not in kept:
+        if key not in kept and LAYER_INDEX_TAG not in key:
             storage_for(settings).delete(key)
 
 

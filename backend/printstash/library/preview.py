@@ -1,0 +1,134 @@
+"""The toolpath preview (GET /files/{id}/layers…): a sliced plate's layer index and one
+layer's moves, read from the stored bytes of that layer alone.
+
+The index is written at ingest and by the reparse job (library/ingest.py write_layer_index);
+a plate stored by an older version gets one from the re-parse every file gets after an
+upgrade, or here on first use. Indexes are immutable per content, so each process keeps the
+recent ones in memory. A layer's bytes come from the store by range (core/objects.py
+read_range: the data volume or a bucket) for a .gcode; a packaged plate's plain G-code is
+decoded once into the local cache/plain/ (library/store.py) and read from there, because a
+zip member or a .bgcode cannot be entered at an offset.
+"""
+
+import os
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+from printstash import gcode
+from printstash.core.errors import NotFound
+from printstash.core.settings import Settings
+from printstash.core.storage import content_key, publish, storage_for
+from printstash.gcode.layers import Read
+from printstash.library import service, sliced, store
+from printstash.library.models import File
+
+INDEX_CACHE_SIZE = 64
+SEGMENT_FORMAT = 1  # bumped when the segment records change: part of every ETag
+
+
+class _IndexCache:
+    """The most recently used indexes, by (data dir, sha256, plate)."""
+
+    def __init__(self, size: int) -> None:
+        self._items: OrderedDict[tuple[str, str, int], gcode.LayerIndex] = OrderedDict()
+        self._size, self._lock = size, threading.Lock()
+
+    def get(self, key: tuple[str, str, int]) -> gcode.LayerIndex | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[str, str, int], index: gcode.LayerIndex) -> None:
+        with self._lock:
+            self._items[key] = index
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+_indexes = _IndexCache(INDEX_CACHE_SIZE)
+_building = threading.Lock()
+
+
+def etag(row: File, plate: int, number: int) -> str:
+    return f'"{row.sha256}-p{plate}-l{number}-v{SEGMENT_FORMAT}"'
+
+
+def layer_index(settings: Settings, row: File, plate: int) -> gcode.LayerIndex:
+    """The plate's index (409 for a model, 404 for a plate it lacks)."""
+    sliced.check_plate(row, plate)
+    key = (str(settings.data_dir), row.sha256, plate)
+    index = _indexes.get(key) or store.read_layer_index(settings, row.sha256, plate)
+    if index is None:
+        with _building:  # one build at a time: a second request waits, then finds it stored
+            index = store.read_layer_index(settings, row.sha256, plate) or _build(settings, row, plate)
+    _indexes.put(key, index)
+    return index
+
+
+def indexed_layer(settings: Settings, row: File, plate: int, number: int) -> gcode.LayerIndex:
+    """The plate's index, once layer `number` is known to be in it (404 `layer_not_found`)."""
+    index = layer_index(settings, row, plate)
+    if number >= len(index.layers):
+        raise NotFound(f"plate {plate} of file {row.id} has {len(index.layers)} layers; there is no layer {number}",
+                       code="layer_not_found")
+    return index
+
+
+def layer_segments(settings: Settings, row: File, plate: int, index: gcode.LayerIndex, number: int) -> bytes:
+    """Layer `number`'s moves (gcode.RECORD segments), from its stored bytes only."""
+    return gcode.layer_segments(index, number, _reader(settings, row, plate))
+
+
+def _build(settings: Settings, row: File, plate: int) -> gcode.LayerIndex:
+    """Index a plate stored without one (before its re-parse job ran)."""
+    if row.kind == "gcode":
+        with service.local_content(settings, row.sha256) as path:
+            index = gcode.build_index(path, gcode.scan_file(path).layers)
+    else:
+        path = _plain(settings, row, plate)
+        index = gcode.build_index(path, gcode.scan_file(path).layers)
+    store.write_layer_index(settings, row.sha256, plate, index)
+    return index
+
+
+def _reader(settings: Settings, row: File, plate: int) -> Read:
+    if row.kind == "gcode":
+        return lambda start, end: _stored_range(settings, row, start, end)
+    path = _plain(settings, row, plate)
+    return lambda start, end: _file_range(path, start, end)
+
+
+def _stored_range(settings: Settings, row: File, start: int, end: int) -> bytes:
+    if end <= start:
+        return b""
+    try:
+        body = storage_for(settings).read_range(content_key(row.sha256), start, end - 1)
+    except ValueError:  # past the end: the index does not fit this content
+        return b""
+    if body is None:
+        raise NotFound(f"the content of file {row.id} is missing from storage", code="content_missing")
+    return b"".join(body.chunks)
+
+
+def _file_range(path: Path, start: int, end: int) -> bytes:
+    with path.open("rb") as fh:
+        fh.seek(start)
+        return fh.read(max(0, end - start))
+
+
+def _plain(settings: Settings, row: File, plate: int) -> Path:
+    """The cached plain G-code of a packaged plate, decoded into the cache on first use."""
+    path = store.plain_cache_path(settings, row.sha256, plate)
+    if path.is_file():
+        return path
+    plain = sliced.plain_gcode(settings, row, plate)  # a flock'ed .part in tmp/ (same volume)
+    try:
+        with plain.path.open("rb") as fh:
+            os.fsync(fh.fileno())
+        publish(plain.path, path)
+    finally:
+        plain.release()
+    return path
