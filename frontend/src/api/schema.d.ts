@@ -549,6 +549,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/files/{file_id}/layers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Layers
+         * @description The plate's layers (index and Z) and the legend of the segments' feature codes.
+         */
+        get: operations["read_layers_api_v1_files__file_id__layers_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/files/{file_id}/layers/{index}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Layer
+         * @description One layer's moves as segments (a layer starts where the one before it ended).
+         */
+        get: operations["read_layer_api_v1_files__file_id__layers__index__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/files/{file_id}/reparse": {
         parameters: {
             query?: never;
@@ -1205,6 +1245,27 @@ export interface components {
             current?: number | null;
             /** Total */
             total?: number | null;
+        };
+        /** LayerRead */
+        LayerRead: {
+            /** Index */
+            index: number;
+            /** Z */
+            z: number;
+        };
+        /**
+         * LayersRead
+         * @description A sliced plate's layer index: GET /files/{id}/layers/{index} gives one layer's moves.
+         */
+        LayersRead: {
+            /** Count */
+            count: number;
+            /** Features */
+            features: string[];
+            /** Layers */
+            layers: components["schemas"]["LayerRead"][];
+            /** Plate */
+            plate: number;
         };
         /** LoginRequest */
         LoginRequest: {
@@ -2785,6 +2846,121 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Page_PrintJobRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    read_layers_api_v1_files__file_id__layers_get: {
+        parameters: {
+            query?: {
+                /** @description the plate (1 for a single-plate file) */
+                plate?: number;
+            };
+            header?: never;
+            path: {
+                /** @description a row id */
+                file_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LayersRead"];
+                };
+            };
+            /** @description `file_not_found`, `plate_not_found` or `layer_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the file is a model, not sliced G-code (`not_sliced`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    read_layer_api_v1_files__file_id__layers__index__get: {
+        parameters: {
+            query?: {
+                /** @description the plate (1 for a single-plate file) */
+                plate?: number;
+            };
+            header?: never;
+            path: {
+                /** @description a row id */
+                file_id: number;
+                /** @description 0-based position */
+                index: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description 28 bytes per segment, little-endian: float32 x0 y0 z0 x1 y1 z1, uint8 feature code, uint8 flags (bit 0: extruding), uint16 tool */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description If-None-Match named this layer's ETag */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `file_not_found`, `plate_not_found` or `layer_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
+                };
+            };
+            /** @description the file is a model, not sliced G-code (`not_sliced`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorRead"];
                 };
             };
             /** @description Validation Error */

@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react'
+import type { LayersRead } from '../../api/types'
 import { previewApi } from './api'
 import { layerAfterKey } from './keys'
 import { LayerLoader } from './loader'
@@ -6,14 +7,12 @@ import { TRAVEL, cssColour, featureColour } from './palette'
 import type { LayerSegments } from './records'
 import { canDraw, ToolpathView } from './scene'
 
-export type LayerIndex = { plate: number; count: number; features: string[]; layers: { index: number; z: number }[] }
-
 type Loaded = { layers: ReadonlyMap<number, LayerSegments>; pending: number; error: unknown }
 
 const NO_WEBGL = 'This browser cannot draw the preview: WebGL is turned off or not supported.'
 
 /** The 3D view, its layer slider, the travel switch and the legend of one plate's toolpaths. */
-export function Toolpaths({ fileId, plate, index, follow }: { fileId: number; plate: number; index: LayerIndex; follow?: number }) {
+export function Toolpaths({ fileId, plate, index, follow }: { fileId: number; plate: number; index: LayersRead; follow?: number }) {
   const last = Math.max(index.count - 1, 0)
   const [chosen, setChosen] = useState(0)
   const current = Math.min(follow ?? chosen, last)
