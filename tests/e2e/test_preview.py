@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 from e2ekit import Stack, shot, sign_in
+from harness.packages import zip_of
 from harness.paths import GCODE_FIXTURES
 from harness.peers import KlipperPrinter, klipper_printer
 from PIL import Image, ImageChops
@@ -173,6 +174,30 @@ def test_preview_on_a_phone_fits_and_turns_by_touch(phone: Page, cube: dict) -> 
     touch_drag(phone, middle, (middle[0] + 120, middle[1]))
     assert changed_pixels(before, settled(phone)) > 200, "a finger turns the view"
     shot(phone, "preview-phone")
+
+
+CYLINDER = MANIFEST["prusa_cylinder_0.15mm_PETG_thumbs"]
+
+
+def test_each_plate_of_a_package_has_its_preview(page: Page, stack: Stack) -> None:
+    """A .gcode.3mf (Bambu Studio's layout) of two real PrusaSlicer plates: one Preview per plate."""
+    sign_in(page, stack)
+    plates = [(GCODE_FIXTURES / fixture["file"]).read_bytes() for fixture in (CUBE, CYLINDER)]
+    package = zip_of({"3D/3dmodel.model": b'<model unit="millimeter"><resources/><build/></model>',
+                      **{f"Metadata/plate_{n}.gcode": data for n, data in enumerate(plates, start=1)}})
+    answer = page.request.post("/api/v1/files", headers={"X-Requested-With": "e2e"}, multipart={
+        "file": {"name": "two plates.gcode.3mf", "mimeType": "application/octet-stream", "buffer": package}})
+    assert answer.status == 201, answer.text()
+    page.goto(f"/files/{answer.json()['id']}")
+    page.get_by_role("link", name="Preview plate 2").click()
+    label = page.locator(".preview-controls label[for='preview-layer']")
+    expect(label).to_have_text(f"Layer 1 of {CYLINDER['expected']['layer_count']} · "
+                               f"Z {CYLINDER['expected']['first_layer_height']:.2f} mm")
+    drawn_layer(page, 0)
+    page.get_by_role("navigation", name="Plates").get_by_role("link", name="Plate 1").click()
+    expect(label).to_contain_text(f"Layer 1 of {LAYERS}")
+    drawn_layer(page, 0)
+    assert drawn_pixels(settled(page)) > 500
 
 
 TINYBOX = MANIFEST["klipper_prusa_tinybox_0.20mm_noextrusion"]
