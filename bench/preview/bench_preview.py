@@ -77,6 +77,7 @@ try {
   window.__downloaded = performance.now()
   const preview = GCodePreview.init({ canvas: document.getElementById('view'), extrusionColor: 'hotpink' })
   preview.processGCode(text)
+  window.__peak = Math.max(window.__peak || 0, performance.memory.usedJSHeapSize) // parsed, drawn
   requestAnimationFrame(() => { window.__drawn = performance.now() })
 } catch (error) { window.__failed = String(error && error.message || error) }
 </script></body></html>"""
@@ -148,7 +149,9 @@ def ours(browser: Browser, web: str, file_id: int, count: int, viewport: dict[st
         page.keyboard.press("End")
         drawn(page, count - 1)
         time.sleep(3)
-        return {"first_draw_s": first, "jump_last_s": jump, "peak_heap_mb": page.evaluate(HEAP) / MB}
+        result = {"first_draw_s": first, "jump_last_s": jump, "peak_heap_mb": page.evaluate(HEAP) / MB}
+        print("  PrintStash", viewport, result, flush=True)
+        return result
     finally:
         page.context.close()
 
@@ -159,29 +162,25 @@ def peer(browser: Browser, web: str, file_id: int, viewport: dict[str, int], tim
     page.route("**/bench-peer/index.html", lambda route: route.fulfill(body=html, content_type="text/html"))
     page.route("**/bench-peer/node_modules/**", lambda route: route.fulfill(
         path=str(PEER / route.request.url.split("/bench-peer/", 1)[1]), content_type="text/javascript"))
-    crashed: list[bool] = []
-    page.on("crash", lambda _: crashed.append(True))
-    peak, start, outcome = 0.0, time.perf_counter(), "timeout"
+    start, outcome, peak = time.perf_counter(), "timeout", 0.0
     try:
         page.goto("/bench-peer/index.html")
-        while time.perf_counter() - start < timeout_s and not crashed:
-            state = page.evaluate(f"() => ({{heap: ({HEAP})(), drawn: window.__drawn, failed: window.__failed}})")
-            peak = max(peak, state["heap"] / MB)
-            if state["failed"]:
-                outcome = f"failed: {state['failed']}"
-                break
-            if state["drawn"]:
-                outcome = "drawn"
-                break
-            time.sleep(0.2)
-    except Exception as error:  # the tab died under it (out of memory): that is the result
-        outcome = f"failed: {type(error).__name__}: {str(error).splitlines()[0]}"
+        # processGCode runs synchronously for the whole file: the page answers nothing until it
+        # is done, so the wait is bounded here, not in the page.
+        page.wait_for_function("() => window.__drawn || window.__failed", timeout=timeout_s * 1000, polling=250)
+        state = page.evaluate(f"() => ({{heap: ({HEAP})(), failed: window.__failed}})")
+        peak = state["heap"] / MB
+        outcome = f"failed: {state['failed']}" if state["failed"] else "drawn"
+    except Exception as error:  # timeout, or the tab died under it (out of memory): that is the result
+        outcome = "timeout" if "Timeout" in type(error).__name__ else f"failed: {str(error).splitlines()[0]}"
+        with contextlib.suppress(Exception):
+            peak = page.evaluate(HEAP) / MB
     elapsed = time.perf_counter() - start
-    if crashed:
-        outcome = "failed: the tab crashed (out of memory)"
     with contextlib.suppress(Exception):  # a crashed context may refuse to close cleanly
         page.context.close()
-    return {"outcome": outcome, "seconds": elapsed, "peak_heap_mb": peak}
+    result = {"outcome": outcome, "seconds": elapsed, "peak_heap_mb": peak}
+    print("  gcode-preview", viewport, result, flush=True)
+    return result
 
 
 def main() -> None:
