@@ -31,6 +31,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_FILE = REPO / "bench" / "data" / "big_prusa_wavyvase_0.15mm.gcode"
 RESULTS = REPO / "bench" / "results"
+DATA = REPO / "bench" / "data"  # the vault goes here (gitignored, on the disk the file is on)
 RECORD_SIZE = 28
 
 sys.path.insert(0, str(REPO / "tests"))
@@ -87,7 +88,8 @@ def main() -> int:
     if not args.file.exists():
         print(f"{args.file} is missing: python3 bench/ingest/make_big_gcode.py makes it", file=sys.stderr)
         return 2
-    with tempfile.TemporaryDirectory(prefix="ps-bench-preview-", dir=args.file.parent) as tmp:
+    DATA.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="ps-bench-preview-", dir=DATA) as tmp:
         settings = make_settings(Path(tmp) / "data")
         migrate(settings)
         key = add_user_with_key(settings, "bench", "admin")
