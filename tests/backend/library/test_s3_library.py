@@ -85,7 +85,8 @@ def test_thumbnails_come_from_the_bucket(s3_vault: tuple[TestClient, Settings], 
         (t["width"], t["height"], t["png_bytes"]) for t in CUBE["thumbnails_injected"]]
     sha = body["sha256"]
     keys = moto.keys(settings.s3_bucket, "thumbs/")
-    assert len(keys) == len(CUBE["thumbnails_injected"])
+    thumbs = [k for k in keys if "-layers-" not in k]  # beside them: the preview's layer index
+    assert len(thumbs) == len(CUBE["thumbnails_injected"]) and len(keys) == len(thumbs) + 1
     assert all(k.startswith(f"thumbs/{sha[:2]}/{sha}-") for k in keys)
     for thumb in body["thumbnails"]:
         got = client.get(thumb["url"])
@@ -93,6 +94,17 @@ def test_thumbnails_come_from_the_bucket(s3_vault: tuple[TestClient, Settings], 
         assert got.content.startswith(b"\x89PNG\r\n\x1a\n") and len(got.content) == thumb["size"]
         assert got.content == moto.read(settings.s3_bucket, f"thumbs/{sha[:2]}/{sha}-{thumb['index']}.png")
     assert client.get(f"{API}/files/{body['id']}/thumbnails/99").json()["code"] == "thumbnail_not_found"
+
+
+def test_layers_are_read_from_the_bucket_by_range(s3_vault: tuple[TestClient, Settings], moto: MotoS3) -> None:
+    client, settings = s3_vault
+    body = upload(client, "cube.gcode", WITH_THUMBS).json()
+    index = client.get(f"{API}/files/{body['id']}/layers").json()
+    assert index["count"] == CUBE["expected"]["layer_count"]
+    last = client.get(f"{API}/files/{body['id']}/layers/{index['count'] - 1}")
+    assert last.status_code == 200 and last.content and len(last.content) % 28 == 0
+    assert float(last.headers["x-layer-z"]) == CUBE["expected"]["max_layer_z"]
+    assert list(settings.data_dir.glob("cache/**/*.gcode")) == []  # a .gcode needs no local copy
 
 
 def test_a_gcode_3mf_in_the_bucket_gives_each_plate_back(s3_vault: tuple[TestClient, Settings],
