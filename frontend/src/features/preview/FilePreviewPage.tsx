@@ -1,9 +1,14 @@
 import { useQuery } from '@tanstack/react-query'
+import { lazy, Suspense } from 'react'
 import { Link, useParams, useSearchParams } from 'react-router'
 import { fileKeys, filesApi } from '../../api/files'
 import { ErrorMessage, Loading } from '../../components/Status'
 import { previewApi, previewKeys } from './api'
-import { Toolpaths } from './Toolpaths'
+
+// three.js (most of this page's code) starts loading with the page, beside the layer index,
+// instead of holding the page (and so the index request) back until it has arrived.
+const view = import('./Toolpaths')
+const Toolpaths = lazy(() => view.then((module) => ({ default: module.Toolpaths })))
 
 /** The toolpath preview of a sliced file's plate (`?plate=N`, 1 unless chosen). */
 export function FilePreviewPage() {
@@ -29,7 +34,11 @@ export function FilePreviewPage() {
       ) : null}
       <ErrorMessage error={file.error ?? index.error} title="No preview" />
       {index.isPending ? <Loading what="Loading the layers" /> : null}
-      {index.data ? <Toolpaths key={`${id}/${plate}`} fileId={id} plate={plate} index={index.data} /> : null}
+      {index.data ? (
+        <Suspense fallback={<Loading what="Loading the 3D view" />}>
+          <Toolpaths key={`${id}/${plate}`} fileId={id} plate={plate} index={index.data} />
+        </Suspense>
+      ) : null}
     </article>
   )
 }

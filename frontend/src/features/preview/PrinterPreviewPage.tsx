@@ -1,9 +1,14 @@
 import { useQuery } from '@tanstack/react-query'
+import { lazy, Suspense } from 'react'
 import { Link, useParams } from 'react-router'
 import { printerKeys, printersApi } from '../../api/printers'
 import { ErrorMessage, Loading } from '../../components/Status'
 import { previewApi, previewKeys } from './api'
-import { Toolpaths } from './Toolpaths'
+
+// three.js (most of this page's code) starts loading with the page, beside the layer index,
+// instead of holding the page (and so the index request) back until it has arrived.
+const view = import('./Toolpaths')
+const Toolpaths = lazy(() => view.then((module) => ({ default: module.Toolpaths })))
 
 const FOLLOW_MS = 2_000
 
@@ -24,7 +29,9 @@ export function PrinterPreviewPage() {
       <ErrorMessage error={printer.error ?? index.error} title="No preview" />
       {fileId === null && printer.data ? <p className="muted">This printer is not printing a file from the library.</p> : null}
       {index.data && fileId !== null ? (
-        <Toolpaths key={fileId} fileId={fileId} plate={1} index={index.data} follow={Math.max((layer ?? 1) - 1, 0)} />
+        <Suspense fallback={<Loading what="Loading the 3D view" />}>
+          <Toolpaths key={fileId} fileId={fileId} plate={1} index={index.data} follow={Math.max((layer ?? 1) - 1, 0)} />
+        </Suspense>
       ) : null}
     </article>
   )
