@@ -155,7 +155,7 @@ def _command(line: bytes, state: MoveState, out: list[bytes]) -> None:
     words = line.split(b";", 1)[0].split()
     cmd = words[0]
     if cmd in (b"G1", b"G0", b"G01", b"G00"):
-        _linear(words, state, out)
+        _move(b" ".join(words[1:]), state, out)
     elif cmd in (b"G2", b"G3", b"G02", b"G03"):
         _arc(words, state, out, clockwise=cmd[-1] == 50)
     elif cmd == b"G92":
@@ -193,14 +193,6 @@ def _target(values: dict[int, float], state: MoveState) -> tuple[float, float, f
         return x, y, z, e
     extruded, state.e = e - state.e, e
     return x, y, z, extruded
-
-
-def _linear(words: list[bytes], state: MoveState, out: list[bytes]) -> None:
-    x, y, z, extruded = _target(_values(words), state)
-    if x != state.x or y != state.y or z != state.z:
-        flags = EXTRUDING if extruded > 1e-9 else 0
-        out.append(RECORD.pack(state.x, state.y, state.z, x, y, z, state.feature, flags, state.tool))
-        state.x, state.y, state.z = x, y, z
 
 
 def _arc(words: list[bytes], state: MoveState, out: list[bytes], *, clockwise: bool) -> None:
