@@ -32,7 +32,7 @@ class ModelRead(BaseModel):
     """A model's mesh facts (stl, obj, 3mf), as a slicer reports them."""
 
     triangles: int
-    size_mm: tuple[float, float, float]  # bounding box: x, y, z
+    size_mm: list[float] = Field(min_length=3, max_length=3)  # bounding box: x, y, z
     volume_mm3: float
     watertight: bool  # closed: every edge shared by exactly two triangles
 

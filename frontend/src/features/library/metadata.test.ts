@@ -67,7 +67,7 @@ describe('glance', () => {
 })
 
 describe('model facts', () => {
-  const model = { triangles: 12345, size_mm: [36, 20, 120] as [number, number, number], volume_mm3: 20000, watertight: false }
+  const model = { triangles: 12345, size_mm: [36, 20, 120], volume_mm3: 20000, watertight: false }
   it('reads as size, volume, triangles and whether the mesh is closed', () => {
     const rows = Object.fromEntries(modelRows(model).map((row) => [row.label, row.value]))
     expect(rows).toEqual({ Size: '36 × 20 × 120 mm', Volume: '20 cm³', Triangles: '12,345', Watertight: 'no: the mesh has open edges' })
