@@ -226,8 +226,9 @@ def _check_stl(path: Path) -> formats.KindName:
 # Models up to this size are read whole into memory (trimesh: ~0.5 KB per triangle); larger
 # ones are stored with their facts left out (parse_error says why).
 MODEL_MAX_BYTES = 256 * 1024 * 1024
-# Rendering a thumbnail takes ~1 s per 400k triangles here: up to this many the upload waits
-# for it, beyond, a worker job draws it (library/jobs.py) and the upload answers first.
+# Drawing a thumbnail takes ~0.8 s of CPU per 400k triangles (bench/models), several times that
+# on a busy server: up to this many the upload waits for it; beyond, a worker job draws it
+# (library/jobs.py) and the upload answers first.
 RENDER_INLINE_TRIANGLES = 150_000
 
 
