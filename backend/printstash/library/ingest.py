@@ -223,9 +223,10 @@ def _check_stl(path: Path) -> formats.KindName:
     return "stl"
 
 
-# Models up to this size are read whole into memory (trimesh: ~0.5 KB per triangle); larger
-# ones are stored with their facts left out (parse_error says why).
-MODEL_MAX_BYTES = 256 * 1024 * 1024
+# Models up to this size are read whole into memory (~400 bytes per triangle at peak: 162 MiB
+# for a 20 MB STL in bench/models, so about 1 GiB here); larger ones are stored with their
+# facts left out (parse_error says why).
+MODEL_MAX_BYTES = 128 * 1024 * 1024
 # Drawing a thumbnail takes ~0.8 s of CPU per 400k triangles (bench/models), several times that
 # on a busy server: up to this many the upload waits for it; beyond, a worker job draws it
 # (library/jobs.py) and the upload answers first.
