@@ -14,12 +14,13 @@ from pathlib import Path
 import httpx
 import pytest
 from e2ekit import Stack, shot, sign_in
-from harness.paths import GCODE_FIXTURES
+from harness.paths import GCODE_FIXTURES, MODEL_FIXTURES
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 pytestmark = pytest.mark.e2e
 
 MANIFEST = {f["id"]: f for f in json.loads((GCODE_FIXTURES / "manifest.json").read_text())["files"]}
+MODEL_MANIFEST = json.loads((MODEL_FIXTURES / "manifest.json").read_text())["files"]
 # Four nozzle sizes (0.25, 0.35, 0.4, 0.6) and two slicers, for facets and units.
 LIBRARY = ["prusa_cube20_0.20mm_PLA_thumbs", "prusa_cone_0.05mm_PLA_0.25n_comments", "prusa_tower_0.30mm_ABS_0.6n",
            "slic3r_cylinder_0.10mm_0.35n", "slic3r_cube20_0.25mm"]
@@ -363,7 +364,7 @@ def test_file_page_groups_what_a_person_needs(page: Page, stack: Stack, filled: 
 
 
 def test_empty_printers_page_opens_the_add_form(page: Page, stack: Stack) -> None:
-    """Last in this file: it removes every printer."""
+    """Near the end of this file: it removes every printer."""
     sign_in(page, stack)
     for printer in page.request.get("/api/v1/printers").json()["items"]:
         answer = page.request.delete(f"/api/v1/printers/{printer['id']}", headers={"X-Requested-With": "e2e"})
@@ -371,3 +372,24 @@ def test_empty_printers_page_opens_the_add_form(page: Page, stack: Stack) -> Non
     page.goto("/printers")
     expect(page.get_by_text("No printers yet.")).to_be_visible()
     expect(page.get_by_label("Moonraker address")).to_be_visible()  # no click needed to start
+
+
+def test_a_models_page_shows_its_mesh_facts_and_drawn_thumbnail(page: Page, stack: Stack) -> None:
+    """Issue 13: a 3MF made by PrusaSlicer; the facts shown are PrusaSlicer's (fixtures manifest)."""
+    sign_in(page, stack)
+    entry = next(m for m in MODEL_MANIFEST if m["id"] == "two_objects")
+    answer = page.request.post("/api/v1/files", headers={"X-Requested-With": "e2e"}, multipart={"file": {
+        "name": entry["file"], "mimeType": "model/3mf", "buffer": (MODEL_FIXTURES / entry["file"]).read_bytes()}})
+    assert answer.status in (200, 201), answer.text()
+    page.goto(f"/files/{answer.json()['id']}")
+    facts, expected = page.get_by_label("Model"), entry["expected"]
+    times = " \u00d7 "  # "36 x 20 x 120 mm", with multiplication signs
+    expect(facts).to_contain_text(times.join(f"{mm:g}" for mm in expected["size_mm"]) + " mm")
+    expect(facts).to_contain_text(f"{expected['volume_mm3'] / 1000:g} cm³")
+    expect(facts).to_contain_text(f"Triangles{expected['triangles']}")
+    expect(facts).to_contain_text("Watertight" + ("yes" if expected["watertight"] else "no"))
+    preview = page.get_by_role("img", name=f"Preview of {entry['file']}")
+    expect(preview).to_be_visible()
+    assert preview.evaluate("img => img.complete && img.naturalWidth") == 300  # drawn by the server, loaded
+    expect(page.get_by_role("link", name="Download model")).to_be_visible()
+    expect(page.get_by_role("heading", name="Send to printer")).to_have_count(0)  # slice it first

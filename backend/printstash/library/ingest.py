@@ -40,7 +40,7 @@ from printstash.core.errors import InsufficientStorage, Invalid, UnsupportedMedi
 from printstash.core.objects import StorageUnavailable
 from printstash.core.settings import Settings
 from printstash.core.storage import content_key, storage_for
-from printstash.formats import bgcode, packages
+from printstash.formats import bgcode, meshes, packages, render, threemf
 from printstash.library import images, service, store
 from printstash.library.schemas import FileRead
 
@@ -59,12 +59,15 @@ PARSE_GENERATION = 3
 class Parsed(NamedTuple):
     """What parsing a stored file gave: metadata fields (Moonraker's names; plate 1's for a
     sliced kind), each sliced plate's fields, the thumbnails written under thumbs/, and why
-    parsing was incomplete (None: it was not)."""
+    parsing was incomplete (None: it was not); for a model, its facts, and whether its
+    thumbnail is left to a worker job (a large mesh renders longer than an upload should wait)."""
 
     fields: dict[str, Any]
     thumbnails: list[store.StoredThumbnail]
     error: str | None
     plates: list[store.PlateFields]
+    model: meshes.ModelFacts | None = None
+    render_later: bool = False
 
 
 class Scan(Protocol):
@@ -228,17 +231,71 @@ def parse_bgcode(settings: Settings, path: Path, sha: str, facts: gcode.FullFact
         return Parsed({}, [], f"binary G-code decode failed: {exc}", [store.PlateFields(1, {})])
 
 
+def _check_stl(path: Path) -> formats.KindName:
+    """A binary STL must be exactly as long as its triangle count says."""
+    meshes.stl_flavour(path)
+    return "stl"
+
+
+# Models up to this size are read whole into memory (~400 bytes per triangle at peak: 162 MiB
+# for a 20 MB STL in bench/models, so about 1 GiB here); larger ones are stored with their
+# facts left out (parse_error says why).
+MODEL_MAX_BYTES = 128 * 1024 * 1024
+# Drawing a thumbnail takes ~0.8 s of CPU per 400k triangles (bench/models), several times that
+# on a busy server: up to this many the upload waits for it; beyond, a worker job draws it
+# (library/jobs.py) and the upload answers first.
+RENDER_INLINE_TRIANGLES = 150_000
+
+
+def parse_model(settings: Settings, path: Path, sha: str, kind: formats.KindName) -> Parsed:
+    """A model (.stl, .obj, .3mf): its mesh facts and a thumbnail (a 3MF's own
+    Metadata/thumbnail.png, else rendered). formats.Broken when it holds no readable mesh."""
+    size = path.stat().st_size
+    if size > MODEL_MAX_BYTES:
+        error = f"the model is too large to analyse ({size >> 20} MB; at most {MODEL_MAX_BYTES >> 20} MB)"
+        return Parsed({}, [], error, [])
+    mesh = meshes.load(path, kind)
+    facts = meshes.facts(mesh)
+    own = _own_thumbnail(settings, path, sha) if kind == "3mf" else []
+    if own or facts.triangles > RENDER_INLINE_TRIANGLES:
+        return Parsed({}, own, None, [], facts, render_later=not own)
+    return Parsed({}, model_thumbnail(settings, sha, mesh), None, [], facts)
+
+
+def model_thumbnail(settings: Settings, sha: str, mesh: meshes.Mesh) -> list[store.StoredThumbnail]:
+    """The model drawn on the server (formats/render.py), stored like a slicer's thumbnail."""
+    image = gcode.Thumbnail(width=0, height=0, format="png", data=render.isometric_png(mesh.triangles))
+    return _write_thumbnails(settings, sha, [image])
+
+
+def _own_thumbnail(settings: Settings, path: Path, sha: str) -> list[store.StoredThumbnail]:
+    """A 3MF's Metadata/thumbnail.png; none when it is missing or unreadable (then one is drawn)."""
+    with packages.open_checked(path) as package:
+        if threemf.THUMBNAIL not in package.namelist():
+            return []
+        try:
+            data = packages.read_member(package, threemf.THUMBNAIL, limit=16 * 1024 * 1024)
+        except formats.Broken:
+            return []
+    return _write_thumbnails(settings, sha, [gcode.Thumbnail(width=0, height=0, format="png", data=data)])
+
+
+def _model_parser(kind: formats.KindName) -> Parse:
+    return lambda settings, path, sha, _facts: parse_model(settings, path, sha, kind)
+
+
 FAMILIES: dict[formats.Family, Kind] = {
     "gcode": Kind("gcode", gcode.FullScan, _only("gcode")),
     "bgcode": Kind("bgcode", _NoScan, _check_bgcode),
     "zip": Kind("zip", _NoScan, _package_kind),
-    "stl": Kind("stl", _NoScan, _only("stl")),
+    "stl": Kind("stl", _NoScan, _check_stl),
     "obj": Kind("obj", _NoScan, _only("obj")),
 }
 # How each kind is parsed: the upload's .part before it is stored, a local copy of the stored
-# content when the worker re-parses (library/jobs.py).
+# content when the worker re-parses (library/jobs.py). A parser raises formats.Broken for a
+# file of its kind that holds nothing readable (a model without a mesh): a 422 at upload.
 PARSERS: dict[str, Parse] = {"gcode": parse_stored, "bgcode": parse_bgcode, "gcode.3mf": parse_package,
-                             "ufp": parse_package}
+                             "ufp": parse_package, **{kind: _model_parser(kind) for kind in formats.MODELS}}
 
 
 def sniff(head: bytes, filename: str = "") -> Kind:
@@ -442,7 +499,7 @@ def store_part(settings: Settings, db: Database, part: ReceivedPart, user_id: in
     kind = resolve(part.kind, part.tmp.path)  # a broken or unsafe file stops here: nothing stored
     try:
         with disk_errors():  # thumbnails and the database can hit a full volume too
-            parsed = PARSERS[kind](settings, part.tmp.path, part.sha256, part.facts)
+            parsed = _parse_upload(settings, part, kind)
             storage_for(settings).put_file(content_key(part.sha256), part.tmp.path)
             return Stored(_insert(settings, db, part, kind, parsed, user_id), duplicate=False)
     except IntegrityError:
@@ -454,6 +511,13 @@ def store_part(settings: Settings, db: Database, part: ReceivedPart, user_id: in
     except BaseException:
         _forget_unreferenced(settings, db, part.sha256)
         raise
+
+
+def _parse_upload(settings: Settings, part: ReceivedPart, kind: formats.KindName) -> Parsed:
+    try:
+        return PARSERS[kind](settings, part.tmp.path, part.sha256, part.facts)
+    except formats.Broken as exc:  # a model without a readable mesh
+        raise Invalid(str(exc), code=exc.code) from exc
 
 
 def _existing(db: Database, sha: str) -> FileRead | None:
@@ -478,7 +542,7 @@ def _insert(settings: Settings, db: Database, part: ReceivedPart, kind: formats.
         row = service.create_file(session, name=part.filename, size=part.size, sha256=part.sha256,
                                   kind=kind, uploaded_by=user_id, fields=parsed.fields, parse_error=parsed.error,
                                   full_scan_done=part.facts is not None, thumbnails=parsed.thumbnails,
-                                  plates=parsed.plates)
+                                  plates=parsed.plates, model=parsed.model, render_later=parsed.render_later)
         return service.to_read(row, duplicate=False)
 
 

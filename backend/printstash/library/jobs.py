@@ -5,6 +5,9 @@ plus the full-file scan (after an upgrade of the parser, or when the scan did no
 during the upload).
 Payload {"file_id": N} does one file; {} fans out one job per stored file, so no single
 job outlives its lease on a large library.
+
+library.model_thumbnail {"file_id": N} draws the thumbnail of a model too large to draw while
+its upload waited (library/ingest.py RENDER_INLINE_TRIANGLES).
 """
 
 import logging
@@ -14,13 +17,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from printstash import gcode
+from printstash import formats, gcode
 from printstash.core.db import Database
 from printstash.core.runtime import WorkerContext
 from printstash.core.settings import Settings
 from printstash.core.storage import content_key, storage_for
-from printstash.library import service, store
-from printstash.library.ingest import PARSERS
+from printstash.formats import meshes
+from printstash.library import ingest, service, store
+from printstash.library.ingest import PARSERS, Parsed
 from printstash.library.models import File
 
 log = logging.getLogger(__name__)
@@ -53,16 +57,53 @@ def reparse_file(settings: Settings, db: Database, file_id: int) -> bool:
             log.warning("reparse: file %s has no stored content; skipped", file_id)
             return False
         facts = _scan(path) if found.kind == "gcode" else gcode.FullFacts()
-        parsed = PARSERS[found.kind](settings, path, found.sha256, facts)
+        parsed = _parse(settings, path, found.sha256, found.kind, facts)
     with db.write() as session:
         row = session.get(File, file_id)
         if row is None:
             return False
         service.apply_metadata(row, parsed.fields, parsed.error)
+        service.apply_model(row, parsed.model)
         service.replace_thumbnails(row, parsed.thumbnails)  # deletes the old rows first
         service.replace_plates(row, parsed.plates)
         row.full_scan_done = facts is not None
+        if parsed.render_later:
+            service.enqueue_model_thumbnail(session, file_id)
     store.prune_thumbnails(settings, found.sha256, keep={t.path for t in parsed.thumbnails})
+    return True
+
+
+def _parse(settings: Settings, path: Path, sha: str, kind: str, facts: gcode.FullFacts | None) -> Parsed:
+    try:
+        return PARSERS[kind](settings, path, sha, facts)
+    except formats.Broken as exc:  # refused at upload; the stored copy must have changed since
+        log.warning("reparse: %s cannot be read: %s", path.name, exc)
+        return Parsed({}, [], str(exc), [])
+
+
+def model_thumbnail(ctx: WorkerContext, payload: dict[str, Any]) -> None:
+    render_model_thumbnail(ctx.settings, ctx.db, int(payload["file_id"]))
+
+
+def render_model_thumbnail(settings: Settings, db: Database, file_id: int) -> bool:
+    """Draw a stored model's thumbnail; False when the file or its content is gone."""
+    with db.read() as session:
+        found = session.execute(select(File.sha256, File.kind).where(File.id == file_id)).first()
+    if found is None or found.kind not in formats.MODELS:
+        return False
+    with storage_for(settings).local_copy(content_key(found.sha256)) as path:
+        if path is None:
+            return False
+        try:
+            thumbnails = ingest.model_thumbnail(settings, found.sha256, meshes.load(path, found.kind))
+        except formats.Broken as exc:  # read at upload; the stored copy must have changed since
+            log.warning("model thumbnail: file %s cannot be read: %s", file_id, exc)
+            return False
+    with db.write() as session:
+        row = session.get(File, file_id)
+        if row is None:
+            return False
+        service.replace_thumbnails(row, thumbnails)
     return True
 
 
@@ -74,4 +115,5 @@ def _scan(path: Path) -> gcode.FullFacts | None:
         return None
 
 
-HANDLERS: dict[str, Callable[[WorkerContext, dict[str, Any]], None]] = {service.REPARSE_JOB: reparse}
+HANDLERS: dict[str, Callable[[WorkerContext, dict[str, Any]], None]] = {
+    service.REPARSE_JOB: reparse, service.MODEL_THUMBNAIL_JOB: model_thumbnail}

@@ -53,6 +53,8 @@ class File(Base):
     parse_error: Mapped[str | None] = mapped_column(Text)
     full_scan_done: Mapped[bool] = mapped_column(Boolean, default=False)
     metadata_json: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # a model's mesh facts (schemas.ModelRead); NULL for sliced kinds
+    model_json: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     # typed copies of the metadata fields used by filters, sorting and facets
     slicer: Mapped[str | None] = mapped_column(String(64), index=True)

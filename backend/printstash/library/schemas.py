@@ -28,6 +28,15 @@ class PlateRead(BaseModel):
     thumbnails: list[ThumbnailRead]
 
 
+class ModelRead(BaseModel):
+    """A model's mesh facts (stl, obj, 3mf), as a slicer reports them."""
+
+    triangles: int
+    size_mm: list[float] = Field(min_length=3, max_length=3)  # bounding box: x, y, z
+    volume_mm3: float
+    watertight: bool  # closed: every edge shared by exactly two triangles
+
+
 class FileRead(BaseModel):
     id: int
     name: str
@@ -44,6 +53,7 @@ class FileRead(BaseModel):
     metadata: dict[str, Any]  # plate 1's for a sliced kind
     thumbnails: list[ThumbnailRead]
     plates: list[PlateRead]  # sliced kinds: one per plate (a plain .gcode has one); models: none
+    model: ModelRead | None = None  # models only (None too while a model is too large to analyse)
     print_count: int
     last_printed_at: datetime | None
     last_print_result: str | None

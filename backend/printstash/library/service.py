@@ -20,12 +20,14 @@ from printstash.core.errors import Invalid, NotFound
 from printstash.core.models import AppState
 from printstash.core.settings import Settings
 from printstash.core.storage import content_key, storage_for
+from printstash.formats.meshes import ModelFacts
 from printstash.library import store
 from printstash.library.models import File, Plate, Thumbnail
-from printstash.library.schemas import FileRead, FileUpdate, PlateRead, ThumbnailRead, thumbnail_url
+from printstash.library.schemas import FileRead, FileUpdate, ModelRead, PlateRead, ThumbnailRead, thumbnail_url
 from printstash.library.store import PlateFields, StoredThumbnail
 
 REPARSE_JOB = "library.reparse"
+MODEL_THUMBNAIL_JOB = "library.model_thumbnail"
 PARSED_WITH_KEY = "library.parsed_with"
 NAME_MAX_CHARS = 200
 DEFAULT_NAME = "upload.gcode"
@@ -136,7 +138,8 @@ def to_read(file: File, *, duplicate: bool | None = None) -> FileRead:
         uploaded_at=file.uploaded_at, notes=file.notes or "", favourite=bool(file.favourite),
         tags=[t.name for t in file.tags], parse_status=file.parse_status,
         parse_error=file.parse_error, metadata=dict(file.metadata_json or {}),
-        thumbnails=thumbs, print_count=file.print_count or 0,
+        thumbnails=thumbs, model=ModelRead.model_validate(file.model_json) if file.model_json else None,
+        print_count=file.print_count or 0,
         last_printed_at=file.last_printed_at, last_print_result=file.last_print_result,
         deleted_at=file.deleted_at, duplicate=duplicate,
     )
@@ -146,18 +149,27 @@ def to_read(file: File, *, duplicate: bool | None = None) -> FileRead:
 
 def create_file(session: Session, *, name: str, size: int, sha256: str, kind: str, uploaded_by: int | None,
                 fields: dict[str, Any], parse_error: str | None, full_scan_done: bool,
-                thumbnails: Iterable[StoredThumbnail], plates: Iterable[PlateFields]) -> File:
-    """Insert the row, its plates and thumbnails (the caller's transaction makes them one)."""
+                thumbnails: Iterable[StoredThumbnail], plates: Iterable[PlateFields],
+                model: ModelFacts | None = None, render_later: bool = False) -> File:
+    """Insert the row, its plates and thumbnails (the caller's transaction makes them one);
+    queue what the worker still has to do (a full scan, a model's thumbnail)."""
     row = File(name=name, size=size, sha256=sha256, kind=kind, uploaded_by=uploaded_by, notes="",
                full_scan_done=full_scan_done)
     apply_metadata(row, fields, parse_error)
+    apply_model(row, model)
     replace_thumbnails(row, thumbnails)
     replace_plates(row, plates)
     session.add(row)
     session.flush()
     if not full_scan_done:
         enqueue_reparse(session, row.id)
+    if render_later:
+        enqueue_model_thumbnail(session, row.id)
     return row
+
+
+def apply_model(row: File, model: ModelFacts | None) -> None:
+    row.model_json = ModelRead.model_validate(model, from_attributes=True).model_dump() if model else None
 
 
 def apply_metadata(row: File, fields: dict[str, Any], parse_error: str | None) -> None:
@@ -288,6 +300,11 @@ def purge_trash_content(session: Session, settings: Settings, retention: timedel
 def enqueue_reparse(session: Session, file_id: int | None = None) -> None:
     """Re-run parse + full scan from disk: one file, or (file_id None) every file."""
     jobs.enqueue(session, REPARSE_JOB, {"file_id": file_id} if file_id is not None else {})
+
+
+def enqueue_model_thumbnail(session: Session, file_id: int) -> None:
+    """Draw a model's thumbnail in the worker (too large to draw while its upload waits)."""
+    jobs.enqueue(session, MODEL_THUMBNAIL_JOB, {"file_id": file_id})
 
 
 def reparse_after_upgrade(session: Session, version: str) -> bool:

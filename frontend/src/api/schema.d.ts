@@ -1166,6 +1166,7 @@ export interface components {
             metadata: {
                 [key: string]: unknown;
             };
+            model?: components["schemas"]["ModelRead"] | null;
             /** Name */
             name: string;
             /** Notes */
@@ -1309,6 +1310,20 @@ export interface components {
             message: string;
             /** On */
             on: boolean;
+        };
+        /**
+         * ModelRead
+         * @description A model's mesh facts (stl, obj, 3mf), as a slicer reports them.
+         */
+        ModelRead: {
+            /** Size Mm */
+            size_mm: number[];
+            /** Triangles */
+            triangles: number;
+            /** Volume Mm3 */
+            volume_mm3: number;
+            /** Watertight */
+            watertight: boolean;
         };
         /** Page[ApiKeyRead] */
         Page_ApiKeyRead_: {

@@ -10,7 +10,7 @@ from librarykit import API, fixture_by_id, fixture_path, row_count, settings_of,
 from sqlalchemy import text
 
 from printstash.core.db import Database
-from printstash.library import ingest, service
+from printstash.library import service
 from printstash.library.store import PlateFields
 
 THUMBS = fixture_by_id("prusa_cylinder_0.15mm_PETG_thumbs")
@@ -46,17 +46,6 @@ def test_an_unsafe_package_is_422_and_nothing_is_stored(admin_client: TestClient
     settings = settings_of(admin_client)
     assert stored_files(settings) == [] and row_count(settings) == 0
     assert list(settings.tmp_dir.glob("*.part")) == []
-
-
-def test_recognised_kinds_without_a_reader_are_415(admin_client: TestClient) -> None:
-    missing = [k for k in ("bgcode", "gcode.3mf", "ufp", "stl", "obj", "3mf") if k not in ingest.PARSERS]
-    samples = {"obj": b"o c\nv 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n",
-               "stl": (fixture_path(THUMBS).parents[1] / "models" / "cube20.stl").read_bytes(),
-               "3mf": zip_of({"3D/3dmodel.model": b"<model/>"}), "ufp": zip_of({"3D/model.gcode": b"G28\n"}),
-               "gcode.3mf": zip_of({"Metadata/plate_1.gcode": b"G28\n"}), "bgcode": b"GCDE" + b"\0" * 60}
-    for kind in missing:
-        answer = upload(admin_client, f"x.{kind}", samples[kind])
-        assert answer.status_code == 415 and answer.json()["code"] == "unsupported_kind", kind
 
 
 def test_migration_gives_existing_files_kind_gcode_and_plate_one(tmp_path: Path) -> None:

@@ -53,7 +53,7 @@ def test_reparse_without_a_file_id_fans_out_one_job_per_file(admin_client: TestC
         payloads = [j.payload for j in session.scalars(select(Job).where(Job.kind == service.REPARSE_JOB))]
     database.dispose()
     assert sorted(p["file_id"] for p in payloads) == sorted(ids)
-    assert set(jobs.HANDLERS) == {"library.reparse"}
+    assert set(jobs.HANDLERS) == {"library.reparse", "library.model_thumbnail"}
 
 
 def test_reparse_of_a_purged_or_missing_file_is_a_no_op(admin_client: TestClient) -> None:

@@ -8,7 +8,7 @@ import { ErrorMessage, Loading, Notice } from '../../components/Status'
 import { formatBytes, formatDate, formatDuration, humanize } from '../../lib/format'
 import { libraryApi } from './api'
 import { FavouriteButton } from './FileViews'
-import { colours, glance, metadataRows } from './metadata'
+import { MODEL_KINDS, colours, glance, metadataRows, modelRows } from './metadata'
 
 function Swatches({ colours: list }: { colours: string[] }) {
   if (!list.length) return null
@@ -34,6 +34,16 @@ function MetadataTable({ file }: { file: FileRead }) {
         </dl>
       </details>
     </div>
+  )
+}
+
+/** A model's mesh facts (triangles, size, volume, watertight) instead of slicer metadata. */
+function ModelTable({ file }: { file: FileRead }) {
+  if (!file.model) return <p className="muted">The mesh of this model could not be analysed.</p>
+  return (
+    <dl className="meta" aria-label="Model">
+      {modelRows(file.model).map((row) => <div key={row.key}><dt>{row.label}</dt><dd>{row.value}</dd></div>)}
+    </dl>
   )
 }
 
@@ -207,6 +217,7 @@ export function FileDetailPage() {
   if (file.isPending) return <Loading what="Loading file" />
   if (file.error) return <ErrorMessage error={file.error} title="Could not load the file" />
   const data = file.data
+  const isModel = MODEL_KINDS.includes(data.kind)
   return (
     <article className="file-detail">
       <p><Link to="/">← Library</Link></p>
@@ -220,7 +231,7 @@ export function FileDetailPage() {
         <div className="stack">
           <Thumbnails file={data} />
           <div className="inline">
-            <a className="button primary" href={downloadUrl(data.id)} download={data.name}>Download G-code</a>
+            <a className="button primary" href={downloadUrl(data.id)} download={data.name}>{isModel ? 'Download model' : 'Download G-code'}</a>
             <PreviewLinks file={data} />
           </div>
           <Notes key={data.id} file={data} />
@@ -229,9 +240,9 @@ export function FileDetailPage() {
         <div className="stack">
           <section aria-labelledby="meta-title">
             <h2 id="meta-title" className="h3">Details</h2>
-            <MetadataTable file={data} />
+            {isModel ? <ModelTable file={data} /> : <MetadataTable file={data} />}
           </section>
-          <SendToPrinter file={data} />
+          {isModel ? <p className="muted">A model is sliced before it prints: open it in your slicer, then send the G-code here.</p> : <SendToPrinter file={data} />}
           <History file={data} />
           <Danger file={data} />
         </div>

@@ -5,7 +5,7 @@ import type { FileRead } from '../../api/types'
 import { Thumbnail } from '../../components/Thumbnail'
 import { formatBytes, formatDate } from '../../lib/format'
 import { libraryApi } from './api'
-import { summary } from './metadata'
+import { modelSummary, summary } from './metadata'
 
 export function FavouriteButton({ file }: { file: FileRead }) {
   const client = useQueryClient()
@@ -48,7 +48,7 @@ export function FileGrid({ files }: { files: FileRead[] }) {
               <Link to={`/files/${file.id}`}>{file.name}</Link>
               <FavouriteButton file={file} />
             </div>
-            <p className="muted small">{summary(file.metadata) || formatBytes(file.size)}</p>
+            <p className="muted small">{summary(file.metadata) || (file.model ? modelSummary(file.model) : formatBytes(file.size))}</p>
             <ParseNote file={file} />
             <Tags tags={file.tags} />
           </div>
@@ -76,7 +76,7 @@ export function FileTable({ files, selection }: { files: FileRead[]; selection?:
               ) : null}
               <td><FavouriteButton file={file} /></td>
               <td className="break"><Link to={`/files/${file.id}`}>{file.name}</Link> <ParseNote file={file} /><Tags tags={file.tags} /></td>
-              <td className="small" data-label="Details">{summary(file.metadata)}</td>
+              <td className="small" data-label="Details">{file.model ? modelSummary(file.model) : summary(file.metadata)}</td>
               <td data-label="Size">{formatBytes(file.size)}</td>
               <td data-label="Uploaded">{formatDate(file.uploaded_at)}</td>
               <td data-label="Printed">{file.print_count ? `${file.print_count}×` : '—'}</td>

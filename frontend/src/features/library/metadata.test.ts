@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ordered } from './query'
-import { colours, glance, metadataRows, summary } from './metadata'
+import { colours, glance, metadataRows, modelRows, modelSummary, summary } from './metadata'
 
 const meta = {
   slicer: 'PrusaSlicer',
@@ -63,5 +63,17 @@ describe('glance', () => {
   it('drops a per-extruder list that repeats the single value', () => {
     const labels = metadataRows({ filament_name: 'Prusament PLA', filament_names: ['Prusament PLA'], filament_type: 'PLA', filament_types: ['PLA', 'PETG'] }).map((row) => row.label)
     expect(labels).toEqual(['Material', 'Materials per extruder', 'Filament name'])
+  })
+})
+
+describe('model facts', () => {
+  const model = { triangles: 12345, size_mm: [36, 20, 120], volume_mm3: 20000, watertight: false }
+  it('reads as size, volume, triangles and whether the mesh is closed', () => {
+    const rows = Object.fromEntries(modelRows(model).map((row) => [row.label, row.value]))
+    expect(rows).toEqual({ Size: '36 × 20 × 120 mm', Volume: '20 cm³', Triangles: '12,345', Watertight: 'no: the mesh has open edges' })
+    expect(modelRows({ ...model, volume_mm3: 128, watertight: true })[1].value).toBe('128 mm³')
+  })
+  it('summarises a model card in one line', () => {
+    expect(modelSummary(model)).toBe('36 × 20 × 120 mm · 12,345 triangles')
   })
 })

@@ -1,6 +1,6 @@
 // Every metadata field the api reports (Moonraker's names plus ours), in readable units.
 import { formatDuration, formatFilament, formatMm, formatTemp, formatWeight } from '../../lib/format'
-import type { Metadata } from '../../api/types'
+import type { Metadata, ModelRead } from '../../api/types'
 
 type Field = { key: string; label: string; format?: (value: unknown, meta: Metadata) => string }
 
@@ -122,4 +122,31 @@ export function glance(meta: Metadata): { key: string; label: string; value: str
     { key: 'objects', label: 'Objects', value: objects ?? '' },
   ]
   return rows.filter((row) => row.value)
+}
+
+export const MODEL_KINDS = ['stl', 'obj', '3mf']
+
+/** A model's size as "36 × 20 × 120 mm" (x × y × z). */
+export function formatSize(size: number[]): string {
+  return `${size.map((mm) => Number(mm.toFixed(2))).join(' × ')} mm`
+}
+
+/** Cubic millimetres in the unit a person pictures: "128 mm³", "6.28 cm³". */
+export function formatVolume(mm3: number): string {
+  return mm3 < 1000 ? `${Number(mm3.toFixed(1))} mm³` : `${Number((mm3 / 1000).toFixed(2))} cm³`
+}
+
+/** The facts of a model's mesh (triangles, size, volume, closed or not), as table rows. */
+export function modelRows(model: ModelRead): { key: string; label: string; value: string }[] {
+  return [
+    { key: 'size', label: 'Size', value: formatSize(model.size_mm) },
+    { key: 'volume', label: 'Volume', value: formatVolume(model.volume_mm3) },
+    { key: 'triangles', label: 'Triangles', value: model.triangles.toLocaleString('en-US') },
+    { key: 'watertight', label: 'Watertight', value: model.watertight ? 'yes' : 'no: the mesh has open edges' },
+  ]
+}
+
+/** One line for a model's card: "36 × 20 × 120 mm · 24 triangles". */
+export function modelSummary(model: ModelRead): string {
+  return `${formatSize(model.size_mm)} · ${model.triangles.toLocaleString('en-US')} triangles`
 }
