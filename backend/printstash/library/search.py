@@ -20,6 +20,7 @@ from sqlalchemy import (
     Boolean,
     ColumnElement,
     Select,
+    and_,
     bindparam,
     column,
     func,
@@ -36,7 +37,7 @@ from sqlalchemy.sql.visitors import InternalTraversal
 
 from printstash.core.errors import Invalid
 from printstash.core.models import AppState
-from printstash.library.models import File, Tag, file_tags
+from printstash.library.models import File, Plate, Tag, file_tags
 from printstash.library.search_schemas import Facets, FacetValue
 from printstash.library.tags import tag_key
 
@@ -239,20 +240,47 @@ def _bounds(col: Any, low: Any, high: Any) -> list[ColumnElement[bool]]:
 
 def conditions(query: FileQuery) -> list[ColumnElement[bool]]:
     """The WHERE clauses: trash excluded, every filter, and `q` as an id set from files_fts
-    (evaluated once, then a lookup per candidate row)."""
+    (evaluated once, then a lookup per candidate row). A file passes the plate filters when
+    one of its plates passes them all."""
+    return _file_conditions(query) + _any_plate(query)
+
+
+def _first_plate_conditions(query: FileQuery) -> list[ColumnElement[bool]]:
+    """As `conditions`, with plate 1 (the file's own columns) the only plate looked at."""
+    return _file_conditions(query) + _plate_filters(query, File)
+
+
+def _plate_filters(query: FileQuery, plate: type[File] | type[Plate]) -> list[ColumnElement[bool]]:
+    """The filters on what a plate says (slicer, material, nozzle, …), on `plate`'s columns:
+    File's are plate 1's, Plate's any plate's."""
+    where = [getattr(plate, name).in_(values) for name, values in (
+        ("slicer", query.slicer), ("filament_type", query.filament_type), ("printer_model", query.printer_model))
+        if values]
+    if query.nozzle_diameter:
+        where.append(_near(plate.nozzle_diameter, query.nozzle_diameter))
+    where += _bounds(plate.layer_height, query.layer_height_min, query.layer_height_max)
+    return where + _bounds(plate.estimated_time, query.estimated_time_min, query.estimated_time_max)
+
+
+def _any_plate(query: FileQuery) -> list[ColumnElement[bool]]:
+    """Plate 1 passes the plate filters, or a later plate does. Plate 1 is read from the files
+    row (its filter index) and only the few later plates from file_plates, so single-plate
+    libraries search as fast as before plates existed."""
+    first = _plate_filters(query, File)
+    if not first:
+        return []
+    later = select(Plate.file_id).where(Plate.index > 1, *_plate_filters(query, Plate))
+    return [or_(and_(*first), File.id.in_(later))]
+
+
+def _file_conditions(query: FileQuery) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = [_live()]
     if query.fts_expression is not None:
         where.append(_TextMatch(query.q or ""))
-    for col, values in ((File.kind, query.kind), (File.slicer, query.slicer), (File.filament_type, query.filament_type),
-                        (File.printer_model, query.printer_model)):
-        if values:
-            where.append(col.in_(values))
-    if query.nozzle_diameter:
-        where.append(_near(File.nozzle_diameter, query.nozzle_diameter))
+    if query.kind:
+        where.append(File.kind.in_(query.kind))
     if query.tag:
         where.append(_tagged(query.tag))
-    where += _bounds(File.layer_height, query.layer_height_min, query.layer_height_max)
-    where += _bounds(File.estimated_time, query.estimated_time_min, query.estimated_time_max)
     where += _bounds(File.uploaded_at, query.uploaded_after, query.uploaded_before)
     where += _flag(File.print_count > 0, query.printed)
     where += _flag(File.thumbnail_count > 0, query.has_thumbnail)
@@ -339,6 +367,7 @@ def _minus(everything: dict[Any, int], trashed: Mapping[Any, int]) -> list[tuple
 
 
 FACET_COLUMNS = ("kind", "slicer", "filament_type", "nozzle_diameter", "printer_model")
+PLATE_FACETS = ("slicer", "filament_type", "nozzle_diameter", "printer_model")  # each plate says its own
 
 
 def _trash_counts(session: Session) -> dict[str, Counter[Any]]:
@@ -361,10 +390,29 @@ def _column_facet(session: Session, query: FileQuery, name: str,
     if _unfiltered(own_filter_off):
         # Whole library: count the column's own index (no table reads), then take away
         # the few files in the trash. 10x faster than reading every live row at 100k.
-        rows = _minus(_counts(session, grouped), trash()[name])
+        counts = Counter(dict(_minus(_counts(session, grouped), trash()[name])))
+    elif name in PLATE_FACETS:  # plate 1 here, the later plates below
+        counts = Counter(_counts(session, grouped.where(*_first_plate_conditions(own_filter_off))))
     else:
-        rows = list(_counts(session, _filtered(grouped, own_filter_off)).items())
-    return _ranked([(value, count) for value, count in rows if value is not None and value != ""])
+        counts = Counter(_counts(session, _filtered(grouped, own_filter_off)))
+    if name in PLATE_FACETS:
+        counts.update(_later_plate_counts(session, own_filter_off, name))
+    return _ranked([(value, count) for value, count in counts.items() if value is not None and value != ""])
+
+
+def _later_plate_counts(session: Session, query: FileQuery, name: str) -> Counter[Any]:
+    """The files a facet value gains from plates after the first: the (file, value) pairs of
+    later plates that pass the query, less the pairs plate 1 already counted. A file counts
+    once under each value one of its passing plates has, as filtering by it would find it."""
+    value = getattr(Plate, name)
+    later = (select(Plate.file_id, value).join(File, File.id == Plate.file_id)
+             .where(Plate.index > 1, value.is_not(None), *_file_conditions(query), *_plate_filters(query, Plate)))
+    pairs = set(session.execute(later.distinct()).all())
+    if not pairs:
+        return Counter()
+    several = select(Plate.file_id).where(Plate.index > 1)
+    first = select(File.id, getattr(File, name)).where(File.id.in_(several), *_first_plate_conditions(query))
+    return Counter(v for _, v in pairs - set(session.execute(first).all()))
 
 
 def _tag_facet(session: Session, query: FileQuery, trash: Callable[[], dict[str, Counter[Any]]]) -> list[FacetValue]:
