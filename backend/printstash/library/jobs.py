@@ -14,13 +14,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from printstash import gcode
+from printstash import formats, gcode
 from printstash.core.db import Database
 from printstash.core.runtime import WorkerContext
 from printstash.core.settings import Settings
 from printstash.core.storage import content_key, storage_for
 from printstash.library import service, store
-from printstash.library.ingest import PARSERS
+from printstash.library.ingest import PARSERS, Parsed
 from printstash.library.models import File
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def reparse_file(settings: Settings, db: Database, file_id: int) -> bool:
             log.warning("reparse: file %s has no stored content; skipped", file_id)
             return False
         facts = _scan(path) if found.kind == "gcode" else gcode.FullFacts()
-        parsed = PARSERS[found.kind](settings, path, found.sha256, facts)
+        parsed = _parse(settings, path, found.sha256, found.kind, facts)
     with db.write() as session:
         row = session.get(File, file_id)
         if row is None:
@@ -64,6 +64,16 @@ def reparse_file(settings: Settings, db: Database, file_id: int) -> bool:
         row.full_scan_done = facts is not None
     store.prune_thumbnails(settings, found.sha256, keep={t.path for t in parsed.thumbnails})
     return True
+
+
+def _parse(settings: Settings, path: Path, sha: str, kind: str, facts: gcode.FullFacts | None) -> Parsed:
+    """The kind's parse; content that was checked at upload and no longer reads (a damaged disk
+    copy) keeps the row, with the reason as its parse error."""
+    try:
+        return PARSERS[kind](settings, path, sha, facts)
+    except (formats.Broken, OSError) as exc:
+        log.warning("reparse of %s failed: %s", sha, exc)
+        return Parsed({}, [], f"the stored file cannot be read: {exc}", [store.PlateFields(1, {})])
 
 
 def _scan(path: Path) -> gcode.FullFacts | None:
