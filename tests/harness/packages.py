@@ -6,7 +6,8 @@ assembled from real-slicer G-code following their published layouts:
   Metadata/plate_N.gcode.md5, Metadata/plate_N.png, Metadata/slice_info.config and the
   model part 3D/3dmodel.model;
 - .ufp as Cura writes it for UltiMaker printers (UltiMaker's UFP: an OPC package whose
-  _rels/.rels relates /3D/model.gcode and the /Metadata/thumbnail.png beside it).
+  _rels/.rels relates /3D/model.gcode and the /Metadata/thumbnail.png beside it). Cura writes
+  it through libCharon, which stores every part under its OPC part name, leading '/' included.
 """
 
 import base64
@@ -80,6 +81,6 @@ def gcode_3mf(plates: Sequence[bytes], **layout: bytes | None) -> bytes:
 
 
 def ufp(gcode: bytes, thumbnail: bytes) -> bytes:
-    """A .ufp holding `gcode` and its `thumbnail` (PNG)."""
-    return zip_of({"[Content_Types].xml": CONTENT_TYPES, "_rels/.rels": UFP_RELS, "3D/model.gcode": gcode,
-                   "Metadata/thumbnail.png": thumbnail})
+    """A .ufp holding `gcode` and its `thumbnail` (PNG), its parts named as Cura names them."""
+    return zip_of({"/[Content_Types].xml": CONTENT_TYPES, "/_rels/.rels": UFP_RELS, "/3D/model.gcode": gcode,
+                   "/Metadata/thumbnail.png": thumbnail})
