@@ -77,6 +77,9 @@ class FileQuery:
     sort: str | None = None
     limit: int = 50
     offset: int = 0
+    # Set by `with_later_plates`, not by callers: the files whose later plates pass the plate
+    # filters (None: looked up in the same statement).
+    later_plates: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         _check_range("layer_height", self.layer_height_min, self.layer_height_max)
@@ -273,8 +276,29 @@ def _any_plate(query: FileQuery) -> list[ColumnElement[bool]]:
     first = _plate_filters(query, File)
     if not first:
         return []
-    later = select(Plate.file_id).where(Plate.index > 1, *_plate_filters(query, Plate))
-    return [or_(and_(*first), File.id.in_(later))]
+    if query.later_plates == ():
+        return first  # no later plate passes: the files row alone, as fast as it ever was
+    if query.later_plates is not None:
+        return [or_(and_(*first), File.id.in_(query.later_plates))]
+    return [or_(and_(*first), File.id.in_(_later_plates(query)))]
+
+
+def _later_plates(query: FileQuery) -> Select[Any]:
+    return select(Plate.file_id).where(Plate.index > 1, *_plate_filters(query, Plate)).distinct()
+
+
+LATER_PLATES_INLINE = 500  # more matching files than this: left to the statement's own subquery
+
+
+def with_later_plates(session: Session, query: FileQuery) -> FileQuery:
+    """The query with the files whose later plates pass its plate filters looked up first. An
+    OR with a subquery makes SQLite gather every matching row id of plate 1 in a set (4x the
+    time of a filter count at 100k files); with none found, which is most libraries and most
+    filters, the statement is the plain one."""
+    if not _plate_filters(query, File):
+        return query
+    ids = session.scalars(_later_plates(query).limit(LATER_PLATES_INLINE + 1)).all()
+    return replace(query, later_plates=tuple(ids)) if len(ids) <= LATER_PLATES_INLINE else query
 
 
 def _file_conditions(query: FileQuery) -> list[ColumnElement[bool]]:
@@ -346,6 +370,7 @@ def search_files(session: Session, query: FileQuery) -> tuple[list[File], int]:
     total, not per file) and the number of matches."""
     if query.matches_nothing:
         return [], 0
+    query = with_later_plates(session, query)
     total = session.scalar(_filtered(select(func.count()).select_from(File), query)) or 0
     if total <= query.offset:
         return [], total
@@ -393,7 +418,7 @@ def _column_facet(session: Session, query: FileQuery, name: str,
                   trash: Callable[[], dict[str, Counter[Any]]]) -> list[FacetValue]:
     col = getattr(File, name)
     without_own: dict[str, Any] = {_FACET_FILTERS[name]: ()}
-    own_filter_off = replace(query, **without_own)
+    own_filter_off = with_later_plates(session, replace(query, **without_own))
     grouped = select(col, func.count()).select_from(File).group_by(col)
     if _unfiltered(own_filter_off):
         # Whole library: count the column's own index (no table reads), then take away
@@ -424,7 +449,7 @@ def _later_plate_counts(session: Session, query: FileQuery, name: str) -> Counte
 
 
 def _tag_facet(session: Session, query: FileQuery, trash: Callable[[], dict[str, Counter[Any]]]) -> list[FacetValue]:
-    own_filter_off = replace(query, tag=())
+    own_filter_off = with_later_plates(session, replace(query, tag=()))
     grouped = select(file_tags.c.tag_id, func.count()).group_by(file_tags.c.tag_id)
     if _unfiltered(own_filter_off):
         rows = _minus(_counts(session, grouped), trash()["tags"])
@@ -468,7 +493,7 @@ def _facets(session: Session, query: FileQuery) -> Facets:
         return Facets(total=0, kind=[], slicer=[], filament_type=[], nozzle_diameter=[], printer_model=[], tags=[])
     trash = cache(partial(_trash_counts, session))
     return Facets(
-        total=session.scalar(_filtered(select(func.count()).select_from(File), query)) or 0,
+        total=session.scalar(_filtered(select(func.count()).select_from(File), with_later_plates(session, query))) or 0,
         tags=_tag_facet(session, query, trash),
         **{name: _column_facet(session, query, name, trash) for name in FACET_COLUMNS},
     )

@@ -21,6 +21,7 @@ from sqlalchemy import text
 
 from printstash.app import create_app
 from printstash.core.db import Database
+from printstash.library import search
 
 CUBE = fixture_by_id("prusa_cube20_0.20mm_PLA_thumbs")
 TOWER = fixture_by_id("prusa_tower_0.30mm_ABS_0.6n")
@@ -147,3 +148,14 @@ def test_migration_types_the_plates_stored_before_it(tmp_path: Path) -> None:
         assert found(client, filament_type=want(CUBE, "filament_type")) == {"old.gcode.3mf"}
     downgrade(settings, "0009")
     migrate(settings)
+
+
+def test_many_matching_later_plates_are_left_to_the_statements_subquery(library: TestClient,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past LATER_PLATES_INLINE matching files the ids are not looked up first: same answers."""
+    monkeypatch.setattr(search, "LATER_PLATES_INLINE", 0)
+    assert found(library, filament_type=want(TOWER, "filament_type")) == {PACKAGE}
+    tower_material, cube_nozzle = want(TOWER, "filament_type"), want(CUBE, "nozzle_diameter")
+    assert found(library, filament_type=tower_material, nozzle_diameter=cube_nozzle) == set()
+    assert _facets(library, nozzle_diameter=want(TOWER, "nozzle_diameter"))["filament_type"] == {
+        want(TOWER, "filament_type"): 1}
