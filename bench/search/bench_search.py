@@ -9,9 +9,10 @@ runs unless --rebuild). Synthetic files with realistic metadata are inserted dir
 in the slicers' `{model}_{layer}mm_{material}_{printer}_{time}` style from ~150 object words
 (Zipf-distributed), slicer/printer/material/nozzle/layer mixes as in a hobby farm, JSON
 metadata with Moonraker's keys, notes on 10 %, 0-3 of 300 tags on 60 %, two thumbnail rows on
-70 %, print history on 30 %, favourites 5 %, trash 2 %. Bulk load: the FTS triggers are
-dropped, rows go in with executemany, then files_fts 'rebuild' and the triggers come back
-(exactly the migration's SQL, read back from sqlite_master).
+70 %, print history on 30 %, favourites 5 %, trash 2 %; a plate row per file (plate 1, the
+file's own values) and 3 % multi-plate packages with 2-4 plates of other values. Bulk load:
+the FTS triggers are dropped, rows go in with executemany, then files_fts 'rebuild' and the
+triggers come back (exactly the migration's SQL, read back from sqlite_master).
 
 Each run: for every scenario, 10 warm-up requests then --requests sequential requests on one
 keep-alive connection (API-key auth, as scripts use it) -> p50/p95; the raw reference replays
@@ -92,7 +93,12 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     "filter only": {"slicer": "PrusaSlicer", "layer_height_max": 0.2},
     "sorted page 50": {"sort": "name", "limit": 50, "offset": 49 * 50},
     "facets": {},
+    "facets + filter": {"filament_type": "PETG"},
 }
+
+
+def is_facets(scenario: str) -> bool:
+    return scenario.startswith("facets")
 
 
 def weighted(rng: random.Random, items: list[Any], weights: list[int]) -> Any:
@@ -149,6 +155,23 @@ FILE_COLUMNS = ["id", "name", "size", "sha256", "notes", "uploaded_at", "deleted
                 "thumbnail_count", "print_count", "last_printed_at", "last_print_result", "favourite"]
 
 
+PLATE_COLUMNS = ["file_id", '"index"', "metadata_json", "slicer", "printer_model", "filament_type",
+                 "nozzle_diameter", "layer_height", "estimated_time"]
+MULTI_PLATE_SHARE = 0.03  # sliced packages (.gcode.3mf) with 2-4 plates among hobby uploads
+
+
+def plates(rows: list[dict[str, Any]], now: datetime, seed: int) -> Iterator[list[Any]]:
+    """Every file's plate 1 (its own values, as ingest stores them) and, for a few, later plates
+    with other values (their own generator: the files and tags stay those of earlier runs)."""
+    rng = random.Random(seed + 1)
+    for row in rows:
+        yield [row["id"], 1, *(row[c] for c in PLATE_COLUMNS[2:])]
+        if rng.random() < MULTI_PLATE_SHARE:
+            for index in range(2, rng.randint(3, 5)):
+                other = synthetic_file(rng, row["id"], now)
+                yield [row["id"], index, *(other[c] for c in PLATE_COLUMNS[2:])]
+
+
 def _naive(value: Any) -> Any:
     # Stored the way UTCDateTime stores it: naive UTC text.
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ") if isinstance(value, datetime) else value
@@ -170,14 +193,14 @@ def bulk_load(path: Path, n: int, seed: int = 4) -> None:
                      "VALUES (?, ?, ?, ?, 'png', ?, ?)",
                      ((r["id"], k, w, w, 2000 * (k + 1), f"{r['sha256'][:2]}/{r['sha256']}-{k}.png")
                       for r in rows if r["thumbnail_count"] for k, w in enumerate((32, 300))))
-    # one plate per file, its metadata the file's, as every sliced file has since migration 0008
-    conn.executemany('INSERT INTO file_plates (file_id, "index", metadata_json) VALUES (?, 1, ?)',
-                     ((r["id"], r["metadata_json"]) for r in rows))
     tag_names = [f"{rng.choice(WORDS)}-{k}" if k % 3 else rng.choice(WORDS).title() + f" {k}" for k in range(TAG_COUNT)]
     conn.executemany("INSERT INTO tags (id, name, name_key, created_at) VALUES (?, ?, ?, ?)",
                      ((k + 1, name, tag_key(name), _naive(now)) for k, name in enumerate(tag_names)))
     pairs = {(r["id"], rng.randint(1, TAG_COUNT)) for r in rows if rng.random() < 0.6 for _ in range(rng.randint(1, 3))}
     conn.executemany("INSERT INTO file_tags (file_id, tag_id) VALUES (?, ?)", sorted(pairs))
+    # one plate per file as every sliced file has since migration 0008, a few with more
+    conn.executemany(f"INSERT INTO file_plates ({', '.join(PLATE_COLUMNS)}) "  # noqa: S608 - constants
+                     f"VALUES ({', '.join('?' for _ in PLATE_COLUMNS)})", plates(rows, now, seed))
     conn.execute("INSERT INTO files_fts(files_fts) VALUES ('rebuild')")
     for (sql,) in triggers:
         conn.execute(sql)
@@ -226,7 +249,7 @@ def captured_sql(settings: Settings, name: str, params: dict[str, Any]) -> list[
     event.listen(Engine, "before_cursor_execute", record)
     try:
         with database.read() as session:
-            search.facets(session, query) if name == "facets" else search.search_files(session, query)
+            search.facets(session, query) if is_facets(name) else search.search_files(session, query)
     finally:
         event.remove(Engine, "before_cursor_execute", record)
         database.dispose()
@@ -294,7 +317,7 @@ def run(settings: Settings, key: str, runs: int, count: int) -> dict[str, Any]:
     with serve(settings) as base, httpx.Client(base_url=base, headers={"X-Api-Key": key}, timeout=120) as client:
         for _ in range(runs):
             for name, params in SCENARIOS.items():
-                path = "/api/v1/files/facets" if name == "facets" else "/api/v1/files"
+                path = "/api/v1/files/facets" if is_facets(name) else "/api/v1/files"
                 http, totals[name] = time_http(client, path, params, count)
                 print(f"  {name}: HTTP p50 {pct(http, 0.5):.1f} ms", flush=True)
                 raw = time_raw(settings, sql[name], count)

@@ -5,18 +5,15 @@ progress rising (also over SSE) -> complete -> history entry linked to the vault
 Then pause/resume/cancel, and the 409s of a busy printer.
 """
 
-import hashlib
-import io
 import json
 import threading
 import time
-import zipfile
 from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
-from harness.packages import binarize
+from harness.packages import binarize, gcode_3mf
 from harness.paths import GCODE_FIXTURES
 from harness.peers import KlipperPrinter
 from systemkit import POLL_SECONDS, Stack, status, wait_for
@@ -272,18 +269,6 @@ def test_print_errors_are_clear(printstash_stack: Stack, printer_id: int) -> Non
     assert bad.status_code == 422 and bad.json()["code"] == "validation_error"
 
 
-def _gcode_3mf(plates: list[bytes]) -> bytes:
-    """A .gcode.3mf as Bambu Studio lays it out (Metadata/plate_N.gcode + .md5), from real G-code."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("3D/3dmodel.model", b'<model unit="millimeter"><resources/><build/></model>')
-        for n, data in enumerate(plates, start=1):
-            z.writestr(f"Metadata/plate_{n}.gcode", data)
-            z.writestr(f"Metadata/plate_{n}.gcode.md5", hashlib.md5(data).hexdigest())
-    return out.getvalue()
-
-
-
 def _print_until_complete(stack: Stack, printer_id: int, body: dict[str, Any]) -> str:
     wait_for(lambda: status(stack, printer_id)["state"] in {"standby", "complete", "cancelled"}, 30)
     resp = stack.member.post(f"/api/v1/printers/{printer_id}/print", json=body)
@@ -298,7 +283,7 @@ def test_any_plate_of_a_package_and_a_bgcode_print_as_plain_gcode(printstash_sta
     stack = printstash_stack
     klipper.gcode("M220 S2000")
     tinybox = TINYBOX.read_bytes()
-    two_plates = _gcode_3mf([CUBE.read_bytes(), tinybox])
+    two_plates = gcode_3mf([CUBE.read_bytes(), tinybox])
     package = stack.admin.post("/api/v1/files", files={"file": ("two.gcode.3mf", two_plates)})
     assert package.status_code == 201, package.text
     remote = _print_until_complete(stack, printer_id, {"file_id": package.json()["id"], "plate": 2})

@@ -27,6 +27,18 @@ def _check_version(infile: pybgcode.FILEWrapper) -> None:
     pybgcode.rewind(infile)
 
 
+def check_header(src: Path) -> None:
+    """Broken unless `src` starts with a header of the version PrintStash reads (its blocks are
+    checked by `decode`)."""
+    infile = pybgcode.open(str(src), "rb")
+    if not pybgcode.is_open(infile):
+        raise OSError(f"cannot open {src}")
+    try:
+        _check_version(infile)
+    finally:
+        pybgcode.close(infile)
+
+
 def decode(src: Path, dst: Path) -> None:
     """Write the plain G-code of `src` to `dst`; Broken when `src` is truncated, has a bad block
     checksum, an unknown version or anything else libbgcode refuses."""

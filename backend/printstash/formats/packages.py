@@ -28,6 +28,9 @@ RATIO_FLOOR_BYTES = 1024 * 1024  # small members may compress well (XML of a cub
 PLATE_GCODE = re.compile(r"^Metadata/plate_(\d+)\.gcode$")
 UFP_GCODE = "3D/model.gcode"
 MODEL_PART = re.compile(r"^3D/[^/]+\.model$", re.IGNORECASE)
+# The OPC parts these packages hold, named from the package root as Cura's UFP writer stores
+# them ('/3D/model.gcode'): not an absolute path. Any other name with a leading '/' is one.
+OPC_ROOTED = re.compile(r"^/(?:3D|Metadata|_rels|Cura)/[^/]|^/\[Content_Types\]\.xml$")
 
 
 def open_checked(path: Path) -> zipfile.ZipFile:
@@ -41,7 +44,17 @@ def open_checked(path: Path) -> zipfile.ZipFile:
     except Broken:
         package.close()
         raise
+    _from_package_root(package)
     return package
+
+
+def _from_package_root(package: zipfile.ZipFile) -> None:
+    """Name the parts stored from the package root ('/3D/model.gcode': OPC part names start
+    with '/', and Cura's UFP writer stores them so) as every other reader here asks for them
+    ('3D/model.gcode'). Reads still check the stored name in each local header."""
+    for info in package.infolist():
+        info.filename = info.filename.removeprefix("/")
+    package.NameToInfo = {info.filename: info for info in package.infolist()}
 
 
 def check_members(members: list[zipfile.ZipInfo]) -> None:
@@ -58,7 +71,8 @@ def check_members(members: list[zipfile.ZipInfo]) -> None:
 def _check_member(info: zipfile.ZipInfo) -> None:
     name = info.filename
     parts = PurePosixPath(name.replace("\\", "/")).parts
-    if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or ".." in parts:
+    absolute = name.startswith(("/", "\\")) and not OPC_ROOTED.match(name)
+    if absolute or re.match(r"^[A-Za-z]:", name) or ".." in parts:
         raise Broken(f"package member {name!r} points outside the package", "unsafe_member")
     if stat.S_ISLNK(info.external_attr >> 16):
         raise Broken(f"package member {name!r} is a symbolic link", "unsafe_member")

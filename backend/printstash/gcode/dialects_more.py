@@ -1,6 +1,6 @@
 """Dialects of the slicers that do not use PrusaSlicer's '; key = value' config block.
 
-Cura (Marlin, Griffin/UltiGCode and the raw engine header), Simplify3D, IdeaMaker, KISSlicer,
+Cura (Marlin, Griffin, UltiGCode and the raw engine header), Simplify3D, IdeaMaker, KISSlicer,
 IceSL, Kiri:Moto and the Cura-based CrealityPrint (≤4). Formats follow each slicer's own
 output; the ones with no real fixture are covered by labelled synthetic snippets in tests.
 """
@@ -15,7 +15,7 @@ _NUM = r"(-?\d+(?:\.\d*)?(?:[eE][+\-]?\d+)?)"
 # The raw CuraEngine CLI writes its header before slicing: MIN*/MAX* hold ±2^31/1000 and
 # ;TIME:6666 / ;Filament used: 0m are placeholders the front end normally replaces.
 _CURA_PLACEHOLDER = re.compile(r"\n;MIN[XYZ]:2\.14748e\+0?6")
-GRIFFIN_FILAMENT_DIAMETER = 2.85  # Ultimaker printers: the header gives volume, not length
+ULTIMAKER_FILAMENT_DIAMETER = 2.85  # Ultimaker printers (Griffin, UltiGCode): the header gives volume, not length
 
 
 def _re(pattern: str) -> re.Pattern[str]:
@@ -37,12 +37,14 @@ class Cura(Dialect):
     _PRINT_TIME = _re(r"^;PRINT\.TIME:" + _NUM)
     _ELAPSED = _re(r"^;TIME_ELAPSED:" + _NUM)
     _FILAMENT = _re(r"^;Filament used:[ \t]*([^\n]*)")
-    _VOLUME = _re(r"^;EXTRUDER_TRAIN\.\d+\.MATERIAL\.VOLUME_USED:" + _NUM)
+    # Each extruder's filament volume in mm3: Griffin's header, and UltiGCode's (Ultimaker 2:
+    # ';MATERIAL:' for the first extruder, ';MATERIAL2:' for the second).
+    _VOLUME = _re(r"^;(?:EXTRUDER_TRAIN\.\d+\.MATERIAL\.VOLUME_USED|MATERIAL2?):" + _NUM)
     _LAYER_HEIGHT = _re(r"^;Layer height:[ \t]*" + _NUM)
     _MINZ = _re(r"^;MINZ:" + _NUM)
     _MAXZ = _re(r"^;(?:MAXZ|PRINT\.SIZE\.MAX\.Z):" + _NUM)
     _LAYERS = _re(r"^;LAYER_COUNT:(\d+)")
-    _NOZZLE = _re(r"^;EXTRUDER_TRAIN\.0\.NOZZLE\.DIAMETER:" + _NUM)
+    _NOZZLE = _re(r"^;(?:EXTRUDER_TRAIN\.0\.NOZZLE\.DIAMETER|NOZZLE_DIAMETER):" + _NUM)  # Griffin, UltiGCode
     _INITIAL_EXTR = _re(r"^;EXTRUDER_TRAIN\.0\.INITIAL_TEMPERATURE:" + _NUM)
     _INITIAL_BED = _re(r"^;BUILD_PLATE\.INITIAL_TEMPERATURE:" + _NUM)
     _MACHINE = _re(r"^;TARGET_MACHINE\.NAME:([^\n]+)")
@@ -71,10 +73,12 @@ class Cura(Dialect):
     def filament_total(self, ctx: Ctx) -> float | None:
         text = ctx.src.first(self._FILAMENT)
         metres = float_list(text.replace("m", "") if text else None)
-        if metres and not self.raw_header(ctx):
+        if self.raw_header(ctx):
+            return None  # ';Filament used: 0m', ';MATERIAL:6666': placeholders
+        if metres:
             return round(sum(metres) * 1000, 4)
         volumes = [v for v in (to_float(x) for x in self._VOLUME.findall(ctx.src.head)) if v is not None]
-        area = math.pi * (GRIFFIN_FILAMENT_DIAMETER / 2) ** 2
+        area = math.pi * (ULTIMAKER_FILAMENT_DIAMETER / 2) ** 2
         return round(sum(volumes) / area, 2) if volumes else None
 
     def layer_height(self, ctx: Ctx) -> float | None:

@@ -214,21 +214,18 @@ def decoded_bgcode(tmp_dir: Path, path: Path) -> Iterator[Path]:
 
 
 def _check_bgcode(path: Path) -> formats.KindName:
-    """Decoding verifies every block's checksum: a truncated or damaged file is refused before
-    anything is parsed or stored. (The parse decodes it a second time: resolving a kind and
-    parsing it are separate steps for every kind.)"""
-    with decoded_bgcode(path.parent, path):
-        return "bgcode"
+    """Only the header here: decoding, which verifies every block's checksum, is most of a
+    .bgcode's ingest, so it happens once, in parse_bgcode (a damaged file is refused there,
+    still before anything is stored)."""
+    bgcode.check_header(path)
+    return "bgcode"
 
 
 def parse_bgcode(settings: Settings, path: Path, sha: str, facts: gcode.FullFacts | None) -> Parsed:
-    """A stored .bgcode: decoded, then parsed and scanned as the G-code it holds."""
-    try:
-        with decoded_bgcode(settings.tmp_dir, path) as plain:
-            return parse_stored(settings, plain, sha, gcode.scan_file(plain))
-    except Exception as exc:  # checked at upload; a reparse must not fail on a damaged disk copy
-        log.warning("decoding %s failed: %s", path.name, exc)
-        return Parsed({}, [], f"binary G-code decode failed: {exc}", [store.PlateFields(1, {})])
+    """A .bgcode: decoded (formats.Broken when a block is truncated or fails its checksum),
+    then parsed and scanned as the G-code it holds."""
+    with decoded_bgcode(settings.tmp_dir, path) as plain:
+        return parse_stored(settings, plain, sha, _scan_or_none(plain))
 
 
 def _check_stl(path: Path) -> formats.KindName:
@@ -292,8 +289,8 @@ FAMILIES: dict[formats.Family, Kind] = {
     "obj": Kind("obj", _NoScan, _only("obj")),
 }
 # How each kind is parsed: the upload's .part before it is stored, a local copy of the stored
-# content when the worker re-parses (library/jobs.py). A parser raises formats.Broken for a
-# file of its kind that holds nothing readable (a model without a mesh): a 422 at upload.
+# content when the worker re-parses (library/jobs.py). A parser raises formats.Broken for
+# content it cannot read: the upload is refused (422), a re-parse records it as the parse error.
 PARSERS: dict[str, Parse] = {"gcode": parse_stored, "bgcode": parse_bgcode, "gcode.3mf": parse_package,
                              "ufp": parse_package, **{kind: _model_parser(kind) for kind in formats.MODELS}}
 
@@ -311,14 +308,21 @@ def sniff(head: bytes, filename: str = "") -> Kind:
 def resolve(kind: Kind, path: Path) -> formats.KindName:
     """The exact kind of a received file: 422 when it is broken or unsafe, 415 when PrintStash
     recognises it but cannot read that kind."""
-    try:
+    with broken_is_invalid():
         name = kind.resolve(path)
-    except formats.Broken as exc:
-        raise Invalid(str(exc), code=exc.code) from exc
     if name not in PARSERS:
         raise UnsupportedMedia(f"the file is a {name} file, which this version cannot read yet",
                                code="unsupported_kind")
     return name
+
+
+@contextmanager
+def broken_is_invalid() -> Iterator[None]:
+    """A damaged or unsafe file found while reading an upload: 422 with what is wrong."""
+    try:
+        yield
+    except formats.Broken as exc:
+        raise Invalid(str(exc), code=exc.code) from exc
 
 
 def _merged_fields(meta: gcode.GcodeMetadata, facts: gcode.FullFacts | None) -> dict[str, Any]:
@@ -498,8 +502,8 @@ def store_part(settings: Settings, db: Database, part: ReceivedPart, user_id: in
         return Stored(existing, duplicate=True)
     kind = resolve(part.kind, part.tmp.path)  # a broken or unsafe file stops here: nothing stored
     try:
-        with disk_errors():  # thumbnails and the database can hit a full volume too
-            parsed = _parse_upload(settings, part, kind)
+        with disk_errors(), broken_is_invalid():  # thumbnails and the database can hit a full volume too
+            parsed = PARSERS[kind](settings, part.tmp.path, part.sha256, part.facts)
             storage_for(settings).put_file(content_key(part.sha256), part.tmp.path)
             return Stored(_insert(settings, db, part, kind, parsed, user_id), duplicate=False)
     except IntegrityError:
@@ -511,13 +515,6 @@ def store_part(settings: Settings, db: Database, part: ReceivedPart, user_id: in
     except BaseException:
         _forget_unreferenced(settings, db, part.sha256)
         raise
-
-
-def _parse_upload(settings: Settings, part: ReceivedPart, kind: formats.KindName) -> Parsed:
-    try:
-        return PARSERS[kind](settings, part.tmp.path, part.sha256, part.facts)
-    except formats.Broken as exc:  # a model without a readable mesh
-        raise Invalid(str(exc), code=exc.code) from exc
 
 
 def _existing(db: Database, sha: str) -> FileRead | None:

@@ -74,11 +74,14 @@ def reparse_file(settings: Settings, db: Database, file_id: int) -> bool:
 
 
 def _parse(settings: Settings, path: Path, sha: str, kind: str, facts: gcode.FullFacts | None) -> Parsed:
+    """The kind's parse; content that was checked at upload and no longer reads (a damaged disk
+    copy) keeps the row, with the reason as its parse error."""
     try:
         return PARSERS[kind](settings, path, sha, facts)
-    except formats.Broken as exc:  # refused at upload; the stored copy must have changed since
-        log.warning("reparse: %s cannot be read: %s", path.name, exc)
-        return Parsed({}, [], str(exc), [])
+    except (formats.Broken, OSError) as exc:
+        log.warning("reparse of %s failed: %s", sha, exc)
+        return Parsed({}, [], f"the stored file cannot be read: {exc}", 
+                      [] if kind in formats.MODELS else [store.PlateFields(1, {})])
 
 
 def model_thumbnail(ctx: WorkerContext, payload: dict[str, Any]) -> None:

@@ -90,12 +90,26 @@ class Plate(Base):
     one plate, a .gcode.3mf one per sliced plate). Plate 1's metadata is also the file's."""
 
     __tablename__ = "file_plates"
-    __table_args__ = (UniqueConstraint("file_id", "index"),)
+    __table_args__ = (
+        UniqueConstraint("file_id", "index"),
+        # Search reads the plates after the first (plate 1's fields are the file's own
+        # columns): nearly every file has one plate, so `index > 1` is a short range here.
+        Index("ix_file_plates_index", "index"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     file_id: Mapped[int] = mapped_column(ForeignKey("files.id", ondelete="CASCADE"))
     index: Mapped[int] = mapped_column(Integer)  # 1-based, as the slicer numbers plates
     metadata_json: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    # typed copies of the plate's fields that filters and facets look at (service.PLATE_COLUMNS):
+    # a file matches a filter when any of its plates does (library/search.py)
+    slicer: Mapped[str | None] = mapped_column(String(64))
+    printer_model: Mapped[str | None] = mapped_column(String(128))
+    filament_type: Mapped[str | None] = mapped_column(String(128))
+    nozzle_diameter: Mapped[float | None] = mapped_column(Float)
+    layer_height: Mapped[float | None] = mapped_column(Float)
+    estimated_time: Mapped[float | None] = mapped_column(Float)
 
 
 class Thumbnail(Base):

@@ -35,6 +35,8 @@ TEXT_COLUMN_MAX = {"slicer": 64, "slicer_version": 64, "printer_model": 128, "fi
                    "filament_name": 255}
 FLOAT_COLUMNS = ("nozzle_diameter", "layer_height", "estimated_time", "filament_total",
                  "filament_weight_total", "object_height")
+# the typed columns each plate keeps too: those that filters and facets read (library/search.py)
+PLATE_COLUMNS = ("slicer", "printer_model", "filament_type", "nozzle_diameter", "layer_height", "estimated_time")
 # Bidi overrides can make "evil\u202egcode.exe" display as something else: drop them too.
 _INVISIBLE = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
@@ -178,12 +180,16 @@ def apply_metadata(row: File, fields: dict[str, Any], parse_error: str | None) -
     row.metadata_json = clean
     row.parse_status = "error" if parse_error and not clean else "ok"
     row.parse_error = parse_error[:2000] if parse_error else None
-    for key, cap in TEXT_COLUMN_MAX.items():
-        setattr(row, key, _as_text(clean.get(key), cap))
-    for key in FLOAT_COLUMNS:
-        setattr(row, key, _as_float(clean.get(key)))
+    for key, value in typed_columns(clean).items():
+        setattr(row, key, value)
     count = _as_float(clean.get("layer_count"))
     row.layer_count = int(count) if count is not None else None
+
+
+def typed_columns(fields: dict[str, Any]) -> dict[str, str | float | None]:
+    """The metadata fields that have typed columns, as those columns hold them."""
+    typed: dict[str, str | float | None] = {key: _as_text(fields.get(key), cap) for key, cap in TEXT_COLUMN_MAX.items()}
+    return typed | {key: _as_float(fields.get(key)) for key in FLOAT_COLUMNS}
 
 
 def replace_thumbnails(row: File, thumbnails: Iterable[StoredThumbnail]) -> None:
@@ -205,7 +211,13 @@ def replace_plates(row: File, plates: Iterable[PlateFields]) -> None:
     if session is not None and row.plates:
         row.plates = []  # old rows first: the unit of work inserts before it deletes orphans
         session.flush()
-    row.plates = [Plate(index=p.index, metadata_json=_jsonable(p.fields)) for p in plates]
+    row.plates = [_plate(p) for p in plates]
+
+
+def _plate(plate: PlateFields) -> Plate:
+    clean = _jsonable(plate.fields)
+    typed = typed_columns(clean)
+    return Plate(index=plate.index, metadata_json=clean, **{key: typed[key] for key in PLATE_COLUMNS})
 
 
 def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:

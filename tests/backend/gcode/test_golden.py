@@ -2,6 +2,7 @@
 (the values the slicers themselves printed) matched by the bounded parse + full pass."""
 
 import base64
+import hashlib
 import math
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,13 @@ def _final(path: Path) -> tuple[GcodeMetadata, dict[str, Any]]:
 
 
 ENTRIES = fixture_entries()
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e["id"] for e in ENTRIES])
+def test_fixture_files_are_the_ones_the_manifest_describes(entry: dict[str, Any]) -> None:
+    data = fixture_path(entry).read_bytes()
+    assert (len(data), hashlib.sha256(data).hexdigest()) == (entry["size_bytes"], entry["sha256"])
+    assert data.count(b"\n") == entry["lines"]
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=[e["id"] for e in ENTRIES])

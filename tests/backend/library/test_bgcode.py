@@ -4,6 +4,7 @@ converter PrusaSlicer itself uses, default config: heatshrink + MeatPack compres
 checksums); expected values come from each source file's manifest entry."""
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,11 @@ from librarykit import (
     stored_files,
     upload,
 )
+
+from printstash.core.db import Database
+from printstash.core.storage import content_path
+from printstash.formats import bgcode
+from printstash.library import jobs
 
 PRUSA = [f for f in FIXTURE_FILES if f["slicer"] == "PrusaSlicer"]
 
@@ -86,3 +92,35 @@ def test_damaged_bgcode_is_422_and_nothing_is_stored(admin_client: TestClient, b
     settings = settings_of(admin_client)
     assert stored_files(settings) == [] and row_count(settings) == 0
     assert list(settings.tmp_dir.glob("*.part")) == []
+
+
+def test_an_upload_decodes_the_bgcode_once(admin_client: TestClient, bgcode_files: dict[str, bytes],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Decoding is most of a .bgcode's ingest: the check for damage and the parse share one
+    decode (libbgcode's own, counted as it runs)."""
+    calls: list[Path] = []
+    real_decode = bgcode.decode
+
+    def counted(src: Path, dst: Path) -> None:
+        calls.append(src)
+        real_decode(src, dst)
+
+    monkeypatch.setattr(bgcode, "decode", counted)
+    answer = upload(admin_client, "once.bgcode", bgcode_files[PRUSA[0]["id"]])
+    assert answer.status_code == 201, answer.text
+    assert len(calls) == 1
+
+
+def test_a_reparse_of_a_damaged_stored_bgcode_keeps_the_row_with_the_reason(
+        admin_client: TestClient, bgcode_files: dict[str, bytes]) -> None:
+    body = upload(admin_client, "later.bgcode", bgcode_files[PRUSA[0]["id"]]).json()
+    settings = settings_of(admin_client)
+    stored = content_path(settings, body["sha256"])
+    stored.write_bytes(_damaged(stored.read_bytes(), "crc"))  # the disk copy rots after the upload
+    database = Database.from_settings(settings)
+    try:
+        assert jobs.reparse_file(settings, database, body["id"]) is True
+    finally:
+        database.dispose()
+    after = admin_client.get(f"{API}/files/{body['id']}").json()
+    assert after["parse_error"].startswith("the stored file cannot be read") and after["name"] == "later.bgcode"

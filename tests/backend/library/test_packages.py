@@ -1,19 +1,15 @@
 """Sliced packages end to end: .gcode.3mf (one G-code per plate) and .ufp.
 
-The packages are assembled here from real-slicer G-code fixtures following the published
-layouts: Bambu Studio's/OrcaSlicer's .gcode.3mf (Metadata/plate_N.gcode with a .md5 beside it,
-Metadata/plate_N.png, Metadata/slice_info.config, 3D/3dmodel.model) and UltiMaker's UFP (an
-OPC package: /3D/model.gcode and /Metadata/thumbnail.png, related from _rels/.rels). Expected
+The packages are assembled by harness/packages.py from real-slicer G-code fixtures following
+the published layouts (Bambu Studio's/OrcaSlicer's .gcode.3mf, UltiMaker's UFP). Expected
 values come from each source G-code's manifest entry, or from the slice_info we wrote."""
 
-import base64
-import hashlib
-import re
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from harness.packages import zip_of
+from harness import packages
+from harness.packages import gcode_3mf_members, thumbnail_png, zip_of
 from librarykit import (
     API,
     check_expected_metadata,
@@ -28,12 +24,6 @@ from librarykit import (
 PRUSA = fixture_by_id("prusa_cube20_0.20mm_PLA_thumbs")
 CURA = fixture_by_id("cura_cube20_0.20mm_ender3")
 GRIFFIN = fixture_by_id("cura_cylinder_0.15mm_ultimakerS3_griffin")
-CONTENT_TYPES = (b'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
-                 b'package/2006/content-types"><Default Extension="rels" ContentType="application/'
-                 b'vnd.openxmlformats-package.relationships+xml"/><Default Extension="gcode" '
-                 b'ContentType="text/x-gcode"/><Default Extension="png" ContentType="image/png"/></Types>')
-MODEL = (b'<?xml version="1.0" encoding="UTF-8"?><model unit="millimeter" xmlns="http://schemas.microsoft.com/'
-         b'3dmanufacturing/core/2015/02"><resources/><build/></model>')
 SLICE_INFO = b"""<?xml version="1.0" encoding="UTF-8"?>
 <config>
   <header><header_item key="X-BBL-Client-Type" value="slicer"/></header>
@@ -55,34 +45,20 @@ SLICE_INFO = b"""<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def _png() -> bytes:
-    text = fixture_path(PRUSA).read_bytes()
-    block = re.search(rb"; thumbnail begin 300x300 \d+\n(.*?); thumbnail end", text, re.DOTALL)
-    assert block is not None
-    return base64.b64decode(b"".join(line[2:] for line in block[1].splitlines()))
-
-
-
 def gcode_3mf(**override: bytes | None) -> bytes:
-    plate1, plate2 = fixture_path(PRUSA).read_bytes(), fixture_path(CURA).read_bytes()
+    """Plate 1 PrusaSlicer's cube, plate 2 Cura's; `override` replaces (None: drops) members."""
+    plates = [fixture_path(PRUSA).read_bytes(), fixture_path(CURA).read_bytes()]
     members: dict[str, bytes | None] = {
-        "[Content_Types].xml": CONTENT_TYPES, "3D/3dmodel.model": MODEL,
-        "Metadata/plate_1.gcode": plate1, "Metadata/plate_1.gcode.md5": hashlib.md5(plate1).hexdigest().encode(),
-        "Metadata/plate_1.png": _png(),
-        "Metadata/plate_2.gcode": plate2, "Metadata/plate_2.gcode.md5": hashlib.md5(plate2).hexdigest().encode(),
-        "Metadata/plate_2.png": _png(), "Metadata/slice_info.config": SLICE_INFO, **override,
-    }
+        **gcode_3mf_members(plates, image=_png(), slice_info=SLICE_INFO), **override}
     return zip_of({k: v for k, v in members.items() if v is not None})
 
 
+def _png() -> bytes:
+    return thumbnail_png(fixture_path(PRUSA).read_bytes())
+
+
 def ufp() -> bytes:
-    rels = (b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
-            b'package/2006/relationships"><Relationship Target="/3D/model.gcode" Id="rel0" '
-            b'Type="http://schemas.ultimaker.org/package/2018/relationships/gcode"/><Relationship '
-            b'Target="/Metadata/thumbnail.png" Id="rel1" Type="http://schemas.openxmlformats.org/package/'
-            b'2006/relationships/metadata/thumbnail"/></Relationships>')
-    return zip_of({"[Content_Types].xml": CONTENT_TYPES, "_rels/.rels": rels,
-                 "3D/model.gcode": fixture_path(GRIFFIN).read_bytes(), "Metadata/thumbnail.png": _png()})
+    return packages.ufp(fixture_path(GRIFFIN).read_bytes(), _png())
 
 
 def _plate(body: dict[str, Any], index: int) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import { formatBytes, formatDate, formatDuration, humanize } from '../../lib/for
 import { libraryApi } from './api'
 import { FavouriteButton } from './FileViews'
 import { MODEL_KINDS, colours, glance, metadataRows, modelRows } from './metadata'
+import { PlatePicker, Plates } from './Plates'
 
 function Swatches({ colours: list }: { colours: string[] }) {
   if (!list.length) return null
@@ -118,7 +119,8 @@ function TagEditor({ file }: { file: FileRead }) {
 function SendToPrinter({ file }: { file: FileRead }) {
   const printers = useQuery({ queryKey: printerKeys.list, queryFn: printersApi.list })
   const [printerId, setPrinterId] = useState('')
-  const send = useMutation({ mutationFn: () => printersApi.print(Number(printerId), file.id) })
+  const [plate, setPlate] = useState(file.plates[0]?.index ?? 1)
+  const send = useMutation({ mutationFn: () => printersApi.print(Number(printerId), file.id, plate) })
   const list = printers.data ?? []
   return (
     <form className="stack" onSubmit={(e) => { e.preventDefault(); send.mutate() }}>
@@ -130,6 +132,7 @@ function SendToPrinter({ file }: { file: FileRead }) {
           <option value="">Choose a printer…</option>
           {list.map((p) => <option key={p.id} value={p.id}>{p.name} — {humanize(p.status?.state ?? 'unknown')}</option>)}
         </select>
+        <PlatePicker file={file} plate={plate} onChange={setPlate} />
         <button type="submit" className="primary" disabled={!printerId || send.isPending}>Start print</button>
       </div>
       <ErrorMessage error={printers.error ?? send.error} title="Not sent" />
@@ -242,6 +245,7 @@ export function FileDetailPage() {
             <h2 id="meta-title" className="h3">Details</h2>
             {isModel ? <ModelTable file={data} /> : <MetadataTable file={data} />}
           </section>
+          <Plates file={data} />
           {isModel ? <p className="muted">A model is sliced before it prints: open it in your slicer, then send the G-code here.</p> : <SendToPrinter file={data} />}
           <History file={data} />
           <Danger file={data} />
