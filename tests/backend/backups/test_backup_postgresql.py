@@ -27,7 +27,7 @@ pytestmark = pytest.mark.postgresql
 
 @pytest.fixture
 def archive(db: Database, vault: Settings) -> Path:
-    (vault.data_dir / "secrets").mkdir(exist_ok=True)
+    (vault.data_dir / "secrets").mkdir(parents=True, exist_ok=True)
     (vault.data_dir / "secrets" / "printer-keys.fernet").write_bytes(b"k" * 44)
     return service.create_backup(vault, db).path
 
