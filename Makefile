@@ -77,8 +77,8 @@ test-backend: backend
 	cd $(BACKEND) && $(UV) run pytest ../tests
 
 # The backend tests that touch the database, again on PostgreSQL (docs/scaling.md). Not
-# backups/ (the archive holds the SQLite file), gcode/ (no database), deploy/ (containers).
-PG_TESTS := $(addprefix ../tests/backend/,auth core health printers compat library)
+# gcode/ (no database) nor deploy/ (containers).
+PG_TESTS := $(addprefix ../tests/backend/,auth core health printers compat library backups)
 test-backend-pg: backend postgres
 	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 	  cd $(BACKEND) && VAULT_TEST_DB=postgresql $(UV) run pytest $(PG_TESTS); \

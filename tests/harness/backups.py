@@ -2,18 +2,19 @@
 printers; database dumps and file-tree hashes to compare a restore with its source."""
 
 import hashlib
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.pool import NullPool
 
 from harness.paths import BACKEND, GCODE_FIXTURES
 from harness.processes import vault_env
 from printstash.auth import service as auth_service
-from printstash.core.db import Database
+from printstash.core.db import Database, driver_url
 from printstash.core.settings import Settings
 from printstash.printers.models import Printer
 
@@ -51,20 +52,21 @@ def populate(client: TestClient, settings: Settings) -> list[dict[str, Any]]:
     return files
 
 
-def dump_db(path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, in rowid/primary-key order; app_state's "backup" row (written
-    after the snapshot, by design) is left out."""
-    conn = sqlite3.connect(path)
+def dump_db(where: Path | Settings) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table (sorted) of a SQLite file, or of a vault's database (SQLite or
+    PostgreSQL); app_state's "backup" row (written after the snapshot, by design) is left out."""
+    url = f"sqlite:///{where}" if isinstance(where, Path) else where.database_url
+    engine = create_engine(driver_url(url), poolclass=NullPool)
     try:
-        tables = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
-        out = {}
-        for table in tables:
-            where = " WHERE key != 'backup'" if table == "app_state" else ""
-            out[table] = conn.execute(f'SELECT * FROM "{table}"{where} ORDER BY 1').fetchall()
-        return out
+        with engine.connect() as conn:
+            out = {}
+            for table in sorted(inspect(conn).get_table_names()):
+                skip = " WHERE key != 'backup'" if table == "app_state" else ""
+                rows = conn.execute(text(f'SELECT * FROM "{table}"{skip}'))
+                out[table] = sorted((tuple(r) for r in rows), key=repr)
+            return out
     finally:
-        conn.close()
+        engine.dispose()
 
 
 def tree(data_dir: Path) -> dict[str, str]:
@@ -77,10 +79,12 @@ def tree(data_dir: Path) -> dict[str, str]:
     return found
 
 
-def cli(data_dir: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """`printstash ARGS` as an admin would run it, against this data dir."""
+def cli(data_dir: Path, *args: str, timeout: float = 120,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`printstash ARGS` as an admin would run it, against this data dir (`env`: more settings,
+    such as a bucket's)."""
     return subprocess.run([sys.executable, "-m", "printstash.cli", *args], cwd=BACKEND,
-                          env=vault_env(data_dir), capture_output=True, text=True, timeout=timeout)
+                          env=vault_env(data_dir, **(env or {})), capture_output=True, text=True, timeout=timeout)
 
 
 def archives(settings: Settings) -> list[Path]:

@@ -6,14 +6,18 @@ creation time, counts), then one line per following member in archive order
 {"path", "size", "sha256"}, then a trailer holding the SHA-256 of every line before it (so a
 flipped byte in the manifest itself is caught too). Readers walk the members in lockstep with
 the manifest lines, so nothing but the current line is held in memory.
+
+A backup of a bucket vault made without `--with-objects` lists the bucket's objects after the
+members ({"object", "size", "sha256"}; backups/manifest.py): format version 2, so that an older
+PrintStash refuses it by its version instead of misreading it. Everything else is version 1.
 """
 
 import hashlib
 import json
 import os
 import tarfile
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -23,7 +27,11 @@ from printstash.core.fastio import MappedCopy, write_all
 MANIFEST_NAME = "MANIFEST.jsonl"
 FORMAT = "printstash-backup"
 FORMAT_VERSION = 1
+FORMAT_WITH_OBJECTS = 2  # the manifest lists bucket objects after the members
+FORMAT_VERSIONS = (FORMAT_VERSION, FORMAT_WITH_OBJECTS)
 DB_MEMBER = manifest_lines.DB_PATH
+PG_MEMBER = manifest_lines.PG_DUMP_PATH
+DB_MEMBERS = manifest_lines.DB_PATHS
 CHUNK = 1024 * 1024
 BLOCK = tarfile.BLOCKSIZE
 RECORD = tarfile.RECORDSIZE
@@ -47,6 +55,18 @@ class Member:
         return json.dumps({"path": self.path, "size": self.size, "sha256": self.sha256}).encode() + b"\n"
 
 
+@dataclass(frozen=True)
+class ObjectRef:
+    """An object in the bucket that the backup's rows reference but the archive does not hold."""
+
+    key: str  # files/ab/<sha256> or thumbs/<path>
+    size: int
+    sha256: str
+
+    def line(self) -> bytes:
+        return json.dumps({"object": self.key, "size": self.size, "sha256": self.sha256}).encode() + b"\n"
+
+
 class TarWriter:
     """Writes ustar/PAX members straight to an open file descriptor; each member's content is
     hashed and copied by core/fastio.py's MappedCopy (no pass through Python buffers)."""
@@ -68,6 +88,24 @@ class TarWriter:
         self._written += size
         self._write(bytes(-size % BLOCK))
         return digest
+
+    def add_stream(self, name: str, size: int, chunks: Iterable[bytes], mtime: float = 0) -> str:
+        """Append a member whose `size` bytes arrive as chunks (an object read from the bucket);
+        returns their SHA-256. Never writes more or fewer bytes than the header announced."""
+        info = tarfile.TarInfo(name)
+        info.size, info.mtime, info.mode = size, int(mtime), 0o600
+        self._write(info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape"))
+        digest, got = hashlib.sha256(), 0
+        for chunk in chunks:
+            got += len(chunk)
+            if got > size:
+                raise SourceChanged(f"{name} grew while being archived")
+            digest.update(chunk)
+            self._write(chunk)
+        if got != size:
+            raise SourceChanged(f"{name} shrank while being archived")
+        self._write(bytes(-size % BLOCK))
+        return digest.hexdigest()
 
     def _write(self, data: bytes) -> None:
         write_all(self._fd, data)
@@ -96,7 +134,7 @@ def parse_header(line: bytes) -> dict[str, Any]:
         raise ArchiveError("the manifest is unreadable (corrupt archive)") from None
     if not isinstance(head, dict) or head.get("format") != FORMAT:
         raise ArchiveError("not a PrintStash backup (no PrintStash manifest)")
-    if head.get("format_version") != FORMAT_VERSION:
+    if head.get("format_version") not in FORMAT_VERSIONS:
         raise ArchiveError(f"backup format {head.get('format_version')} is not supported by this version")
     try:
         manifest_lines.check_header(head)
@@ -121,7 +159,7 @@ class Reader:
     fd: int
     manifest: IO[bytes]
     head: dict[str, Any]
-    _digest: Any = None
+    _pending: ObjectRef | None = field(default=None, init=False)
 
     def __enter__(self) -> "Reader":
         return self
@@ -130,21 +168,41 @@ class Reader:
         self.tar.close()
         os.close(self.fd)
 
+    def __post_init__(self) -> None:
+        self._entries = self._lines()
+
     def members(self) -> Iterator[tuple[Member, int]]:
-        """(member, offset of its data in the archive) in archive order."""
-        self._digest = hashlib.sha256(self.head["_raw"])
+        """(member, offset of its data in the archive) in archive order. Call objects() after."""
+        for entry in self._entries:
+            if isinstance(entry, ObjectRef):
+                self._pending = entry
+                return
+            yield self._next(entry)
+
+    def objects(self) -> Iterator[ObjectRef]:
+        """The bucket objects listed after the members (none in most archives); the manifest's
+        own checksum is checked once the last is read."""
+        if self._pending is not None:
+            yield self._pending
+        for entry in self._entries:
+            if isinstance(entry, Member):
+                raise ArchiveError(f"the manifest lists member {entry.path} after the objects (corrupt archive)")
+            yield entry
+
+    def _lines(self) -> Iterator[Member | ObjectRef]:
+        digest = hashlib.sha256(self.head["_raw"])
         for index, line in enumerate(self.manifest):
             try:
                 entry = manifest_lines.parse_line(line)
-                digest = manifest_lines.trailer_digest(entry)
-                member = None if digest else Member(*manifest_lines.member_entry(entry, first=index == 0))
+                expected = manifest_lines.trailer_digest(entry)
+                if expected is not None:
+                    self._check_trailer(digest.hexdigest(), expected)
+                    return
+                yield (ObjectRef(*manifest_lines.object_entry(entry)) if manifest_lines.is_object(entry)
+                       else Member(*manifest_lines.member_entry(entry, first=index == 0)))
             except manifest_lines.ManifestError as exc:
                 raise ArchiveError(str(exc)) from None
-            if member is None:
-                self._check_trailer(str(digest))
-                return
-            self._digest.update(line)
-            yield self._next(member)
+            digest.update(line)
         raise ArchiveError("the manifest has no trailer (corrupt archive)")
 
     def _next(self, member: Member) -> tuple[Member, int]:
@@ -155,8 +213,8 @@ class Reader:
             raise ArchiveError(f"member {info.name} does not match the manifest ({member.path})")
         return member, info.offset_data
 
-    def _check_trailer(self, expected: str) -> None:
-        if self._digest.hexdigest() != expected:
+    def _check_trailer(self, got: str, expected: str) -> None:
+        if got != expected:
             raise ArchiveError("the manifest's checksum does not match (corrupt archive)")
         if _next_info(self.tar) is not None:
             raise ArchiveError("the archive holds members the manifest does not list")

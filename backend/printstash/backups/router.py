@@ -6,7 +6,7 @@ threadpool): the admin gets the finished archive's name or the reason it failed.
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import FileResponse
 
 from printstash.auth.dependencies import AdminUser
@@ -25,8 +25,11 @@ def _read(info: service.BackupInfo) -> BackupRead:
 
 
 @router.post("/backups", status_code=201)
-def create_backup(user: AdminUser, settings: SettingsDep, db: DatabaseDep) -> BackupRead:
-    return _read(service.create_backup(settings, db, "manual"))
+def create_backup(user: AdminUser, settings: SettingsDep, db: DatabaseDep,
+                  with_objects: Annotated[bool, Query(description="VAULT_STORAGE=s3: copy the bucket's objects "
+                                                      "into the archive too (else it lists them)")] = False
+                  ) -> BackupRead:
+    return _read(service.create_backup(settings, db, "manual", with_objects))
 
 
 @router.get("/backups")

@@ -22,14 +22,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from printstash import __version__
-from printstash.backups import snapshot
+from printstash.backups import objects, pgdump, snapshot
 from printstash.backups.archive import (
     DB_MEMBER,
+    DB_MEMBERS,
     FORMAT,
     FORMAT_VERSION,
+    FORMAT_WITH_OBJECTS,
     MANIFEST_NAME,
     ArchiveError,
     Member,
@@ -37,12 +40,14 @@ from printstash.backups.archive import (
     TarWriter,
     read_header,
 )
+from printstash.backups.manifest import OBJECT_ROOTS
+from printstash.backups.objects import MissingContent
 from printstash.backups.schemas import BackupOutcome
 from printstash.core.db import Database, utcnow
 from printstash.core.errors import Conflict, DomainError, InsufficientStorage, Invalid, NotFound, Unavailable
 from printstash.core.models import AppState
 from printstash.core.settings import Settings
-from printstash.core.storage import fsync_dir, publish
+from printstash.core.storage import fsync_dir, publish, storage_for
 
 log = logging.getLogger(__name__)
 
@@ -108,12 +113,13 @@ def header_of(path: Path) -> dict[str, Any] | None:
     return head
 
 
-def create_backup(settings: Settings, db: Database, kind: str = "manual") -> BackupInfo:
+def create_backup(settings: Settings, db: Database, kind: str = "manual", with_objects: bool = False) -> BackupInfo:
     """Write one backup; the outcome is recorded in app_state for /health. Not a session
-    function: it runs for minutes and must not hold a transaction open meanwhile."""
+    function: it runs for minutes and must not hold a transaction open meanwhile.
+    `with_objects`: a bucket vault's objects go into the archive too (else it lists them)."""
     started = time.monotonic()
     try:
-        info = _create_locked(settings, kind)
+        info = _create_locked(settings, kind, with_objects)
     except DomainError as exc:
         _record(db, error=exc.detail)
         raise
@@ -121,29 +127,19 @@ def create_backup(settings: Settings, db: Database, kind: str = "manual") -> Bac
     return info
 
 
-def _create_locked(settings: Settings, kind: str) -> BackupInfo:
-    _refuse_bucket(settings)
+def _create_locked(settings: Settings, kind: str, with_objects: bool) -> BackupInfo:
     settings.backups_dir.mkdir(parents=True, exist_ok=True)
     with _create_lock(settings):
         clean_temps(settings)
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                return _create(settings, kind)
-            except (SourceChanged, snapshot.MissingContent, FileNotFoundError) as exc:
+                return _create(settings, kind, with_objects)
+            except (SourceChanged, MissingContent, FileNotFoundError) as exc:
                 if attempt == ATTEMPTS:
                     raise Unavailable(f"the vault kept changing during the backup: {exc}",
                                       code="backup_failed") from None
                 log.info("backup attempt %d: %s; retrying", attempt, exc)
     raise AssertionError("unreachable")
-
-
-def _refuse_bucket(settings: Settings) -> None:
-    """Archives hold the data dir; a bucket's objects are not in it (yet): say so rather than
-    write a backup that restores rows without their files."""
-    if settings.storage == "s3":
-        raise Invalid("backups of a vault whose files live in a bucket (VAULT_STORAGE=s3) are not "
-                      "supported yet; back up the database and the bucket with the store's own tools",
-                      code="backup_unsupported")
 
 
 @contextmanager
@@ -170,13 +166,13 @@ def clean_temps(settings: Settings) -> int:
     return removed
 
 
-def _create(settings: Settings, kind: str) -> BackupInfo:
+def _create(settings: Settings, kind: str, with_objects: bool) -> BackupInfo:
     now = utcnow()
     final = _unique_path(settings, now, kind)
     tmp = settings.backups_dir / f"{TEMP_PREFIX}{final.name}"
-    parts = [tmp, tmp.with_suffix(".sqlite"), tmp.with_suffix(".members"), tmp.with_suffix(".manifest")]
+    parts = [tmp, tmp.with_suffix(".db"), tmp.with_suffix(".members"), tmp.with_suffix(".manifest")]
     try:
-        _write(settings, now, kind, tmp, *parts[1:])
+        _write(settings, now, kind, with_objects, tmp, *parts[1:])
         publish(tmp, final)
     except FileNotFoundError:
         raise  # a file vanished mid-backup (trash purge): retried by the caller
@@ -186,6 +182,9 @@ def _create(settings: Settings, kind: str) -> BackupInfo:
         raise _sqlite_error(exc) from None
     except CorruptSource as exc:
         raise Unavailable(str(exc), code="storage_corrupt") from None
+    except (pgdump.DumpFailed, SQLAlchemyError) as exc:
+        reason = str(exc).splitlines()[0]
+        raise Unavailable(f"the database snapshot failed: {reason}", code="backup_failed") from None
     finally:
         for part in parts:
             part.unlink(missing_ok=True)
@@ -206,14 +205,14 @@ def _unique_path(settings: Settings, now: datetime, kind: str) -> Path:
     return settings.backups_dir / f"{base}-{max(taken) + 1}.tar"
 
 
-def _write(settings: Settings, now: datetime, kind: str, tmp: Path, db_tmp: Path,
+def _write(settings: Settings, now: datetime, kind: str, with_objects: bool, tmp: Path, db_tmp: Path,
            members_tmp: Path, manifest_tmp: Path) -> None:
-    snapshot.snapshot_db(settings, db_tmp)
-    with members_tmp.open("w+b") as members:
-        listing = snapshot.write_listing(settings, db_tmp, members)
-        snapshot.check_references(db_tmp, members)
-        revision, tables = snapshot.db_facts(db_tmp)
-        head = _header(now, kind, revision, tables, listing)
+    with snapshot.take(settings, db_tmp) as snap, members_tmp.open("w+b") as members:
+        listing = snapshot.write_listing(settings, snap, members, with_objects)
+        if settings.storage == "local":  # a bucket's listing is made from the references
+            snapshot.check_references(snap, members)
+        revision, tables = snap.facts()
+        head = _header(now, kind, revision, tables, listing) | _storage_facts(settings, snap, listing)
         _write_manifest(manifest_tmp, head, members)
     _check_space(settings, manifest_tmp.stat().st_size + listing.bytes, listing.members)
     # Owner-only: the archive holds password hashes and the printer-key secret.
@@ -233,6 +232,19 @@ def _header(now: datetime, kind: str, revision: str | None, tables: dict[str, in
         "counts": {"members": listing.members, "bytes": listing.bytes, **listing.per_root,
                    "tables": tables},
     }
+
+
+def _storage_facts(settings: Settings, snap: snapshot.Snapshot, listing: snapshot.Listing) -> dict[str, Any]:
+    """Which database and where the files were; for a bucket vault whether the archive holds
+    its objects or only lists them (then the format version tells older versions they cannot
+    read it)."""
+    facts: dict[str, Any] = {"database": "sqlite" if snap.member == DB_MEMBER else "postgresql",
+                             "storage": settings.storage}
+    if settings.storage == "local":
+        return facts
+    if listing.objects:
+        return facts | {"objects": "referenced", "format_version": FORMAT_WITH_OBJECTS}
+    return facts | {"objects": "included"}
 
 
 def _write_manifest(path: Path, head: dict[str, Any], members: IO[bytes]) -> None:
@@ -282,25 +294,33 @@ def _write_members(settings: Settings, writer: TarWriter, manifest: Path, db_tmp
         fh.readline()  # the header; member lines follow
         for line in fh:
             entry = json.loads(line)
-            if "manifest_sha256" in entry:
-                break
+            if "manifest_sha256" in entry or "object" in entry:
+                break  # the trailer, or the objects a bucket backup lists without holding
             _add_member(settings, writer, Member(entry["path"], entry["size"], entry["sha256"]), db_tmp, mtime)
 
 
 def _add_member(settings: Settings, writer: TarWriter, member: Member, db_tmp: Path, mtime: float) -> None:
-    source = db_tmp if member.path == DB_MEMBER else settings.data_dir / member.path
-    fd = os.open(source, os.O_RDONLY)
-    try:
-        if os.fstat(fd).st_size != member.size:
-            raise SourceChanged(f"{member.path} changed size during the backup")
-        digest = writer.add(member.path, member.size, fd, mtime)
-    finally:
-        os.close(fd)
+    if settings.storage == "s3" and member.path.split("/", 1)[0] in OBJECT_ROOTS:
+        chunks = objects.chunks(storage_for(settings), member.path)
+        digest = writer.add_stream(member.path, member.size, chunks, mtime)
+    else:
+        digest = _add_file(settings, writer, member, db_tmp, mtime)
     if digest != member.sha256:
         if member.path.startswith("files/"):
             raise CorruptSource(f"stored file {member.path} no longer matches its SHA-256 (damaged on disk); "
                                 "restore it from an older backup or delete the file, then back up again")
         raise SourceChanged(f"{member.path} changed during the backup")
+
+
+def _add_file(settings: Settings, writer: TarWriter, member: Member, db_tmp: Path, mtime: float) -> str:
+    source = db_tmp if member.path in DB_MEMBERS else settings.data_dir / member.path
+    fd = os.open(source, os.O_RDONLY)
+    try:
+        if os.fstat(fd).st_size != member.size:
+            raise SourceChanged(f"{member.path} changed size during the backup")
+        return writer.add(member.path, member.size, fd, mtime)
+    finally:
+        os.close(fd)
 
 
 def _storage_error(exc: OSError, settings: Settings) -> DomainError:

@@ -2297,7 +2297,10 @@ export interface operations {
     };
     create_backup_api_v1_backups_post: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description VAULT_STORAGE=s3: copy the bucket's objects into the archive too (else it lists them) */
+                with_objects?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2311,6 +2314,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BackupRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

@@ -68,6 +68,7 @@ def test_cli_list_and_verify(vault: Settings) -> None:
     assert missing.returncode == 1 and "no backup file" in missing.stderr
 
 
+@pytest.mark.sqlite  # a missing SQLite file; PostgreSQL's database is a server's
 def test_cli_on_a_data_dir_without_database_says_so(tmp_path: Path) -> None:
     result = cli(tmp_path / "nothing", "maintenance", "status")
     assert result.returncode == 1 and "no database" in result.stderr

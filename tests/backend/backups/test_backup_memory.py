@@ -19,6 +19,10 @@ from harness.vault import make_settings, migrate
 from printstash.core.settings import Settings
 from printstash.core.storage import content_path, ensure_layout
 
+# The streaming of stored files is the same whichever database the vault uses: measured once,
+# on the SQLite run, to keep the PostgreSQL run short.
+pytestmark = pytest.mark.sqlite
+
 BIG = 256 * 1024 * 1024
 LIMIT = 48 * 1024 * 1024  # allowed growth from the small vault to the big one
 

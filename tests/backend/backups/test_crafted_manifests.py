@@ -23,6 +23,10 @@ Lines = list[bytes]
 Members = list[tuple[str, bytes]]
 Edit = Callable[[Lines, Members], tuple[Lines, Members]]
 
+# Manifest parsing is the same for both databases; these restore over a migrated vault, which
+# PostgreSQL refuses before reading (test_backup_postgresql.py).
+pytestmark = pytest.mark.sqlite
+
 
 @pytest.fixture(scope="module")
 def source(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Path]:
@@ -96,6 +100,22 @@ def _db_not_first(body: Lines, members: Members) -> tuple[Lines, Members]:
     return _add("files/ab/" + "ab" * 32, b"x", at=0)(body, members)
 
 
+def _object_line(key: str) -> bytes:
+    return json.dumps({"object": key, "size": 1, "sha256": "a" * 64}).encode() + b"\n"
+
+
+def _object(key: str) -> Edit:
+    """An object line (what a bucket backup lists instead of holding) after the members."""
+    def edit(body: Lines, members: Members) -> tuple[Lines, Members]:
+        return [*body, _object_line(key)], members
+    return edit
+
+
+def _member_after_object(body: Lines, members: Members) -> tuple[Lines, Members]:
+    path = "files/cd/" + "cd" * 32
+    return [*body, _object_line("files/ab/" + "ab" * 32), _line(path, b"x")], [*members, (path, b"x")]
+
+
 CASES: dict[str, tuple[Edit, str]] = {
     "member named dot": (_add(".", b"x"), "'.'"),
     "member named dot-dot": (_add("files/..", b"x"), "outside the data layout"),
@@ -112,6 +132,10 @@ CASES: dict[str, tuple[Edit, str]] = {
     "database twice": (_db_twice, "database copy comes first, once"),
     "database not first": (_db_not_first, "database copy comes first, once"),
     "unknown root": (_add("backups/x.tar", b"x"), "outside the data layout"),
+    "object in secrets": (_object("secrets/printer_api_keys.fernet"), "not under files/ or thumbs/"),
+    "object named dot-dot": (_object("files/../db/printstash.sqlite"), "outside the data layout"),
+    "object without key": (_object(""), "no object"),
+    "member after an object": (_member_after_object, "after the objects"),
 }
 
 

@@ -241,11 +241,14 @@ def test_api_killed_mid_upload_leaves_no_row_and_the_sweep_no_object(moto: MotoS
     assert moto.keys(bucket, "files/") == [] and moto.keys(bucket, "thumbs/") == []
 
 
-def test_backups_refuse_a_bucket_vault_instead_of_leaving_its_files_out(
-        s3_vault: tuple[TestClient, Settings]) -> None:
-    client, settings = s3_vault
+def test_a_bucket_vault_backs_up_and_health_reports_it(s3_vault: tuple[TestClient, Settings]) -> None:
+    """The backups page's calls on a bucket vault (tests/backend/backups/test_backup_s3.py
+    covers what the archives hold and how they restore)."""
+    client, _ = s3_vault
     upload(client, "cone.gcode", GCODE)
-    refused = client.post(f"{API}/backups")
-    assert refused.status_code == 422 and refused.json()["code"] == "backup_unsupported"
-    assert "VAULT_STORAGE=s3" in refused.json()["detail"]
-    assert list(settings.backups_dir.glob("*.tar*")) == []
+    for params in ({}, {"with_objects": "true"}):
+        made = client.post(f"{API}/backups", params=params)
+        assert made.status_code == 201, made.text
+    assert client.get(f"{API}/backups").json()["total"] == 2
+    backup = client.get(f"{API}/health").json()["components"]["backup"]
+    assert backup["status"] == "ok", backup
