@@ -78,7 +78,8 @@ test-backend: backend
 
 # The backend tests that touch the database, again on PostgreSQL (docs/scaling.md). Not
 # backups/ (the archive holds the SQLite file), gcode/ (no database), deploy/ (containers).
-PG_TESTS := $(addprefix ../tests/backend/,auth core health printers compat library)
+# Plus the farm's system test (2 api processes, 2 workers, real Moonraker; PostgreSQL only).
+PG_TESTS := $(addprefix ../tests/backend/,auth core health printers compat library) ../tests/system/test_farm.py
 test-backend-pg: backend postgres
 	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 	  cd $(BACKEND) && VAULT_TEST_DB=postgresql $(UV) run pytest $(PG_TESTS); \
