@@ -46,16 +46,18 @@ class Farm:
         settings = make_settings(data_dir)
         migrate(settings)
         self.db = Database.from_settings(settings)
-        key = add_user_with_key(settings, "admin", "admin")
-        env = vault_env(data_dir, VAULT_PRINTER_POLL_SECONDS="0.5", VAULT_BACKUP_SCHEDULE="* * * * *")
+        self.headers = {"X-Api-Key": add_user_with_key(settings, "admin", "admin")}
+        self.env = vault_env(data_dir, VAULT_PRINTER_POLL_SECONDS="0.5", VAULT_BACKUP_SCHEDULE="* * * * *")
         ports = [free_port(), free_port()]
-        self.apis = [printstash("serve", "--port", str(port), env=env) for port in ports]
-        self.workers = [printstash("worker", env=env) for _ in range(2)]
         self.bases = [f"http://127.0.0.1:{port}" for port in ports]
-        for base in self.bases:
-            wait_http(f"{base}/api/v1/health/live", timeout=90.0)
-        self.headers = {"X-Api-Key": key}
         self.clients = [httpx.Client(base_url=b, headers=self.headers, timeout=60.0) for b in self.bases]
+        self.apis = [printstash("serve", "--port", str(port), env=self.env) for port in ports]
+        self.workers: list[subprocess.Popen[str]] = []
+
+    def start(self) -> None:
+        self.workers = [printstash("worker", env=self.env) for _ in range(2)]
+        for base in self.bases:
+            wait_http(f"{base}/api/v1/health/live", timeout=90.0)  # a loaded CI machine starts slowly
 
     def holder(self, printer_id: int) -> subprocess.Popen[str] | None:
         """The worker process whose lease on the printer is current (worker ids: host:pid:…)."""
@@ -82,6 +84,7 @@ class Farm:
 def farm(tmp_path: Path) -> Iterator[Farm]:
     farm = Farm(tmp_path / "data")
     try:
+        farm.start()
         yield farm
     finally:
         farm.close()
