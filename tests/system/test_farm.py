@@ -57,7 +57,8 @@ class Farm:
     def start(self) -> None:
         self.workers = [printstash("worker", env=self.env) for _ in range(2)]
         for base in self.bases:
-            wait_http(f"{base}/api/v1/health/live", timeout=90.0)  # a loaded CI machine starts slowly
+            # four processes starting at once on a loaded 2-CPU machine took over 90 s here
+            wait_http(f"{base}/api/v1/health/live", timeout=180.0)
 
     def holder(self, printer_id: int) -> subprocess.Popen[str] | None:
         """The worker process whose lease on the printer is current (worker ids: host:pid:…)."""
@@ -75,8 +76,9 @@ class Farm:
     def close(self) -> None:
         for client in self.clients:
             client.close()
-        for proc in [*self.apis, *self.workers]:
-            stop(proc)
+        for name, proc in [*(("api", p) for p in self.apis), *(("worker", p) for p in self.workers)]:
+            log = stop(proc)  # shown by pytest when the test failed
+            print(f"---- {name} {proc.pid} (exit {proc.returncode}) ----\n{log[-3000:]}")
         self.db.dispose()
 
 
