@@ -77,8 +77,9 @@ test-backend: backend
 	cd $(BACKEND) && $(UV) run pytest ../tests
 
 # The backend tests that touch the database, again on PostgreSQL (docs/scaling.md). Not
-# gcode/ (no database) nor deploy/ (containers).
-PG_TESTS := $(addprefix ../tests/backend/,auth core health printers compat library backups)
+# gcode/ (no database) nor deploy/ (containers). Plus the farm's system test (2 api processes,
+# 2 workers, real Moonraker; PostgreSQL only).
+PG_TESTS := $(addprefix ../tests/backend/,auth core health printers compat library backups) ../tests/system/test_farm.py
 test-backend-pg: backend postgres
 	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 	  cd $(BACKEND) && VAULT_TEST_DB=postgresql $(UV) run pytest $(PG_TESTS); \

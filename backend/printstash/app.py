@@ -23,6 +23,7 @@ from printstash.library.preview_router import router as preview_router
 from printstash.library.router import router as library_router
 from printstash.library.search_router import router as search_router
 from printstash.library.store import clean_stale_parts
+from printstash.printers import events as printer_events
 from printstash.printers.router import files_router as print_history_router
 from printstash.printers.router import router as printers_router
 
@@ -39,9 +40,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.db = Database.from_settings(settings)
     app.state.http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
     announce_setup_token(app.state)  # auth: first-run setup token (logged while no user exists)
+    # PostgreSQL: printer changes reach this process's event streams by LISTEN/NOTIFY
+    app.state.printer_feed = feed = printer_events.feed_for(settings, app.state.db)
+    if feed is not None:
+        feed.start()
     try:
         yield
     finally:
+        if feed is not None:
+            await feed.stop()
         await app.state.http.aclose()
         app.state.db.dispose()
         datalock.release(lock_fd)

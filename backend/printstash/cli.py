@@ -1,9 +1,9 @@
-"""The `printstash` command: serve | worker | check | backup … | maintenance …"""
+"""The `printstash` command: serve | worker | check | backup … | maintenance … | storage … | db …"""
 
 import argparse
 import sys
 
-from printstash import __version__
+from printstash import __version__, dbcopy
 from printstash.backups import cli as backup_cli
 from printstash.backups.restore import JOURNAL as RESTORE_JOURNAL
 from printstash.core import maintenance_cli, storage_copy
@@ -78,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     backup_cli.register(sub)
     maintenance_cli.register(sub)
     storage_copy.register(sub)
+    dbcopy.register(sub)
     return parser
 
 

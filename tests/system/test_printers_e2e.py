@@ -7,6 +7,8 @@ Then pause/resume/cancel, and the 409s of a busy printer.
 
 import json
 import threading
+import hashlib
+import io
 import time
 from datetime import datetime
 from typing import Any
@@ -16,7 +18,7 @@ import pytest
 from harness.packages import binarize, gcode_3mf
 from harness.paths import GCODE_FIXTURES
 from harness.peers import KlipperPrinter
-from systemkit import POLL_SECONDS, Stack, status, wait_for
+from systemkit import POLL_SECONDS, SSE, Stack, status, wait_for
 
 pytestmark = pytest.mark.system
 KLIPPER_FIXTURES = GCODE_FIXTURES / "klipper"
@@ -36,42 +38,6 @@ def printer_id(printstash_stack: Stack, klipper: KlipperPrinter) -> int:
     resp = printstash_stack.admin.post("/api/v1/printers", json={"name": "voron", "url": klipper.url})
     assert resp.status_code == 201, resp.text
     return int(resp.json()["id"])
-
-
-class SSE:
-    """Collects the /printers/events stream in a thread (real uvicorn, real streaming)."""
-
-    def __init__(self, stack: Stack) -> None:
-        self.events: list[tuple[float, str, dict[str, Any]]] = []
-        self.client = httpx.Client(base_url=stack.base, headers=dict(stack.member.headers), timeout=None)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        # like a browser's EventSource: the server ends each stream after a while; reconnect
-        while not self.stop.is_set():
-            try:
-                self._read_stream()
-            except httpx.HTTPError:
-                if not self.stop.is_set():
-                    raise
-
-    def _read_stream(self) -> None:
-        with self.client.stream("GET", "/api/v1/printers/events") as resp:
-            assert resp.headers["content-type"].startswith("text/event-stream")
-            event = None
-            for line in resp.iter_lines():
-                if self.stop.is_set():
-                    return
-                if line.startswith("event: "):
-                    event = line[7:]
-                elif line.startswith("data: ") and event:
-                    self.events.append((time.monotonic(), event, json.loads(line[6:])))
-
-    def close(self) -> None:
-        self.stop.set()
-        self.client.close()
 
 
 def test_add_printer_reaches_standby_within_two_intervals(printstash_stack: Stack, klipper: KlipperPrinter) -> None:
@@ -122,7 +88,7 @@ def test_send_to_print_progress_complete_history_linked(printstash_stack: Stack,
     wait_for(lambda: status(stack, printer_id)["state"] in {"standby", "complete", "cancelled"}, 10)
     vault_file = upload(stack, TINYBOX)
     klipper.gcode("M220 S2000")  # 20x speed: the real PrusaSlicer tinybox in ~5 s
-    sse = SSE(stack)
+    sse = SSE(stack.base, dict(stack.member.headers))
     try:
         resp = stack.member.post(f"/api/v1/printers/{printer_id}/print", json={"file_id": vault_file["id"]})
         assert resp.status_code == 202, resp.text

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     setup_token: SecretStr | None = None
     max_upload_mb: int = Field(default=2048, gt=0)
     printer_poll_seconds: float = Field(default=2.0, gt=0)
+    # a worker renews its printers' leases every 2 s at most; a dead worker's printers are
+    # taken over by another worker within this (printers/lease.py)
+    printer_lease_seconds: float = Field(default=10.0, ge=3.0)
     backup_schedule: str = "0 3 * * *"
     backup_keep: int = Field(default=7, ge=1)
     backup_max_age_hours: float = Field(default=36.0, gt=0)

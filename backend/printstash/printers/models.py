@@ -1,8 +1,9 @@
 """Printers, the worker's latest view of each one, and the print history imported from them.
 
-The api owns `printers` (admins edit it); the worker owns `printer_status` and
-`print_jobs` (it writes what it polled). The api only reads the latter two, which is how
-the SSE stream learns about changes without talking to the worker.
+The api owns `printers` (admins edit it); the worker owns `printer_status`, `print_jobs`
+(it writes what it polled) and `printer_leases` (which worker polls which printer). The api
+only reads the status and history, which is how the SSE stream learns about changes
+without talking to the worker (on PostgreSQL the worker also announces them: events.py).
 """
 
 from datetime import datetime
@@ -44,6 +45,18 @@ class PrinterStatus(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     # history import cursor: Moonraker's start_time (unix seconds) of the newest imported job
     history_since: Mapped[float | None] = mapped_column(Float)
+
+
+class PrinterLease(Base):
+    """Which worker polls a printer, and until when unless it renews (printers/lease.py)."""
+
+    __tablename__ = "printer_leases"
+
+    printer_id: Mapped[int] = mapped_column(
+        ForeignKey("printers.id", ondelete="CASCADE"), primary_key=True
+    )
+    worker_id: Mapped[str] = mapped_column(String(128))  # WorkerHeartbeat.worker_id
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class PrintJob(Base):

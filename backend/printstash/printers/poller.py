@@ -7,7 +7,10 @@ Why this shape:
   once per interval) and all pending writes go to SQLite in one transaction per flush, so
   hundreds of printers cost a few small transactions per second, not one per poll;
 - the printer list is re-read every few seconds, so printers added, edited or removed in
-  the api are picked up without restarting the worker.
+  the api are picked up without restarting the worker;
+- with several workers, each polls only the printers whose lease it holds (lease.py),
+  renewed at each re-read, and writes statuses only for those: a printer is never polled
+  twice, and a dead worker's printers move to another one.
 """
 
 import asyncio
@@ -24,13 +27,14 @@ import httpx
 # search each time (a quarter of the poller's CPU, bench/printers/RESULTS.md). Importing it
 # here makes a missing sniffio an import error at start-up instead of a slow worker.
 import sniffio  # noqa: F401
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from printstash.core import maintenance
 from printstash.core.aio import sleep_or_stop
 from printstash.core.db import utcnow
 from printstash.core.runtime import WorkerContext
-from printstash.printers import history, service
+from printstash.printers import history, lease, service
 from printstash.printers.models import Printer, PrinterStatus
 from printstash.printers.providers import make_provider
 from printstash.printers.providers.base import (
@@ -123,12 +127,19 @@ class Writer:
 
     def _write(self, batch: dict[int, Pending]) -> None:
         now = utcnow()
+        changed: list[int] = []
         with self.ctx.db.write() as session:
+            # fenced: a printer whose lease passed to another worker is that worker's to write
+            mine = lease.held(session, self.ctx.worker_id, now)
             for pid, entry in batch.items():
                 status = entry.status
+                if pid not in mine:
+                    continue
                 if status is not None:
                     status = status.model_copy(update={"file_id": self._link(session, status.filename)})
-                service.save_status(session, pid, status, entry.last_seen, now)
+                if service.save_status(session, pid, status, entry.last_seen, now) and status is not None:
+                    changed.append(pid)
+            service.announce(session, changed)
 
     def _link(self, session: Session, filename: str | None) -> int | None:
         if not filename:
@@ -286,13 +297,24 @@ class Poller:
             await self.stop_all()
             await flusher
             await self.writer.flush()
+            await asyncio.to_thread(self._release)
 
     def targets(self) -> dict[int, Target]:
+        """The printers this worker polls: every printer whose lease it holds or just took."""
         settings = self.ctx.settings
-        with self.ctx.db.read() as session:
-            printers = session.query(Printer).all()
+        with self.ctx.db.write() as session:
+            printers = list(session.scalars(select(Printer)))
+            mine = lease.acquire(session, self.ctx.worker_id, [p.id for p in printers],
+                                 settings.printer_lease_seconds, utcnow())
             return {p.id: Target(p.id, p.name, p.provider, p.base_url, service.api_key(settings, p),
-                                 service.interval(settings, p)) for p in printers}
+                                 service.interval(settings, p)) for p in printers if p.id in mine}
+
+    def _release(self) -> None:
+        try:
+            with self.ctx.db.write() as session:
+                lease.release(session, self.ctx.worker_id)
+        except Exception:  # the leases then expire by themselves
+            log.exception("handing over the printer leases failed")
 
     async def sync(self, wanted: dict[int, Target]) -> None:
         for pid, (target, task) in list(self.tasks.items()):
@@ -300,7 +322,8 @@ class Poller:
                 await _cancel(task)
                 del self.tasks[pid]
                 if pid not in wanted:
-                    log.info("printer %s removed: polling stopped", target.name)
+                    log.info("printer %s: polling stopped here (removed, or another worker holds its lease)",
+                             target.name)
         first = not self.started
         self.started = True
         for pid, target in wanted.items():
@@ -309,6 +332,7 @@ class Poller:
                 # The printers found at start-up are spread over one interval, so hundreds of
                 # them do not all poll (and write) in the same instant; new ones start at once.
                 delay = random.uniform(0, target.interval) if first else 0.0
+                log.info("printer %s: polled by this worker (%s)", target.name, self.ctx.worker_id)
                 self.tasks[pid] = (target, asyncio.create_task(watch.run(delay), name=f"printer-{pid}"))
 
     def _client(self) -> httpx.AsyncClient:

@@ -4,22 +4,18 @@ Admins manage printers and pause/resume/cancel; every signed-in user sees them, 
 history and live events, and may send a vault file to an idle printer.
 """
 
-import asyncio
-import json
-from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from printstash.auth.dependencies import AdminUser, CurrentUser
-from printstash.core.db import Database, utcnow
+from printstash.core.db import utcnow
 from printstash.core.deps import DatabaseDep, HttpClient, ReadSession, SettingsDep, WriteSession
 from printstash.core.pagination import Page
 from printstash.core.params import Offset, RowId
 from printstash.core.settings import Settings
-from printstash.printers import commands, history, service
+from printstash.printers import commands, events, history, service
 from printstash.printers.schemas import (
     PrinterCreate,
     PrinterRead,
@@ -32,11 +28,6 @@ from printstash.printers.schemas import (
 router = APIRouter(prefix="/printers", tags=["printers"])
 # A file's prints are print jobs: this domain answers for them under the file's path.
 files_router = APIRouter(prefix="/files", tags=["printers"])
-KEEPALIVE_S = 15.0
-# uvicorn waits for open responses before it exits, so an endless stream would block a
-# shutdown for ever (measured). Streams end after this; EventSource reconnects by itself
-# (after `retry`) and gets a fresh snapshot.
-STREAM_MAX_S = 20.0
 
 
 def _read_one(session: ReadSession, settings: Settings, printer_id: int) -> PrinterRead:
@@ -69,7 +60,7 @@ async def printer_events(request: Request, db: DatabaseDep, settings: SettingsDe
                          user: CurrentUser) -> StreamingResponse:
     """Server-Sent Events: every printer's status now, then each change as the worker writes it."""
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return StreamingResponse(_events(request, db, settings), media_type="text/event-stream", headers=headers)
+    return StreamingResponse(events.stream(request, db, settings), media_type="text/event-stream", headers=headers)
 
 
 @router.get("/{printer_id}", response_model=PrinterRead)
@@ -131,48 +122,3 @@ async def cancel(printer_id: RowId, db: DatabaseDep, settings: SettingsDep, http
                  user: AdminUser) -> Response:
     await commands.command(db, settings, http, printer_id, "cancel")
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-# ---- Server-Sent Events ---------------------------------------------------------------------
-
-def _sse(event: str, data: object) -> str:
-    return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
-
-
-def _changes(db: Database, since: datetime | None, sent: dict[int, datetime]) -> tuple[list[str], datetime | None]:
-    """Events for rows changed since the cursor, and printers that disappeared."""
-    now = utcnow()
-    with db.read() as session:
-        rows = service.statuses_since(session, since)
-        alive = service.printer_ids(session)
-    out: list[str] = []
-    for row in rows:
-        if sent.get(row.printer_id) == row.updated_at:
-            continue  # already sent (the cursor overlaps on purpose)
-        sent[row.printer_id] = row.updated_at
-        status = service.status_read(row, now).model_dump(mode="json")
-        out.append(_sse("status", {"printer_id": row.printer_id, "status": status}))
-    for gone in set(sent) - alive:
-        del sent[gone]
-        out.append(_sse("removed", {"printer_id": gone}))
-    newest = max((r.updated_at for r in rows), default=since)
-    # Overlap: a slow writer may commit a row stamped a moment before the newest seen one.
-    return out, None if newest is None else newest - timedelta(seconds=2)
-
-
-async def _events(request: Request, db: Database, settings: Settings) -> AsyncIterator[str]:
-    tick = min(1.0, max(0.1, settings.printer_poll_seconds / 2))
-    since: datetime | None = None
-    sent: dict[int, datetime] = {}
-    quiet = 0.0
-    yield "retry: 1000\n\n"
-    ends = asyncio.get_running_loop().time() + STREAM_MAX_S
-    while not await request.is_disconnected() and asyncio.get_running_loop().time() < ends:
-        events, since = await asyncio.to_thread(_changes, db, since, sent)
-        for event in events:
-            yield event
-        quiet = 0.0 if events else quiet + tick
-        if quiet >= KEEPALIVE_S:
-            quiet = 0.0
-            yield ": keepalive\n\n"
-        await asyncio.sleep(tick)

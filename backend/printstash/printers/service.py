@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from printstash.core import notify
 from printstash.core.db import utcnow
 from printstash.core.errors import Conflict, NotFound
 from printstash.core.settings import Settings
@@ -18,6 +19,17 @@ from printstash.printers.providers.base import LiveStatus, State
 from printstash.printers.relay import relayed, relayed_fields
 from printstash.printers.schemas import PrinterCreate, PrinterRead, PrinterStatusRead, PrinterUpdate
 from printstash.printers.urls import redacted
+
+# Changed printers are announced on this channel (PostgreSQL NOTIFY, core/notify.py): every
+# api process's SSE feed (events.py) reads them once and passes them to its clients.
+STATUS_CHANNEL = "printstash_printers"
+
+
+def announce(session: Session, printer_ids: list[int]) -> None:
+    """Tell every api process that these printers' status changed or that they were removed
+    (delivered when the transaction commits; nothing on SQLite, whose streams poll)."""
+    notify.publish(session, STATUS_CHANNEL, printer_ids)
+
 
 # ---- printers (admin-managed) -----------------------------------------------------------------
 
@@ -74,6 +86,7 @@ def delete_printer(session: Session, printer_id: int) -> None:
     """History rows go with it (CASCADE); the files' print counts stay."""
     session.delete(get_printer(session, printer_id))
     session.flush()
+    announce(session, [printer_id])
 
 
 def api_key(settings: Settings, printer: Printer) -> str | None:
@@ -117,8 +130,20 @@ def statuses_since(session: Session, since: datetime | None) -> list[PrinterStat
     return list(session.scalars(query.order_by(PrinterStatus.updated_at)))
 
 
-def printer_ids(session: Session) -> set[int]:
-    return set(session.scalars(select(Printer.id)))
+def statuses_of(session: Session, printer_ids: set[int] | None) -> list[PrinterStatus]:
+    """The status rows of these printers (None: of all)."""
+    query = select(PrinterStatus)
+    if printer_ids is not None:
+        query = query.where(PrinterStatus.printer_id.in_(printer_ids))
+    return list(session.scalars(query.order_by(PrinterStatus.printer_id)))
+
+
+def printer_ids(session: Session, among: set[int] | None = None) -> set[int]:
+    """The ids of the printers that exist (among these, if given)."""
+    query = select(Printer.id)
+    if among is not None:
+        query = query.where(Printer.id.in_(among))
+    return set(session.scalars(query))
 
 
 def provider_states(session: Session) -> list[tuple[str, State | None]]:
