@@ -378,7 +378,7 @@ def test_a_member_controls_a_print_and_a_cancelled_print_is_not_counted(page: Pa
     sign_in(page, stack)
     headers = {"X-Requested-With": "e2e"}
     created = page.request.post("/api/v1/users", headers=headers,
-                                data={"username": "maker", "password": "maker's long password", "role": "member"})
+                                data={"username": "operator", "password": "operator's long password", "role": "member"})
     assert created.status in (201, 409), created.text()
     printers = page.request.get("/api/v1/printers").json()["items"]
     printer_id = next(p["id"] for p in printers if p["url"] == printer.url)
@@ -387,8 +387,8 @@ def test_a_member_controls_a_print_and_a_cancelled_print_is_not_counted(page: Pa
         tab = member.new_page()
         tab.on("dialog", lambda dialog: dialog.accept())  # "Cancel the print?"
         tab.goto("/login")
-        tab.get_by_label("Username").fill("maker")
-        tab.get_by_label("Password").fill("maker's long password")
+        tab.get_by_label("Username").fill("operator")
+        tab.get_by_label("Password").fill("operator's long password")
         tab.get_by_role("button", name="Sign in").click()
         expect(tab.get_by_role("heading", name="Library")).to_be_visible()
         cube = upload_as(tab, CUBE_KLIPPER)

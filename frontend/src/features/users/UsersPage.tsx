@@ -40,8 +40,8 @@ function AddUser() {
       <input id="user-password" type="password" value={password} onChange={(e) => setPassword(e.target.value)} required autoComplete="new-password" />
       <label htmlFor="user-role">Role</label>
       <select id="user-role" value={role} onChange={(e) => setRole(e.target.value as User['role'])}>
-        <option value="member">Member (library; prints, pauses and cancels on every printer)</option>
-        <option value="admin">Admin (also adds printers, users, backups)</option>
+        <option value="member">Member (library and printers)</option>
+        <option value="admin">Admin (also users, printers, backups)</option>
       </select>
       <div />
       <div><button type="submit" className="primary" disabled={create.isPending}>Add user</button></div>
