@@ -19,12 +19,13 @@ if config.config_file_name and not config.attributes.get("settings"):  # the ale
     logging.config.fileConfig(config.config_file_name, disable_existing_loggers=False)
     private_files()  # it may create the database file: owner-only, like the api's files
 
-# Tables owned by raw SQL in migrations (FTS5 virtual tables and their shadow tables).
+# Tables and indexes owned by raw SQL in migrations (FTS5 virtual tables and their shadow
+# tables; PostgreSQL's trigram index of names, 0010).
 EXCLUDED_PREFIXES = ("files_fts",)
 
 
 def include_name(name: str | None, type_: str, _parents: dict[str, Any]) -> bool:
-    return not (type_ == "table" and name is not None and name.startswith(EXCLUDED_PREFIXES))
+    return not (type_ in ("table", "index") and name is not None and name.startswith(EXCLUDED_PREFIXES))
 
 
 def _settings() -> Settings:

@@ -11,8 +11,9 @@ in the slicers' `{model}_{layer}mm_{material}_{printer}_{time}` style from ~150 
 metadata with Moonraker's keys, notes on 10 %, 0-3 of 300 tags on 60 %, two thumbnail rows on
 70 %, print history on 30 %, favourites 5 %, trash 2 %; a plate row per file (plate 1, the
 file's own values) and 3 % multi-plate packages with 2-4 plates of other values. Bulk load:
-the FTS triggers are dropped, rows go in with executemany, then files_fts 'rebuild' and the
-triggers come back (exactly the migration's SQL, read back from sqlite_master).
+the FTS triggers are dropped, rows go in with executemany (name_search folded as the File
+model folds it), then files_fts and files_fts_names 'rebuild' and the triggers come back
+(exactly the migrations' SQL, read back from sqlite_master).
 
 Each run: for every scenario, 10 warm-up requests then --requests sequential requests on one
 keep-alive connection (API-key auth, as scripts use it) -> p50/p95; the raw reference replays
@@ -50,6 +51,7 @@ from printstash.auth import service as auth_service  # noqa: E402
 from printstash.core.db import Database  # noqa: E402
 from printstash.core.settings import Settings  # noqa: E402
 from printstash.library import search  # noqa: E402
+from printstash.library.substrings import name_text  # noqa: E402
 from printstash.library.tags import tag_key  # noqa: E402
 
 DATA = REPO / "bench" / "data"
@@ -89,6 +91,8 @@ TAG_COUNT = 300
 
 SCENARIOS: dict[str, dict[str, Any]] = {
     "one-word query": {"q": "bracket"},
+    "substring query": {"q": "racket"},  # only inside `bracket`: no word starts with it
+    "3-letter fragment": {"q": "ool"},  # spool, tool, …: the shortest fragment looked up
     "query + two filters": {"q": "bracket", "filament_type": "PETG", "nozzle_diameter": 0.4},
     "filter only": {"slicer": "PrusaSlicer", "layer_height_max": 0.2},
     "sorted page 50": {"sort": "name", "limit": 50, "offset": 49 * 50},
@@ -132,7 +136,8 @@ def synthetic_file(rng: random.Random, i: int, now: datetime) -> dict[str, Any]:
             "referenced_tools": [], "printer_model": printer, "gcode_start_byte": 2893,
             "gcode_end_byte": 190419, "layer_count": rng.randint(10, 1200)}
     return {
-        "id": i, "name": name, "size": rng.randint(50_000, 80_000_000), "sha256": f"{i:064x}",
+        "id": i, "name": name, "name_search": name_text(name), "size": rng.randint(50_000, 80_000_000),
+        "sha256": f"{i:064x}",
         "notes": rng.choice(NOTES) if rng.random() < 0.1 else "", "uploaded_at": uploaded,
         "deleted_at": uploaded + timedelta(days=1) if rng.random() < 0.02 else None,
         "metadata_json": json.dumps(meta), "slicer": slicer, "slicer_version": version,
@@ -148,7 +153,7 @@ def synthetic_file(rng: random.Random, i: int, now: datetime) -> dict[str, Any]:
     }
 
 
-FILE_COLUMNS = ["id", "name", "size", "sha256", "notes", "uploaded_at", "deleted_at", "parse_status",
+FILE_COLUMNS = ["id", "name", "name_search", "size", "sha256", "notes", "uploaded_at", "deleted_at", "parse_status",
                 "full_scan_done", "metadata_json", "slicer", "slicer_version", "printer_model",
                 "filament_type", "filament_name", "nozzle_diameter", "layer_height", "estimated_time",
                 "filament_total", "filament_weight_total", "object_height", "layer_count",
@@ -202,6 +207,7 @@ def bulk_load(path: Path, n: int, seed: int = 4) -> None:
     conn.executemany(f"INSERT INTO file_plates ({', '.join(PLATE_COLUMNS)}) "  # noqa: S608 - constants
                      f"VALUES ({', '.join('?' for _ in PLATE_COLUMNS)})", plates(rows, now, seed))
     conn.execute("INSERT INTO files_fts(files_fts) VALUES ('rebuild')")
+    conn.execute("INSERT INTO files_fts_names(files_fts_names) VALUES ('rebuild')")
     for (sql,) in triggers:
         conn.execute(sql)
     conn.execute("COMMIT")

@@ -4,13 +4,16 @@ one browser profile: the first one configures the fresh vault through the setup 
 
 import json
 import re
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from e2ekit import ADMIN, Stack, complete_setup, shot, sign_in
 from harness.paths import GCODE_FIXTURES
 from harness.peers import KlipperPrinter, klipper_printer
+from harness.processes import free_port
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.e2e
@@ -18,6 +21,8 @@ pytestmark = pytest.mark.e2e
 MANIFEST = json.loads((GCODE_FIXTURES / "manifest.json").read_text())
 CUBE = next(f for f in MANIFEST["files"] if f["id"] == "prusa_cube20_0.20mm_PLA_thumbs")
 TINYBOX = GCODE_FIXTURES / "klipper" / "klipper_prusa_tinybox_0.20mm_noextrusion.gcode"
+CUBE_KLIPPER = GCODE_FIXTURES / "klipper" / "klipper_prusa_cube20_0.30mm_noextrusion.gcode"
+UA_FIREFOX_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
 
 
 def test_setup_wizard_on_a_fresh_vault_then_sign_in(page: Page, stack: Stack) -> None:
@@ -37,6 +42,8 @@ def test_setup_wizard_on_a_fresh_vault_then_sign_in(page: Page, stack: Stack) ->
     expect(page.get_by_role("heading", name="Library")).to_be_visible()
     expect(page.get_by_text("The library is empty")).to_be_visible()
     assert httpx.get(f"{stack.api}/api/v1/auth/status").json()["configured"] is True
+    sessions = page.request.get("/api/v1/auth/sessions").json()  # setup signed in once: no stale session
+    assert sessions["total"] == 1 and sessions["items"][0]["current"] is True, sessions
 
     # Sign out for real, then sign back in through the sign-in page.
     page.get_by_role("button", name="Sign out").click()
@@ -254,14 +261,27 @@ def test_users_page_adds_a_member(page: Page, stack: Stack) -> None:
 
 def test_account_page_changes_the_password_and_lists_sessions(page: Page, stack: Stack) -> None:
     sign_in(page, stack)
+    # another device signed in (a script's sign-in, as another browser would)
+    other = httpx.post(f"{stack.api}/api/v1/auth/login", json={"username": ADMIN[0], "password": ADMIN[1]},
+                       headers={"X-Requested-With": "e2e", "User-Agent": UA_FIREFOX_WINDOWS})
+    assert other.status_code == 200, other.text
     page.get_by_role("link", name=re.compile("^Your account")).click()
-    expect(page.get_by_role("table", name="Sessions")).to_contain_text("This browser")
+    sessions = page.get_by_role("table", name="Sessions")
+    expect(sessions).to_contain_text("This browser")
+    expect(sessions).to_contain_text("Chrome on Linux")  # this Chromium, named as a person names it
+    expect(sessions).to_contain_text("Firefox on Windows")
+    expect(sessions).not_to_contain_text("Mozilla/5.0")  # no raw User-Agent strings
     for old, new in ((ADMIN[1], "a brand new passphrase"), ("a brand new passphrase", ADMIN[1])):
         page.get_by_label("Current password").fill(old)
         page.get_by_label("New password").fill(new)
         page.get_by_role("button", name="Change password").click()
         expect(page.get_by_label("Current password")).to_have_value("")  # cleared on success only
-        expect(page.get_by_text("Password changed.")).to_be_visible()
+        notice = page.get_by_text("Password changed.")
+        expect(notice).to_contain_text("other browser signed in to your account was signed out")
+        # the other sessions are gone, from the list too; only this browser stays
+        expect(sessions.get_by_role("row")).to_have_count(2)  # header + this browser
+        expect(sessions).to_contain_text("This browser")
+        assert httpx.get(f"{stack.api}/api/v1/auth/me", cookies=other.cookies).status_code == 401
         login = httpx.post(f"{stack.api}/api/v1/auth/login", json={"username": ADMIN[0], "password": new},
                            headers={"X-Requested-With": "e2e"})
         assert login.status_code == 200, login.text
@@ -288,8 +308,24 @@ def test_printer_detail_live_status_changes_when_a_print_starts(page: Page, cont
     if add.get_attribute("open") is None:  # open by itself while there is no printer
         add.get_by_text("Add a printer").click()
     page.get_by_label("Name").fill("Test Voron")
-    page.get_by_label("Moonraker address").fill(printer.url)
+    # A dead port first: the connection is tested before anything is added, and says why.
+    dead = f"http://127.0.0.1:{free_port()}"
+    printers_before = page.request.get("/api/v1/printers").json()["total"]
+    page.get_by_label("Moonraker address").fill(dead)
     page.get_by_role("button", name="Add printer").click()
+    expect(add.get_by_role("alert")).to_contain_text(f"Printer not reached. Could not reach {dead}: cannot connect")
+    expect(add.get_by_role("button", name="Add anyway")).to_be_visible()
+    assert page.request.get("/api/v1/printers").json()["total"] == printers_before  # nothing added
+    shot(page, "11b-printer-not-reached")
+    # The real Moonraker + Klippy: what it says about itself is what the page says.
+    own = httpx.get(f"{printer.url}/server/info").json()["result"]
+    page.get_by_label("Moonraker address").fill(printer.url)
+    expect(add.get_by_role("button", name="Add printer")).to_be_visible()  # a new address: checked again
+    page.get_by_role("button", name="Test connection").click()
+    expect(add.get_by_role("status")).to_have_text(f"Found Moonraker {own['moonraker_version']}; Klippy is ready.")
+    page.get_by_role("button", name="Add printer").click()
+    expect(add.get_by_role("status")).to_have_text(
+        f"Added Test Voron. Found Moonraker {own['moonraker_version']}; Klippy is ready.")
     card = page.get_by_role("listitem").filter(has=page.get_by_role("link", name="Test Voron"))
     expect(card.locator(".badge")).to_have_text("Standby")  # pushed by the events stream
     expect(page.get_by_text("● Live")).to_be_visible()
@@ -332,6 +368,71 @@ def test_printer_detail_live_status_changes_when_a_print_starts(page: Page, cont
     page.get_by_label("Name").fill("Test Voron 2.4")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("heading", name="Test Voron 2.4")).to_be_visible()
+
+
+def test_a_member_controls_a_print_and_a_cancelled_print_is_not_counted(page: Page, browser, stack: Stack,
+                                                                        printer: KlipperPrinter) -> None:
+    """Members may pause, resume and cancel on the printers they may print on (every one);
+    the page offers only what applies now; a cancelled print shows in the history as
+    cancelled and does not make the file "printed"."""
+    sign_in(page, stack)
+    headers = {"X-Requested-With": "e2e"}
+    created = page.request.post("/api/v1/users", headers=headers,
+                                data={"username": "operator", "password": "operator's long password", "role": "member"})
+    assert created.status in (201, 409), created.text()
+    printers = page.request.get("/api/v1/printers").json()["items"]
+    printer_id = next(p["id"] for p in printers if p["url"] == printer.url)
+    member = browser.new_context(base_url=stack.web)
+    try:
+        tab = member.new_page()
+        tab.on("dialog", lambda dialog: dialog.accept())  # "Cancel the print?"
+        tab.goto("/login")
+        tab.get_by_label("Username").fill("operator")
+        tab.get_by_label("Password").fill("operator's long password")
+        tab.get_by_role("button", name="Sign in").click()
+        expect(tab.get_by_role("heading", name="Library")).to_be_visible()
+        cube = upload_as(tab, CUBE_KLIPPER)
+        tab.goto(f"/printers/{printer_id}")
+        status = tab.get_by_role("region", name=re.compile("^Status"))
+        expect(status.locator(".badge")).to_have_text(re.compile("^(Standby|Complete|Cancelled)$"))
+        expect(tab.get_by_role("group", name="Print controls")).to_have_count(0)  # idle: nothing to pause
+        printer.gcode("M220 S100")  # printing long enough to pause and cancel
+        started = tab.request.post(f"/api/v1/printers/{printer_id}/print", headers=headers,
+                                   data={"file_id": cube["id"]})
+        assert started.status == 202, started.text()
+        expect(status.locator(".badge")).to_have_text("Printing")
+        controls = tab.get_by_role("group", name="Print controls")
+        expect(controls.get_by_role("button")).to_have_text(["Pause", "Cancel print"])  # no Resume while printing
+        controls.get_by_role("button", name="Pause").click()
+        expect(status.locator(".badge")).to_have_text("Paused")
+        expect(controls.get_by_role("button")).to_have_text(["Resume", "Cancel print"])
+        controls.get_by_role("button", name="Cancel print").click()
+        expect(status.locator(".badge")).to_have_text("Cancelled")
+        expect(tab.get_by_role("group", name="Print controls")).to_have_count(0)
+        expect(tab.get_by_role("region", name="History")).to_contain_text("Cancelled", timeout=30_000)
+        shot(tab, "14b-printer-cancelled-by-a-member")
+
+        def imported() -> bool:
+            return tab.request.get(f"/api/v1/files/{cube['id']}").json()["last_print_result"] == "cancelled"
+        deadline = time.monotonic() + 30
+        while not imported() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        tab.goto(f"/files/{cube['id']}")
+        history = tab.get_by_role("region", name="Print history")
+        expect(history).to_contain_text("Never printed to the end; last attempt")
+        expect(history).to_contain_text("(Cancelled)")
+        expect(history.get_by_role("list", name="Prints of this file")).to_contain_text("Cancelled")
+        assert tab.request.get(f"/api/v1/files/{cube['id']}").json()["print_count"] == 0
+    finally:
+        member.close()
+
+
+def upload_as(page: Page, path: Path) -> dict:
+    """Through the api with the page's own session (setup for the checks, not the check)."""
+    answer = page.request.post("/api/v1/files", headers={"X-Requested-With": "e2e"}, multipart={
+        "file": {"name": path.name, "mimeType": "text/x-gcode", "buffer": path.read_bytes()}})
+    assert answer.status in (200, 201), answer.text()
+    return answer.json()
 
 
 def test_sign_in_and_search_by_keyboard_alone(browser, stack: Stack) -> None:

@@ -338,7 +338,7 @@ def test_system_page_uses_words_not_field_names(page: Page, stack: Stack) -> Non
     page.goto("/status")
     cards = page.get_by_role("list", name="Components")
     database = cards.get_by_role("listitem").filter(has=page.get_by_role("heading", name="Database"))
-    expect(database).to_contain_text(re.compile(r"Schema\s*up to date \(\d+\)"))
+    expect(database).to_contain_text(re.compile(r"Schema\s*up to date \(\d+\w*\)"))  # 0011, or a branch's 0011_x
     backups = cards.get_by_role("listitem").filter(has=page.get_by_role("heading", name="Backups"))
     expect(backups).to_contain_text("Warn when older than")
     for raw in ("Max age hours", "Revision", "Head", "Latency", "Age hours"):
@@ -361,6 +361,71 @@ def test_file_page_groups_what_a_person_needs(page: Page, stack: Stack, filled: 
     expect(byte_offsets).to_be_visible()
     notes = page.get_by_label("Notes").bounding_box()
     assert notes and notes["y"] + notes["height"] <= 860  # notes are above the fold, not pushed below
+
+
+def test_search_finds_fragments_of_names_whole_words_first(page: Page, stack: Stack, filled: dict) -> None:
+    """`benchy` finds `3DBenchy_v2.gcode`; a fragment from the middle of a name too; a file
+    matching the word comes before one that only contains it."""
+    inside = upload_named(page, "slic3r_cylinder_0.10mm_0.35n", "3DBenchy_v2.gcode")
+    word = upload_named(page, "cura_cone_0.06mm_ender3", "benchy_hull.gcode")
+    page.goto("/")
+    page.get_by_label("Search files").fill("benchy")
+    results = page.get_by_role("region", name="Results")
+    expect(results.get_by_text("2 files match")).to_be_visible()
+    links = results.get_by_role("link", name=re.compile(r"benchy", re.I))
+    expect(links).to_have_text([word["name"], inside["name"]])  # whole word first, then inside a word
+    page.get_by_label("Search files").fill("linder_0.10")  # from the middle of a library name
+    expect(results.get_by_role("link", name="slic3r_cylinder_0.10mm_0.35n.gcode", exact=True)).to_be_visible()
+    expect(results.get_by_text("1 file match")).to_be_visible()
+    shot(page, "26-search-fragment")
+
+
+def upload_named(page: Page, fixture_id: str, name: str) -> dict:
+    """A fixture's content under another name (new content: each fixture once per vault)."""
+    path = fixture_path(fixture_id)
+    answer = page.request.post("/api/v1/files", headers={"X-Requested-With": "e2e"}, multipart={
+        "file": {"name": name, "mimeType": "text/x-gcode", "buffer": path.read_bytes() + f"; {name}\n".encode()}})
+    assert answer.status in (200, 201), answer.text()
+    return answer.json()
+
+
+def test_a_new_vault_is_not_degraded_for_its_first_backup(page: Page, stack: Stack) -> None:
+    """No backup yet on a new vault is nothing for an admin to do: the schedule makes it."""
+    sign_in(page, stack)
+    page.goto("/status")
+    backups = page.get_by_role("list", name="Components").get_by_role("listitem").filter(
+        has=page.get_by_role("heading", name="Backups"))
+    if page.request.get("/api/v1/backups").json()["total"]:
+        pytest.skip("a backup exists already (this run made one before)")
+    expect(backups.locator(".badge")).to_have_text("ok")
+    expect(backups).to_contain_text("No backup yet: the schedule makes the first one")
+
+
+def test_currency_of_filament_costs_is_an_admin_setting(page: Page, stack: Stack, filled: dict) -> None:
+    sign_in(page, stack)
+    cost = MANIFEST[LIBRARY[0]]["expected"]["filament_cost"]
+    file_page = f"/files/{filled['files'][LIBRARY[0]]['id']}"
+    page.goto(file_page)
+    filament = page.locator("dl.meta").locator("div").filter(has=page.get_by_text("Filament", exact=True))
+    expect(filament).to_contain_text(f"costs {cost:.2f}")  # slicers write no currency
+    page.goto("/status")
+    page.get_by_label("Currency of filament costs").fill("eur")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Saved: costs show EUR.")).to_be_visible()
+    try:
+        page.goto(file_page)
+        expect(filament).to_contain_text(f"costs €{cost:.2f}")
+        page.get_by_text(re.compile(r"^All fields \(\d+\)$")).click()
+        expect(page.locator("dl.fields")).to_contain_text(f"€{cost:.2f}")
+        shot(page, "27-file-cost-currency")
+        page.goto("/status")
+        page.get_by_label("Currency of filament costs").fill("EU")  # not a three-letter code: refused in words
+        page.get_by_role("button", name="Save").click()
+        expect(page.get_by_role("alert")).to_contain_text("Not saved")
+    finally:
+        answer = page.request.put("/api/v1/library/preferences", headers={"X-Requested-With": "e2e"},
+                                  data={"currency": None})
+        assert answer.status == 200, answer.text()
 
 
 def test_empty_printers_page_opens_the_add_form(page: Page, stack: Stack) -> None:

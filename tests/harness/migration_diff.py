@@ -54,7 +54,8 @@ def main() -> None:
         with engine.connect() as conn:
             ctx = MigrationContext.configure(conn, opts={
                 "render_as_batch": True, "compare_type": True,
-                "include_name": lambda name, type_, _p: not (type_ == "table" and str(name).startswith("files_fts")),
+                "include_name": lambda name, type_, _p: not (type_ in ("table", "index")
+                                                             and str(name).startswith("files_fts")),
             })
             script = produce_migrations(ctx, target_metadata)
             _only(script.upgrade_ops, tables)

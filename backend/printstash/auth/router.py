@@ -45,6 +45,7 @@ def _refuse_foreign_origin(request: Request) -> None:
 
 def _start_session(db: Database, request: Request, response: Response, user: User, remember: bool) -> None:
     with db.write() as session:
+        service.revoke_replaced_session(session, request.cookies.get(SESSION_COOKIE))
         _, token = service.create_session(session, user, remember=remember,
                                           user_agent=request.headers.get("user-agent"))
     _set_cookie(request, response, token, int(service.REMEMBER_TTL.total_seconds()) if remember else None)
@@ -71,6 +72,8 @@ def auth_login(body: LoginRequest, request: Request, response: Response, db: Dat
     address = client.client_address(request)
     signed_in = login_flow.login(db, body.username, body.password, remember=body.remember, address=address,
                                  user_agent=request.headers.get("user-agent"))
+    with db.write() as session:
+        service.revoke_replaced_session(session, request.cookies.get(SESSION_COOKIE))
     _set_cookie(request, response, signed_in.token, signed_in.max_age)
     return UserRead.model_validate(signed_in.user)
 

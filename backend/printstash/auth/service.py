@@ -5,7 +5,7 @@ import hashlib
 import re
 import secrets
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -147,6 +147,14 @@ def create_session(session: Session, user: User, *, remember: bool, user_agent: 
     return row, token
 
 
+def revoke_replaced_session(session: Session, token: str | None) -> None:
+    """A browser signing in (again) gets a new cookie: the session of the cookie it carried
+    ends with it, so it is never listed as a stale browser (setup's, a second sign-in)."""
+    if token:
+        session.execute(update(UserSession).where(UserSession.token_hash == _digest(token),
+                                                  UserSession.revoked_at.is_(None)).values(revoked_at=utcnow()))
+
+
 def find_session(session: Session, token: str) -> UserSession | None:
     """The live session (its user loaded) for a cookie token, or None when unknown, expired,
     revoked or its user disabled."""
@@ -191,6 +199,11 @@ def purge_sessions(session: Session, older_than: timedelta = timedelta(days=7)) 
 
 def count_users(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(User)) or 0
+
+
+def in_use_since(session: Session) -> datetime | None:
+    """When the first admin was created (setup), None while the vault is unconfigured."""
+    return session.scalar(select(func.min(User.created_at)))
 
 
 def list_users(session: Session) -> list[User]:

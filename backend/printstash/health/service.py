@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from printstash.auth import service as auth_service
 from printstash.backups import service as backups
 from printstash.core import maintenance
 from printstash.core.db import Database, utcnow
@@ -99,6 +100,8 @@ def check_backup(settings: Settings, session: Session) -> Component:
                         "max_age_hours": settings.backup_max_age_hours, "schedule": settings.backup_schedule}
     if failed is not None and (success is None or failed > success):
         found.update(last_error=state.last_error, last_error_at=state.last_error_at)
+    if success is None and failed is None and _first_backup_pending(settings, session):
+        return {"status": OK, "reason": "first_backup_pending", **found}
     if success is None:
         return {"status": DEGRADED, "reason": "failed" if failed else "no_backup_yet", **found}
     age = (utcnow() - success).total_seconds() / 3600
@@ -108,6 +111,16 @@ def check_backup(settings: Settings, session: Session) -> Component:
     if age > settings.backup_max_age_hours:
         return {"status": DEGRADED, "reason": "too_old", **found}
     return {"status": OK, **found}
+
+
+def _first_backup_pending(settings: Settings, session: Session) -> bool:
+    """A new vault has no backup yet and nothing is wrong: the schedule makes the first one.
+    Only when that has not happened within the allowed age does an admin have to act (as
+    when the schedule is off: then backups are theirs to make)."""
+    if not settings.backup_schedule:
+        return False
+    since = auth_service.in_use_since(session)
+    return since is None or (utcnow() - since).total_seconds() / 3600 <= settings.backup_max_age_hours
 
 
 def _when(value: str | None) -> datetime | None:

@@ -21,10 +21,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from printstash.core.db import Base, UTCDateTime, utcnow
 from printstash.library.schemas import ParseStatus
+from printstash.library.substrings import name_text
 
 
 class File(Base):
@@ -40,6 +41,8 @@ class File(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(255))
+    # the name as substring search compares it (library/substrings.py), set with the name
+    name_search: Mapped[str] = mapped_column(Text, default="", server_default="")
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     notes: Mapped[str] = mapped_column(Text, default="")
@@ -83,6 +86,11 @@ class File(Base):
         back_populates="file", order_by="Thumbnail.index", cascade="all, delete-orphan"
     )
     plates: Mapped[list["Plate"]] = relationship(order_by="Plate.index", cascade="all, delete-orphan")
+
+    @validates("name")
+    def _keep_name_search(self, _key: str, name: str) -> str:
+        self.name_search = name_text(name)
+        return name
 
 
 class Plate(Base):

@@ -16,10 +16,18 @@ from printstash.core.errors import NotFound
 from printstash.core.pagination import Page
 from printstash.core.params import Index, Offset, RowId
 from printstash.core.storage import content_key, thumbnail_key
-from printstash.library import images, service, sliced, store
+from printstash.library import images, preferences, service, sliced, store
 from printstash.library.download import serve_object
 from printstash.library.models import File
-from printstash.library.schemas import ErrorRead, FileRead, FileUpdate, ReparseQueued, TrashEmptied, file_url
+from printstash.library.schemas import (
+    ErrorRead,
+    FileRead,
+    FileUpdate,
+    LibraryPreferences,
+    ReparseQueued,
+    TrashEmptied,
+    file_url,
+)
 from printstash.library.upload import receive_upload
 from printstash.library.upload_slots import UploadSlot
 
@@ -154,3 +162,14 @@ def delete_file(file_id: RowId, session: WriteSession, user: CurrentUser) -> Res
 def restore_file(file_id: RowId, session: WriteSession, user: CurrentUser) -> FileRead:
     row: File = service.restore_file(session, file_id)
     return service.to_read(row)
+
+
+@router.get("/library/preferences", response_model=LibraryPreferences)
+def read_preferences(session: ReadSession, user: CurrentUser) -> LibraryPreferences:
+    return preferences.read(session)
+
+
+@router.put("/library/preferences", response_model=LibraryPreferences)
+def write_preferences(body: LibraryPreferences, session: WriteSession, user: AdminUser) -> LibraryPreferences:
+    """Admins choose for everyone, e.g. the currency of filament costs."""
+    return preferences.write(session, body)

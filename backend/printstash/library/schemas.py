@@ -107,3 +107,11 @@ def file_url(file_id: int) -> str:
 
 def thumbnail_url(file_id: int, index: int) -> str:
     return f"{file_url(file_id)}/thumbnails/{index}"
+
+
+class LibraryPreferences(BaseModel):
+    """Library-wide display settings an admin chooses for everyone (GET/PUT /library/preferences)."""
+
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$",
+                                 description="ISO 4217 code of the slicers' filament cost, e.g. EUR; "
+                                             "null shows costs as bare numbers (slicers write no currency)")

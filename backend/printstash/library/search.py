@@ -3,7 +3,10 @@
 Everything here is portable SQL except the full-text part, `q`: on SQLite it matches the
 FTS5 table files_fts, on PostgreSQL the tsvector table files_fts (both made by migration
 0005, with the same words per file). One search text becomes an FTS5 expression or a
-tsquery that ask for the same thing. Trashed files are never listed.
+tsquery that ask for the same thing. Each whitespace-separated chunk of it must match:
+its words as word beginnings in any searched column, or (3 letters or more) the chunk as
+a substring of the name (library/substrings.py; migration 0010's trigram indexes). With
+relevance, files matching every chunk by words come first. Trashed files are never listed.
 """
 
 import re
@@ -40,6 +43,7 @@ from printstash.core.errors import Invalid
 from printstash.core.models import AppState
 from printstash.library.models import File, Plate, Tag, file_tags
 from printstash.library.search_schemas import Facets, FacetValue
+from printstash.library.substrings import fragment
 from printstash.library.tags import tag_key
 
 SORT_KEYS = ("relevance", "name", "uploaded_at", "size", "estimated_time", "filament_total",
@@ -116,15 +120,28 @@ def fts_expression(text_: str) -> str | None:
     """User text as a safe FTS5 query: each whitespace-separated chunk becomes a quoted
     phrase of its words with a prefix `*` (`ben` finds `benchy`), all chunks required.
     Quotes, `*`, `NEAR`, `OR`, parentheses and column filters are data, never syntax."""
-    return " ".join('"' + " ".join(words) + '"*' for words in _phrases(text_)) or None
+    return _fts_of(_phrases(text_))
+
+
+def _fts_of(phrases: Sequence[Sequence[str]]) -> str | None:
+    return " ".join('"' + " ".join(words) + '"*' for words in phrases) or None
 
 
 def tsquery_expression(text_: str) -> str | None:
     """The same query for PostgreSQL's to_tsquery: words of a chunk follow each other (<->),
     the last one as a prefix (:*), every chunk required (&). Only letters and digits reach
     it, so nothing in the text is tsquery syntax."""
-    phrases = [" <-> ".join([*words[:-1], words[-1] + ":*"]) for words in _phrases(text_)]
-    return " & ".join(f"({phrase})" for phrase in phrases) or None
+    return _tsquery_of(_phrases(text_))
+
+
+def _tsquery_of(phrases: Sequence[Sequence[str]]) -> str | None:
+    ordered = [" <-> ".join([*words[:-1], words[-1] + ":*"]) for words in phrases]
+    return " & ".join(f"({phrase})" for phrase in ordered) or None
+
+
+def has_fragments(text_: str) -> bool:
+    """Whether some chunk is long enough to be looked up as a substring of names."""
+    return any(fragment(words) for words in _phrases(text_))
 
 
 def parse_sort(sort: str | None, *, has_text: bool) -> tuple[str, bool]:
@@ -176,9 +193,9 @@ def _trashed() -> ColumnElement[bool]:
     return _Likelihood("unlikely", File.deleted_at.is_not(None))
 
 
-class _TextMatch(ColumnElement[bool]):
-    """`files.id IN (the files whose words match q)`, in each database's own full-text SQL.
-    Both forms of the query are bound; each database's statement uses its own."""
+class _WordMatch(ColumnElement[bool]):
+    """`files.id IN (the files whose words match all these chunks)`, in each database's own
+    full-text SQL. Both forms of the query are bound; each database's statement uses its own."""
 
     inherit_cache = True
     # No Boolean type: SQLite (no native booleans) would compare the whole IN to 1, which
@@ -188,28 +205,75 @@ class _TextMatch(ColumnElement[bool]):
     _traverse_internals = [("fts", InternalTraversal.dp_clauseelement),
                            ("tsquery", InternalTraversal.dp_clauseelement)]
 
-    def __init__(self, text_: str):
-        self.fts: BindParameter[str | None] = bindparam("fts_query", fts_expression(text_))
-        self.tsquery: BindParameter[str | None] = bindparam("ts_query", tsquery_expression(text_))
+    def __init__(self, phrases: Sequence[Sequence[str]]):
+        self.fts: BindParameter[str | None] = bindparam("fts_query", _fts_of(phrases), unique=True)
+        self.tsquery: BindParameter[str | None] = bindparam("ts_query", _tsquery_of(phrases), unique=True)
+
+
+class _WordOrNameMatch(_WordMatch):
+    """One chunk: its words match (as _WordMatch), or the name contains it. A class of its
+    own, not a flag: the statement cache keys on the structure, not on bound values."""
+
+    inherit_cache = True
+    _traverse_internals = [*_WordMatch._traverse_internals,
+                           ("phrase", InternalTraversal.dp_clauseelement),
+                           ("pattern", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, words: Sequence[str], fragment_: str):
+        super().__init__([words])
+        # the fragment holds only letters, digits and single spaces: no quote, % or _ in it
+        self.phrase: BindParameter[str] = bindparam("name_phrase", f'"{fragment_}"', unique=True)
+        self.pattern: BindParameter[str] = bindparam("name_pattern", f"%{fragment_}%", unique=True)
 
 
 _PG_FTS = table("files_fts", column("id"), column("document"))
+_NAMES = table("files_fts_names", column("rowid"))
+_NAMED = table("files", column("id"), column("name_search")).alias("named")
 
 
 def _tsquery(query: Any) -> ColumnElement[Any]:
     return func.to_tsquery(literal_column("'simple'"), func.unaccent(query))
 
 
-@compiles(_TextMatch, "sqlite")
-def _text_match_sqlite(element: _TextMatch, compiler: Any, **kw: Any) -> str:
-    matching = select(_FTS.c.rowid).where(literal_column("files_fts").op("MATCH")(element.fts))
-    return str(compiler.process(File.id.in_(matching), **kw))
+def _sqlite_words(element: _WordMatch) -> Select[Any]:
+    return select(_FTS.c.rowid).where(literal_column("files_fts").op("MATCH")(element.fts))
 
 
-@compiles(_TextMatch, "postgresql")
-def _text_match_postgresql(element: _TextMatch, compiler: Any, **kw: Any) -> str:
-    matching = select(_PG_FTS.c.id).where(_PG_FTS.c.document.bool_op("@@")(_tsquery(element.tsquery)))
-    return str(compiler.process(File.id.in_(matching), **kw))
+def _postgresql_words(element: _WordMatch) -> Select[Any]:
+    return select(_PG_FTS.c.id).where(_PG_FTS.c.document.bool_op("@@")(_tsquery(element.tsquery)))
+
+
+@compiles(_WordMatch, "sqlite")
+def _word_match_sqlite(element: _WordMatch, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(File.id.in_(_sqlite_words(element)), **kw))
+
+
+@compiles(_WordMatch, "postgresql")
+def _word_match_postgresql(element: _WordMatch, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(File.id.in_(_postgresql_words(element)), **kw))
+
+
+# One id set per chunk (a UNION), looked up once: an OR of the two lookups per row would
+# read every file instead of the two indexes.
+@compiles(_WordOrNameMatch, "sqlite")
+def _word_or_name_sqlite(element: _WordOrNameMatch, compiler: Any, **kw: Any) -> str:
+    names = select(_NAMES.c.rowid).where(literal_column("files_fts_names").op("MATCH")(element.phrase))
+    return str(compiler.process(File.id.in_(_sqlite_words(element).union(names)), **kw))
+
+
+@compiles(_WordOrNameMatch, "postgresql")
+def _word_or_name_postgresql(element: _WordOrNameMatch, compiler: Any, **kw: Any) -> str:
+    names = select(_NAMED.c.id).where(_NAMED.c.name_search.like(element.pattern))
+    return str(compiler.process(File.id.in_(_postgresql_words(element).union(names)), **kw))
+
+
+def _text_matches(text_: str) -> list[ColumnElement[bool]]:
+    """Chunks too short for a substring look up words only, all in one full-text query;
+    each longer chunk is its own condition (words or name)."""
+    phrases = _phrases(text_)
+    short = [words for words in phrases if fragment(words) is None]
+    where: list[ColumnElement[bool]] = [_WordMatch(short)] if short else []
+    return where + [_WordOrNameMatch(words, found) for words in phrases if (found := fragment(words))]
 
 
 def _ranked_matches(text_: str, dialect: str) -> CTE:
@@ -304,7 +368,7 @@ def with_later_plates(session: Session, query: FileQuery) -> FileQuery:
 def _file_conditions(query: FileQuery) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = [_live()]
     if query.fts_expression is not None:
-        where.append(_TextMatch(query.q or ""))
+        where += _text_matches(query.q or "")
     if query.kind:
         where.append(File.kind.in_(query.kind))
     if query.tag:
@@ -347,20 +411,23 @@ def _walk_sort_index(session: Session, query: FileQuery, key: str, total: int) -
 def _page(query: FileQuery, dialect: str, *, walk_sort_index: bool = False) -> Select[Any]:
     key, descending = parse_sort(query.sort, has_text=query.has_text)
     where = conditions(query)
-    if key == "relevance":
+    substrings = key == "relevance" and has_fragments(query.q or "")
+    if key == "relevance" and not substrings:
         # the join with the ranked matches below already keeps only matching files: the id set
         # would run the full-text MATCH a second time (3 ms of 7 at 100k files)
-        where = [condition for condition in where if not isinstance(condition, _TextMatch)]
+        where = [condition for condition in where if not isinstance(condition, _WordMatch)]
     if walk_sort_index:
         where = [_Likelihood("likely", condition) for condition in where]
     stmt = select(File).where(*where)
     column_: Any = SORT_COLUMNS.get(key)
     if key == "relevance":
         fts = _ranked_matches(query.q or "", dialect)
-        stmt, column_ = stmt.join(fts, fts.c.file_id == File.id), fts.c.rank
+        # with fragments, files found only by a substring of the name have no word rank
+        stmt = stmt.outerjoin(fts, fts.c.file_id == File.id) if substrings else stmt.join(fts, fts.c.file_id == File.id)
+        column_ = fts.c.rank
     primary = column_.desc() if descending else column_.asc()
-    if key in NULLABLE_SORTS:
-        primary = primary.nulls_last()  # unknown values at the end in both directions
+    if key in NULLABLE_SORTS or substrings:
+        primary = primary.nulls_last()  # unknown values (substring-only matches) at the end in both directions
     # id as the last key makes the order total, so pages never repeat or skip a file
     return stmt.order_by(primary, File.id.desc() if descending else File.id.asc())
 

@@ -31,6 +31,7 @@ MODEL_THUMBNAIL_JOB = "library.model_thumbnail"
 PARSED_WITH_KEY = "library.parsed_with"
 NAME_MAX_CHARS = 200
 DEFAULT_NAME = "upload.gcode"
+COMPLETED = "completed"  # the one print result that counts as printed (record_print)
 TEXT_COLUMN_MAX = {"slicer": 64, "slicer_version": 64, "printer_model": 128, "filament_type": 128,
                    "filament_name": 255}
 FLOAT_COLUMNS = ("nozzle_diameter", "layer_height", "estimated_time", "filament_total",
@@ -74,12 +75,15 @@ def local_content(settings: Settings, sha256: str) -> Iterator[Path]:
 
 
 def record_print(session: Session, file_id: int, finished_at: datetime, result: str) -> None:
-    """Count one finished print; history may be imported out of order, so keep the newest.
-    The row is locked first (PostgreSQL): two workers counting prints of one file both count."""
+    """One finished print: counted when it completed (a print cancelled at 2 % is no print),
+    remembered as the last attempt either way; history may be imported out of order, so
+    keep the newest. The row is locked first (PostgreSQL): two workers counting prints of
+    one file both count."""
     row = session.get(File, file_id, with_for_update=True)
     if row is None:
         raise NotFound(f"file {file_id} not found", code="file_not_found")
-    row.print_count = (row.print_count or 0) + 1
+    if result == COMPLETED:
+        row.print_count = (row.print_count or 0) + 1
     if row.last_printed_at is None or finished_at >= row.last_printed_at:
         row.last_printed_at = finished_at
         row.last_print_result = result[:32]

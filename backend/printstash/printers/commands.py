@@ -26,7 +26,7 @@ from printstash.printers.providers.base import (
     Unreachable,
 )
 from printstash.printers.relay import relayed
-from printstash.printers.schemas import PrintStarted
+from printstash.printers.schemas import PrinterCheck, PrinterFound, PrintStarted
 
 COMMAND_TIMEOUT_S = 10.0
 # print_stats "error" is a failed print: Klipper accepts the next one.
@@ -61,6 +61,22 @@ async def command(db: Database, settings: Settings, http: httpx.AsyncClient, pri
     provider = provider_for(settings, http, printer)
     method = {"pause": provider.pause, "resume": provider.resume, "cancel": provider.cancel}[action]
     await run_command(printer.name, method())
+
+
+async def check_connection(http: httpx.AsyncClient, body: PrinterCheck) -> PrinterFound:
+    """Ask the host at `body.url` who it is, as adding it would: an unreachable or wrong
+    address is an answer here (reachable false, why in words), not an error."""
+    provider = make_provider(body.provider, http, body.url, body.api_key, timeout=COMMAND_TIMEOUT_S)
+    try:
+        info = await provider.identify()
+    except Unreachable as exc:
+        return PrinterFound(reachable=False, message=f"Could not reach {body.url}: {relayed(exc)}")
+    except ProviderError as exc:
+        return PrinterFound(reachable=False, message=f"{body.url} answered, but not as expected: {relayed(exc)}")
+    version = relayed(info.version) if info.version else None
+    return PrinterFound(reachable=True, version=version, klippy_state=relayed(info.firmware_state),
+                        message=f"Found {info.software} {version or '(version unknown)'}; "
+                                f"{relayed(info.firmware_words)}")
 
 
 def provider_for(settings: Settings, http: httpx.AsyncClient, printer: Printer) -> PrinterProvider:

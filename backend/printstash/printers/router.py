@@ -17,7 +17,9 @@ from printstash.core.params import Offset, RowId
 from printstash.core.settings import Settings
 from printstash.printers import commands, events, history, service
 from printstash.printers.schemas import (
+    PrinterCheck,
     PrinterCreate,
+    PrinterFound,
     PrinterRead,
     PrinterUpdate,
     PrintJobRead,
@@ -51,6 +53,12 @@ def create_printer(body: PrinterCreate, session: WriteSession, settings: Setting
     printer = service.create_printer(session, settings, body)
     response.headers["Location"] = f"/api/v1/printers/{printer.id}"
     return service.to_read(settings, printer, None)
+
+
+@router.post("/check", response_model=PrinterFound)
+async def check_printer(body: PrinterCheck, http: HttpClient, user: AdminUser) -> PrinterFound:
+    """Try a printer's address before adding it: what was found there, or why nothing was."""
+    return await commands.check_connection(http, body)
 
 
 @router.get("/events", response_class=StreamingResponse,
@@ -105,20 +113,21 @@ async def send_to_print(printer_id: RowId, body: PrintRequest, db: DatabaseDep, 
 
 @router.post("/{printer_id}/pause", status_code=status.HTTP_204_NO_CONTENT)
 async def pause(printer_id: RowId, db: DatabaseDep, settings: SettingsDep, http: HttpClient,
-                user: AdminUser) -> Response:
+                user: CurrentUser) -> Response:
+    """Members too: whoever may print on a printer may pause, resume and cancel its print."""
     await commands.command(db, settings, http, printer_id, "pause")
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/{printer_id}/resume", status_code=status.HTTP_204_NO_CONTENT)
 async def resume(printer_id: RowId, db: DatabaseDep, settings: SettingsDep, http: HttpClient,
-                 user: AdminUser) -> Response:
+                 user: CurrentUser) -> Response:
     await commands.command(db, settings, http, printer_id, "resume")
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/{printer_id}/cancel", status_code=status.HTTP_204_NO_CONTENT)
 async def cancel(printer_id: RowId, db: DatabaseDep, settings: SettingsDep, http: HttpClient,
-                 user: AdminUser) -> Response:
+                 user: CurrentUser) -> Response:
     await commands.command(db, settings, http, printer_id, "cancel")
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -31,6 +31,28 @@ class PrinterCreate(BaseModel):
     _url = field_validator("url")(clean_printer_url)
 
 
+class PrinterCheck(BaseModel):
+    """POST /printers/check: a printer's address (and key) to try before adding it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider: Literal["moonraker"] = "moonraker"
+    url: str = Field(min_length=1, max_length=512, description="base URL, e.g. http://printer.local:7125")
+    api_key: str | None = Field(default=None, max_length=512)
+
+    _url = field_validator("url")(clean_printer_url)
+
+
+class PrinterFound(BaseModel):
+    """What the check found: `message` says it in words (the version and Klippy's state, or
+    why the printer could not be reached)."""
+
+    reachable: bool
+    version: str | None = None  # Moonraker's version
+    klippy_state: str | None = None  # ready | startup | shutdown | error | disconnected
+    message: str
+
+
 class PrinterUpdate(BaseModel):
     """Only the fields sent change; `api_key: null` or "" removes the key."""
 

@@ -34,6 +34,17 @@ export function formatWeight(grams: unknown): string {
   return grams < 10 ? `${grams.toFixed(1)} g` : `${Math.round(grams)} g`
 }
 
+/** A slicer's filament cost in the admin's currency ("€0.41"), a bare number without one. */
+export function formatCost(amount: unknown, currency?: string | null): string {
+  if (!isNum(amount)) return String(amount ?? '—')
+  if (!currency) return amount.toFixed(2)
+  try {
+    return new Intl.NumberFormat('en', { style: 'currency', currency }).format(amount)
+  } catch {
+    return `${amount.toFixed(2)} ${currency}`  // a code this browser does not know
+  }
+}
+
 /** "12.3 m / 37 g of PETG" — whichever parts are known. */
 export function formatFilament(mm: unknown, grams: unknown, type?: unknown): string {
   const parts = [isNum(mm) ? formatLength(mm) : null, isNum(grams) ? formatWeight(grams) : null].filter(Boolean)

@@ -301,3 +301,26 @@ def test_api_key_last_used_is_refreshed_at_most_once_a_minute(configured: TestCl
         refreshed = session.query(ApiKey).one().last_used_at
     database.dispose()
     assert refreshed is not None and utcnow() - refreshed < timedelta(seconds=30)
+
+
+def test_signing_in_again_ends_the_session_the_browser_had(configured: TestClient) -> None:
+    """Setup signs the admin in; a sign-in from the same browser right after (as the web app
+    once did) must not leave setup's session behind as a stale 'other browser'."""
+    first = configured.cookies.get(SESSION_COOKIE)
+    sign_in(configured, *ADMIN)
+    listed = configured.get("/api/v1/auth/sessions").json()
+    assert listed["total"] == 1 and listed["items"][0]["current"] is True
+    assert configured.cookies.get(SESSION_COOKIE) != first
+    sign_in(configured, *ADMIN)  # and again: still one
+    assert configured.get("/api/v1/auth/sessions").json()["total"] == 1
+
+
+def test_a_password_change_lists_only_this_browser(configured: TestClient, new_web: Callable[[], TestClient]) -> None:
+    laptop = new_web()
+    sign_in(laptop, *ADMIN)
+    assert configured.get("/api/v1/auth/sessions").json()["total"] == 2
+    changed = configured.post("/api/v1/auth/password", json={"current_password": ADMIN[1],
+                                                             "new_password": "brand new password"})
+    assert changed.status_code == 204
+    listed = configured.get("/api/v1/auth/sessions").json()
+    assert listed["total"] == 1 and listed["items"][0]["current"] is True

@@ -10,9 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 from harness import postgres
 from harness.vault import add_user_with_key, downgrade, make_settings, migrate
-from sqlalchemy import make_url
+from sqlalchemy import make_url, select
 
 from printstash.app import create_app
+from printstash.auth.models import User
 from printstash.backups import service as backups
 from printstash.core import maintenance
 from printstash.core.db import Database, utcnow
@@ -35,7 +36,8 @@ def _set_backup_state(db: Database, **value: object) -> None:
             row.value = dict(value)
 
 
-def test_fresh_vault_is_degraded_only_because_no_backup_exists(admin_client: TestClient) -> None:
+def test_fresh_vault_is_ok_while_the_first_backup_is_pending(admin_client: TestClient) -> None:
+    """Nothing for an admin to do on a new vault: the schedule makes the first backup."""
     resp = admin_client.get(URL)
     assert resp.status_code == 200
     body = resp.json()
@@ -45,9 +47,37 @@ def test_fresh_vault_is_degraded_only_because_no_backup_exists(admin_client: Tes
     assert comps["database"]["latency_ms"] >= 0
     assert comps["database"]["backend"] == ("postgresql" if postgres.wanted() else "sqlite")
     assert comps["storage"]["status"] == "ok" and comps["storage"]["free_bytes"] > 0
-    assert comps["backup"] == {**comps["backup"], "status": "degraded", "reason": "no_backup_yet"}
+    assert comps["backup"] == {**comps["backup"], "status": "ok", "reason": "first_backup_pending"}
     assert comps["printer_providers"]["status"] == "ok"
-    assert body["status"] == "degraded" and body["maintenance"] == {"on": False}
+    assert body["status"] == "ok" and body["maintenance"] == {"on": False}
+
+
+def _age_vault(db: Database, hours: float) -> None:
+    """As if setup (the first user) happened `hours` ago."""
+    with db.write() as session:
+        for user in session.scalars(select(User)):
+            user.created_at = utcnow() - timedelta(hours=hours)
+
+
+def test_no_backup_within_the_allowed_age_after_setup_is_degraded(admin_client: TestClient, db: Database,
+                                                                  vault: Settings) -> None:
+    _age_vault(db, vault.backup_max_age_hours - 1)
+    assert admin_client.get(URL).json()["components"]["backup"]["status"] == "ok"
+    _age_vault(db, vault.backup_max_age_hours + 1)
+    body = admin_client.get(URL).json()
+    assert body["components"]["backup"] == {**body["components"]["backup"], "status": "degraded",
+                                            "reason": "no_backup_yet"}
+    assert body["status"] == "degraded"
+
+
+def test_no_backup_with_the_schedule_off_is_degraded(tmp_path: Path) -> None:
+    """Without a schedule nobody makes the first backup but an admin: say so at once."""
+    settings = make_settings(tmp_path / "data", backup_schedule="")
+    migrate(settings)
+    key = add_user_with_key(settings, "admin", "admin", "correct horse battery")
+    with TestClient(create_app(settings), headers={"X-Api-Key": key}) as client:
+        comp = client.get(URL).json()["components"]["backup"]
+    assert comp["status"] == "degraded" and comp["reason"] == "no_backup_yet"
 
 
 @pytest.mark.sqlite  # `printstash backup` archives the SQLite file; PostgreSQL backups are not built yet

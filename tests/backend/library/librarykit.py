@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from printstash.auth import service as auth_service
 from printstash.core.db import Database
 from printstash.core.settings import Settings
+from printstash.library.models import File
+from printstash.library.substrings import name_text
 
 API = "/api/v1"
 MANIFEST: dict[str, Any] = json.loads((GCODE_FIXTURES / "manifest.json").read_text())
@@ -26,15 +28,30 @@ PG_STALE_SEARCH_ROWS = """SELECT count(*) FROM files AS f LEFT JOIN files_fts AS
 
 
 def check_search_index(session: Session) -> None:
-    """Raise when files_fts (migration 0005) disagrees with the files it indexes. SQLite:
-    FTS5's own integrity-check against its content view (rank=1); PostgreSQL: each stored
-    tsvector against the one files_fts_document() makes now."""
+    """Raise when files_fts (migration 0005) or the names' substring index (0010) disagrees
+    with the files it indexes. SQLite: FTS5's own integrity-check against its content
+    (rank=1); PostgreSQL: each stored tsvector against the one files_fts_document() makes
+    now. Both: every file's name_search is its name folded as library/substrings.py says."""
     if session.get_bind().dialect.name == "postgresql":
         stale = session.scalar(text(PG_STALE_SEARCH_ROWS))
         if stale:
             raise AssertionError(f"files_fts is corrupt: {stale} stale rows")
-        return
-    session.execute(text("INSERT INTO files_fts(files_fts, rank) VALUES ('integrity-check', 1)"))
+    else:
+        session.execute(text("INSERT INTO files_fts(files_fts, rank) VALUES ('integrity-check', 1)"))
+        session.execute(text("INSERT INTO files_fts_names(files_fts_names, rank) VALUES ('integrity-check', 1)"))
+    names = session.execute(text("SELECT name, name_search FROM files")).all()
+    stale_names = [name for name, folded in names if folded != name_text(name)]
+    if stale_names:
+        raise AssertionError(f"name_search is stale for {stale_names}")
+
+
+def add_file(session: Session, name: str, **fields: object) -> File:
+    """A bare files row (no content stored) for search tests."""
+    fields.setdefault("notes", "")
+    row = File(name=name, size=1, sha256=hashlib.sha256(name.encode()).hexdigest(), **fields)
+    session.add(row)
+    session.flush()
+    return row
 
 
 def fixture_path(entry: dict[str, Any]) -> Path:

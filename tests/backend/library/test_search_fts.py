@@ -6,7 +6,6 @@ PostgreSQL every file's stored tsvector is compared with the one files_fts_docum
 makes now. A trigger that indexed the wrong text, missed a row or deleted twice fails here.
 """
 
-import hashlib
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 from harness.vault import downgrade, migrate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from librarykit import check_search_index
+from librarykit import add_file, check_search_index
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -33,14 +32,6 @@ integrity_check = check_search_index
 def matches(session: Session, q: str) -> set[str]:
     rows, _ = search.search_files(session, search.FileQuery(q=q, limit=200))
     return {row.name for row in rows}
-
-
-def add_file(session: Session, name: str, **fields: object) -> File:
-    fields.setdefault("notes", "")
-    row = File(name=name, size=1, sha256=hashlib.sha256(name.encode()).hexdigest(), **fields)
-    session.add(row)
-    session.flush()
-    return row
 
 
 @pytest.fixture

@@ -31,14 +31,17 @@ def test_admin_creates_member_views(admin_client: TestClient, member_client: Tes
     assert member_client.get(f"/api/v1/printers/{created['id']}").json()["name"] == "voron"
 
 
-def test_members_cannot_manage(admin_client: TestClient, member_client: TestClient) -> None:
-    pid = _create(admin_client)["id"]
+def test_members_control_prints_but_cannot_manage_printers(admin_client: TestClient,
+                                                            member_client: TestClient) -> None:
+    """Whoever may print on a printer (members: every printer) may pause, resume and cancel
+    there; adding, changing and removing printers stays with admins."""
+    pid = _create(admin_client, url=f"http://127.0.0.1:{free_port()}")["id"]
     assert member_client.post("/api/v1/printers", json={"name": "x", "url": URL}).status_code == 403
     assert member_client.patch(f"/api/v1/printers/{pid}", json={"name": "y"}).status_code == 403
     assert member_client.delete(f"/api/v1/printers/{pid}").status_code == 403
     for action in ("pause", "resume", "cancel"):
-        resp = member_client.post(f"/api/v1/printers/{pid}/{action}")
-        assert resp.status_code == 403 and resp.json()["code"] == "admin_required"
+        resp = member_client.post(f"/api/v1/printers/{pid}/{action}")  # allowed: only the printer is away
+        assert resp.status_code == 409 and resp.json()["code"] == "printer_offline", resp.text
 
 
 def test_anonymous_is_refused(app_client: TestClient) -> None:
@@ -166,3 +169,18 @@ def test_printer_list_is_a_page_by_name(admin_client: TestClient, member_client:
     assert [p["name"] for p in second["items"]] == ["prusa"] and second["total"] == 3
     for bad in ("limit=0", "limit=501", "offset=-1"):
         assert member_client.get(f"/api/v1/printers?{bad}").status_code == 422
+
+
+def test_check_before_adding_says_why_a_printer_cannot_be_reached(admin_client: TestClient,
+                                                                  member_client: TestClient) -> None:
+    """A dead port is an answer (reachable false, why in words), not an error; the real
+    Moonraker + Klippy side is in tests/system/test_printers_e2e.py."""
+    dead = f"http://127.0.0.1:{free_port()}"
+    answer = admin_client.post("/api/v1/printers/check", json={"url": dead})
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {**answer.json(), "reachable": False, "version": None, "klippy_state": None}
+    assert answer.json()["message"].startswith(f"Could not reach {dead}: cannot connect")
+    assert admin_client.get("/api/v1/printers").json()["total"] == 0  # checking adds nothing
+    bad = admin_client.post("/api/v1/printers/check", json={"url": "http://user:pw@host:7125"})
+    assert bad.status_code == 422 and bad.json()["code"]
+    assert member_client.post("/api/v1/printers/check", json={"url": dead}).status_code == 403

@@ -1,10 +1,13 @@
 """History import on a real migrated database: idempotent on job_id, a since-cursor that
 never skips an unfinished job, linking by SHA-256 (send-to-print path) else by name, and
-each finished vault print counted once in the library."""
+each completed vault print counted once in the library (cancelled and failed ones are kept in
+the history with their state and as the file's last result, but are not prints)."""
 
 from fastapi.testclient import TestClient
+from harness.vault import migrate
 
 from printstash.core.db import Database
+from printstash.core.settings import Settings
 from printstash.library import service as library
 from printstash.library.models import File
 from printstash.printers import history, service
@@ -58,7 +61,7 @@ def test_links_by_sha_path_then_by_name_and_counts_once(db: Database) -> None:
     assert rows["000003"].file_id is None and rows["000004"].file_id is None
     assert fa is not None and fb is not None
     assert (fa.print_count, fa.last_print_result) == (1, "completed")
-    assert (fb.print_count, fb.last_print_result) == (1, "cancelled")
+    assert (fb.print_count, fb.last_print_result) == (0, "cancelled")  # cancelled: not printed
     assert fa.last_printed_at is not None and fa.last_printed_at.timestamp() == 1100.0
 
 
@@ -76,7 +79,7 @@ def test_cursor_holds_at_an_unfinished_job_until_it_ends(db: Database) -> None:
     with db.read() as s:
         f = s.get(File, a)
         row = s.query(PrintJob).filter_by(job_id="000002").one()
-    assert f is not None and f.print_count == 2 and f.last_print_result == "error"
+    assert f is not None and f.print_count == 1 and f.last_print_result == "error"  # failed: not counted
     assert row.status == "error" and row.end_time is not None
 
 
@@ -125,7 +128,8 @@ def test_a_cleared_printer_history_reusing_job_ids_keeps_the_earlier_jobs(db: Da
     assert old.start_time is not None and old.start_time.timestamp() == 1000.0
     assert (new.filename, new.status, new.file_id) == ("boat.gcode", "completed", b)
     assert fa is not None and fa.print_count == 1
-    assert fb is not None and (fb.print_count, fb.last_print_result) == (2, "completed")
+    # the cancelled one is no print
+    assert fb is not None and (fb.print_count, fb.last_print_result) == (1, "completed")
 
 
 def test_file_history_lists_its_prints_on_every_printer(db: Database, member_client: TestClient,
@@ -157,3 +161,23 @@ def test_file_history_of_a_missing_or_trashed_file_is_404(db: Database, member_c
     for file_id in (a, 999_999):
         resp = member_client.get(f"/api/v1/files/{file_id}/history")
         assert resp.status_code == 404 and resp.json()["code"] == "file_not_found"
+
+
+def test_upgrade_takes_counted_cancelled_prints_out_of_the_count(settings: Settings) -> None:
+    """Migration 0011: counts made before (every finished job) lose the jobs that did not
+    complete; a count whose jobs are gone with a deleted printer stays."""
+    migrate(settings, "0010_web18a")
+    db = Database.from_settings(settings)
+    try:
+        pid, a, b = _setup(db)
+        with db.write() as s:
+            for job_id, file_id, status in (("1", a, "completed"), ("2", a, "cancelled"), ("3", a, "klippy_shutdown"),
+                                            ("4", b, "cancelled")):
+                s.add(PrintJob(printer_id=pid, job_id=job_id, file_id=file_id, status=status, recorded=True))
+            s.add(PrintJob(printer_id=pid, job_id="5", file_id=a, status="in_progress", recorded=False))
+            s.get_one(File, a).print_count, s.get_one(File, b).print_count = 3, 3  # b: two from a deleted printer
+        migrate(settings)
+        with db.read() as s:
+            assert (s.get_one(File, a).print_count, s.get_one(File, b).print_count) == (1, 2)
+    finally:
+        db.dispose()

@@ -65,6 +65,17 @@ class Rejected(ProviderError):
     """The host refused a command (busy, not ready, file in use): a 409 for our caller."""
 
 
+@dataclass(frozen=True)
+class HostInfo:
+    """What a printer host says about itself before it is added: its software's version and
+    whether the printer firmware behind it is connected (Klippy's state for Moonraker)."""
+
+    software: str  # e.g. "Moonraker"
+    version: str | None
+    firmware_state: str | None
+    firmware_words: str  # the state as a sentence, e.g. "Klippy is ready"
+
+
 @dataclass
 class HistoryJob:
     """One job of the host's own print history, in provider-neutral terms."""
@@ -92,6 +103,10 @@ class HistoryJob:
 class PrinterProvider(Protocol):
     async def fetch_status(self) -> LiveStatus:
         """The printer's status now; raises Unreachable/ProviderError."""
+        ...
+
+    async def identify(self) -> HostInfo:
+        """The host's version and firmware state; raises Unreachable/ProviderError."""
         ...
 
     async def fetch_history(self, since: float | None) -> list[HistoryJob]:

@@ -18,6 +18,7 @@ from printstash.printers.providers.base import (
     BUSY_STATES,
     Heater,
     HistoryJob,
+    HostInfo,
     Layer,
     LiveStatus,
     ProviderError,
@@ -33,7 +34,7 @@ HISTORY_PAGE = 100
 # /printer/* answers 404 while Klippy is disconnected, 503 "Klippy Host not connected" in
 # the moment it goes away (both seen on the real Moonraker 0.11.0)
 KLIPPY_AWAY = frozenset({404, 503})
-KLIPPY_WORDS = {"startup": "Klippy is starting up", "shutdown": "Klippy is shut down",
+KLIPPY_WORDS = {"ready": "Klippy is ready", "startup": "Klippy is starting up", "shutdown": "Klippy is shut down",
                 "error": "Klippy reported an error", "disconnected": "Klippy is not connected to Moonraker"}
 UPLOAD_TIMEOUT = httpx.Timeout(30.0, read=300.0)  # Moonraker parses before it answers
 Params = dict[str, str | float]
@@ -81,8 +82,17 @@ class MoonrakerProvider:
             raise ProviderError("objects query answered without a status object")
         return await self._ready_status(status)
 
+    async def identify(self) -> HostInfo:
+        """/server/info answers whenever Moonraker runs, Klippy up or not."""
+        info = await self._result("GET", "/server/info")
+        if not isinstance(info, dict):
+            raise ProviderError("/server/info answered without a result object: is this Moonraker?")
+        version, klippy = info.get("moonraker_version"), str(info.get("klippy_state") or "unknown")
+        return HostInfo(software="Moonraker", version=str(version) if version else None, firmware_state=klippy,
+                        firmware_words=_klippy_words(klippy))
+
     async def _not_ready(self, klippy: str) -> LiveStatus:
-        message = KLIPPY_WORDS.get(klippy, f"Klippy is {klippy}")
+        message = _klippy_words(klippy)
         if klippy in {"shutdown", "error", "startup"}:
             message = await self._state_message() or message
         return _not_ready_status(klippy, message)
@@ -178,6 +188,10 @@ class MoonrakerProvider:
 
 
 # -- pure helpers (unit-tested with recorded responses) ---------------------------------------
+
+def _klippy_words(klippy: str) -> str:
+    return KLIPPY_WORDS.get(klippy, f"Klippy is {klippy}")
+
 
 def _not_ready_status(klippy: str, message: str | None) -> LiveStatus:
     """Moonraker answers but Klippy is not ready: online, nothing printing."""

@@ -41,6 +41,7 @@ function Sessions() {
 
 export function AccountPage() {
   const me = useMe()
+  const client = useQueryClient()
   const [current, setCurrent] = useState('')
   const [next, setNext] = useState('')
   const change = useMutation({
@@ -48,6 +49,7 @@ export function AccountPage() {
     onSuccess: () => {
       setCurrent('')
       setNext('')
+      void client.invalidateQueries({ queryKey: sessionsKey })  // the others are gone now
     },
   })
   const submit = (event: FormEvent) => {
@@ -68,7 +70,7 @@ export function AccountPage() {
         <div><button type="submit" className="primary" disabled={change.isPending}>Change password</button></div>
         <div className="span-all">
           <ErrorMessage error={change.error} title="Password not changed" />
-          {change.isSuccess ? <Notice>Password changed.</Notice> : null}
+          {change.isSuccess ? <Notice>Password changed. Every other browser signed in to your account was signed out; your API keys keep working.</Notice> : null}
         </div>
       </form>
       <Sessions />

@@ -16,10 +16,8 @@ export function SetupPage() {
   const [mismatch, setMismatch] = useState(false)
 
   const setup = useMutation({
-    mutationFn: async () => {
-      await sessionApi.setup({ setup_token: token.trim(), username: username.trim(), password })
-      await sessionApi.login({ username: username.trim(), password, remember: false })
-    },
+    // Setup signs the new admin in itself: a second sign-in would leave a stale session behind.
+    mutationFn: () => sessionApi.setup({ setup_token: token.trim(), username: username.trim(), password }),
     onSuccess: async () => {
       await client.invalidateQueries({ queryKey: authKeys.all })
       navigate('/', { replace: true })

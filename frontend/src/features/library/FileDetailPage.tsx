@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useState, type FormEvent } from 'react'
 import { Link, useNavigate, useParams } from 'react-router'
 import { downloadUrl, fileKeys, filesApi } from '../../api/files'
+import { preferencesApi, preferencesKey } from '../../api/preferences'
 import { printerKeys, printersApi } from '../../api/printers'
 import type { FileRead } from '../../api/types'
 import { ErrorMessage, Loading, Notice } from '../../components/Status'
@@ -18,8 +19,9 @@ function Swatches({ colours: list }: { colours: string[] }) {
 
 /** The few lines a person reads before printing; every parsed field under "All fields". */
 function MetadataTable({ file }: { file: FileRead }) {
-  const rows = glance(file.metadata)
-  const all = metadataRows(file.metadata)
+  const currency = useQuery({ queryKey: preferencesKey, queryFn: preferencesApi.get }).data?.currency
+  const rows = glance(file.metadata, currency)
+  const all = metadataRows(file.metadata, currency)
   if (!all.length) return <p className="muted">No slicer metadata was found in this file.</p>
   return (
     <div className="stack">
@@ -141,13 +143,20 @@ function SendToPrinter({ file }: { file: FileRead }) {
   )
 }
 
+/** Completed prints count; a cancelled or failed last attempt is said as such. */
+function printedSummary(file: FileRead): string {
+  const count = file.print_count ? `Printed ${file.print_count} ${file.print_count === 1 ? 'time' : 'times'}` : 'Never printed to the end'
+  if (!file.last_printed_at) return file.print_count ? `${count}.` : 'Never printed from PrintStash.'
+  return `${count}; last attempt ${formatDate(file.last_printed_at)} (${humanize(file.last_print_result)}).`
+}
+
 function History({ file }: { file: FileRead }) {
   const history = useQuery({ queryKey: fileKeys.history(file.id), queryFn: () => libraryApi.history(file.id) })
   return (
     <section className="stack" aria-labelledby="history-title">
       <h2 id="history-title" className="h3">Print history</h2>
       <p className="muted">
-        {file.print_count ? `Printed ${file.print_count} ${file.print_count === 1 ? 'time' : 'times'}, last ${formatDate(file.last_printed_at)} (${humanize(file.last_print_result)})` : 'Never printed from PrintStash.'}
+        {printedSummary(file)}
       </p>
       <ErrorMessage error={history.error} title="History unavailable" />
       {history.data?.items.length ? (

@@ -60,6 +60,13 @@ describe('glance', () => {
     })
     expect(colours({ filament_colors: ['#FF8000', 'red', ''] })).toEqual(['#FF8000'])
   })
+  it('says the filament cost in the admin\'s currency, a bare number without one', () => {
+    const cost = { ...meta, filament_cost: 0.9 }
+    expect(glance(cost, 'EUR').find((row) => row.label === 'Filament')?.value).toBe('12.3 m / 37 g of PETG · costs €0.90')
+    expect(glance(cost).find((row) => row.label === 'Filament')?.value).toBe('12.3 m / 37 g of PETG · costs 0.90')
+    expect(metadataRows(cost, 'USD').find((row) => row.label === 'Filament cost')?.value).toBe('$0.90')
+    expect(metadataRows(cost, 'XYZ').find((row) => row.label === 'Filament cost')?.value).toMatch(/0\.90/)
+  })
   it('drops a per-extruder list that repeats the single value', () => {
     const labels = metadataRows({ filament_name: 'Prusament PLA', filament_names: ['Prusament PLA'], filament_type: 'PLA', filament_types: ['PLA', 'PETG'] }).map((row) => row.label)
     expect(labels).toEqual(['Material', 'Materials per extruder', 'Filament name'])

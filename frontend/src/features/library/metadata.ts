@@ -1,8 +1,8 @@
 // Every metadata field the api reports (Moonraker's names plus ours), in readable units.
-import { formatDuration, formatFilament, formatMm, formatTemp, formatWeight } from '../../lib/format'
+import { formatCost, formatDuration, formatFilament, formatMm, formatTemp, formatWeight } from '../../lib/format'
 import type { Metadata, ModelRead } from '../../api/types'
 
-type Field = { key: string; label: string; format?: (value: unknown, meta: Metadata) => string }
+type Field = { key: string; label: string; format?: (value: unknown, meta: Metadata, currency?: string | null) => string }
 
 const list = (value: unknown) => (Array.isArray(value) ? value.join(', ') : String(value))
 const temps = (value: unknown) => (Array.isArray(value) ? value.map(formatTemp).join(', ') : formatTemp(value))
@@ -19,7 +19,7 @@ export const FIELDS: Field[] = [
   { key: 'filament_names', label: 'Filament names', format: list },
   { key: 'filament_weights', label: 'Filament per extruder', format: (v) => (Array.isArray(v) ? v.map(formatWeight).join(', ') : formatWeight(v)) },
   { key: 'filament_diameter', label: 'Filament diameter', format: formatMm },
-  { key: 'filament_cost', label: 'Filament cost', format: (v) => (typeof v === 'number' ? v.toFixed(2) : String(v)) },
+  { key: 'filament_cost', label: 'Filament cost', format: (v, _m, currency) => formatCost(v, currency) },
   { key: 'nozzle_diameter', label: 'Nozzle', format: formatMm },
   { key: 'layer_height', label: 'Layer height', format: formatMm },
   { key: 'first_layer_height', label: 'First layer height', format: formatMm },
@@ -62,10 +62,10 @@ function plain(value: unknown): string {
 }
 
 /** Rows for a metadata table: the known fields in order, then any other keys the api added. */
-export function metadataRows(meta: Metadata): { key: string; label: string; value: string }[] {
+export function metadataRows(meta: Metadata, currency?: string | null): { key: string; label: string; value: string }[] {
   const known = new Set(FIELDS.map((field) => field.key))
   const rows = FIELDS.filter((field) => present(meta[field.key]) && !echoes(meta, field.key))
-    .map((field) => ({ key: field.key, label: field.label, value: (field.format ?? plain)(meta[field.key], meta) }))
+    .map((field) => ({ key: field.key, label: field.label, value: (field.format ?? plain)(meta[field.key], meta, currency) }))
   const extra = Object.keys(meta)
     .filter((key) => !known.has(key) && !FOLDED.has(key) && present(meta[key]))
     .sort()
@@ -99,7 +99,7 @@ const temp = (value: unknown, first: unknown) =>
   present(value) ? formatTemp(value) + (present(first) && first !== value ? ` (first layer ${formatTemp(first)})` : '') : present(first) ? `${formatTemp(first)} first layer` : null
 
 /** What a person needs before printing, in a few lines: the rest is under "All fields". */
-export function glance(meta: Metadata): { key: string; label: string; value: string }[] {
+export function glance(meta: Metadata, currency?: string | null): { key: string; label: string; value: string }[] {
   const layers = [
     present(meta.nozzle_diameter) ? `${formatMm(meta.nozzle_diameter)} nozzle` : null,
     present(meta.layer_height) ? `${formatMm(meta.layer_height)} layer height` : null,
@@ -115,7 +115,8 @@ export function glance(meta: Metadata): { key: string; label: string; value: str
     { key: 'printer_model', label: 'For printer', value: present(meta.printer_model) ? String(meta.printer_model) : '' },
     { key: 'estimated_time', label: 'Print time', value: present(meta.estimated_time) ? formatDuration(meta.estimated_time) : '' },
     { key: 'filament', label: 'Filament', value: present(meta.filament_total) || present(meta.filament_weight_total) || present(meta.filament_type)
-      ? [formatFilament(meta.filament_total, meta.filament_weight_total, meta.filament_type), present(meta.filament_name) ? `(${String(meta.filament_name)})` : null].filter(Boolean).join(' ')
+      ? [formatFilament(meta.filament_total, meta.filament_weight_total, meta.filament_type), present(meta.filament_name) ? `(${String(meta.filament_name)})` : null,
+        present(meta.filament_cost) ? `· costs ${formatCost(meta.filament_cost, currency)}` : null].filter(Boolean).join(' ')
       : '' },
     { key: 'layers', label: 'Nozzle and layers', value: layers },
     { key: 'temperatures', label: 'Temperatures', value: heat },

@@ -173,7 +173,7 @@ export function PrinterDetailPage() {
             <progress max={100} value={Math.round((data.status?.progress ?? 0) * 100)} aria-label="Print progress" />
           ) : null}
           <StatusLines status={data.status} />
-          {isAdmin ? <Controls printer={data} /> : null}
+          <Controls printer={data} />
         </section>
         <section aria-labelledby="printer-file" className="stack">
           <h2 id="printer-file" className="h3">Current file</h2>

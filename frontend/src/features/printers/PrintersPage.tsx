@@ -2,30 +2,49 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useState, type FormEvent } from 'react'
 import { printerKeys, printersApi } from '../../api/printers'
 import { useIsAdmin } from '../../api/session'
-import { ErrorMessage, Loading } from '../../components/Status'
-import { printerAdminApi } from './api'
+import { ErrorMessage, Loading, Notice } from '../../components/Status'
+import { printerAdminApi, type PrinterFound } from './api'
 import { PrinterCard } from './PrinterCard'
 import { usePrinterEvents } from './usePrinterEvents'
 
-/** Open by itself while there is no printer yet: adding one is the only thing to do here. */
+type Found = PrinterFound & { url: string }
+
+/** Open by itself while there is no printer yet: adding one is the only thing to do here.
+ * Adding tries the address first and says what it found there (Moonraker's version, Klippy's
+ * state) or why nothing answered; an unreachable printer is only added when asked again. */
 function AddPrinter({ first }: { first: boolean }) {
   const client = useQueryClient()
   const [name, setName] = useState('')
   const [url, setUrl] = useState('http://')
   const [apiKey, setApiKey] = useState('')
+  const [found, setFound] = useState<Found | null>(null)
+  const [added, setAdded] = useState<string | null>(null)
+  const target = () => ({ provider: 'moonraker' as const, url: url.trim(), ...(apiKey ? { api_key: apiKey } : {}) })
+  const check = useMutation({
+    mutationFn: async () => ({ ...(await printerAdminApi.check(target())), url: url.trim() }),
+    onSuccess: setFound,
+  })
   const create = useMutation({
-    mutationFn: () => printerAdminApi.create({ name: name.trim(), provider: 'moonraker', url: url.trim(), ...(apiKey ? { api_key: apiKey } : {}) }),
-    onSuccess: async () => {
+    mutationFn: (_found: string | null) => printerAdminApi.create({ name: name.trim(), ...target() }),
+    onSuccess: async (printer, foundThere) => {
+      setAdded(`Added ${printer.name}.${foundThere ? ` ${foundThere}.` : ''}`)
       setName('')
       setUrl('http://')
       setApiKey('')
+      setFound(null)
       await client.invalidateQueries({ queryKey: printerKeys.all })
     },
   })
-  const submit = (event: FormEvent) => {
+  // the check's answer holds for the address it was made with, not one typed since
+  const current = found && found.url === url.trim() ? found : null
+  const submit = async (event: FormEvent) => {
     event.preventDefault()
-    create.mutate()
+    setAdded(null)
+    if (current && !current.reachable) return create.mutate(null)  // "Add anyway"
+    const answer = current ?? (await check.mutateAsync().catch(() => null))
+    if (answer?.reachable) create.mutate(answer.message)
   }
+  const busy = check.isPending || create.isPending
   return (
     <details className="panel" open={first || undefined}>
       <summary>Add a printer</summary>
@@ -37,9 +56,18 @@ function AddPrinter({ first }: { first: boolean }) {
         <label htmlFor="printer-key">Moonraker API key (optional)</label>
         <input id="printer-key" value={apiKey} onChange={(e) => setApiKey(e.target.value)} autoComplete="off" />
         <div />
-        <div><button type="submit" className="primary" disabled={create.isPending}>Add printer</button></div>
+        <div className="inline">
+          <button type="submit" className="primary" disabled={busy}>{current && !current.reachable ? 'Add anyway' : 'Add printer'}</button>
+          <button type="button" disabled={busy || !url.trim()} onClick={() => { setAdded(null); check.mutate() }}>Test connection</button>
+        </div>
       </form>
-      <ErrorMessage error={create.error} title="Printer not added" />
+      {check.isPending ? <p className="muted" role="status">Connecting to {url.trim()}…</p> : null}
+      {current?.reachable ? <Notice>{current.message}.</Notice> : null}
+      {current && !current.reachable ? (
+        <div role="alert" className="message error"><strong>Printer not reached.</strong> {current.message}. Check the address and key, or add it anyway to try again later.</div>
+      ) : null}
+      {added ? <Notice>{added}</Notice> : null}
+      <ErrorMessage error={check.error ?? create.error} title="Printer not added" />
     </details>
   )
 }

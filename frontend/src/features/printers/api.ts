@@ -4,12 +4,15 @@ import type { components } from '../../api/schema'
 
 export type PrinterUpdate = components['schemas']['PrinterUpdate']
 export type PrinterCreate = components['schemas']['PrinterCreate']
+export type PrinterCheck = components['schemas']['PrinterCheck']
+export type PrinterFound = components['schemas']['PrinterFound']
 export type PrinterAction = 'pause' | 'resume' | 'cancel'
 
 const printer = (id: number) => ({ params: { path: { printer_id: id } } })
 
 export const printerAdminApi = {
   create: (body: PrinterCreate) => unwrap(api.POST('/api/v1/printers', { body })),
+  check: (body: PrinterCheck) => unwrap(api.POST('/api/v1/printers/check', { body })),
   update: (id: number, body: PrinterUpdate) => unwrap(api.PATCH('/api/v1/printers/{printer_id}', { ...printer(id), body })),
   remove: (id: number) => unwrap(api.DELETE('/api/v1/printers/{printer_id}', printer(id))),
   history: (id: number, limit = 50) =>

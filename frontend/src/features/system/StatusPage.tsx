@@ -5,6 +5,7 @@ import type { HealthComponent } from '../../api/types'
 import { Badge, ErrorMessage, Loading } from '../../components/Status'
 import { humanize } from '../../lib/format'
 import { detailRows } from './details'
+import { LibraryPreferences } from './LibraryPreferences'
 import { Maintenance } from './Maintenance'
 
 const NAMES: Record<string, string> = {
@@ -53,6 +54,7 @@ export function StatusPage() {
         {Object.entries(health.data?.components ?? {}).map(([name, component]) => <ComponentCard key={name} name={name} component={component} />)}
       </ul>
       {isAdmin ? <Maintenance /> : null}
+      {isAdmin ? <LibraryPreferences /> : null}
     </div>
   )
 }

@@ -5,11 +5,14 @@ describe('detailRows', () => {
   it('names backup fields in words', () => {
     const rows = detailRows({ status: 'degraded', reason: 'no_backup_yet', last_success_at: null, max_age_hours: 36, schedule: '0 3 * * *' })
     expect(rows.map((row) => [row.label, row.value])).toEqual([
-      ['State', 'No backup has been made yet'],
+      ['State', 'No backup has been made yet: make one on the Backups page, or check the schedule'],
       ['Last backup', 'never'],
       ['Warn when older than', '1d 12h'],
       ['Schedule', 'daily at 03:00'],
     ])
+  })
+  it('says a new vault waits for its first scheduled backup', () => {
+    expect(detailRows({ status: 'ok', reason: 'first_backup_pending' })[0]?.value).toBe('No backup yet: the schedule makes the first one')
   })
   it('folds revision and head into one schema line', () => {
     expect(detailRows({ status: 'ok', latency_ms: 0.31, revision: '0007', head: '0007' })).toEqual([

@@ -8,7 +8,8 @@ const hours = (value: unknown) => (typeof value === 'number' ? formatDuration(va
 const when = (value: unknown) => (typeof value === 'string' ? `${formatDate(value)} (${formatAge(value)})` : 'never')
 
 const REASONS: Record<string, string> = {
-  no_backup_yet: 'No backup has been made yet',
+  no_backup_yet: 'No backup has been made yet: make one on the Backups page, or check the schedule',
+  first_backup_pending: 'No backup yet: the schedule makes the first one',
   too_old: 'The last backup is older than allowed',
   last_backup_failed: 'The last backup failed',
   failed: 'Backups fail',
@@ -70,7 +71,7 @@ export function detailRows(component: HealthComponent): Row[] {
   const rows: Row[] = []
   const { status: _status, revision, head, ...rest } = component
   for (const [key, value] of Object.entries(rest)) {
-    if (key === 'reason' && component.status === 'ok') continue
+    if (key === 'reason' && (value === null || value === undefined)) continue  // an ok component may still say why
     const known = LABELS[key]
     rows.push({ key, label: known?.[0] ?? humanize(key.replace(/_(bytes|ms|s|seconds)$/, '')), value: known ? known[1](value) : other(key, value) })
   }
