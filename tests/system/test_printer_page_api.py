@@ -42,17 +42,27 @@ def chamber_celsius(klipper: KlipperPrinter) -> float:
 
 def test_temperatures_list_every_sensor_with_its_history(printstash_stack: Stack, printer_id: int,
                                                          klipper: KlipperPrinter) -> None:
-    def chamber() -> dict[str, Any] | None:
-        """the chamber sensor has a few readings"""
-        resp = printstash_stack.member.get(f"/api/v1/printers/{printer_id}/temperatures")
-        assert resp.status_code == 200, resp.text
-        found = [s for s in resp.json()["sensors"] if s["name"] == "chamber"]
-        return found[0] if found and len([t for t in found[0]["history"] if t is not None]) >= 2 else None
+    def chamber_at(celsius: float) -> Any:
+        def check() -> dict[str, Any] | None:
+            """the chamber sensor reads the harness's file"""
+            resp = printstash_stack.member.get(f"/api/v1/printers/{printer_id}/temperatures")
+            assert resp.status_code == 200, resp.text
+            found = [s for s in resp.json()["sensors"] if s["name"] == "chamber"]
+            return found[0] if found and found[0]["temperature"] == pytest.approx(celsius) else None
+        return wait_for(check, timeout=30, step=0.5)
 
-    sensor = wait_for(chamber, timeout=30, step=0.5)
+    before = chamber_celsius(klipper)
+    sensor = chamber_at(before)
     assert sensor["kind"] == "temperature_sensor"
-    assert sensor["temperature"] == pytest.approx(chamber_celsius(klipper))
     assert sensor["target"] is None and sensor["target_history"] is None  # a sensor, not a heater
+    sensor_file = klipper.root / "chamber_temp"
+    try:
+        sensor_file.write_text("31250\n")  # the chamber warms up: the history shows the step
+        history = chamber_at(31.25)["history"]
+    finally:
+        sensor_file.write_text(f"{round(before * 1000)}\n")
+    assert history[-1] == pytest.approx(31.25) and pytest.approx(before) in history
+    assert history.index(pytest.approx(before)) < len(history) - 1
     short = printstash_stack.member.get(f"/api/v1/printers/{printer_id}/temperatures", params={"seconds": 2})
     assert all(len(s["history"]) <= 2 for s in short.json()["sensors"])
     too_many = printstash_stack.member.get(f"/api/v1/printers/{printer_id}/temperatures", params={"seconds": 5000})
