@@ -286,6 +286,8 @@ def tab_through(page: Page, limit: int = 400) -> set[str]:
 def test_every_action_is_reachable_and_works_by_keyboard(page: Page, stack: Stack) -> None:
     sign_in(page, stack)
     some_file = upload(page, fixture_path(SELECTION[0]))["id"]
+    tagged = page.request.post("/api/v1/tags/bulk", headers=HEADERS, data={"file_ids": [some_file], "add": [TAG]})
+    assert tagged.ok, tagged.text()
     printers = page.request.get("/api/v1/printers").json()["items"]
     paths = ["/", "/tags", "/trash", "/upload", "/printers", "/status", "/api-keys", "/account", "/backups",
              "/users", f"/files/{some_file}"] + [f"/printers/{p['id']}" for p in printers[:1]]
@@ -302,7 +304,7 @@ def test_every_action_is_reachable_and_works_by_keyboard(page: Page, stack: Stac
     # Actions by Enter and Space alone: view, selection, sorting, a page-level button.
     page.goto(f"/?tag={TAG}")
     page.get_by_role("heading", name="Library").wait_for()
-    page.get_by_role("table").wait_for()  # the page is up and listening for keys
+    expect(page.get_by_label("Select all on this page")).to_be_visible()  # up and listening for keys
     page.keyboard.press("/")
     expect(page.get_by_label("Search files")).to_be_focused()
     page.get_by_role("button", name="List").focus()
@@ -315,8 +317,9 @@ def test_every_action_is_reachable_and_works_by_keyboard(page: Page, stack: Stac
     page.keyboard.press("Enter")
     expect(page.get_by_role("form", name="Selected files")).to_have_count(0)
     page.get_by_role("table").get_by_role("button", name="Uploaded").focus()
-    page.keyboard.press("Enter")
-    expect(page).to_have_url(re.compile(r"sort=-uploaded_at"))
+    page.keyboard.press("Enter")  # newest first is the order now: Enter turns it round
+    expect(page).to_have_url(re.compile(r"sort=uploaded_at(&|$)"))
+    expect(page.locator("th[aria-sort=ascending]")).to_contain_text("Uploaded")
     page.get_by_role("link", name="Backups").focus()
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Backups")).to_be_visible()
