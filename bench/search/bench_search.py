@@ -49,6 +49,7 @@ from printstash.auth import service as auth_service  # noqa: E402
 from printstash.core.db import Database  # noqa: E402
 from printstash.core.settings import Settings  # noqa: E402
 from printstash.library import search  # noqa: E402
+from printstash.library.tags import tag_key  # noqa: E402
 
 DATA = REPO / "bench" / "data"
 RESULTS = REPO / "bench" / "results"
@@ -169,9 +170,12 @@ def bulk_load(path: Path, n: int, seed: int = 4) -> None:
                      "VALUES (?, ?, ?, ?, 'png', ?, ?)",
                      ((r["id"], k, w, w, 2000 * (k + 1), f"{r['sha256'][:2]}/{r['sha256']}-{k}.png")
                       for r in rows if r["thumbnail_count"] for k, w in enumerate((32, 300))))
+    # one plate per file, its metadata the file's, as every sliced file has since migration 0008
+    conn.executemany('INSERT INTO file_plates (file_id, "index", metadata_json) VALUES (?, 1, ?)',
+                     ((r["id"], r["metadata_json"]) for r in rows))
     tag_names = [f"{rng.choice(WORDS)}-{k}" if k % 3 else rng.choice(WORDS).title() + f" {k}" for k in range(TAG_COUNT)]
-    conn.executemany("INSERT INTO tags (id, name, created_at) VALUES (?, ?, ?)",
-                     ((k + 1, name, _naive(now)) for k, name in enumerate(tag_names)))
+    conn.executemany("INSERT INTO tags (id, name, name_key, created_at) VALUES (?, ?, ?, ?)",
+                     ((k + 1, name, tag_key(name), _naive(now)) for k, name in enumerate(tag_names)))
     pairs = {(r["id"], rng.randint(1, TAG_COUNT)) for r in rows if rng.random() < 0.6 for _ in range(rng.randint(1, 3))}
     conn.executemany("INSERT INTO file_tags (file_id, tag_id) VALUES (?, ?)", sorted(pairs))
     conn.execute("INSERT INTO files_fts(files_fts) VALUES ('rebuild')")

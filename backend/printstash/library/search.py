@@ -13,11 +13,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache, partial
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     CTE,
-    Boolean,
     ColumnElement,
     Select,
     bindparam,
@@ -32,7 +31,9 @@ from sqlalchemy import (
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.sqltypes import NullType
 from sqlalchemy.sql.visitors import InternalTraversal
+from sqlalchemy.types import TypeEngine
 
 from printstash.core.errors import Invalid
 from printstash.core.models import AppState
@@ -176,7 +177,10 @@ class _TextMatch(ColumnElement[bool]):
     Both forms of the query are bound; each database's statement uses its own."""
 
     inherit_cache = True
-    type = Boolean()
+    # No Boolean type: SQLite (no native booleans) would compare the whole IN to 1, which
+    # stops its planner from driving the query from the matching ids (22 ms instead of 3 ms
+    # for a count at 100k files, measured with bench/search/bench_search.py's vault).
+    type = cast("TypeEngine[bool]", NullType())
     _traverse_internals = [("fts", InternalTraversal.dp_clauseelement),
                            ("tsquery", InternalTraversal.dp_clauseelement)]
 
@@ -291,6 +295,10 @@ def _walk_sort_index(session: Session, query: FileQuery, key: str, total: int) -
 def _page(query: FileQuery, dialect: str, *, walk_sort_index: bool = False) -> Select[Any]:
     key, descending = parse_sort(query.sort, has_text=query.has_text)
     where = conditions(query)
+    if key == "relevance":
+        # the join with the ranked matches below already keeps only matching files: the id set
+        # would run the full-text MATCH a second time (3 ms of 7 at 100k files)
+        where = [condition for condition in where if not isinstance(condition, _TextMatch)]
     if walk_sort_index:
         where = [_Likelihood("likely", condition) for condition in where]
     stmt = select(File).where(*where)
