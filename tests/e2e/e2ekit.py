@@ -14,6 +14,21 @@ from playwright.sync_api import Page, expect
 FRONTEND = REPO / "frontend"
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 ADMIN = ("admin", "correct horse battery staple")
+# page.evaluate(SIDEWAYS): the page's width and the first elements that stick out sideways or
+# scroll sideways themselves (nothing may, at a phone's 390 px).
+SIDEWAYS = """() => {
+  const wide = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const style = getComputedStyle(el);
+    const scrolls = ['auto', 'scroll'].includes(style.overflowX) && el.scrollWidth > el.clientWidth + 1;
+    const rect = el.getBoundingClientRect();
+    const outside = style.position !== 'fixed' && rect.width > 0 && (rect.right > innerWidth + 1 || rect.left < -1)
+      && !el.closest('.sr-only, .sr-only-input, .skip-link');
+    const where = `${Math.round(rect.left)}..${Math.round(rect.right)}`;
+    if (scrolls || outside) wide.push(`${el.tagName.toLowerCase()}.${el.className} ${where}`);
+  }
+  return { page: document.documentElement.scrollWidth, wide: wide.slice(0, 5) };
+}"""
 
 
 @dataclass

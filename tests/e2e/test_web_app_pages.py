@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from e2ekit import Stack, shot, sign_in
+from e2ekit import SIDEWAYS, Stack, shot, sign_in
 from harness.paths import GCODE_FIXTURES, MODEL_FIXTURES
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
@@ -77,21 +77,6 @@ def open_page(page: Page, path: str) -> None:
     page.goto(path)
     page.get_by_role("heading", level=1).first.wait_for()
     expect(page.locator("p.muted[role=status]")).to_have_count(0)  # nothing still loading
-
-
-SIDEWAYS = """() => {
-  const wide = [];
-  for (const el of document.querySelectorAll('body *')) {
-    const style = getComputedStyle(el);
-    const scrolls = ['auto', 'scroll'].includes(style.overflowX) && el.scrollWidth > el.clientWidth + 1;
-    const rect = el.getBoundingClientRect();
-    const outside = style.position !== 'fixed' && rect.width > 0 && (rect.right > innerWidth + 1 || rect.left < -1)
-      && !el.closest('.sr-only, .sr-only-input, .skip-link');
-    const where = `${Math.round(rect.left)}..${Math.round(rect.right)}`;
-    if (scrolls || outside) wide.push(`${el.tagName.toLowerCase()}.${el.className} ${where}`);
-  }
-  return { page: document.documentElement.scrollWidth, wide: wide.slice(0, 5) };
-}"""
 
 
 @pytest.fixture

@@ -6,12 +6,12 @@ threadpool): the admin gets the finished archive's name or the reason it failed.
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import FileResponse
 
 from printstash.auth.dependencies import AdminUser
-from printstash.backups import service
-from printstash.backups.schemas import BackupRead, MaintenanceRead, MaintenanceUpdate
+from printstash.backups import policy, restore, service
+from printstash.backups.schemas import BackupPolicy, BackupRead, BackupVerified, MaintenanceRead, MaintenanceUpdate
 from printstash.core import maintenance
 from printstash.core.deps import DatabaseDep, ReadSession, SettingsDep, WriteSession
 from printstash.core.pagination import Page
@@ -42,6 +42,28 @@ def list_backups(user: AdminUser, settings: SettingsDep) -> Page[BackupRead]:
 def download_backup(name: BackupName, user: AdminUser, settings: SettingsDep) -> FileResponse:
     path = service.backup_path(settings, name)
     return FileResponse(path, media_type="application/x-tar", filename=name)
+
+
+@router.get("/backups/policy")
+def backup_policy(user: AdminUser, settings: SettingsDep) -> BackupPolicy:
+    """The schedule, its next run, retention and where backups are written."""
+    return policy.policy(settings)
+
+
+@router.post("/backups/{name}/verify")
+def verify_backup(name: BackupName, user: AdminUser, settings: SettingsDep) -> BackupVerified:
+    """Read the whole archive back: every member's hash and the database's integrity check
+    (422 `backup_corrupt` says what is wrong)."""
+    head = restore.verify_backup(settings, service.backup_path(settings, name))
+    counts = head.get("counts") or {}
+    return BackupVerified(name=name, members=int(counts.get("members", 0)), bytes=int(counts.get("bytes", 0)),
+                          alembic_revision=head.get("alembic_revision"), taken_at=head.get("created_at"))
+
+
+@router.delete("/backups/{name}", status_code=204)
+def delete_backup(name: BackupName, user: AdminUser, settings: SettingsDep) -> Response:
+    service.delete_backup(settings, name)
+    return Response(status_code=204)
 
 
 @router.get("/maintenance")

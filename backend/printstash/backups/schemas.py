@@ -35,3 +35,24 @@ class BackupOutcome(BaseModel):
     last_seconds: float | None = None
     last_error: str | None = None
     last_error_at: str | None = None
+
+
+class BackupVerified(BaseModel):
+    """Every member read back against its hash and the database's integrity_check passed."""
+
+    name: str
+    members: int
+    bytes: int
+    alembic_revision: str | None = None
+    taken_at: str | None = Field(default=None, description="as the archive's header says")
+
+
+class BackupPolicy(BaseModel):
+    """When backups run, how many are kept and where they are written (the server's settings)."""
+
+    schedule: str | None = Field(description="cron (UTC); null: no scheduled backups")
+    next_run_at: datetime | None
+    keep: int = Field(description="scheduled backups kept; manual ones stay until deleted")
+    max_age_hours: float = Field(description="health warns when the last backup is older")
+    directory: str
+    restore_command: str

@@ -104,6 +104,12 @@ def backup_path(settings: Settings, name: str) -> Path:
     return path
 
 
+def delete_backup(settings: Settings, name: str) -> None:
+    """Remove one finished backup (the admin's choice; retention removes scheduled ones)."""
+    backup_path(settings, name).unlink(missing_ok=True)
+    fsync_dir(settings.backups_dir)
+
+
 def header_of(path: Path) -> dict[str, Any] | None:
     try:
         head = read_header(path)

@@ -7,21 +7,24 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
 from printstash.auth.dependencies import AdminUser, CurrentUser
 from printstash.core.deps import DatabaseDep, ReadSession, SettingsDep, WriteSession
 from printstash.core.errors import NotFound
+from printstash.core.objects import attachment
 from printstash.core.pagination import Page
-from printstash.core.params import Index, Offset, RowId
+from printstash.core.params import LIMIT_MAX, BodyId, Index, Offset, RowId
 from printstash.core.storage import content_key, thumbnail_key
-from printstash.library import images, preferences, service, sliced, store
+from printstash.library import bulk, images, preferences, service, sliced, store
 from printstash.library.download import serve_object
 from printstash.library.models import File
 from printstash.library.schemas import (
     ErrorRead,
+    FileIds,
     FileRead,
+    FilesChanged,
     FileUpdate,
     LibraryPreferences,
     ReparseQueued,
@@ -92,6 +95,31 @@ def list_trash(session: ReadSession, user: CurrentUser, limit: Annotated[int, Qu
 def empty_trash(session: WriteSession, settings: SettingsDep, user: AdminUser) -> TrashEmptied:
     """Purge everything in the trash now (rows, content, thumbnails); cannot be undone."""
     return TrashEmptied(purged=service.purge_trash_content(session, settings, timedelta(0)))
+
+
+@router.post("/files/trash", response_model=FilesChanged)
+def trash_files(body: FileIds, session: WriteSession, user: CurrentUser) -> FilesChanged:
+    """Move the selected files to the trash together (404, and nothing moved, when one is
+    not in the library)."""
+    return FilesChanged(files=bulk.trash_files(session, body.file_ids))
+
+
+@router.post("/files/restore", response_model=FilesChanged)
+def restore_files(body: FileIds, session: WriteSession, user: CurrentUser) -> FilesChanged:
+    """Bring the selected files back from the trash together: the library's Undo."""
+    return FilesChanged(files=bulk.restore_files(session, body.file_ids))
+
+
+@router.get("/files/archive", response_class=StreamingResponse,
+            responses={200: {"content": {"application/zip": {}}, "description": "a zip of the files"}})
+def download_archive(file_id: Annotated[list[BodyId], Query(min_length=1, max_length=LIMIT_MAX)],
+                     session: ReadSession, settings: SettingsDep, user: CurrentUser) -> StreamingResponse:
+    """The selected files in one zip, streamed (`?file_id=1&file_id=2`)."""
+    entries = bulk.archive_entries(session, file_id)
+    bulk.check_stored(settings, entries)
+    name = f"printstash-{len(entries)}-files.zip"
+    return StreamingResponse(bulk.zip_chunks(settings, entries), media_type="application/zip",
+                             headers={"Content-Disposition": attachment(name), **NO_SNIFF})
 
 
 @router.get("/files/{file_id}", response_model=FileRead)

@@ -3,7 +3,10 @@
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from printstash.core.params import BodyId
+from printstash.library.search_schemas import BULK_MAX_FILES
 
 API_PREFIX = "/api/v1"
 # The bounded parse of an upload: "ok" (parse_error may still carry warnings, e.g. a bad
@@ -81,6 +84,18 @@ class ReparseQueued(BaseModel):
 
     queued: bool = True
     file_id: int | None  # None: every stored file
+
+
+class FileIds(BaseModel):
+    """A selection of files; one transaction, all or nothing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file_ids: list[BodyId] = Field(min_length=1, max_length=BULK_MAX_FILES)
+
+
+class FilesChanged(BaseModel):
+    files: int
 
 
 class TrashEmptied(BaseModel):

@@ -13,9 +13,9 @@ from printstash.auth.dependencies import AdminUser, CurrentUser
 from printstash.core.db import utcnow
 from printstash.core.deps import DatabaseDep, HttpClient, ReadSession, SettingsDep, WriteSession
 from printstash.core.pagination import Page
-from printstash.core.params import Offset, RowId
+from printstash.core.params import Index, Offset, RowId
 from printstash.core.settings import Settings
-from printstash.printers import commands, events, history, service
+from printstash.printers import commands, events, history, monitor, service
 from printstash.printers.schemas import (
     PrinterCheck,
     PrinterCreate,
@@ -25,6 +25,8 @@ from printstash.printers.schemas import (
     PrintJobRead,
     PrintRequest,
     PrintStarted,
+    Temperatures,
+    WebcamRead,
 )
 
 router = APIRouter(prefix="/printers", tags=["printers"])
@@ -109,6 +111,33 @@ async def send_to_print(printer_id: RowId, body: PrintRequest, db: DatabaseDep, 
                         http: HttpClient, user: CurrentUser) -> PrintStarted:
     """Upload a vault file to the printer and start it; 409 when the printer is not idle."""
     return await commands.send_to_print(db, settings, http, printer_id, body.file_id, body.plate)
+
+
+@router.get("/{printer_id}/temperatures", response_model=Temperatures)
+async def temperatures(printer_id: RowId, db: DatabaseDep, settings: SettingsDep, http: HttpClient,
+                       user: CurrentUser,
+                       seconds: Annotated[int, Query(ge=1, le=1200, description="readings to return")] = 600,
+                       ) -> Temperatures:
+    """Every heater and sensor now and over the last `seconds` (the printer's own record)."""
+    return await monitor.temperatures(db, settings, http, printer_id, seconds)
+
+
+@router.get("/{printer_id}/webcams", response_model=Page[WebcamRead])
+async def webcams(printer_id: RowId, db: DatabaseDep, settings: SettingsDep, http: HttpClient,
+                  user: CurrentUser) -> Page[WebcamRead]:
+    cams = await monitor.webcams(db, settings, http, printer_id)
+    return Page[WebcamRead](items=cams, total=len(cams))
+
+
+@router.get("/{printer_id}/webcams/{index}/picture", response_class=Response,
+            responses={200: {"content": {"image/jpeg": {}, "image/png": {}}, "description": "the picture now"}})
+async def webcam_picture(printer_id: RowId, index: Index, db: DatabaseDep, settings: SettingsDep,
+                         http: HttpClient, user: CurrentUser) -> Response:
+    """A current picture (the page asks again every few seconds: a live view without
+    holding a stream open through the api)."""
+    data, media_type = await monitor.picture(db, settings, http, printer_id, index)
+    return Response(data, media_type=media_type,
+                    headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
 
 
 @router.post("/{printer_id}/pause", status_code=status.HTTP_204_NO_CONTENT)

@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from printstash.core.params import BodyId
-from printstash.printers.providers.base import LiveStatus
+from printstash.printers.providers.base import LiveStatus, SensorKind, Webcam
 from printstash.printers.urls import clean_printer_url
 
 
@@ -119,3 +119,26 @@ class PrintStarted(BaseModel):
     printer_id: int
     file_id: int
     remote_filename: str = Field(description="where the file was put on the printer")
+
+
+class SensorRead(BaseModel):
+    """A thermometer now and over the last minutes (`history`: one reading a second, oldest
+    first; a gap is null)."""
+
+    name: str
+    kind: SensorKind
+    temperature: float | None
+    target: float | None = None
+    speed: float | None = Field(default=None, description="a temperature fan's speed, 0-1")
+    history: list[float | None]
+    target_history: list[float | None] | None = None
+
+
+class Temperatures(BaseModel):
+    seconds_per_reading: float = 1.0
+    sensors: list[SensorRead]
+
+
+class WebcamRead(Webcam):
+    index: int
+    picture_url: str = Field(description="a current picture, fetched by the api from the printer's host")

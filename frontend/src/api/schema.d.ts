@@ -349,6 +349,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/backups/policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Backup Policy
+         * @description The schedule, its next run, retention and where backups are written.
+         */
+        get: operations["backup_policy_api_v1_backups_policy_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/backups/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete Backup */
+        delete: operations["delete_backup_api_v1_backups__name__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/backups/{name}/download": {
         parameters: {
             query?: never;
@@ -360,6 +397,27 @@ export interface paths {
         get: operations["download_backup_api_v1_backups__name__download_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/backups/{name}/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify Backup
+         * @description Read the whole archive back: every member's hash and the database's integrity check
+         *     (422 `backup_corrupt` says what is wrong).
+         */
+        post: operations["verify_backup_api_v1_backups__name__verify_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -382,6 +440,26 @@ export interface paths {
         put?: never;
         /** Upload File */
         post: operations["upload_file_api_v1_files_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/files/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download Archive
+         * @description The selected files in one zip, streamed (`?file_id=1&file_id=2`).
+         */
+        get: operations["download_archive_api_v1_files_archive_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -428,6 +506,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/files/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore Files
+         * @description Bring the selected files back from the trash together: the library's Undo.
+         */
+        post: operations["restore_files_api_v1_files_restore_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/files/trash": {
         parameters: {
             query?: never;
@@ -441,7 +539,12 @@ export interface paths {
          */
         get: operations["list_trash_api_v1_files_trash_get"];
         put?: never;
-        post?: never;
+        /**
+         * Trash Files
+         * @description Move the selected files to the trash together (404, and nothing moved, when one is
+         *     not in the library).
+         */
+        post: operations["trash_files_api_v1_files_trash_post"];
         /**
          * Empty Trash
          * @description Purge everything in the trash now (rows, content, thumbnails); cannot be undone.
@@ -885,6 +988,64 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/printers/{printer_id}/temperatures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Temperatures
+         * @description Every heater and sensor now and over the last `seconds` (the printer's own record).
+         */
+        get: operations["temperatures_api_v1_printers__printer_id__temperatures_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/printers/{printer_id}/webcams": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Webcams */
+        get: operations["webcams_api_v1_printers__printer_id__webcams_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/printers/{printer_id}/webcams/{index}/picture": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Webcam Picture
+         * @description A current picture (the page asks again every few seconds: a live view without
+         *     holding a stream open through the api).
+         */
+        get: operations["webcam_picture_api_v1_printers__printer_id__webcams__index__picture_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tags": {
         parameters: {
             query?: never;
@@ -1048,6 +1209,33 @@ export interface components {
             /** Prefix */
             prefix: string;
         };
+        /**
+         * BackupPolicy
+         * @description When backups run, how many are kept and where they are written (the server's settings).
+         */
+        BackupPolicy: {
+            /** Directory */
+            directory: string;
+            /**
+             * Keep
+             * @description scheduled backups kept; manual ones stay until deleted
+             */
+            keep: number;
+            /**
+             * Max Age Hours
+             * @description health warns when the last backup is older
+             */
+            max_age_hours: number;
+            /** Next Run At */
+            next_run_at: string | null;
+            /** Restore Command */
+            restore_command: string;
+            /**
+             * Schedule
+             * @description cron (UTC); null: no scheduled backups
+             */
+            schedule: string | null;
+        };
         /** BackupRead */
         BackupRead: {
             /**
@@ -1061,6 +1249,25 @@ export interface components {
             name: string;
             /** Size */
             size: number;
+        };
+        /**
+         * BackupVerified
+         * @description Every member read back against its hash and the database's integrity_check passed.
+         */
+        BackupVerified: {
+            /** Alembic Revision */
+            alembic_revision?: string | null;
+            /** Bytes */
+            bytes: number;
+            /** Members */
+            members: number;
+            /** Name */
+            name: string;
+            /**
+             * Taken At
+             * @description as the archive's header says
+             */
+            taken_at?: string | null;
         };
         /** BulkTags */
         BulkTags: {
@@ -1146,6 +1353,14 @@ export interface components {
              */
             print: boolean;
         };
+        /**
+         * FileIds
+         * @description A selection of files; one transaction, all or nothing.
+         */
+        FileIds: {
+            /** File Ids */
+            file_ids: number[];
+        };
         /** FileRead */
         FileRead: {
             /** Deleted At */
@@ -1212,6 +1427,11 @@ export interface components {
             name?: string | null;
             /** Notes */
             notes?: string | null;
+        };
+        /** FilesChanged */
+        FilesChanged: {
+            /** Files */
+            files: number;
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -1378,6 +1598,13 @@ export interface components {
         Page_UserRead_: {
             /** Items */
             items: components["schemas"]["UserRead"][];
+            /** Total */
+            total: number;
+        };
+        /** Page[WebcamRead] */
+        Page_WebcamRead_: {
+            /** Items */
+            items: components["schemas"]["WebcamRead"][];
             /** Total */
             total: number;
         };
@@ -1585,6 +1812,33 @@ export interface components {
             queued: boolean;
         };
         /**
+         * SensorRead
+         * @description A thermometer now and over the last minutes (`history`: one reading a second, oldest
+         *     first; a gap is null).
+         */
+        SensorRead: {
+            /** History */
+            history: (number | null)[];
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "heater" | "temperature_sensor" | "temperature_fan" | "other";
+            /** Name */
+            name: string;
+            /**
+             * Speed
+             * @description a temperature fan's speed, 0-1
+             */
+            speed?: number | null;
+            /** Target */
+            target?: number | null;
+            /** Target History */
+            target_history?: (number | null)[] | null;
+            /** Temperature */
+            temperature: number | null;
+        };
+        /**
          * SessionRead
          * @description A signed-in browser of the current user (never the token).
          */
@@ -1665,6 +1919,16 @@ export interface components {
             id: number;
             /** Name */
             name: string;
+        };
+        /** Temperatures */
+        Temperatures: {
+            /**
+             * Seconds Per Reading
+             * @default 1
+             */
+            seconds_per_reading: number;
+            /** Sensors */
+            sensors: components["schemas"]["SensorRead"][];
         };
         /** ThumbnailRead */
         ThumbnailRead: {
@@ -1770,6 +2034,39 @@ export interface components {
             server: string;
             /** Text */
             text: string;
+        };
+        /** WebcamRead */
+        WebcamRead: {
+            /**
+             * Flip Horizontal
+             * @default false
+             */
+            flip_horizontal: boolean;
+            /**
+             * Flip Vertical
+             * @default false
+             */
+            flip_vertical: boolean;
+            /** Index */
+            index: number;
+            /** Name */
+            name: string;
+            /**
+             * Picture Url
+             * @description a current picture, fetched by the api from the printer's host
+             */
+            picture_url: string;
+            /**
+             * Rotation
+             * @default 0
+             */
+            rotation: number;
+            /** Service */
+            service?: string | null;
+            /** Snapshot Url */
+            snapshot_url?: string | null;
+            /** Stream Url */
+            stream_url?: string | null;
         };
     };
     responses: never;
@@ -2327,6 +2624,56 @@ export interface operations {
             };
         };
     };
+    backup_policy_api_v1_backups_policy_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupPolicy"];
+                };
+            };
+        };
+    };
+    delete_backup_api_v1_backups__name__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a name from GET /backups */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     download_backup_api_v1_backups__name__download_get: {
         parameters: {
             query?: never;
@@ -2345,6 +2692,38 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    verify_backup_api_v1_backups__name__verify_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a name from GET /backups */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupVerified"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -2500,6 +2879,37 @@ export interface operations {
             };
         };
     };
+    download_archive_api_v1_files_archive_get: {
+        parameters: {
+            query: {
+                file_id: number[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a zip of the files */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     file_facets_api_v1_files_facets_get: {
         parameters: {
             query?: {
@@ -2573,6 +2983,39 @@ export interface operations {
             };
         };
     };
+    restore_files_api_v1_files_restore_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FileIds"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FilesChanged"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_trash_api_v1_files_trash_get: {
         parameters: {
             query?: {
@@ -2593,6 +3036,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Page_FileRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    trash_files_api_v1_files_trash_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FileIds"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FilesChanged"];
                 };
             };
             /** @description Validation Error */
@@ -3640,6 +4116,108 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    temperatures_api_v1_printers__printer_id__temperatures_get: {
+        parameters: {
+            query?: {
+                /** @description readings to return */
+                seconds?: number;
+            };
+            header?: never;
+            path: {
+                /** @description a row id */
+                printer_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Temperatures"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    webcams_api_v1_printers__printer_id__webcams_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a row id */
+                printer_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_WebcamRead_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    webcam_picture_api_v1_printers__printer_id__webcams__index__picture_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a row id */
+                printer_id: number;
+                /** @description 0-based position */
+                index: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the picture now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": unknown;
+                    "image/png": unknown;
+                };
             };
             /** @description Validation Error */
             422: {

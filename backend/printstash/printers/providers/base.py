@@ -53,6 +53,36 @@ class LiveStatus(BaseModel):
     error: str | None = None
 
 
+SensorKind = Literal["heater", "temperature_sensor", "temperature_fan", "other"]
+
+
+class SensorSeries(BaseModel):
+    """One thermometer of the printer with its recent readings, oldest first, one a second
+    (Moonraker keeps the last 20 minutes in its temperature store)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str = Field(description="as configured, e.g. extruder, heater_bed, chamber")
+    kind: SensorKind
+    temperatures: list[float | None]
+    targets: list[float | None] | None = Field(default=None, description="heaters and temperature fans")
+    speed: float | None = Field(default=None, description="a temperature fan's speed now, 0-1")
+
+
+class Webcam(BaseModel):
+    """A camera the printer host knows (Moonraker's webcam list), its URLs as configured."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    service: str | None = None
+    stream_url: str | None = None
+    snapshot_url: str | None = None
+    flip_horizontal: bool = False
+    flip_vertical: bool = False
+    rotation: int = 0
+
+
 class ProviderError(Exception):
     """The printer host answered, but not in a way we can use (bad JSON, 5xx, refused)."""
 
@@ -115,6 +145,14 @@ class PrinterProvider(Protocol):
 
     async def upload_and_print(self, remote_name: str, path: Path) -> None:
         """Upload `path` under `remote_name` and start printing it."""
+        ...
+
+    async def fetch_temperatures(self) -> list[SensorSeries]:
+        """Every thermometer's recent readings; raises Unreachable/ProviderError."""
+        ...
+
+    async def fetch_webcams(self) -> list[Webcam]:
+        """The cameras configured on the printer host."""
         ...
 
     async def pause(self) -> None: ...

@@ -23,8 +23,11 @@ from printstash.printers.providers.base import (
     LiveStatus,
     ProviderError,
     Rejected,
+    SensorKind,
+    SensorSeries,
     State,
     Unreachable,
+    Webcam,
 )
 
 QUERY = ("webhooks&print_stats&virtual_sdcard&display_status&extruder=temperature,target"
@@ -161,6 +164,22 @@ class MoonrakerProvider:
             if len(page) < HISTORY_PAGE:  # `count` is the page length, not the total
                 return jobs
 
+    # -- printer page: temperature store, webcams --------------------------------------------
+    async def fetch_temperatures(self) -> list[SensorSeries]:
+        """Moonraker's temperature store: every heater, temperature_sensor and temperature_fan
+        Klipper reports, sampled once a second."""
+        store = await self._result("GET", "/server/temperature_store", params={"include_monitors": "false"})
+        if not isinstance(store, dict):
+            raise ProviderError("temperature_store answered without an object")
+        return [_series(name, raw) for name, raw in store.items() if isinstance(raw, dict)]
+
+    async def fetch_webcams(self) -> list[Webcam]:
+        result = await self._result("GET", "/server/webcams/list")
+        cams = (result or {}).get("webcams") if isinstance(result, dict) else None
+        if not isinstance(cams, list):
+            raise ProviderError("webcams/list answered without a webcams list")
+        return [_webcam(raw) for raw in cams if isinstance(raw, dict) and raw.get("enabled") is not False]
+
     # -- commands ------------------------------------------------------------------------------
     async def upload_and_print(self, remote_name: str, path: Path) -> None:
         folder, _, name = remote_name.rpartition("/")
@@ -266,6 +285,42 @@ def _layer(stats: dict[str, Any]) -> Layer | None:
 def _message(objs: dict[str, Any], stats: dict[str, Any]) -> str | None:
     text = stats.get("message") or (objs.get("display_status") or {}).get("message")
     return str(text) if text else None
+
+
+def _sensor_kind(name: str) -> tuple[SensorKind, str]:
+    """"temperature_sensor chamber" -> (temperature_sensor, chamber); extruder is a heater."""
+    prefix, _, rest = name.partition(" ")
+    if prefix in ("temperature_sensor", "temperature_fan"):
+        return prefix, rest or name  # type: ignore[return-value]
+    if prefix == "heater_generic":
+        return "heater", rest or name
+    if prefix.startswith("extruder") or prefix == "heater_bed":
+        return "heater", name
+    return "other", rest or name
+
+
+def _floats(values: object) -> list[float | None]:
+    return [_float(v) for v in values] if isinstance(values, list) else []
+
+
+def _series(name: str, raw: dict[str, Any]) -> SensorSeries:
+    kind, short = _sensor_kind(name)
+    speeds = _floats(raw.get("speeds"))
+    return SensorSeries(name=short, kind=kind, temperatures=_floats(raw.get("temperatures")),
+                        targets=_floats(raw["targets"]) if "targets" in raw else None,
+                        speed=speeds[-1] if speeds else None)
+
+
+def _text(value: object) -> str | None:
+    return str(value) if isinstance(value, str) and value.strip() else None
+
+
+def _webcam(raw: dict[str, Any]) -> Webcam:
+    rotation = _int(raw.get("rotation")) or 0
+    return Webcam(name=_text(raw.get("name")) or "webcam", service=_text(raw.get("service")),
+                  stream_url=_text(raw.get("stream_url")), snapshot_url=_text(raw.get("snapshot_url")),
+                  flip_horizontal=raw.get("flip_horizontal") is True, flip_vertical=raw.get("flip_vertical") is True,
+                  rotation=rotation if rotation in (0, 90, 180, 270) else 0)
 
 
 def _history_job(raw: dict[str, Any]) -> HistoryJob:

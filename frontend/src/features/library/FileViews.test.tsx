@@ -1,7 +1,8 @@
-import { cleanup, render, screen } from '@testing-library/react'
-import { afterEach, describe, expect, it } from 'vitest'
+import { cleanup, fireEvent, render, screen } from '@testing-library/react'
+import { MemoryRouter } from 'react-router'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { FileRead } from '../../api/types'
-import { ParseNote } from './FileViews'
+import { FileTable, ParseNote } from './FileViews'
 
 afterEach(cleanup)
 
@@ -18,5 +19,29 @@ describe('ParseNote', () => {
     cleanup()
     const { container } = render(<ParseNote file={file('ok', null)} />)
     expect(container.textContent).toBe('')
+  })
+})
+
+describe('FileTable column headers', () => {
+  const sorted = (sort: string) => {
+    const onSort = vi.fn()
+    render(<MemoryRouter><FileTable files={[]} sort={sort} onSort={onSort} /></MemoryRouter>)
+    return onSort
+  }
+
+  it('sort by their column, a second click turns the order round', () => {
+    let onSort = sorted('-uploaded_at')
+    expect(screen.getByRole('columnheader', { name: /Uploaded/ }).getAttribute('aria-sort')).toBe('descending')
+    fireEvent.click(screen.getByRole('button', { name: 'Name' }))
+    expect(onSort).toHaveBeenLastCalledWith('name') // names start A-Z
+    fireEvent.click(screen.getByRole('button', { name: 'Size' }))
+    expect(onSort).toHaveBeenLastCalledWith('-size') // sizes start with the largest
+    fireEvent.click(screen.getByRole('button', { name: /Uploaded/ }))
+    expect(onSort).toHaveBeenLastCalledWith('uploaded_at')
+    cleanup()
+    onSort = sorted('name')
+    expect(screen.getByRole('columnheader', { name: /Name/ }).getAttribute('aria-sort')).toBe('ascending')
+    fireEvent.click(screen.getByRole('button', { name: /Name/ }))
+    expect(onSort).toHaveBeenLastCalledWith('-name')
   })
 })

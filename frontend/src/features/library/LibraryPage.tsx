@@ -5,7 +5,7 @@ import { fileKeys, filesApi } from '../../api/files'
 import { Pagination } from '../../components/Pagination'
 import { ErrorMessage, Loading } from '../../components/Status'
 import { useUploads } from '../../uploads/queue'
-import { BulkTags } from './BulkTags'
+import { BulkActions, UndoTrash } from './BulkActions'
 import { FileGrid, FileTable } from './FileViews'
 import { FilterSidebar } from './FilterSidebar'
 import { FILTERS, SORTS, effectiveSort, fileQuery } from './query'
@@ -54,6 +54,7 @@ export function LibraryPage() {
   const [view, setView] = useView()
   const [text, setText] = useState(params.get('q') ?? '')
   const [selected, setSelected] = useState<Set<number>>(new Set())
+  const [trashed, setTrashed] = useState<number[] | null>(null)
   const dropping = useDropAnywhere()
   const focusSearch = Boolean((useLocation().state as { focusSearch?: boolean } | null)?.focusSearch)
   const toggle = (id: number) => setSelected((prev) => {
@@ -103,6 +104,18 @@ export function LibraryPage() {
   const query = fileQuery(params, LIMIT)
   const files = useQuery({ queryKey: fileKeys.list(query), queryFn: () => filesApi.list(query), placeholderData: keepPreviousData })
   const hasFilters = FILTERS.some((key) => params.has(key)) || searching
+  const selection = { selected, toggle }
+  const pageIds = files.data?.items.map((file) => file.id) ?? []
+  const allSelected = pageIds.length > 0 && pageIds.every((id) => selected.has(id))
+  const someSelected = !allSelected && pageIds.some((id) => selected.has(id))
+  const selectPage = (on: boolean) => setSelected((prev) => {
+    const next = new Set(prev)
+    for (const id of pageIds) {
+      if (on) next.add(id)
+      else next.delete(id)
+    }
+    return next
+  })
 
   return (
     <div className={`library ${dropping ? 'dropping' : ''}`}>
@@ -138,20 +151,30 @@ export function LibraryPage() {
           {files.isPending ? <Loading what="Loading files" /> : null}
           {files.data ? (
             <>
-              <p className="muted" aria-live="polite">{files.data.total} {files.data.total === 1 ? 'file' : 'files'}{hasFilters ? ' match' : ''}</p>
+              <div className="results-head">
+                <p className="muted" aria-live="polite">{files.data.total} {files.data.total === 1 ? 'file' : 'files'}{hasFilters ? ' match' : ''}</p>
+                {pageIds.length ? (
+                  <label className="checkbox small">
+                    <input type="checkbox" checked={allSelected} ref={(box) => { if (box) box.indeterminate = someSelected }}
+                      onChange={(e) => selectPage(e.target.checked)} />
+                    Select all on this page
+                  </label>
+                ) : null}
+              </div>
+              {selected.size ? (
+                <BulkActions ids={[...selected]} onDone={() => setSelected(new Set())}
+                  onTrashed={(ids) => { setSelected(new Set()); setTrashed(ids) }} />
+              ) : null}
               {files.data.items.length === 0 ? (
                 <div className="empty">
                   {hasFilters ? <p>Nothing matches. Try fewer words or filters.</p> : <p>The library is empty. <Link to="/upload">Upload your first G-code</Link>, or drop files anywhere on this page.</p>}
                 </div>
-              ) : view === 'grid' ? <FileGrid files={files.data.items} /> : (
-                <>
-                  {selected.size ? <BulkTags ids={[...selected]} onDone={() => setSelected(new Set())} /> : null}
-                  <FileTable files={files.data.items} selection={{ selected, toggle }} />
-                </>
-              )}
+              ) : view === 'grid' ? <FileGrid files={files.data.items} selection={selection} />
+                : <FileTable files={files.data.items} selection={selection} sort={sort} onSort={(value) => update('sort', value)} />}
               <Pagination total={files.data.total} limit={LIMIT} offset={offset} onOffset={(value) => update('offset', String(value), true)} />
             </>
           ) : null}
+          {trashed ? <UndoTrash ids={trashed} onClose={() => setTrashed(null)} /> : null}
         </section>
       </div>
     </div>

@@ -16,6 +16,7 @@ export const SORTS = [
   { value: '-estimated_time', label: 'Longest print' },
   { value: 'filament_total', label: 'Least filament' },
   { value: '-size', label: 'Largest file' },
+  { value: 'size', label: 'Smallest file' },
   { value: '-last_printed', label: 'Recently printed' },
 ]
 

@@ -11,6 +11,7 @@ export function StatusLines({ status }: { status: PrinterStatus | null | undefin
     <dl className="meta compact">
       {status?.filename ? <div><dt>File</dt><dd className="break" title={status.filename}>{baseName(status.filename)}</dd></div> : null}
       {active ? <div><dt>Progress</dt><dd>{formatPercent(status?.progress)}</dd></div> : null}
+      {active && status?.layer?.total ? <div><dt>Layer</dt><dd>{status.layer.current ?? 0} of {status.layer.total}</dd></div> : null}
       {active && status?.eta_s != null ? <div><dt>Time left</dt><dd>{formatDuration(status.eta_s)}</dd></div> : null}
       {active && status?.print_duration != null ? <div><dt>Printing for</dt><dd>{formatDuration(status.print_duration)}</dd></div> : null}
       <div><dt>Nozzle</dt><dd>{formatHeater(status?.extruder?.temperature, status?.extruder?.target)}</dd></div>

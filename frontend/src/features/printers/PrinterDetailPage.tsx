@@ -10,6 +10,9 @@ import { Thumbnail } from '../../components/Thumbnail'
 import { formatAge, formatDate, formatDuration, humanize } from '../../lib/format'
 import { printerAdminApi, type PrinterAction } from './api'
 import { StatusLines } from './PrinterCard'
+import { PrintFromLibrary } from './PrintFromLibrary'
+import { PrinterTemperatures } from './Temperatures'
+import { PrinterWebcams } from './Webcams'
 import { baseName, stateOf } from './state'
 import { usePrinterEvents } from './usePrinterEvents'
 
@@ -184,6 +187,11 @@ export function PrinterDetailPage() {
             </>
           ) : <p className="muted">{data.status?.filename ? `${baseName(data.status.filename)} (not from the library)` : 'Nothing loaded.'}</p>}
         </section>
+      </div>
+      <PrintFromLibrary printer={data} />
+      <div className="detail-grid">
+        <PrinterTemperatures printer={data} />
+        <PrinterWebcams printer={data} />
       </div>
       <History id={id} state={state} />
       {isAdmin ? <EditPrinter key={data.id} printer={data} /> : null}

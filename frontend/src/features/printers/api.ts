@@ -6,6 +6,9 @@ export type PrinterUpdate = components['schemas']['PrinterUpdate']
 export type PrinterCreate = components['schemas']['PrinterCreate']
 export type PrinterCheck = components['schemas']['PrinterCheck']
 export type PrinterFound = components['schemas']['PrinterFound']
+export type Temperatures = components['schemas']['Temperatures']
+export type SensorRead = components['schemas']['SensorRead']
+export type WebcamRead = components['schemas']['WebcamRead']
 export type PrinterAction = 'pause' | 'resume' | 'cancel'
 
 const printer = (id: number) => ({ params: { path: { printer_id: id } } })
@@ -17,6 +20,8 @@ export const printerAdminApi = {
   remove: (id: number) => unwrap(api.DELETE('/api/v1/printers/{printer_id}', printer(id))),
   history: (id: number, limit = 50) =>
     unwrap(api.GET('/api/v1/printers/{printer_id}/history', { params: { path: { printer_id: id }, query: { limit } } })),
+  temperatures: (id: number) => unwrap(api.GET('/api/v1/printers/{printer_id}/temperatures', printer(id))),
+  webcams: async (id: number) => (await unwrap(api.GET('/api/v1/printers/{printer_id}/webcams', printer(id)))).items,
   action: (id: number, action: PrinterAction) => {
     if (action === 'pause') return unwrap(api.POST('/api/v1/printers/{printer_id}/pause', printer(id)))
     if (action === 'resume') return unwrap(api.POST('/api/v1/printers/{printer_id}/resume', printer(id)))
