@@ -323,7 +323,7 @@ def test_system_page_uses_words_not_field_names(page: Page, stack: Stack) -> Non
     page.goto("/status")
     cards = page.get_by_role("list", name="Components")
     database = cards.get_by_role("listitem").filter(has=page.get_by_role("heading", name="Database"))
-    expect(database).to_contain_text(re.compile(r"Schema\s*up to date \(\d+\w*\)"))  # 0011, or a branch's 0011_x
+    expect(database).to_contain_text(re.compile(r"Schema\s*up to date \(\d+\w*\)"))  # the head, e.g. 0014
     backups = cards.get_by_role("listitem").filter(has=page.get_by_role("heading", name="Backups"))
     expect(backups).to_contain_text("Warn when older than")
     for raw in ("Max age hours", "Revision", "Head", "Latency", "Age hours"):

@@ -3,7 +3,7 @@
 NULL for every file stored so far: models could not be stored before this revision.
 Plain add/drop column (no batch rebuild of `files`), so 0005's FTS and 0007's triggers stay.
 
-Revision ID: 0010_models
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-03
 """
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_models"
+revision: str = "0010"
 down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -5,7 +5,7 @@ FTS5 table files_fts, on PostgreSQL the tsvector table files_fts (both made by m
 0005, with the same words per file). One search text becomes an FTS5 expression or a
 tsquery that ask for the same thing. Each whitespace-separated chunk of it must match:
 its words as word beginnings in any searched column, or (3 letters or more) the chunk as
-a substring of the name (library/substrings.py; migration 0010's trigram indexes). With
+a substring of the name (library/substrings.py; migration 0013's trigram indexes). With
 relevance, files matching every chunk by words come first. Trashed files are never listed.
 """
 

@@ -2,7 +2,7 @@
 in Python so that SQLite and PostgreSQL compare the very same text (neither database folds
 case and accents like the other). Folding: NFKC, case folded, accents removed, every run
 of characters other than letters and digits one space. `3DBenchy_v2.gcode` is kept as
-`3dbenchy v2 gcode` (files.name_search, migration 0010); `benchy`, `chy_v2` and `BENCH` are
+`3dbenchy v2 gcode` (files.name_search, migration 0013); `benchy`, `chy_v2` and `BENCH` are
 fragments of it.
 
 A fragment needs at least MIN_FRAGMENT letters and digits: shorter ones cannot be looked up

@@ -28,7 +28,7 @@ PG_STALE_SEARCH_ROWS = """SELECT count(*) FROM files AS f LEFT JOIN files_fts AS
 
 
 def check_search_index(session: Session) -> None:
-    """Raise when files_fts (migration 0005) or the names' substring index (0010) disagrees
+    """Raise when files_fts (migration 0005) or the names' substring index (0013) disagrees
     with the files it indexes. SQLite: FTS5's own integrity-check against its content
     (rank=1); PostgreSQL: each stored tsvector against the one files_fts_document() makes
     now. Both: every file's name_search is its name folded as library/substrings.py says."""

@@ -1,4 +1,4 @@
-"""Substring search of names (issue 18, migration 0010): `benchy` finds `3DBenchy_v2.gcode`,
+"""Substring search of names (issue 18, migration 0013): `benchy` finds `3DBenchy_v2.gcode`,
 a fragment from the middle of a name too; files matching by whole words rank above files
 found only by a substring; fragments under 3 letters and digits match word beginnings only.
 The same expected sets on SQLite (FTS5 trigram) and PostgreSQL (pg_trgm), each checked by

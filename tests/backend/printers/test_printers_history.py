@@ -164,9 +164,9 @@ def test_file_history_of_a_missing_or_trashed_file_is_404(db: Database, member_c
 
 
 def test_upgrade_takes_counted_cancelled_prints_out_of_the_count(settings: Settings) -> None:
-    """Migration 0011: counts made before (every finished job) lose the jobs that did not
+    """Migration 0014: counts made before (every finished job) lose the jobs that did not
     complete; a count whose jobs are gone with a deleted printer stays."""
-    migrate(settings, "0010_web18a")
+    migrate(settings, "0013")
     db = Database.from_settings(settings)
     try:
         pid, a, b = _setup(db)

@@ -13,8 +13,8 @@ A plain ADD COLUMN, not batch mode (see 0005's docstring). Later migrations that
 `files` in batch mode must drop files_fts_names and its triggers first and recreate them
 afterwards (dropping `files` drops the triggers silently), like 0005's objects.
 
-Revision ID: 0010_web18a
-Revises: 0009
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-03
 """
 
@@ -25,8 +25,8 @@ from alembic import op
 
 from printstash.library.substrings import name_text
 
-revision: str = "0010_web18a"
-down_revision: str | None = "0009"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

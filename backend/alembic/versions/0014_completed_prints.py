@@ -5,8 +5,8 @@ The history import (library/service.py record_print) now counts only completed j
 takes out of each count the jobs already counted that did not complete. Jobs of printers
 deleted since are gone and cannot be told apart: their counts stay as they were.
 
-Revision ID: 0011_web18a
-Revises: 0010_web18a
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-03
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0011_web18a"
-down_revision: str | None = "0010_web18a"
+revision: str = "0014"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

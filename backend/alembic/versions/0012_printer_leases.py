@@ -3,8 +3,8 @@
 One row per printer that some worker polls: the worker's id and when its lease ends unless
 renewed (printstash/printers/lease.py). A plain CREATE TABLE, the same on both backends.
 
-Revision ID: 0010_farm
-Revises: 0009
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-03
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 
 import printstash.core.db
 
-revision: str = "0010_farm"
-down_revision: str | None = "0009"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

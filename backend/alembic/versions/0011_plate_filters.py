@@ -9,8 +9,8 @@ read as its first item, numbers as finite floats.
 Plain ADD COLUMN (no batch rebuild): file_plates has no triggers, but keeping to one way of
 changing tables in this chain (see 0008) costs nothing.
 
-Revision ID: 0010_formats2
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-03
 """
 
@@ -21,8 +21,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_formats2"
-down_revision: str | None = "0009"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
