@@ -5,10 +5,6 @@ progress rising (also over SSE) -> complete -> history entry linked to the vault
 Then pause/resume/cancel, and the 409s of a busy printer.
 """
 
-import json
-import threading
-import hashlib
-import io
 import time
 from datetime import datetime
 from typing import Any

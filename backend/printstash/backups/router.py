@@ -54,7 +54,7 @@ def backup_policy(user: AdminUser, settings: SettingsDep) -> BackupPolicy:
 def verify_backup(name: BackupName, user: AdminUser, settings: SettingsDep) -> BackupVerified:
     """Read the whole archive back: every member's hash and the database's integrity check
     (422 `backup_corrupt` says what is wrong)."""
-    head = restore.verify_backup(settings, service.backup_path(settings, name))
+    head, _objects = restore.verify_backup(settings, service.backup_path(settings, name))
     counts = head.get("counts") or {}
     return BackupVerified(name=name, members=int(counts.get("members", 0)), bytes=int(counts.get("bytes", 0)),
                           alembic_revision=head.get("alembic_revision"), taken_at=head.get("created_at"))

@@ -80,7 +80,7 @@ def _parse(settings: Settings, path: Path, sha: str, kind: str, facts: gcode.Ful
         return PARSERS[kind](settings, path, sha, facts)
     except (formats.Broken, OSError) as exc:
         log.warning("reparse of %s failed: %s", sha, exc)
-        return Parsed({}, [], f"the stored file cannot be read: {exc}", 
+        return Parsed({}, [], f"the stored file cannot be read: {exc}",
                       [] if kind in formats.MODELS else [store.PlateFields(1, {})])
 
 

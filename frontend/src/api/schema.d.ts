@@ -822,6 +822,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/library/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read Preferences */
+        get: operations["read_preferences_api_v1_library_preferences_get"];
+        /**
+         * Write Preferences
+         * @description Admins choose for everyone, e.g. the currency of filament costs.
+         */
+        put: operations["write_preferences_api_v1_library_preferences_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/maintenance": {
         parameters: {
             query?: never;
@@ -855,6 +876,26 @@ export interface paths {
         put?: never;
         /** Create Printer */
         post: operations["create_printer_api_v1_printers_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/printers/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check Printer
+         * @description Try a printer's address before adding it: what was found there, or why nothing was.
+         */
+        post: operations["check_printer_api_v1_printers_check_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -943,7 +984,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Pause */
+        /**
+         * Pause
+         * @description Members too: whoever may print on a printer may pause, resume and cancel its print.
+         */
         post: operations["pause_api_v1_printers__printer_id__pause_post"];
         delete?: never;
         options?: never;
@@ -1488,6 +1532,17 @@ export interface components {
             /** Plate */
             plate: number;
         };
+        /**
+         * LibraryPreferences
+         * @description Library-wide display settings an admin chooses for everyone (GET/PUT /library/preferences).
+         */
+        LibraryPreferences: {
+            /**
+             * Currency
+             * @description ISO 4217 code of the slicers' filament cost, e.g. EUR; null shows costs as bare numbers (slicers write no currency)
+             */
+            currency?: string | null;
+        };
         /** LoginRequest */
         LoginRequest: {
             /** Password */
@@ -1678,6 +1733,25 @@ export interface components {
              */
             remote_filename: string;
         };
+        /**
+         * PrinterCheck
+         * @description POST /printers/check: a printer's address (and key) to try before adding it.
+         */
+        PrinterCheck: {
+            /** Api Key */
+            api_key?: string | null;
+            /**
+             * Provider
+             * @default moonraker
+             * @constant
+             */
+            provider: "moonraker";
+            /**
+             * Url
+             * @description base URL, e.g. http://printer.local:7125
+             */
+            url: string;
+        };
         /** PrinterCreate */
         PrinterCreate: {
             /**
@@ -1703,6 +1777,21 @@ export interface components {
              * @description base URL, e.g. http://printer.local:7125
              */
             url: string;
+        };
+        /**
+         * PrinterFound
+         * @description What the check found: `message` says it in words (the version and Klippy's state, or
+         *     why the printer could not be reached).
+         */
+        PrinterFound: {
+            /** Klippy State */
+            klippy_state?: string | null;
+            /** Message */
+            message: string;
+            /** Reachable */
+            reachable: boolean;
+            /** Version */
+            version?: string | null;
         };
         /** PrinterRead */
         PrinterRead: {
@@ -3729,6 +3818,59 @@ export interface operations {
             };
         };
     };
+    read_preferences_api_v1_library_preferences_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LibraryPreferences"];
+                };
+            };
+        };
+    };
+    write_preferences_api_v1_library_preferences_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LibraryPreferences"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LibraryPreferences"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     get_maintenance_api_v1_maintenance_get: {
         parameters: {
             query?: never;
@@ -3835,6 +3977,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PrinterRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    check_printer_api_v1_printers_check_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PrinterCheck"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrinterFound"];
                 };
             };
             /** @description Validation Error */

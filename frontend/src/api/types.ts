@@ -8,6 +8,7 @@ export type Metadata = Record<string, unknown>
 export type ThumbnailRead = S['ThumbnailRead']
 export type FileRead = S['FileRead']
 export type LayersRead = S['LayersRead']
+export type ModelRead = S['ModelRead']
 export type Page<T> = { items: T[]; total: number }
 export type FacetValue = { value: string | number; count: number }
 export type Facets = Record<string, FacetValue[]>
