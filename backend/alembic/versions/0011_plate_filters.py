@@ -35,7 +35,11 @@ def upgrade() -> None:
         op.add_column("file_plates", sa.Column(name, sa.String(length=length), nullable=True))
     for name in FLOAT:
         op.add_column("file_plates", sa.Column(name, sa.Float(), nullable=True))
-    op.create_index("ix_file_plates_index", "file_plates", ["index"], unique=False)
+    # copied, not imported: a migration keeps the shape it had when it was written
+    op.create_index("ix_file_plates_later", "file_plates",
+                    ["file_id", "slicer", "printer_model", "filament_type", "nozzle_diameter", "layer_height",
+                     "estimated_time"], unique=False,
+                    sqlite_where=sa.text('"index" > 1'), postgresql_where=sa.text('"index" > 1'))
     columns = [*TEXT, *FLOAT]
     files = sa.table("files", sa.column("id", sa.Integer()), *(sa.column(c) for c in columns))
     plates = sa.table("file_plates", sa.column("id", sa.Integer()), sa.column("file_id", sa.Integer()),
@@ -77,6 +81,6 @@ def _float(value: Any) -> float | None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_file_plates_index", table_name="file_plates")
+    op.drop_index("ix_file_plates_later", table_name="file_plates")
     for name in [*TEXT, *FLOAT]:
         op.drop_column("file_plates", name)

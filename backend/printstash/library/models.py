@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
@@ -93,6 +94,10 @@ class File(Base):
         return name
 
 
+PLATE_FILTER_COLUMNS = ("slicer", "printer_model", "filament_type", "nozzle_diameter", "layer_height",
+                        "estimated_time")
+
+
 class Plate(Base):
     """One sliced plate of a file: its own G-code's metadata (a plain .gcode/.bgcode/.ufp has
     one plate, a .gcode.3mf one per sliced plate). Plate 1's metadata is also the file's."""
@@ -101,8 +106,11 @@ class Plate(Base):
     __table_args__ = (
         UniqueConstraint("file_id", "index"),
         # Search reads the plates after the first (plate 1's fields are the file's own
-        # columns): nearly every file has one plate, so `index > 1` is a short range here.
-        Index("ix_file_plates_index", "index"),
+        # columns). Nearly every file has one plate, so a partial index of the later ones is
+        # short, and it covers the filters so their rows (with large metadata) are not read;
+        # the query repeats its condition literally so that both databases use it.
+        Index("ix_file_plates_later", "file_id", *PLATE_FILTER_COLUMNS, sqlite_where=text('"index" > 1'),
+              postgresql_where=text('"index" > 1')),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
