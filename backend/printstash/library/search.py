@@ -370,8 +370,11 @@ def with_later_plates(session: Session, query: FileQuery) -> FileQuery:
     if not _plate_filters(query, File):
         return query
     later = select(Plate.file_id).where(LATER_PLATE, *_plate_filters(query, Plate))
-    ids = set(session.scalars(later.limit(4 * LATER_PLATES_INLINE)))
-    return replace(query, later_plates=tuple(sorted(ids))) if len(ids) <= LATER_PLATES_INLINE else query
+    rows = session.scalars(later.limit(4 * LATER_PLATES_INLINE + 1)).all()  # a file may have several
+    ids = set(rows)
+    if len(rows) > 4 * LATER_PLATES_INLINE or len(ids) > LATER_PLATES_INLINE:
+        return query
+    return replace(query, later_plates=tuple(sorted(ids)))
 
 
 def _file_conditions(query: FileQuery) -> list[ColumnElement[bool]]:

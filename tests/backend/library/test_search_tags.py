@@ -11,6 +11,7 @@ from sqlalchemy import insert, text
 
 from printstash.core.db import Database, utcnow
 from printstash.library.models import File
+from printstash.library.substrings import name_text
 
 API = "/api/v1"
 FIXTURES = ["prusaslicer/prusa_cube20_0.20mm_PLA_thumbs.gcode", "cura/cura_cone_0.06mm_ender3.gcode",
@@ -174,7 +175,8 @@ def test_bulk_at_the_size_limit(member_client: TestClient) -> None:
     try:
         with database.write() as session:
             session.execute(insert(File.__table__), [
-                {"name": f"part_{i}.gcode", "size": 1, "sha256": f"{i:064d}", "notes": "", "uploaded_at": utcnow(),
+                {"name": f"part_{i}.gcode", "name_search": name_text(f"part_{i}.gcode"),
+                 "size": 1, "sha256": f"{i:064d}", "notes": "", "uploaded_at": utcnow(),
                  "parse_status": "ok", "full_scan_done": True, "metadata_json": {}, "thumbnail_count": 0,
                  "print_count": 0, "favourite": False} for i in range(1, 5001)])
             ids = list(session.scalars(text("SELECT id FROM files ORDER BY id")))
