@@ -21,11 +21,18 @@ class MissingContent(Exception):
     """The snapshot references a stored file or thumbnail that the listing does not hold."""
 
 
+# A plate's layer index is derived data built at upload or on the first preview: one not built
+# yet is not missing (the api builds it again from the file after a restore).
+LAYER_INDEX = "layer index"
+
+
 def object_refs(storage: Storage, referenced: Iterable[tuple[str, str]]) -> Iterator[ObjectRef]:
     """Each referenced object as the bucket holds it now: its size (HEAD) and SHA-256 (a stored
     file's key names it and the archive copy checks it; a thumbnail is small: read and hashed)."""
     for kind, key in referenced:
         size = storage.size(key)
+        if size is None and kind == LAYER_INDEX:
+            continue
         if size is None:
             raise MissingContent(f"the database references {kind} {key}, which is missing from the bucket")
         sha = key.rsplit("/", 1)[-1] if key.startswith(f"{FILES}/") else hash_object(storage, key)

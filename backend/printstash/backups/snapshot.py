@@ -23,7 +23,7 @@ from printstash.backups.objects import MissingContent
 from printstash.core.errors import Invalid
 from printstash.core.fastio import hash_file
 from printstash.core.settings import Settings
-from printstash.core.storage import content_key, storage_for, thumbnail_key
+from printstash.core.storage import content_key, layer_index_key, storage_for, thumbnail_key
 
 CONTENT_ROOTS = ("files", "thumbs", "secrets")
 SHA_NAME = re.compile(r"^[0-9a-f]{64}$")
@@ -93,13 +93,19 @@ class Snapshot:
         return (str(found[0][0]) if found else None), counts
 
     def referenced(self) -> Iterator[tuple[str, str]]:
-        """(what, key) of every stored file and thumbnail the rows reference."""
+        """(what, key) of every stored file, thumbnail and plate layer index the rows reference
+        (an index not built yet is skipped: objects.LAYER_INDEX)."""
         if "files" in self.tables:
             for (sha,) in self.query("SELECT sha256 FROM files ORDER BY sha256"):
                 yield "stored file", content_key(sha)
         if "thumbnails" in self.tables:
             for (path,) in self.query("SELECT DISTINCT path FROM thumbnails ORDER BY path"):
                 yield "thumbnail", thumbnail_key(path)
+        if "files" in self.tables and "file_plates" in self.tables:
+            plates = ('SELECT f.sha256, p."index" FROM files f JOIN file_plates p ON p.file_id = f.id '
+                      'ORDER BY f.sha256, p."index"')
+            for sha, plate in self.query(plates):
+                yield objects.LAYER_INDEX, layer_index_key(sha, int(plate))
 
 
 @contextmanager

@@ -62,6 +62,14 @@ def thumbnail_key(relpath: str) -> str:
     return f"{THUMBS}/{relpath}"
 
 
+LAYER_INDEX_TAG = "-layers-"
+
+
+def layer_index_key(sha256: str, plate: int) -> str:
+    """A plate's layer index (gcode/layers.py), derived data beside the file's thumbnails."""
+    return f"{THUMBS}/{sha256[:2]}/{sha256}{LAYER_INDEX_TAG}{plate}.idx"
+
+
 def content_path(settings: Settings, sha256: str) -> Path:
     """Where the local store keeps files/ab/<sha256>."""
     return settings.data_dir / content_key(sha256)

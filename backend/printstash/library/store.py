@@ -24,13 +24,20 @@ from typing import Any
 
 from printstash.core.objects import ObjectInfo
 from printstash.core.settings import Settings
-from printstash.core.storage import FILES, THUMBS, content_key, storage_for, thumbnail_key
+from printstash.core.storage import (
+    FILES,
+    LAYER_INDEX_TAG,
+    THUMBS,
+    content_key,
+    layer_index_key,
+    storage_for,
+    thumbnail_key,
+)
 from printstash.gcode.layers import LayerIndex
 
 log = logging.getLogger(__name__)
 
 PART_SUFFIX = ".part"
-LAYER_INDEX_TAG = "-layers-"
 THUMB_FORMATS = {"png": "png", "jpg": "jpg", "jpeg": "jpg", "qoi": "qoi"}
 THUMB_MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg"}  # what is served (library/images.py)
 
@@ -96,10 +103,6 @@ def remove_content(settings: Settings, sha256: str) -> None:
     remove_thumbnails(settings, sha256)
     for cached in plain_cache_path(settings, sha256, 1).parent.glob(f"{sha256}-*"):
         cached.unlink(missing_ok=True)
-
-
-def layer_index_key(sha256: str, plate: int) -> str:
-    return f"{THUMBS}/{sha256[:2]}/{sha256}{LAYER_INDEX_TAG}{plate}.idx"
 
 
 def write_layer_index(settings: Settings, sha256: str, plate: int, index: LayerIndex) -> None:
