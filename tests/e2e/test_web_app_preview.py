@@ -1,3 +1,5 @@
+# The e2e files share one session stack (conftest.py) and test_web_app.py begins on the fresh vault
+# (the setup wizard), so every other browser test file sorts after it: test_web_app_*.py.
 """The toolpath preview (issue 14) in real Chromium against the real api: a real PrusaSlicer
 fixture uploaded, its Preview opened from the file page, the canvas read back for drawn
 pixels, the layer slider driven by the keyboard, mouse and touch turning the view, and the JS
