@@ -58,7 +58,7 @@ def test_file_page_shows_each_plate_and_prints_the_one_picked(page: Page, stack:
     page.get_by_label("Printer").select_option(str(added.json()["id"]))
     page.get_by_label("Plate", exact=True).select_option("2")
     page.get_by_role("button", name="Start print").click()
-    expect(page.get_by_text("Sent.")).to_be_visible()
+    expect(page.get_by_text("Sent.")).to_be_visible(timeout=60_000)  # the api uploads the plate to Moonraker first
     remote = f"printstash/{file['sha256']}/pair-plate2.gcode"
     assert printer.wait_print_state({"printing", "complete"}, timeout=30) in {"printing", "complete"}
     assert remote in printer.files()
