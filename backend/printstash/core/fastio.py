@@ -9,7 +9,8 @@ The interface:
 - write_all(fd, data), write_pieces(fd, pieces)   a whole buffer / a list of them to a file;
 - Writeback, syncfs(path)                          ask the kernel to flush early / one filesystem;
 - Background(func, name)                          a slow reader (SQLite's integrity_check)
-  overlapped with the copy.
+  overlapped with the copy;
+- fsync_path(path), read_span(path, start, end)   make a written file durable / read one byte range.
 
 Why threads: hashlib, os.write, copy_file_range and sqlite release the GIL, so on two cores a
 hash, a copy and the event loop really run at once. Each helper owns its threads and ends them
@@ -115,6 +116,24 @@ def syncfs(path: Path) -> None:
         func = getattr(_libc(), "syncfs", None)
         if func is None or func(fd) != 0:
             os.sync()
+    finally:
+        os.close(fd)
+
+
+def fsync_path(path: Path) -> None:
+    """Flush a file written by someone else (a decoded plate) to disk before it is published."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_span(path: Path, start: int, end: int) -> bytes:
+    """Bytes [start, end) of a file (fewer at its end), in one positioned read."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.pread(fd, max(0, end - start), start)
     finally:
         os.close(fd)
 

@@ -10,13 +10,12 @@ decoded once into the local cache/plain/ (library/store.py) and read from there,
 zip member or a .bgcode cannot be entered at an offset.
 """
 
-import os
-import threading
-from collections import OrderedDict
 from pathlib import Path
 
 from printstash import gcode
 from printstash.core.errors import NotFound
+from printstash.core.fastio import fsync_path, read_span
+from printstash.core.memo import Memo
 from printstash.core.settings import Settings
 from printstash.core.storage import content_key, publish, storage_for
 from printstash.gcode.layers import Read
@@ -27,29 +26,7 @@ INDEX_CACHE_SIZE = 64
 SEGMENT_FORMAT = 1  # bumped when the segment records change: part of every ETag
 
 
-class _IndexCache:
-    """The most recently used indexes, by (data dir, sha256, plate)."""
-
-    def __init__(self, size: int) -> None:
-        self._items: OrderedDict[tuple[str, str, int], gcode.LayerIndex] = OrderedDict()
-        self._size, self._lock = size, threading.Lock()
-
-    def get(self, key: tuple[str, str, int]) -> gcode.LayerIndex | None:
-        with self._lock:
-            found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-            return found
-
-    def put(self, key: tuple[str, str, int], index: gcode.LayerIndex) -> None:
-        with self._lock:
-            self._items[key] = index
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-
-
-_indexes = _IndexCache(INDEX_CACHE_SIZE)
-_building = threading.Lock()
+_indexes: Memo[tuple[str, str, int], gcode.LayerIndex] = Memo(INDEX_CACHE_SIZE)
 
 
 def etag(row: File, plate: int, number: int) -> str:
@@ -59,13 +36,9 @@ def etag(row: File, plate: int, number: int) -> str:
 def layer_index(settings: Settings, row: File, plate: int) -> gcode.LayerIndex:
     """The plate's index (409 for a model, 404 for a plate it lacks)."""
     sliced.check_plate(row, plate)
-    key = (str(settings.data_dir), row.sha256, plate)
-    index = _indexes.get(key) or store.read_layer_index(settings, row.sha256, plate)
-    if index is None:
-        with _building:  # one build at a time: a second request waits, then finds it stored
-            index = store.read_layer_index(settings, row.sha256, plate) or _build(settings, row, plate)
-    _indexes.put(key, index)
-    return index
+    return _indexes.get((str(settings.data_dir), row.sha256, plate),
+                        lambda: store.read_layer_index(settings, row.sha256, plate),
+                        lambda: _build(settings, row, plate))
 
 
 def indexed_layer(settings: Settings, row: File, plate: int, number: int) -> gcode.LayerIndex:
@@ -98,7 +71,7 @@ def _reader(settings: Settings, row: File, plate: int) -> Read:
     if row.kind == "gcode":
         return lambda start, end: _stored_range(settings, row, start, end)
     path = _plain(settings, row, plate)
-    return lambda start, end: _file_range(path, start, end)
+    return lambda start, end: read_span(path, start, end)
 
 
 def _stored_range(settings: Settings, row: File, start: int, end: int) -> bytes:
@@ -113,12 +86,6 @@ def _stored_range(settings: Settings, row: File, start: int, end: int) -> bytes:
     return b"".join(body.chunks)
 
 
-def _file_range(path: Path, start: int, end: int) -> bytes:
-    with path.open("rb") as fh:
-        fh.seek(start)
-        return fh.read(max(0, end - start))
-
-
 def _plain(settings: Settings, row: File, plate: int) -> Path:
     """The cached plain G-code of a packaged plate, decoded into the cache on first use."""
     path = store.plain_cache_path(settings, row.sha256, plate)
@@ -126,8 +93,7 @@ def _plain(settings: Settings, row: File, plate: int) -> Path:
         return path
     plain = sliced.plain_gcode(settings, row, plate)  # a flock'ed .part in tmp/ (same volume)
     try:
-        with plain.path.open("rb") as fh:
-            os.fsync(fh.fileno())
+        fsync_path(plain.path)
         publish(plain.path, path)
     finally:
         plain.release()

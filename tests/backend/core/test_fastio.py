@@ -267,3 +267,12 @@ def test_background_hands_its_error_to_result_and_ends() -> None:
         job.result()
     assert ran.is_set()
     _assert_threads_end(before)
+
+
+def test_read_span_is_exact_and_short_at_the_end(tmp_path: Path) -> None:
+    data = bytes(range(256)) * 40
+    path = tmp_path / "f"
+    path.write_bytes(data)
+    assert fastio.read_span(path, 100, 3000) == data[100:3000]
+    assert fastio.read_span(path, len(data) - 5, len(data) + 50) == data[-5:]
+    assert fastio.read_span(path, 20, 10) == b""
