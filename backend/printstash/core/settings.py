@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     backup_keep: int = Field(default=7, ge=1)
     backup_max_age_hours: float = Field(default=36.0, gt=0)
     trash_retention_days: float = Field(default=30.0, ge=0)  # trashed files purged after this
+    # the toolpath preview's plain G-code of packaged plates (cache/plain/): the hourly
+    # housekeeping removes the least recently previewed beyond this size (library/store.py)
+    preview_cache_mb: int = Field(default=4096, ge=0)
     log_level: str = "INFO"
     # how long a worker holds a deferred job; a crashed worker's job is retried after this
     job_lease_seconds: float = Field(default=300.0, gt=0)

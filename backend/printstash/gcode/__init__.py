@@ -10,11 +10,12 @@ Contract used by the library domain:
 - merge(meta, facts) -> dict                          final fields: header wins, full scan fills gaps
 - looks_like_gcode(head: bytes) -> bool               content sniffing for uploads (415 otherwise)
 - build_index(path, marks) -> LayerIndex              each layer's byte range, Z and tool (layers.py)
+- padded(index, declared, layer_height)                the declared layers a file did not write, added empty
 - layer_segments(index, n, read) -> bytes             one layer's moves as 28-byte segments (moves.py)
 """
 
 from printstash.gcode.fullscan import FullScan, scan_file
-from printstash.gcode.layers import Layer, LayerIndex, build_index, layer_segments
+from printstash.gcode.layers import Layer, LayerIndex, build_index, layer_segments, padded
 from printstash.gcode.merge import merge
 from printstash.gcode.moves import FEATURES, RECORD
 from printstash.gcode.parser import parse
@@ -35,6 +36,7 @@ __all__ = [
     "layer_segments",
     "looks_like_gcode",
     "merge",
+    "padded",
     "parse",
     "scan_file",
 ]

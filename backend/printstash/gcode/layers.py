@@ -5,9 +5,11 @@ The index comes from the full-file pass's marks (gcode/fullscan.py records each 
 marker's offset on its way through the file), so building it reads only a few bytes per layer;
 a file without layer comments is read once more and split at the Z of its extruding moves
 (gcode/moves.py z_layers). A layer runs from its marker line to the next layer's, the last
-to the end of the file. Stored as a small binary blob (to_bytes/from_bytes):
-header "PSLI", version, flags, count; then per layer uint64 start, uint64 end, float32 z,
-uint16 tool (little-endian).
+to the end of the file. Layers a slicer declares but does not write (Cura's ';LAYER_COUNT:249'
+above a cone's tip that has nothing printable left) are added on top as empty layers
+(padded), so the index, the file's metadata and a printer's "layer N of M" agree.
+Stored as a small binary blob (to_bytes/from_bytes): header "PSLI", version, flags, count;
+then per layer uint64 start, uint64 end, float32 z, uint16 tool (little-endian).
 """
 
 import bisect
@@ -85,6 +87,27 @@ def index_of(data: bytes | mmap.mmap, marks: LayerMarks | None) -> LayerIndex:
     return LayerIndex(layers, _relative_e(data, layers[0].start if layers else len(data)))
 
 
+def padded(index: LayerIndex, declared: int | None, layer_height: float | None) -> LayerIndex:
+    """`index` with the layers the file declares (its metadata's layer_count) but did not write
+    added on top: empty byte ranges at the file's end, Z going on by `layer_height` (else the
+    last step the file took). Only up to as many again as it wrote: a count far above that is
+    not believed, and an index stays a few bytes per real layer."""
+    written = index.layers
+    missing = (declared or 0) - len(written)
+    if not written or missing <= 0 or missing > len(written):
+        return index
+    last = written[-1]
+    step = layer_height if layer_height and layer_height > 0 else _last_step(written)
+    if step <= 0:
+        return index
+    extra = (Layer(last.end, last.end, last.z + step * k, last.tool) for k in range(1, missing + 1))
+    return LayerIndex((*written, *extra), index.relative_e)
+
+
+def _last_step(layers: tuple[Layer, ...]) -> float:
+    return layers[-1].z - layers[-2].z if len(layers) > 1 else 0.0
+
+
 def _zs(data: bytes | mmap.mmap, marks: LayerMarks) -> list[float]:
     """Each marked layer's Z: its comment's, else the height of its first extrusion (Cura moves
     to the next layer's Z before writing its ';LAYER:n'), else the layer before's."""
@@ -137,6 +160,8 @@ def layer_segments(index: LayerIndex, number: int, read: Read) -> bytes:
     """The segments (gcode/moves.py RECORD) of layer `number`; `read` gives plain G-code bytes.
     The state the layer starts in comes from the bytes just before it (the previous layer)."""
     layer = index.layers[number]
+    if layer.end <= layer.start:
+        return b""  # declared, not written (padded above): nothing to draw
     before = index.layers[number - 1] if number else None
     lookback = max(before.start if before else 0, layer.start - STATE_LOOKBACK)
     data = read(lookback, layer.end)

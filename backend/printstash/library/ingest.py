@@ -50,8 +50,9 @@ SNIFF_BYTES = 1024
 MAX_THUMBNAILS = 32  # slicers write 1-4; more is a crafted file
 PARSE_TIMEOUT_SECONDS = 10.0  # bounded stage reads 2 MiB: seconds mean something is wrong
 # Bumped when parsing gives stored files something new (2: QOI thumbnails become PNG; 3: the
-# preview's layer index): the worker then re-parses every file once (library/scheduled.py).
-PARSE_GENERATION = 3
+# preview's layer index; 4: the index holds the declared layers a slicer did not write): the
+# worker then re-parses every file once (library/scheduled.py).
+PARSE_GENERATION = 4
 
 
 # ---- kinds -----------------------------------------------------------------------------------
@@ -97,28 +98,37 @@ def parse_stored(settings: Settings, path: Path, sha: str, facts: gcode.FullFact
     thumbnails and `plate`'s layer index written under thumbs/ (thumbnails numbered from
     first_thumbnail). Never raises for a bad file: the error is returned. (Also the reparse
     job's parse.)"""
-    write_layer_index(settings, path, sha, plate, facts)
     try:
         meta = gcode.parse(path, time_limit=PARSE_TIMEOUT_SECONDS)
     except Exception as exc:
         log.warning("parse of %s failed: %s", path.name, exc)
         fields = _facts_fields(facts)
+        write_layer_index(settings, path, sha, plate, facts, fields)
         return Parsed(fields, [], f"parse failed: {exc or type(exc).__name__}", [store.PlateFields(plate, fields)])
     thumbs = _write_thumbnails(settings, sha, meta.thumbnails, plate, first_thumbnail)
     fields = _merged_fields(meta, facts)
+    write_layer_index(settings, path, sha, plate, facts, fields)
     return Parsed(fields, thumbs, "; ".join(meta.errors) or None, [store.PlateFields(plate, fields)])
 
 
 def write_layer_index(settings: Settings, path: Path, sha: str, plate: int,
-                      facts: gcode.FullFacts | None) -> None:
+                      facts: gcode.FullFacts | None, fields: dict[str, Any]) -> None:
     """The preview's layer index of a plain G-code, from the full pass's layer marks (the file
-    is scanned again when the pass did not run or failed). An extra: a failure is logged, and
-    the preview builds the index when it is first asked for (library/preview.py)."""
+    is scanned again when the pass did not run or failed), padded to the layer count `fields`
+    declare. An extra: a failure is logged, and the preview builds the index when it is first
+    asked for (library/preview.py)."""
     try:
         marks = facts.layers if facts is not None and facts.layers is not None else gcode.scan_file(path).layers
-        store.write_layer_index(settings, sha, plate, gcode.build_index(path, marks))
+        store.write_layer_index(settings, sha, plate, declared_layers(gcode.build_index(path, marks), fields))
     except Exception:
         log.exception("could not index the layers of %s (plate %d)", path.name, plate)
+
+
+def declared_layers(index: gcode.LayerIndex, fields: dict[str, Any]) -> gcode.LayerIndex:
+    """`index` padded to the plate's metadata layer_count (gcode/layers.py padded)."""
+    count, height = fields.get("layer_count"), fields.get("layer_height")
+    return gcode.padded(index, count if isinstance(count, int) else None,
+                        float(height) if isinstance(height, int | float) else None)
 
 
 class _NoScan:

@@ -19,7 +19,7 @@ from printstash.core.memo import Memo
 from printstash.core.settings import Settings
 from printstash.core.storage import content_key, publish, storage_for
 from printstash.gcode.layers import Read
-from printstash.library import service, sliced, store
+from printstash.library import ingest, service, sliced, store
 from printstash.library.models import File
 
 INDEX_CACHE_SIZE = 64
@@ -63,6 +63,8 @@ def _build(settings: Settings, row: File, plate: int) -> gcode.LayerIndex:
     else:
         path = _plain(settings, row, plate)
         index = gcode.build_index(path, gcode.scan_file(path).layers)
+    fields = next((p.metadata_json for p in row.plates if p.index == plate), {})
+    index = ingest.declared_layers(index, fields)
     store.write_layer_index(settings, row.sha256, plate, index)
     return index
 
@@ -90,6 +92,7 @@ def _plain(settings: Settings, row: File, plate: int) -> Path:
     """The cached plain G-code of a packaged plate, decoded into the cache on first use."""
     path = store.plain_cache_path(settings, row.sha256, plate)
     if path.is_file():
+        store.touch_plain(path)  # recently used: kept by the cache's eviction
         return path
     plain = sliced.plain_gcode(settings, row, plate)  # a flock'ed .part in tmp/ (same volume)
     try:

@@ -1,6 +1,7 @@
 """Cron-style jobs of the library domain: purge the trash after VAULT_TRASH_RETENTION_DAYS,
-sweep partial uploads nobody is writing any more and content no row refers to, and queue a
-re-parse of every file after an upgrade."""
+sweep partial uploads nobody is writing any more and content no row refers to, keep the
+preview's plain G-code cache within VAULT_PREVIEW_CACHE_MB, and queue a re-parse of every file
+after an upgrade."""
 
 import logging
 from datetime import timedelta
@@ -31,6 +32,8 @@ def purge_job(ctx: WorkerContext) -> None:
             log.info("PrintStash %s: re-parsing every stored file in the background", __version__)
     purged = purge(ctx.settings, ctx.db)
     store.clean_stale_parts(ctx.settings)
+    if evicted := store.evict_plain_cache(ctx.settings, ctx.settings.preview_cache_mb << 20):
+        log.info("removed %d plate(s) from the preview's plain G-code cache", evicted)
     orphans = sweep_orphans(ctx.settings, ctx.db)
     if purged or orphans:
         log.info("purged %d file(s) from the trash, %d orphaned file(s) from storage", purged, orphans)

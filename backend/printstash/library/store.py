@@ -6,7 +6,8 @@ thumbs/ holds all of a file's derived data, named `<sha256>-…`: its thumbnails
 plate's layer index (`<sha256>-layers-<plate>.idx`, gcode/layers.py). So backups, restores,
 the copy into a bucket, purge and the orphan sweep cover the indexes without knowing them.
 The plain G-code of a packaged plate (.bgcode, .gcode.3mf, .ufp), which the preview reads
-layer by layer, is a local cache under cache/plain/: rebuilt on demand, never backed up.
+layer by layer, is a local cache under cache/plain/: rebuilt on demand, never backed up, its
+least recently used plates removed beyond VAULT_PREVIEW_CACHE_MB (evict_plain_cache).
 
 A .part file is flock'ed by the upload writing it, so the start-up cleanup can tell an
 abandoned part (no lock: its process died) from one still being written by another api
@@ -119,7 +120,44 @@ def read_layer_index(settings: Settings, sha256: str, plate: int) -> LayerIndex 
 
 
 def plain_cache_path(settings: Settings, sha256: str, plate: int) -> Path:
-    return settings.data_dir / "cache" / "plain" / sha256[:2] / f"{sha256}-{plate}.gcode"
+    return _plain_cache(settings) / sha256[:2] / f"{sha256}-{plate}.gcode"
+
+
+def _plain_cache(settings: Settings) -> Path:
+    return settings.data_dir / "cache" / "plain"
+
+
+# A cached plate used this recently is being previewed (its layers are read from it): never
+# evicted, whatever the cache's size.
+PLAIN_IN_USE_SECONDS = 600.0
+
+
+def touch_plain(path: Path) -> None:
+    """Mark a cached plate as just used. Eviction goes by modification time: access times are
+    often not kept (noatime, relatime)."""
+    with contextlib.suppress(FileNotFoundError):
+        os.utime(path)
+
+
+def evict_plain_cache(settings: Settings, limit: int, in_use_seconds: float = PLAIN_IN_USE_SECONDS) -> int:
+    """Remove the least recently used cached plates until cache/plain/ holds at most `limit`
+    bytes (VAULT_PREVIEW_CACHE_MB; a removed plate is decoded again when next previewed);
+    returns how many were removed."""
+    cached: list[tuple[float, int, Path]] = []
+    for path in _plain_cache(settings).glob("*/*.gcode"):
+        with contextlib.suppress(FileNotFoundError):
+            stat = path.stat()
+            cached.append((stat.st_mtime, stat.st_size, path))
+    total = sum(size for _, size, _ in cached)
+    recent = time.time() - in_use_seconds
+    removed = 0
+    for used, size, path in sorted(cached):  # least recently used first
+        if total <= limit or used >= recent:
+            break
+        path.unlink(missing_ok=True)
+        total -= size
+        removed += 1
+    return removed
 
 
 def clean_stale_parts(settings: Settings) -> int:

@@ -13,7 +13,7 @@ from gcodekit import fixture_entries, fixture_path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from printstash.gcode import FullScan, LayerIndex, build_index, layer_segments, scan_file
+from printstash.gcode import FullScan, LayerIndex, build_index, layer_segments, padded, scan_file
 from printstash.gcode.layers import Layer, index_of
 from printstash.gcode.moves import MoveState, segments
 
@@ -89,6 +89,17 @@ def test_the_index_round_trips_and_refuses_other_bytes() -> None:
     for bad in (b"", b"PSLI", index.to_bytes()[:-1], b"XXXX" + index.to_bytes()[4:]):
         with pytest.raises(ValueError):
             LayerIndex.from_bytes(bad)
+
+
+def test_declared_layers_are_padded_empty_but_an_unbelievable_count_is_not() -> None:
+    written = LayerIndex((Layer(10, 20, 0.2, 0), Layer(20, 35, 0.4, 3)), relative_e=False)
+    three = padded(written, 3, 0.1)
+    assert [(la.start, la.end, la.tool) for la in three.layers[2:]] == [(35, 35, 3)]
+    assert three.layers[2].z == pytest.approx(0.5)  # by the layer height from the last written one
+    assert layer_segments(three, 2, lambda start, end: b"G1 X1 Y1 E1\n") == b""
+    assert [la.z for la in padded(written, 4, None).layers[2:]] == [pytest.approx(0.6), pytest.approx(0.8)]
+    for declared in (None, 0, 2, 5, 10**9):  # nothing missing, or more than written again
+        assert padded(written, declared, 0.2) == written
 
 
 @settings(max_examples=200, deadline=None)

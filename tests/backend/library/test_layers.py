@@ -2,12 +2,16 @@
 and GET /files/{id}/layers/{index} (one layer's segments, decoded here by the documented record
 layout, not by the server's code). Expected values come from the fixtures manifest."""
 
+import asyncio
 import itertools
+import os
 import re
 import struct
+import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from harness.backups import archives, cli
@@ -18,17 +22,17 @@ from test_packages import gcode_3mf
 
 from printstash.app import create_app
 from printstash.core.db import Database
+from printstash.core.runtime import WorkerContext
 from printstash.core.settings import Settings
-from printstash.library import jobs, service
+from printstash.gcode import LayerIndex
+from printstash.library import jobs, scheduled, service, store
 
 RECORD = struct.Struct("<6fBBH")  # docs/api.md: x0 y0 z0 x1 y1 z1, feature, flags, tool
 PRUSA = fixture_by_id("prusa_cube20_0.20mm_PLA_thumbs")
 CURA = fixture_by_id("cura_cube20_0.20mm_ender3")
 SLIC3R = fixture_by_id("slic3r_cube20_0.25mm")
+CURA_CONE = fixture_by_id("cura_cone_0.06mm_ender3")
 SLICED = [f for f in FIXTURE_FILES if f.get("slicer")]
-# Cura's ';LAYER_COUNT:249' header counts 7 layers above the cone's tip that it then did not
-# write: the file holds 242 ';LAYER:n' blocks (asserted below), and the preview shows those.
-UNWRITTEN_LAYERS = {"cura_cone_0.06mm_ender3": 7}
 Z = 1e-3
 
 
@@ -69,15 +73,36 @@ def test_layer_count_is_the_files_layer_count(admin_client: TestClient, entry: d
     if expected is None:  # Slic3r 1.3 writes no layer comments: layers from Z (tested below)
         assert index["count"] > 0
         return
-    unwritten = UNWRITTEN_LAYERS.get(entry["id"], 0)
-    if unwritten:
-        assert len(re.findall(rb"\n;LAYER:\d+", data)) == expected - unwritten
-    assert index["count"] == expected - unwritten == body["metadata"]["layer_count"] - unwritten
-    top = entry["expected"].get("max_layer_z") or entry["expected"].get("max_z")
-    if top is not None:
-        assert max(la["z"] for la in index["layers"]) == pytest.approx(top, abs=Z)
+    assert index["count"] == expected == body["metadata"]["layer_count"]
     zs = [la["z"] for la in index["layers"]]
     assert zs == sorted(zs) and zs[0] > 0
+    top = entry["expected"].get("max_layer_z") or entry["expected"].get("max_z")
+    if top is not None:  # the highest layer with moves (declared empty layers may follow)
+        highest = next(i for i in reversed(range(index["count"])) if layer(admin_client, body["id"], i))
+        assert zs[highest] == pytest.approx(top, abs=Z)
+
+
+def test_declared_layers_the_slicer_did_not_write_are_empty_on_top(admin_client: TestClient) -> None:
+    """Cura's ';LAYER_COUNT:249' counts layers above the cone's tip that it then does not write
+    (nothing printable is left): the index has them as empty layers, Z going on by the layer
+    height, so the slider, a printer's "layer N of M" and the metadata agree."""
+    data = fixture_path(CURA_CONE).read_bytes()
+    written = len(re.findall(rb"\n;LAYER:\d+", data))
+    declared = CURA_CONE["expected"]["layer_count"]
+    assert written < declared  # the case at hand: fewer layers written than declared
+    body = upload(admin_client, "cone.gcode", data).json()
+    [stored] = settings_of(admin_client).thumbs_dir.rglob("*-layers-*")
+    assert len(LayerIndex.from_bytes(stored.read_bytes()).layers) == declared  # as written at upload
+    stored.unlink()  # and as the preview builds it on first use (library/preview.py), checked below
+    zs = [la["z"] for la in layers_of(admin_client, body["id"])["layers"]]
+    assert len(zs) == declared
+    assert zs[written - 1] == pytest.approx(CURA_CONE["expected"]["max_z"], abs=Z)
+    assert layer(admin_client, body["id"], written - 1), "the last written layer has its moves"
+    for i in range(written, declared):
+        assert layer(admin_client, body["id"], i) == [], i  # 200, no segments
+        assert zs[i] == pytest.approx(zs[i - 1] + CURA_CONE["settings"]["layer_height"], abs=Z), i
+    answer = admin_client.get(f"{API}/files/{body['id']}/layers/{declared}")
+    assert answer.status_code == 404 and answer.json()["code"] == "layer_not_found"
 
 
 def test_layers_continue_where_the_one_before_ended_and_stay_on_the_bed(admin_client: TestClient) -> None:
@@ -250,3 +275,45 @@ def test_the_index_survives_backup_and_restore(admin_client: TestClient, vault: 
     assert (target.thumbs_dir / name).read_bytes() == (vault.thumbs_dir / name).read_bytes()
     with TestClient(create_app(target), headers={"X-Api-Key": admin_client.headers["X-Api-Key"]}) as client:
         assert client.get(f"{API}/files/{body['id']}/layers/5").content == before
+
+
+def test_the_plain_gcode_cache_keeps_to_its_size_least_recently_used_first(admin_client: TestClient,
+                                                                          tmp_path: Path) -> None:
+    """Packaged plates are previewed from plain G-code decoded into cache/plain/; the hourly
+    housekeeping (library/scheduled.py) removes the least recently previewed beyond
+    VAULT_PREVIEW_CACHE_MB, never one in use, and a removed plate previews again."""
+    packed = upload(admin_client, "cube.bgcode", binarize(fixture_path(PRUSA), tmp_path / "cube.bgcode")).json()
+    package = upload(admin_client, "two.gcode.3mf", gcode_3mf()).json()
+    settings = settings_of(admin_client)
+    cached = {}
+    for name, body, plate in (("bgcode", packed, 1), ("plate 1", package, 1), ("plate 2", package, 2)):
+        before = admin_client.get(f"{API}/files/{body['id']}/layers/3", params={"plate": plate}).content
+        cached[name] = (store.plain_cache_path(settings, body["sha256"], plate), body, plate, before)
+    sizes = {name: entry[0].stat().st_size for name, entry in cached.items()}
+    hour_ago = time.time() - 3600
+    for age, name in enumerate(("plate 1", "bgcode", "plate 2")):  # plate 1 used longest ago
+        os.utime(cached[name][0], (hour_ago + age, hour_ago + age))
+
+    room = sizes["bgcode"] + sizes["plate 2"]  # all but the least recently used one fit
+    assert store.evict_plain_cache(settings, 0, in_use_seconds=7200) == 0  # all in use within 2 h
+    assert store.evict_plain_cache(settings, room) == 1
+    assert {name for name, entry in cached.items() if entry[0].exists()} == {"bgcode", "plate 2"}
+
+    path, body, plate, before = cached["plate 1"]  # previewed again: decoded again, same layer
+    assert admin_client.get(f"{API}/files/{body['id']}/layers/3", params={"plate": plate}).content == before
+    assert path.exists() and path.stat().st_mtime > time.time() - 60
+    old = cached["bgcode"][0]
+    admin_client.get(f"{API}/files/{packed['id']}/layers/4")  # used now: touched, so not evicted
+    assert old.stat().st_mtime > time.time() - 60
+    assert store.evict_plain_cache(settings, 0) == 1  # of the three, only plate 2 is unused for long
+    assert not cached["plate 2"][0].exists() and old.exists() and path.exists()
+    for entry in cached.values():  # the hourly housekeeping, VAULT_PREVIEW_CACHE_MB=0: all go
+        if entry[0].exists():
+            os.utime(entry[0], (hour_ago, hour_ago))
+    database = Database.from_settings(settings)
+    try:
+        scheduled.purge_job(WorkerContext(settings.model_copy(update={"preview_cache_mb": 0}), database,
+                                          httpx.AsyncClient(), asyncio.Event(), "test-worker"))
+    finally:
+        database.dispose()
+    assert not any(entry[0].exists() for entry in cached.values())
