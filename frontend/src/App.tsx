@@ -40,6 +40,7 @@ const router = createBrowserRouter([
       { path: 'files/:id', element: <FileDetailPage /> },
       // three.js is loaded only when a preview opens: the other pages stay as light as they were.
       { path: 'files/:id/preview', lazy: async () => ({ Component: (await import('./features/preview/FilePreviewPage')).FilePreviewPage }) },
+      { path: 'files/:id/model', lazy: async () => ({ Component: (await import('./features/preview/ModelPreviewPage')).ModelPreviewPage }) },
       { path: 'trash', element: <TrashPage /> },
       { path: 'tags', element: <TagsPage /> },
       { path: 'upload', element: <UploadPage /> },

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2ekit import FRONTEND, Stack, ensure_build
+from e2ekit import FRONTEND, PHONE, Stack, ensure_build, sign_in
 from harness.paths import BACKEND
 from harness.processes import free_port, logged_process, vault_env, wait_http
 from harness.vault import make_settings, migrate
@@ -90,3 +90,14 @@ def page(context: BrowserContext) -> Iterator[Page]:
     yield tab
     tab.close()
     assert refused == [], refused
+
+
+@pytest.fixture
+def phone(browser: Browser, stack: Stack) -> Iterator[Page]:
+    """A phone (390 x 844, touch), signed in, in a profile of its own."""
+    context = browser.new_context(base_url=stack.web, viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    sign_in(page, stack)
+    yield page
+    context.close()

@@ -1,5 +1,7 @@
 """Shared by the e2e fixtures and tests: the running stack, the admin, screenshots."""
 
+import base64
+import io
 import re
 import shutil
 import subprocess
@@ -9,10 +11,13 @@ from pathlib import Path
 
 import pytest
 from harness.paths import REPO
+from PIL import Image, ImageChops
 from playwright.sync_api import Page, expect
 
 FRONTEND = REPO / "frontend"
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+CANVAS = ".preview-canvas canvas"  # the 3D views' canvas (toolpaths and models)
+PHONE = {"width": 390, "height": 844}
 ADMIN = ("admin", "correct horse battery staple")
 # page.evaluate(SIDEWAYS): the page's width and the first elements that stick out sideways or
 # scroll sideways themselves (nothing may, at a phone's 390 px).
@@ -85,3 +90,47 @@ def ensure_build() -> None:
     if not (FRONTEND / "node_modules").exists():
         subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=FRONTEND, check=True, capture_output=True)
     subprocess.run([npm, "run", "build"], cwd=FRONTEND, check=True, capture_output=True)
+
+
+# ---- the 3D views' canvas, read back as a picture ---------------------------------------------
+
+def picture(page: Page) -> Image.Image:
+    url = page.locator(CANVAS).evaluate("canvas => canvas.toDataURL('image/png')")
+    return Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGBA")
+
+
+def drawn_pixels(image: Image.Image) -> int:
+    """Pixels drawn on: the canvas is cleared to transparent, the page shows through."""
+    return sum(image.getchannel("A").histogram()[1:])
+
+
+def changed_pixels(before: Image.Image, after: Image.Image) -> int:
+    difference = ImageChops.difference(before, after).convert("L")
+    return sum(difference.histogram()[1:])
+
+
+def settled(page: Page) -> Image.Image:
+    """The picture once two frames in a row are the same (a render follows each change)."""
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    return picture(page)
+
+
+def mouse_drag(page: Page, dx: float, dy: float) -> None:
+    """Press in the canvas's middle and move by (dx, dy), as a person turns the view."""
+    box = page.locator(CANVAS).bounding_box()
+    assert box
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 + dx, box["y"] + box["height"] / 2 + dy, steps=8)
+    page.mouse.up()
+
+
+def touch_drag(page: Page, start: tuple[float, float], end: tuple[float, float]) -> None:
+    """One finger across the screen, as the phone's touch screen reports it."""
+    session = page.context.new_cdp_session(page)
+    steps = [(start[0] + (end[0] - start[0]) * k / 8, start[1] + (end[1] - start[1]) * k / 8) for k in range(9)]
+    session.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": start[0], "y": start[1]}]})
+    for x, y in steps[1:]:
+        session.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+    session.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    session.detach()

@@ -8,12 +8,11 @@ import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from e2ekit import SIDEWAYS, Stack, shot, sign_in
+from e2ekit import PHONE, SIDEWAYS, Stack, shot, sign_in
 from harness.paths import GCODE_FIXTURES, MODEL_FIXTURES
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
@@ -24,7 +23,6 @@ MODEL_MANIFEST = json.loads((MODEL_FIXTURES / "manifest.json").read_text())["fil
 # Four nozzle sizes (0.25, 0.35, 0.4, 0.6) and two slicers, for facets and units.
 LIBRARY = ["prusa_cube20_0.20mm_PLA_thumbs", "prusa_cone_0.05mm_PLA_0.25n_comments", "prusa_tower_0.30mm_ABS_0.6n",
            "slic3r_cylinder_0.10mm_0.35n", "slic3r_cube20_0.25mm"]
-PHONE = {"width": 390, "height": 844}
 # Walk every page of the app (paths filled in once the library has files and a printer).
 PAGES = ["/", "/?view=list", "/files/{file}", "/tags", "/trash", "/upload", "/printers", "/printers/{printer}",
          "/status", "/api-keys", "/account", "/backups", "/users"]
@@ -77,16 +75,6 @@ def open_page(page: Page, path: str) -> None:
     page.goto(path)
     page.get_by_role("heading", level=1).first.wait_for()
     expect(page.locator("p.muted[role=status]")).to_have_count(0)  # nothing still loading
-
-
-@pytest.fixture
-def phone(browser: Browser, stack: Stack) -> Iterator[Page]:
-    context = browser.new_context(base_url=stack.web, viewport=PHONE, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    page.on("dialog", lambda dialog: dialog.accept())
-    sign_in(page, stack)
-    yield page
-    context.close()
 
 
 def test_no_page_scrolls_sideways_on_a_phone(phone: Page, filled: dict) -> None:

@@ -6,18 +6,15 @@ pixels, the layer slider driven by the keyboard, mouse and touch turning the vie
 heap measured through the DevTools protocol. Expected layer counts and heights come from the
 fixtures manifest."""
 
-import base64
-import io
 import json
 import time
 from collections.abc import Iterator
 
 import pytest
-from e2ekit import Stack, shot, sign_in
+from e2ekit import CANVAS, PHONE, Stack, changed_pixels, drawn_pixels, mouse_drag, settled, shot, sign_in, touch_drag
 from harness.packages import zip_of
 from harness.paths import GCODE_FIXTURES
 from harness.peers import KlipperPrinter, klipper_printer
-from PIL import Image, ImageChops
 from playwright.sync_api import Browser, Page, expect
 
 pytestmark = pytest.mark.e2e
@@ -28,8 +25,6 @@ LAYERS = CUBE["expected"]["layer_count"]
 TOP_Z = CUBE["expected"]["max_layer_z"]
 FIRST_Z = CUBE["expected"]["first_layer_height"]
 HEAP_BOUND = 250 * 1024 * 1024
-CANVAS = ".preview-canvas canvas"
-PHONE = {"width": 390, "height": 844}
 
 
 def upload(page: Page, fixture: dict = CUBE) -> dict:
@@ -44,27 +39,6 @@ def upload(page: Page, fixture: dict = CUBE) -> dict:
 def drawn_layer(page: Page, index: int) -> None:
     """Wait until the view has rendered a frame with layer `index` in it."""
     expect(page.locator(f"{CANVAS}[data-drawn-layer='{index}']")).to_have_count(1)
-
-
-def picture(page: Page) -> Image.Image:
-    url = page.locator(CANVAS).evaluate("canvas => canvas.toDataURL('image/png')")
-    return Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGBA")
-
-
-def drawn_pixels(image: Image.Image) -> int:
-    """Pixels the lines cover: the canvas is cleared to transparent, the page shows through."""
-    return sum(image.getchannel("A").histogram()[1:])
-
-
-def changed_pixels(before: Image.Image, after: Image.Image) -> int:
-    difference = ImageChops.difference(before, after).convert("L")
-    return sum(difference.histogram()[1:])
-
-
-def settled(page: Page) -> Image.Image:
-    """The picture once two frames in a row are the same (a render follows each change)."""
-    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
-    return picture(page)
 
 
 def heap_used(page: Page) -> int:
@@ -136,33 +110,8 @@ def test_travels_toggle_and_the_mouse_turns_the_view(page: Page, stack: Stack, c
     with_travels = settled(page)
     assert changed_pixels(without, with_travels) > 50, "travel moves are drawn when asked for"
 
-    box = page.locator(CANVAS).bounding_box()
-    assert box
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.mouse.down()
-    page.mouse.move(box["x"] + box["width"] / 2 + 150, box["y"] + box["height"] / 2 + 40, steps=8)
-    page.mouse.up()
+    mouse_drag(page, 150, 40)
     assert changed_pixels(with_travels, settled(page)) > 500, "dragging turns the view"
-
-
-@pytest.fixture
-def phone(browser: Browser, stack: Stack) -> Iterator[Page]:
-    context = browser.new_context(base_url=stack.web, viewport=PHONE, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    sign_in(page, stack)
-    yield page
-    context.close()
-
-
-def touch_drag(page: Page, start: tuple[float, float], end: tuple[float, float]) -> None:
-    """One finger across the screen, as the phone's touch screen reports it."""
-    session = page.context.new_cdp_session(page)
-    steps = [(start[0] + (end[0] - start[0]) * k / 8, start[1] + (end[1] - start[1]) * k / 8) for k in range(9)]
-    session.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": start[0], "y": start[1]}]})
-    for x, y in steps[1:]:
-        session.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
-    session.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
-    session.detach()
 
 
 def test_preview_on_a_phone_fits_and_turns_by_touch(phone: Page, cube: dict) -> None:

@@ -3,6 +3,9 @@
 import { api, apiHref, unwrap } from './client'
 import type { paths } from './schema'
 
+/** The kinds that are models (meshes), not sliced G-code: no toolpaths, a 3D view of the mesh. */
+export const MODEL_KINDS = ['stl', 'obj', '3mf']
+
 export type FileQuery = NonNullable<paths['/api/v1/files']['get']['parameters']['query']>
 
 export const fileKeys = {

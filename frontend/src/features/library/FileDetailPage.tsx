@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useState, type FormEvent } from 'react'
 import { Link, useNavigate, useParams } from 'react-router'
-import { downloadUrl, fileKeys, filesApi } from '../../api/files'
+import { MODEL_KINDS, downloadUrl, fileKeys, filesApi } from '../../api/files'
 import { preferencesApi, preferencesKey } from '../../api/preferences'
 import { printerKeys, printersApi } from '../../api/printers'
 import type { FileRead } from '../../api/types'
@@ -9,7 +9,7 @@ import { ErrorMessage, Loading, Notice } from '../../components/Status'
 import { formatBytes, formatDate, formatDuration, humanize } from '../../lib/format'
 import { libraryApi } from './api'
 import { FavouriteButton } from './FileViews'
-import { MODEL_KINDS, colours, glance, metadataRows, modelRows } from './metadata'
+import { colours, glance, metadataRows, modelRows } from './metadata'
 import { PlatePicker, Plates } from './Plates'
 
 function Swatches({ colours: list }: { colours: string[] }) {
@@ -61,8 +61,10 @@ function Thumbnails({ file }: { file: FileRead }) {
   )
 }
 
-/** The toolpath preview (its own page, a feature of its own): one per plate of a sliced file. */
+/** The toolpath preview (its own page, a feature of its own): one per plate of a sliced file;
+ * a model's 3D view. */
 function PreviewLinks({ file }: { file: FileRead }) {
+  if (MODEL_KINDS.includes(file.kind)) return <Link className="button" to={`/files/${file.id}/model`}>View in 3D</Link>
   if (file.plates.length === 1) return <Link className="button" to={`/files/${file.id}/preview`}>Preview</Link>
   return file.plates.map((plate) => (
     <Link key={plate.index} className="button" to={`/files/${file.id}/preview?plate=${plate.index}`}>Preview plate {plate.index}</Link>

@@ -125,8 +125,6 @@ export function glance(meta: Metadata, currency?: string | null): { key: string;
   return rows.filter((row) => row.value)
 }
 
-export const MODEL_KINDS = ['stl', 'obj', '3mf']
-
 /** A model's size as "36 × 20 × 120 mm" (x × y × z). */
 export function formatSize(size: number[]): string {
   return `${size.map((mm) => Number(mm.toFixed(2))).join(' × ')} mm`

@@ -5,11 +5,10 @@ import { layerAfterKey } from './keys'
 import { LayerLoader } from './loader'
 import { TRAVEL, cssColour, featureColour } from './palette'
 import type { LayerSegments } from './records'
-import { canDraw, ToolpathView } from './scene'
+import { ToolpathView } from './scene'
+import { canDraw, NO_WEBGL } from './stage'
 
 type Loaded = { layers: ReadonlyMap<number, LayerSegments>; pending: number; error: unknown }
-
-const NO_WEBGL = 'This browser cannot draw the preview: WebGL is turned off or not supported.'
 
 /** The 3D view, its layer slider, the travel switch and the legend of one plate's toolpaths. */
 export function Toolpaths({ fileId, plate, index, follow }: { fileId: number; plate: number; index: LayersRead; follow?: number }) {

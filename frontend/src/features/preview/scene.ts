@@ -1,15 +1,14 @@
-// The drawing: three.js, one LineSegments (one BufferGeometry) per layer for its extrusions and
-// one for its travels, so a layer that leaves the plan is disposed on its own. Drawn on demand
-// (a change of layers, camera or size), never in a loop: an idle preview costs nothing.
+// The drawing: three.js (on stage.ts), one LineSegments (one BufferGeometry) per layer for its
+// extrusions and one for its travels, so a layer that leaves the plan is disposed on its own.
 //
 // Why three.js itself and not gcode-preview or @sindarius/gcodeviewer: both take the whole
 // G-code text and parse it in the browser, which is what issue 14 sets out to avoid (memory
 // grows with the file; bench/preview/ measures gcode-preview beside this view). Here the server
 // sends ready segments per layer and the view only holds the few it draws.
-import { BufferAttribute, BufferGeometry, Color, Group, LinearSRGBColorSpace, LineBasicMaterial, LineSegments, PerspectiveCamera, Scene, Vector3, WebGLRenderer } from 'three'
-import { OrbitControls } from 'three/addons/controls/OrbitControls.js'
+import { BufferAttribute, BufferGeometry, Color, Group, LinearSRGBColorSpace, LineBasicMaterial, LineSegments, Vector3 } from 'three'
 import { TRAVEL, featureColour, vertexColours, type Rgb } from './palette'
 import type { LayerSegments } from './records'
+import { Stage } from './stage'
 
 type Drawn = { source: LayerSegments; group: Group; extrusions: LineSegments; travels: LineSegments }
 
@@ -37,26 +36,8 @@ function extent(positions: Float32Array, top: number): { centre: Vector3; radius
   return { centre, radius: Math.max(Math.hypot(maxX - minX, maxY - minY, top) / 2, 5) }
 }
 
-let webgl: boolean | undefined
-
-/** Whether this browser can draw WebGL at all (asked once; the test context is given back). */
-export function canDraw(): boolean {
-  if (webgl === undefined) {
-    const context = document.createElement('canvas').getContext('webgl2')
-    webgl = context !== null
-    context?.getExtension('WEBGL_lose_context')?.loseContext()
-  }
-  return webgl
-}
-
 export class ToolpathView {
-  private readonly canvas: HTMLCanvasElement
-  private readonly onDrawn: (index: number) => void
-  private readonly renderer: WebGLRenderer
-  private readonly scene = new Scene()
-  private readonly camera = new PerspectiveCamera(40, 1, 0.1, 10_000)
-  private readonly controls: OrbitControls
-  private readonly resize: ResizeObserver
+  private readonly stage: Stage
   private readonly drawn = new Map<number, Drawn>()
   // Below-layer colours are the feature colours times grey: dimmer, still readable.
   private readonly materials = {
@@ -67,20 +48,13 @@ export class ToolpathView {
   private palette: Rgb[] = []
   private state: ViewState = { current: 0, travels: false }
   private framed = false
-  private frame = 0
 
-  /** Only where canDraw(): three.js throws when it gets no WebGL context. */
+  /** Only where canDraw() (stage.ts). `onDrawn` is told each layer drawn as the current one. */
   constructor(canvas: HTMLCanvasElement, onDrawn: (index: number) => void) {
-    this.canvas = canvas
-    this.onDrawn = onDrawn
-    this.renderer = new WebGLRenderer({ canvas, antialias: true, alpha: true, preserveDrawingBuffer: true })
-    this.renderer.setPixelRatio(Math.min(window.devicePixelRatio, 2))
-    this.renderer.outputColorSpace = LinearSRGBColorSpace
-    this.camera.up.set(0, 0, 1) // G-code's Z is up
-    this.controls = new OrbitControls(this.camera, canvas) // mouse and touch: rotate, zoom, pan
-    this.controls.addEventListener('change', () => this.invalidate())
-    this.resize = new ResizeObserver(() => this.fit())
-    this.resize.observe(canvas.parentElement ?? canvas)
+    this.stage = new Stage(canvas, () => {
+      if (this.drawn.has(this.state.current)) onDrawn(this.state.current)
+    })
+    this.stage.renderer.outputColorSpace = LinearSRGBColorSpace
   }
 
   setFeatures(names: string[]): void {
@@ -98,17 +72,13 @@ export class ToolpathView {
     }
     const first = layers.get(state.current)
     if (!this.framed && first) this.frameOn(first, top)
-    this.invalidate()
+    this.stage.invalidate()
   }
 
   dispose(): void {
-    cancelAnimationFrame(this.frame)
-    this.resize.disconnect()
-    this.controls.dispose()
     for (const index of [...this.drawn.keys()]) this.drop(index)
     for (const material of Object.values(this.materials)) material.dispose()
-    this.renderer.dispose()
-    this.renderer.forceContextLoss() // browsers allow few live WebGL contexts: give this one back now
+    this.stage.dispose()
   }
 
   private add(index: number, layer: LayerSegments): void {
@@ -118,14 +88,14 @@ export class ToolpathView {
     const travels = new LineSegments(geometry(layer.travels), this.materials.travel)
     const group = new Group()
     group.add(extrusions, travels)
-    this.scene.add(group)
+    this.stage.scene.add(group)
     this.drawn.set(index, { source: layer, group, extrusions, travels })
   }
 
   private drop(index: number): void {
     const drawn = this.drawn.get(index)
     if (!drawn) return
-    this.scene.remove(drawn.group)
+    this.stage.scene.remove(drawn.group)
     drawn.extrusions.geometry.dispose()
     drawn.travels.geometry.dispose()
     this.drawn.delete(index)
@@ -133,32 +103,7 @@ export class ToolpathView {
 
   private frameOn(layer: LayerSegments, top: number): void {
     const { centre, radius } = extent(layer.extrusions.length ? layer.extrusions : layer.travels, top)
-    const distance = radius / Math.sin((this.camera.fov * Math.PI) / 360)
-    this.camera.position.copy(centre).add(new Vector3(-0.5, -1, 0.8).normalize().multiplyScalar(distance))
-    this.camera.near = distance / 100
-    this.camera.far = distance * 20
-    this.camera.updateProjectionMatrix()
-    this.controls.target.copy(centre)
-    this.controls.update()
+    this.stage.lookAt(centre, radius)
     this.framed = true
-  }
-
-  private fit(): void {
-    const box = this.canvas.parentElement ?? this.canvas
-    const width = Math.max(box.clientWidth, 1)
-    const height = Math.max(box.clientHeight, 1)
-    this.renderer.setSize(width, height, false)
-    this.camera.aspect = width / height
-    this.camera.updateProjectionMatrix()
-    this.invalidate()
-  }
-
-  private invalidate(): void {
-    if (this.frame) return
-    this.frame = requestAnimationFrame(() => {
-      this.frame = 0
-      this.renderer.render(this.scene, this.camera)
-      if (this.drawn.has(this.state.current)) this.onDrawn(this.state.current)
-    })
   }
 }
