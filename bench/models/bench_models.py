@@ -28,6 +28,10 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests"))
+
+from harness import meshes  # noqa: E402
+
 PY = REPO / "backend" / ".venv" / "bin" / "python"
 DATA = REPO / "bench" / "data"
 RESULTS = REPO / "bench" / "results"
@@ -63,25 +67,12 @@ WHAT = ["trimesh.load", "facts", "render", "facts + render"]
 
 
 def torus_stl(rings: int) -> Path:
-    """A closed torus of rings x rings quads (2 triangles each), binary STL."""
-    import numpy as np  # only the benchmark's own interpreter needs it
-
+    """A closed torus of rings x rings quads (2 triangles each), binary STL (tests/harness/meshes.py)."""
     path = DATA / f"torus_{rings}.stl"
     if path.exists():
         return path
     DATA.mkdir(parents=True, exist_ok=True)
-    angles = np.linspace(0, 2 * np.pi, rings, endpoint=False)
-    u, v = np.meshgrid(angles, angles)
-    grid = np.stack([(40 + 15 * np.cos(v)) * np.cos(u), (40 + 15 * np.cos(v)) * np.sin(u), 15 + 15 * np.sin(v)], -1)
-    a, b = grid, np.roll(grid, -1, axis=1)
-    c, d = np.roll(grid, -1, axis=0), np.roll(np.roll(grid, -1, axis=0), -1, axis=1)
-    tris = np.concatenate([np.stack([a, b, d], -2).reshape(-1, 3, 3), np.stack([a, d, c], -2).reshape(-1, 3, 3)])
-    record = np.zeros(len(tris), dtype=[("normal", "<f4", 3), ("corners", "<f4", (3, 3)), ("attr", "<u2")])
-    record["corners"] = tris
-    with path.open("wb") as out:
-        out.write(b"printstash bench model: torus".ljust(80, b" "))
-        out.write(np.uint32(len(tris)).tobytes())
-        out.write(record.tobytes())
+    path.write_bytes(meshes.torus_stl(rings, b"printstash bench model: torus"))
     return path
 
 

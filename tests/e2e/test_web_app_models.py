@@ -8,11 +8,10 @@ Expected triangle counts come from the fixtures manifest."""
 
 import hashlib
 import json
-from pathlib import Path
 
-import numpy as np
 import pytest
 from e2ekit import CANVAS, PHONE, Stack, changed_pixels, mouse_drag, settled, shot, sign_in, touch_drag
+from harness.meshes import torus_stl
 from harness.paths import MODEL_FIXTURES
 from PIL import Image, ImageFilter
 from playwright.sync_api import Page, expect
@@ -109,25 +108,9 @@ def test_the_viewer_on_a_phone_fits_and_turns_by_touch(phone: Page) -> None:
     shot(phone, "model-phone")
 
 
-def torus_stl(path: Path, rings: int = 448) -> bytes:
-    """A closed torus of rings x rings quads as a binary STL (448: 401,408 triangles, 20.1 MB),
-    the size bench/models/bench_models.py measures."""
-    angles = np.linspace(0, 2 * np.pi, rings, endpoint=False)
-    u, v = np.meshgrid(angles, angles)
-    grid = np.stack([(40 + 15 * np.cos(v)) * np.cos(u), (40 + 15 * np.cos(v)) * np.sin(u), 15 + 15 * np.sin(v)], -1)
-    a, b = grid, np.roll(grid, -1, axis=1)
-    c, d = np.roll(grid, -1, axis=0), np.roll(np.roll(grid, -1, axis=0), -1, axis=1)
-    tris = np.concatenate([np.stack([a, b, d], -2).reshape(-1, 3, 3), np.stack([a, d, c], -2).reshape(-1, 3, 3)])
-    record = np.zeros(len(tris), dtype=[("normal", "<f4", 3), ("corners", "<f4", (3, 3)), ("attr", "<u2")])
-    record["corners"] = tris
-    path.write_bytes(b"torus".ljust(80, b" ") + np.uint32(len(tris)).tobytes() + record.tobytes())
-    return path.read_bytes()
-
-
-def test_a_20_mb_stl_opens_with_progress_and_the_page_stays_responsive(page: Page, stack: Stack,
-                                                                        tmp_path: Path) -> None:
+def test_a_20_mb_stl_opens_with_progress_and_the_page_stays_responsive(page: Page, stack: Stack) -> None:
     sign_in(page, stack)
-    data = torus_stl(tmp_path / "torus.stl")
+    data = torus_stl()  # bench/models measures the same 20.1 MB, 401,408 triangles
     assert len(data) >= 20_000_000
     file = upload(page, "torus.stl", data, "stl")
     page.add_init_script(WATCH)
