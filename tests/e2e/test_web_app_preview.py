@@ -11,7 +11,19 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from e2ekit import CANVAS, PHONE, Stack, changed_pixels, drawn_pixels, mouse_drag, settled, shot, sign_in, touch_drag
+from e2ekit import (
+    CANVAS,
+    PHONE,
+    Stack,
+    changed_pixels,
+    drawn_pixels,
+    mouse_drag,
+    settled,
+    shot,
+    shot_both_themes,
+    sign_in,
+    touch_drag,
+)
 from harness.packages import zip_of
 from harness.paths import GCODE_FIXTURES
 from harness.peers import KlipperPrinter, klipper_printer
@@ -178,6 +190,7 @@ def test_printer_preview_follows_a_real_print_layer_by_layer(page: Page, stack: 
     page.get_by_label("Show travel moves").check()  # this file only travels (no extrusion)
     label = page.locator(".preview-controls label[for='preview-layer']")
     expect(label).to_contain_text(f"of {TINYBOX['expected']['layer_count']}")
+    shot_both_themes(page, "printer-preview-printing")
     seen: list[int] = []
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and printer.print_state() != "complete":
