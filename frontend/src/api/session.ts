@@ -3,6 +3,7 @@
 import { useQuery } from '@tanstack/react-query'
 import { api, ApiError, unwrap } from './client'
 import type { User } from './types'
+import { mark } from '../lib/marks'
 
 export const authKeys = { all: ['auth'] as const, status: ['auth', 'status'] as const, me: ['auth', 'me'] as const }
 
@@ -28,6 +29,8 @@ export function useMe() {
       } catch (error) {
         if (error instanceof ApiError && error.status === 401) return null
         throw error
+      } finally {
+        mark('session')
       }
     },
     staleTime: 60_000,

@@ -1,11 +1,14 @@
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react'
 import type { LayersRead } from '../../api/types'
+import { mark } from '../../lib/marks'
 import { previewApi } from './api'
 import { layerAfterKey } from './keys'
 import { LayerLoader } from './loader'
 import { TRAVEL, cssColour, featureColour } from './palette'
 import type { LayerSegments } from './records'
 import { canDraw, ToolpathView } from './scene'
+
+mark('three') // this chunk (three.js with it) has arrived and run
 
 type Loaded = { layers: ReadonlyMap<number, LayerSegments>; pending: number; error: unknown }
 
@@ -29,7 +32,11 @@ export function Toolpaths({ fileId, plate, index, follow }: { fileId: number; pl
     canvas.setAttribute('role', 'img')
     canvas.setAttribute('aria-label', 'Toolpaths: drag to turn, pinch or scroll to zoom')
     holder.current.append(canvas)
-    const view = new ToolpathView(canvas, (layer) => { canvas.dataset.drawnLayer = String(layer) })
+    const view = new ToolpathView(canvas, (layer) => {
+      canvas.dataset.drawnLayer = String(layer)
+      mark('drawn')
+    })
+    mark('webgl')
     view.setFeatures(index.features)
     const loader: LayerLoader = new LayerLoader((layer, signal) => previewApi.layer(fileId, plate, layer, signal),
       () => setLoaded({ layers: new Map(loader.layers), pending: loader.pending, error: loader.error }))
