@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react'
 import type { LayersRead } from '../../api/types'
 import { mark } from '../../lib/marks'
-import { previewApi } from './api'
+import { layerSegments } from './early'
 import { layerAfterKey } from './keys'
 import { LayerLoader } from './loader'
 import { TRAVEL, cssColour, featureColour } from './palette'
@@ -38,7 +38,7 @@ export function Toolpaths({ fileId, plate, index, follow }: { fileId: number; pl
     })
     mark('webgl')
     view.setFeatures(index.features)
-    const loader: LayerLoader = new LayerLoader((layer, signal) => previewApi.layer(fileId, plate, layer, signal),
+    const loader: LayerLoader = new LayerLoader((layer, signal) => layerSegments(fileId, plate, layer, signal),
       () => setLoaded({ layers: new Map(loader.layers), pending: loader.pending, error: loader.error }))
     parts.current = { view, loader }
     return () => {
