@@ -6,7 +6,7 @@ import { layerAfterKey } from './keys'
 import { LayerLoader } from './loader'
 import { TRAVEL, cssColour, featureColour } from './palette'
 import type { LayerSegments } from './records'
-import { canDraw, ToolpathView } from './scene'
+import { canDraw, ToolpathView, viewCanvas } from './scene'
 
 mark('three') // this chunk (three.js with it) has arrived and run
 
@@ -28,7 +28,7 @@ export function Toolpaths({ fileId, plate, index, follow }: { fileId: number; pl
     // The canvas is made here, not by React: each mount gets a fresh WebGL context that
     // dispose() can give back (a lost context cannot be used again on the same canvas).
     if (!holder.current) return // nothing to draw (no WebGL, or a plate without layers)
-    const canvas = document.createElement('canvas')
+    const canvas = viewCanvas()
     canvas.setAttribute('role', 'img')
     canvas.setAttribute('aria-label', 'Toolpaths: drag to turn, pinch or scroll to zoom')
     holder.current.append(canvas)

@@ -37,16 +37,29 @@ function extent(positions: Float32Array, top: number): { centre: Vector3; radius
   return { centre, radius: Math.max(Math.hypot(maxX - minX, maxY - minY, top) / 2, 5) }
 }
 
-let webgl: boolean | undefined
+// The drawing buffer the view asks for (three.js would ask for these too): kept after each
+// frame so the page (and the browser tests) can read the picture back.
+const CONTEXT: WebGLContextAttributes = { alpha: true, antialias: true, depth: true, stencil: false, preserveDrawingBuffer: true }
 
-/** Whether this browser can draw WebGL at all (asked once; the test context is given back). */
+let webgl: boolean | undefined
+let probe: HTMLCanvasElement | undefined
+
+/** Whether this browser can draw WebGL at all (asked once). */
 export function canDraw(): boolean {
   if (webgl === undefined) {
-    const context = document.createElement('canvas').getContext('webgl2')
-    webgl = context !== null
-    context?.getExtension('WEBGL_lose_context')?.loseContext()
+    const canvas = document.createElement('canvas')
+    webgl = canvas.getContext('webgl2', CONTEXT) !== null
+    if (webgl) probe = canvas
   }
   return webgl
+}
+
+/** A canvas for a new view: the first gets the one canDraw() made its WebGL context on (making
+ * one takes tens of milliseconds without a GPU, on the way to the preview's first frame). */
+export function viewCanvas(): HTMLCanvasElement {
+  const canvas = probe ?? document.createElement('canvas')
+  probe = undefined
+  return canvas
 }
 
 export class ToolpathView {
@@ -69,11 +82,13 @@ export class ToolpathView {
   private framed = false
   private frame = 0
 
-  /** Only where canDraw(): three.js throws when it gets no WebGL context. */
+  /** Only where canDraw(), on a viewCanvas(): three.js throws when it gets no WebGL context. */
   constructor(canvas: HTMLCanvasElement, onDrawn: (index: number) => void) {
     this.canvas = canvas
     this.onDrawn = onDrawn
-    this.renderer = new WebGLRenderer({ canvas, antialias: true, alpha: true, preserveDrawingBuffer: true })
+    // The context made here (or by canDraw() on this canvas) with CONTEXT: three.js takes it as it is.
+    const context = canvas.getContext('webgl2', CONTEXT) ?? undefined
+    this.renderer = new WebGLRenderer({ canvas, context, ...CONTEXT })
     this.renderer.setPixelRatio(Math.min(window.devicePixelRatio, 2))
     this.renderer.outputColorSpace = LinearSRGBColorSpace
     this.camera.up.set(0, 0, 1) // G-code's Z is up
