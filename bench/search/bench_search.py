@@ -427,7 +427,7 @@ def serve(vault: Vault) -> Iterator[str]:
                                 cwd=REPO / "backend", env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
         base = f"http://127.0.0.1:{port}"
         try:
-            wait_http(f"{base}/api/v1/health/live")
+            wait_http(f"{base}/api/v1/health/live", timeout=180.0)  # a loaded 2-CPU machine
             yield base
         finally:
             stop(proc)
