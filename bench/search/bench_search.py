@@ -4,6 +4,7 @@ PostgreSQL or both in the same run.
 
 Run from backend/:  uv run python ../bench/search/bench_search.py [--files 100000] [--runs 5]
                     [--requests 200] [--backend sqlite|postgresql|both] [--rebuild]
+                    [--scenarios "one-word query,filter only"]
 
 Data: a vault migrated with alembic in bench/data/search-<N>/ (gitignored, reused between
 runs unless --rebuild). Synthetic files with realistic metadata are inserted directly: names
@@ -436,12 +437,12 @@ def serve(vault: Vault) -> Iterator[str]:
 MEASURES = ("http_p50", "http_p95", "raw_p50", "raw_p95", "load")
 
 
-def run(vaults: list[Vault], runs: int, count: int) -> dict[str, dict[str, Any]]:
+def run(vaults: list[Vault], scenarios: dict[str, dict[str, Any]], runs: int, count: int) -> dict[str, dict[str, Any]]:
     """Per backend and scenario: medians over the runs. Backends alternate within each run,
     so both see the same machine; the 1-minute load average is sampled after each scenario."""
-    samples = {v.backend: {n: {m: [] for m in MEASURES} for n in SCENARIOS} for v in vaults}
+    samples = {v.backend: {n: {m: [] for m in MEASURES} for n in scenarios} for v in vaults}
     totals: dict[str, dict[str, int]] = {v.backend: {} for v in vaults}
-    sql = {v.backend: {name: captured_sql(v, name, params) for name, params in SCENARIOS.items()} for v in vaults}
+    sql = {v.backend: {name: captured_sql(v, name, params) for name, params in scenarios.items()} for v in vaults}
     with ExitStack() as stack:
         clients = {}
         for vault in vaults:
@@ -450,7 +451,7 @@ def run(vaults: list[Vault], runs: int, count: int) -> dict[str, dict[str, Any]]
                 httpx.Client(base_url=base, headers={"X-Api-Key": vault.key}, timeout=120))
         for _ in range(runs):
             for vault in vaults:
-                for name, params in SCENARIOS.items():
+                for name, params in scenarios.items():
                     path = "/api/v1/files/facets" if is_facets(name) else "/api/v1/files"
                     http, totals[vault.backend][name] = time_http(clients[vault.backend], path, params, count)
                     raw = time_raw(vault, sql[vault.backend][name], count)
@@ -477,7 +478,7 @@ def table(files: int, runs: int, count: int, result: dict[str, dict[str, Any]]) 
     lines = [f"{files} files, medians of {runs} runs x {count} requests (ms); {os.cpu_count()} CPUs, "
              "load = median 1-min load average during the row",
              "| " + " | ".join(head) + " |", "|" + " --- |" + " ---: |" * (len(head) - 1)]
-    for name in SCENARIOS:
+    for name in result[backends[0]]:
         rows = [result[b][name] for b in backends]
         matches = {r["matches"] for r in rows}
         cells = [name, f"{rows[0]['matches']:,}" if len(matches) == 1 else " / ".join(f"{m:,}" for m in matches) + " !"]
@@ -495,7 +496,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="sqlite")
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--scenarios", help="comma-separated scenario names (default: all)")
     args = parser.parse_args()
+    wanted = args.scenarios.split(",") if args.scenarios else list(SCENARIOS)
+    if unknown := set(wanted) - set(SCENARIOS):
+        parser.error(f"unknown scenarios {sorted(unknown)}; known: {', '.join(SCENARIOS)}")
+    scenarios = {name: SCENARIOS[name] for name in wanted}
     source = make_vault(args.files, args.rebuild)  # PostgreSQL's library is copied from it
     vaults = [source] if args.backend in ("sqlite", "both") else []
     if args.backend in ("postgresql", "both"):
@@ -506,13 +512,13 @@ def main() -> None:
     if args.runs == 0:
         return
     when = datetime.now(UTC).isoformat()
-    result = run(vaults, args.runs, args.requests)
+    result = run(vaults, scenarios, args.runs, args.requests)
     load = os.getloadavg()
     print("\n" + table(args.files, args.runs, args.requests, result))
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = {"files": args.files, "runs": args.runs, "requests": args.requests, "started": when,
            "finished": datetime.now(UTC).isoformat(), "load_average_at_end": load,
-           "backends": result, "scenario_params": SCENARIOS}
+           "backends": result, "scenario_params": scenarios}
     suffix = "" if args.backend == "sqlite" else f"-{args.backend}"
     (RESULTS / f"search-{args.files}{suffix}.json").write_text(json.dumps(out, indent=1))
 
