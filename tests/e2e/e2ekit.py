@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 FRONTEND = REPO / "frontend"
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 ADMIN = ("admin", "correct horse battery staple")
+PHONE = {"width": 390, "height": 844}
 # page.evaluate(SIDEWAYS): the page's width and the first elements that stick out sideways or
 # scroll sideways themselves (nothing may, at a phone's 390 px).
 SIDEWAYS = """() => {
@@ -67,6 +68,32 @@ def shot(page: Page, name: str, *, full_page: bool = True) -> None:
     SCREENSHOTS.mkdir(exist_ok=True)
     time.sleep(0.2)  # let images decode and layout settle
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+
+
+def shot_both_themes(page: Page, name: str) -> None:
+    """Screenshots of the page as it is now in the light and the dark theme (the data-theme the
+    toggle sets, lib/theme.ts), then the theme it had. For pages a walk cannot reach again:
+    the setup wizard, the sign-in page, a print in progress."""
+    before = page.evaluate("document.documentElement.dataset.theme ?? null")
+    try:
+        for theme in ("light", "dark"):
+            page.evaluate("theme => { document.documentElement.dataset.theme = theme }", theme)
+            shot(page, f"theme-{theme}-{name}")
+    finally:
+        page.evaluate("theme => { if (theme) document.documentElement.dataset.theme = theme; "
+                      "else delete document.documentElement.dataset.theme }", before)
+
+
+def sideways_on_a_phone(page: Page) -> dict:
+    """SIDEWAYS for the page as it is now, laid out at a phone's 390x844 (then its own size again)."""
+    size = page.viewport_size
+    page.set_viewport_size(PHONE)
+    try:
+        page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+        return page.evaluate(SIDEWAYS)
+    finally:
+        if size:
+            page.set_viewport_size(size)
 
 
 def _newest_mtime(*roots: Path) -> float:

@@ -6,11 +6,12 @@ import json
 import re
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
-from e2ekit import ADMIN, Stack, complete_setup, shot, sign_in
+from e2ekit import ADMIN, Stack, complete_setup, shot, shot_both_themes, sideways_on_a_phone, sign_in
 from harness.paths import GCODE_FIXTURES
 from harness.peers import KlipperPrinter, klipper_printer
 from harness.processes import free_port
@@ -31,7 +32,13 @@ def test_setup_wizard_on_a_fresh_vault_then_sign_in(page: Page, stack: Stack) ->
     expect(page.get_by_role("heading", name="Set up PrintStash")).to_be_visible()
     expect(page.get_by_text("Where do I find the setup token?")).to_be_visible()
     expect(page.get_by_text("docker compose logs api")).to_be_visible()
+    # where `make run` writes the api's log (scripts/run.sh; tests/system/test_make_run.py reads the token there)
+    expect(page.locator("details").filter(has_text="Where do I find the setup token?")).to_contain_text(
+        "with make run: in that terminal, and in data/api.log")
     shot(page, "01-setup")
+    shot_both_themes(page, "setup")
+    found = sideways_on_a_phone(page)
+    assert found["page"] <= 390 and not found["wide"], f"/setup at 390 px: {found}"
 
     complete_setup(page, "not-the-token")
     expect(page.get_by_role("alert")).to_contain_text("Setup failed")
@@ -44,6 +51,9 @@ def test_setup_wizard_on_a_fresh_vault_then_sign_in(page: Page, stack: Stack) ->
     assert httpx.get(f"{stack.api}/api/v1/auth/status").json()["configured"] is True
     sessions = page.request.get("/api/v1/auth/sessions").json()  # setup signed in once: no stale session
     assert sessions["total"] == 1 and sessions["items"][0]["current"] is True, sessions
+    page.get_by_role("link", name=re.compile("^Your account")).click()  # the page lists that one session only
+    expect(page.get_by_role("table", name="Sessions").get_by_role("row")).to_have_count(2)  # header + this browser
+    expect(page.get_by_role("table", name="Sessions")).to_contain_text("This browser")
 
     # Sign out for real, then sign back in through the sign-in page.
     page.get_by_role("button", name="Sign out").click()
@@ -55,6 +65,9 @@ def test_setup_wizard_on_a_fresh_vault_then_sign_in(page: Page, stack: Stack) ->
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_contain_text("Sign-in failed")
     shot(page, "02-sign-in-error")
+    shot_both_themes(page, "login")
+    found = sideways_on_a_phone(page)
+    assert found["page"] <= 390 and not found["wide"], f"/login at 390 px: {found}"
     page.get_by_label("Password").fill(ADMIN[1])
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Upload G-code")).to_be_visible()  # back where they were going
@@ -259,37 +272,53 @@ def test_users_page_adds_a_member(page: Page, stack: Stack) -> None:
     shot(page, "11-users")
 
 
-def test_account_page_changes_the_password_and_lists_sessions(page: Page, stack: Stack) -> None:
+def test_account_page_changes_the_password_and_lists_sessions(page: Page, browser, stack: Stack) -> None:
     sign_in(page, stack)
-    # another device signed in (a script's sign-in, as another browser would)
-    other = httpx.post(f"{stack.api}/api/v1/auth/login", json={"username": ADMIN[0], "password": ADMIN[1]},
-                       headers={"X-Requested-With": "e2e", "User-Agent": UA_FIREFOX_WINDOWS})
-    assert other.status_code == 200, other.text
-    page.get_by_role("link", name=re.compile("^Your account")).click()
-    sessions = page.get_by_role("table", name="Sessions")
-    expect(sessions).to_contain_text("This browser")
-    expect(sessions).to_contain_text("Chrome on Linux")  # this Chromium, named as a person names it
-    expect(sessions).to_contain_text("Firefox on Windows")
-    expect(sessions).not_to_contain_text("Mozilla/5.0")  # no raw User-Agent strings
-    for old, new in ((ADMIN[1], "a brand new passphrase"), ("a brand new passphrase", ADMIN[1])):
-        page.get_by_label("Current password").fill(old)
-        page.get_by_label("New password").fill(new)
-        page.get_by_role("button", name="Change password").click()
-        expect(page.get_by_label("Current password")).to_have_value("")  # cleared on success only
-        notice = page.get_by_text("Password changed.")
-        expect(notice).to_contain_text("other browser signed in to your account was signed out")
-        # the other sessions are gone, from the list too; only this browser stays
-        expect(sessions.get_by_role("row")).to_have_count(2)  # header + this browser
+    # another browser signed in to the same account: a Firefox on Windows, as its User-Agent says
+    elsewhere = browser.new_context(base_url=stack.web, user_agent=UA_FIREFOX_WINDOWS)
+    try:
+        other = elsewhere.new_page()
+        other.goto("/login")
+        sign_in_as(other, ADMIN[0], ADMIN[1])
+        expect(other.get_by_role("heading", name="Library")).to_be_visible()
+        page.get_by_role("link", name=re.compile("^Your account")).click()
+        sessions = page.get_by_role("table", name="Sessions")
         expect(sessions).to_contain_text("This browser")
-        assert httpx.get(f"{stack.api}/api/v1/auth/me", cookies=other.cookies).status_code == 401
-        login = httpx.post(f"{stack.api}/api/v1/auth/login", json={"username": ADMIN[0], "password": new},
-                           headers={"X-Requested-With": "e2e"})
-        assert login.status_code == 200, login.text
+        expect(sessions).to_contain_text("Chrome on Linux")  # this Chromium, named as a person names it
+        expect(sessions).to_contain_text("Firefox on Windows")
+        expect(sessions).not_to_contain_text("Mozilla/5.0")  # no raw User-Agent strings
+        # each time the other browser goes to another page (one that asks the api for its list)
+        changes = ((ADMIN[1], "a brand new passphrase", "Printers"), ("a brand new passphrase", ADMIN[1], "API keys"))
+        for old, new, elsewhere_page in changes:
+            page.get_by_label("Current password").fill(old)
+            page.get_by_label("New password").fill(new)
+            page.get_by_role("button", name="Change password").click()
+            expect(page.get_by_label("Current password")).to_have_value("")  # cleared on success only
+            notice = page.get_by_text("Password changed.")
+            expect(notice).to_contain_text("other browser signed in to your account was signed out")
+            # the other sessions are gone, from the list too; only this browser stays
+            expect(sessions.get_by_role("row")).to_have_count(2)  # header + this browser
+            expect(sessions).to_contain_text("This browser")
+            # the other browser's next step takes it to the sign-in page; the new password lets it in
+            other.get_by_role("link", name=elsewhere_page, exact=True).click()
+            expect(other).to_have_url(re.compile(r"/login$"))
+            sign_in_as(other, ADMIN[0], old)
+            expect(other.get_by_role("alert")).to_contain_text("Sign-in failed")
+            sign_in_as(other, ADMIN[0], new)
+            expect(other.get_by_role("heading", name=elsewhere_page, exact=True)).to_be_visible()
+    finally:
+        elsewhere.close()
     page.get_by_label("Current password").fill("not my password at all")
     page.get_by_label("New password").fill("whatever comes next")
     page.get_by_role("button", name="Change password").click()
     expect(page.get_by_role("alert")).to_contain_text("Password not changed")
     shot(page, "16-account")
+
+
+def sign_in_as(page: Page, username: str, password: str) -> None:
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
 
 
 @pytest.fixture(scope="module")
@@ -425,6 +454,65 @@ def test_a_member_controls_a_print_and_a_cancelled_print_is_not_counted(page: Pa
         assert tab.request.get(f"/api/v1/files/{cube['id']}").json()["print_count"] == 0
     finally:
         member.close()
+
+
+def seconds_ago(text: str) -> float:
+    """The age in "… last contact just now" / "… last contact 1m 5s ago" (lib/format.ts formatAge)."""
+    words = text.split("last contact ", 1)[1]
+    if words.startswith("just now"):
+        return 0
+    units = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+    return sum(int(n) * units[u] for n, u in re.findall(r"(\d+)([dhms])", words.split(" ago")[0]))
+
+
+def _age_s(stamp: str) -> float:
+    when = datetime.fromisoformat(stamp)
+    return (datetime.now(UTC) - (when if when.tzinfo else when.replace(tzinfo=UTC))).total_seconds()
+
+
+def test_connection_and_last_contact_are_shown_truthfully(page: Page, stack: Stack, printer: KlipperPrinter) -> None:
+    """Last contact, not last change: an idle printer that answers is in contact now however long
+    ago its status changed. Once its Moonraker stops, the page says offline (nothing green beside
+    it) and the time since the last answer keeps counting. The last test of this module's printer."""
+    sign_in(page, stack)
+    ours = next(p for p in page.request.get("/api/v1/printers").json()["items"] if p["url"] == printer.url)
+    printer_id = ours["id"]
+
+    def status() -> dict:
+        return page.request.get(f"/api/v1/printers/{printer_id}").json()["status"]
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and not (status()["online"] and _age_s(status()["updated_at"]) >= 25):
+        time.sleep(1)  # idle, its status unchanged for a while
+    idle = status()
+    assert idle["online"] and _age_s(idle["updated_at"]) >= 25, idle
+    page.goto(f"/printers/{printer_id}")
+    contact = page.get_by_text(re.compile(r"· (connected|not connected), last contact"))
+    expect(contact).to_contain_text("· connected, last contact")
+    assert seconds_ago(contact.inner_text()) <= 15, contact.inner_text()  # not the 25 s since its last change
+    head = page.locator(".page-head")
+    expect(head).to_contain_text("● Live updates")
+
+    printer.stop_moonraker()
+    badge = page.get_by_role("region", name=re.compile("^Status")).locator(".badge")
+    expect(badge).to_have_text("Offline", timeout=60_000)  # pushed by the events stream, not reloaded
+    expect(contact).to_contain_text("· not connected, last contact")
+    expect(head).to_contain_text("○ Printer offline")
+    expect(head.locator(".live-live")).to_have_count(0)
+    for red_not_green in (head.locator(".live"), badge):
+        colour = red_not_green.evaluate("el => getComputedStyle(el).color")
+        red, green = (int(c) for c in re.findall(r"\d+", colour)[:2])
+        assert red > green, (colour, red_not_green.evaluate("el => el.outerHTML"))
+    first = seconds_ago(contact.inner_text())
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and seconds_ago(contact.inner_text()) < first + 10:
+        time.sleep(1)
+    assert seconds_ago(contact.inner_text()) >= first + 10, contact.inner_text()  # counting, not frozen
+    shot(page, "14c-printer-offline")
+
+    page.get_by_role("link", name="← Printers").click()
+    card = page.get_by_role("listitem").filter(has=page.get_by_role("link", name=ours["name"], exact=True))
+    expect(card.locator(".badge")).to_have_text("Offline")
+    expect(card).not_to_contain_text("Live")
 
 
 def upload_as(page: Page, path: Path) -> dict:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from e2ekit import SIDEWAYS, Stack, shot, sign_in
+from e2ekit import PHONE, SIDEWAYS, Stack, shot, sign_in
+from harness.packages import qoi_thumbnails
 from harness.paths import GCODE_FIXTURES, MODEL_FIXTURES
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
@@ -24,10 +25,12 @@ MODEL_MANIFEST = json.loads((MODEL_FIXTURES / "manifest.json").read_text())["fil
 # Four nozzle sizes (0.25, 0.35, 0.4, 0.6) and two slicers, for facets and units.
 LIBRARY = ["prusa_cube20_0.20mm_PLA_thumbs", "prusa_cone_0.05mm_PLA_0.25n_comments", "prusa_tower_0.30mm_ABS_0.6n",
            "slic3r_cylinder_0.10mm_0.35n", "slic3r_cube20_0.25mm"]
-PHONE = {"width": 390, "height": 844}
 # Walk every page of the app (paths filled in once the library has files and a printer).
-PAGES = ["/", "/?view=list", "/files/{file}", "/tags", "/trash", "/upload", "/printers", "/printers/{printer}",
-         "/status", "/api-keys", "/account", "/backups", "/users"]
+# Every route of frontend/src/App.tsx but /setup and /login (test_web_app.py's first test, while
+# they can be seen) and a print in progress (test_web_app_preview.py, test_web_app_tools.py).
+PAGES = ["/", "/?view=list", "/files/{file}", "/files/{file}/preview", "/tags", "/trash", "/upload", "/printers",
+         "/printers/{printer}", "/printers/{printer}/preview", "/status", "/api-keys", "/account", "/backups", "/users",
+         "/no-such-page"]
 
 
 def fixture_path(fixture_id: str) -> Path:
@@ -181,6 +184,63 @@ def test_favourite_failure_is_shown(page: Page, stack: Stack, filled: dict) -> N
     shot(page, "18-favourite-error")
 
 
+def test_file_page_actions_show_their_errors(page: Page, stack: Stack, filled: dict) -> None:
+    """Besides the favourite star (above) and renaming (below): tags and notes say why they were
+    not saved, in the api's words, or that the server cannot be reached."""
+    sign_in(page, stack)
+    file = filled["files"]["prusa_cone_0.05mm_PLA_0.25n_comments"]
+    page.goto(f"/files/{file['id']}")
+    long_tag = "t" * 65  # one more than a tag may have
+    refused = page.request.put(f"/api/v1/files/{file['id']}/tags", headers={"X-Requested-With": "e2e"},
+                               data={"tags": [long_tag]})
+    assert 400 <= refused.status < 500, refused.text()
+    page.get_by_placeholder("Add tags, comma separated").fill(long_tag)
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(page.get_by_role("alert")).to_have_text(f"Tags not saved: {refused.json()['detail']}")
+    expect(page.get_by_role("list", name="Tags")).not_to_contain_text(long_tag)
+
+    # The api is gone (connection refused) while notes are saved.
+    page.route(f"**/api/v1/files/{file['id']}", lambda route: route.abort("connectionrefused")
+               if route.request.method == "PATCH" else route.continue_())
+    page.get_by_label("Notes").fill("will not arrive")
+    page.get_by_role("button", name="Save notes").click()
+    alert = page.get_by_role("alert").filter(has_text="Notes not saved")
+    expect(alert).to_contain_text("Cannot reach the PrintStash server")
+    expect(page.get_by_text("Notes saved.")).to_have_count(0)
+    shot(page, "18-file-errors")
+    assert page.request.get(f"/api/v1/files/{file['id']}").json()["notes"] != "will not arrive"
+
+
+def test_qoi_thumbnails_are_drawn_in_the_library_and_on_the_file_page(page: Page, stack: Stack) -> None:
+    """PrusaSlicer writes QOI thumbnails for the MK4/MINI/XL, which browsers cannot draw: the
+    library serves them as PNG. The G-code: the real cube fixture with its thumbnails as QOI."""
+    sign_in(page, stack)
+    entry = MANIFEST["prusa_cube20_0.20mm_PLA_thumbs"]
+    data = qoi_thumbnails(fixture_path(entry["id"]).read_bytes())
+    assert data.count(b"; thumbnail_QOI begin") == len(entry["expected"]["thumbnails"])
+    assert b"; thumbnail begin" not in data
+    name = "cube20 for the MK4 (QOI).gcode"
+    answer = page.request.post("/api/v1/files", headers={"X-Requested-With": "e2e"}, multipart={
+        "file": {"name": name, "mimeType": "text/x-gcode", "buffer": data}})
+    assert answer.status == 201, answer.text()
+    widths = [t["width"] for t in entry["expected"]["thumbnails"]]
+
+    page.get_by_label("Search files").fill("for the MK4")
+    card = page.locator(".file-card").filter(has_text=name)
+    small = card.get_by_role("img", name=f"Preview of {name}")
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=small.element_handle())
+    assert small.evaluate("img => img.naturalWidth") == max(w for w in widths if w <= 400)  # drawn, not broken
+    served = page.request.get(small.get_attribute("src") or "")
+    assert served.headers["content-type"] in ("image/png", "image/webp"), served.headers
+    assert served.body()[:8] == b"\x89PNG\r\n\x1a\n" or served.body()[8:12] == b"WEBP"
+
+    card.get_by_role("link", name=name, exact=True).click()
+    big = page.get_by_role("img", name=f"Preview of {name}")
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=big.element_handle())
+    assert big.evaluate("img => img.naturalWidth") == max(widths)
+    shot(page, "18-qoi-thumbnail")
+
+
 def drop_files(page: Page, selector: str, paths: list[Path]) -> None:
     """What the browser does when files from the desktop are let go over an element."""
     files = [[path.name, base64.b64encode(path.read_bytes()).decode()] for path in paths]
@@ -274,6 +334,7 @@ def test_facets_count_within_the_other_filters_and_sort_nozzles_by_size(page: Pa
     expect(nozzle.locator("option[value='0.6']")).to_have_count(0)  # only PrusaSlicer made a 0.6
     page.get_by_role("button", name="Clear filters").click()
     expect(page.get_by_label("Slicer")).to_have_value("")
+    expect(page).not_to_have_url(re.compile(r"[?&]slicer="))
     expect(nozzle.locator("option[value='0.6']")).to_have_count(1)
 
 
@@ -297,7 +358,9 @@ def test_printer_page_shows_only_controls_that_apply_and_last_contact(page: Page
     for control in ("Pause", "Resume", "Cancel print"):
         expect(page.get_by_role("button", name=control)).to_have_count(0)
     expect(page.get_by_text(re.compile(r"(connected|not connected), last contact"))).to_be_visible()
-    expect(page.get_by_text("● Live updates")).to_be_visible()  # the page's own updates, not the printer
+    online = page.request.get(f"/api/v1/printers/{filled['printer']}").json()["status"]["online"]
+    # green "Live updates" (the page's own) only while the printer answers too
+    expect(page.locator(".page-head .live")).to_have_text("● Live updates" if online else "○ Printer offline")
 
 
 def test_slicer_setup_shows_this_servers_address(page: Page, stack: Stack) -> None:

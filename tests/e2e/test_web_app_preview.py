@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from e2ekit import Stack, shot, sign_in
+from e2ekit import PHONE, Stack, shot, shot_both_themes, sign_in
 from harness.packages import zip_of
 from harness.paths import GCODE_FIXTURES
 from harness.peers import KlipperPrinter, klipper_printer
@@ -29,7 +29,6 @@ TOP_Z = CUBE["expected"]["max_layer_z"]
 FIRST_Z = CUBE["expected"]["first_layer_height"]
 HEAP_BOUND = 250 * 1024 * 1024
 CANVAS = ".preview-canvas canvas"
-PHONE = {"width": 390, "height": 844}
 
 
 def upload(page: Page, fixture: dict = CUBE) -> dict:
@@ -229,6 +228,7 @@ def test_printer_preview_follows_a_real_print_layer_by_layer(page: Page, stack: 
     page.get_by_label("Show travel moves").check()  # this file only travels (no extrusion)
     label = page.locator(".preview-controls label[for='preview-layer']")
     expect(label).to_contain_text(f"of {TINYBOX['expected']['layer_count']}")
+    shot_both_themes(page, "printer-preview-printing")
     seen: list[int] = []
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and printer.print_state() != "complete":

@@ -11,10 +11,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from e2ekit import Stack, shot, sign_in
+from e2ekit import PHONE, Stack, shot, sign_in
 from harness.paths import GCODE_FIXTURES
 from playwright.sync_api import Browser, Page, expect
-from test_web_app_preview import CANVAS, HEAP_BOUND, PHONE, drawn_layer, drawn_pixels, heap_used, settled
+from test_web_app_preview import CANVAS, HEAP_BOUND, drawn_layer, drawn_pixels, heap_used, settled
 
 pytestmark = pytest.mark.e2e
 

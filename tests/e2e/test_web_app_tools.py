@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2ekit import SIDEWAYS, Stack, shot, sign_in
+from e2ekit import SIDEWAYS, Stack, shot, shot_both_themes, sign_in
 from harness.camera import Camera, webcam
 from harness.paths import GCODE_FIXTURES
 from harness.peers import KlipperPrinter, klipper_printer
@@ -195,11 +195,12 @@ def test_printer_page_shows_sensors_graph_webcam_and_prints_a_file(page: Page, b
     finder.get_by_role("button", name=f"Print {TINYBOX.name}").click()
     expect(status.locator(".badge")).to_have_text("Printing")
     expect(status).to_contain_text(re.compile(rf"Layer\s*\d+ of {total_layers(TINYBOX)}"))
-    expect(status).to_contain_text("Printing for")
-    expect(status).to_contain_text("Time left")
+    expect(status).to_contain_text(re.compile(r"Printing for\s*\d+[smhd]"))  # elapsed, e.g. "12s"
+    expect(status).to_contain_text(re.compile(r"Time left\s*\d+[smhd]"))
     expect(page.get_by_role("region", name="Current file")).to_contain_text(TINYBOX.name)
     expect(page.get_by_role("region", name="Print a file")).to_have_count(0)  # busy: nothing to send now
     shot(page, "18-printer-page-printing")
+    shot_both_themes(page, "printer-detail-printing")
 
     # The same page on a phone, printing, with graph and webcam: nothing scrolls sideways.
     phone = browser.new_context(base_url=stack.web, viewport={"width": 390, "height": 844}, is_mobile=True)

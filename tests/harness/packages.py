@@ -8,6 +8,8 @@ assembled from real-slicer G-code following their published layouts:
 - .ufp as Cura writes it for UltiMaker printers (UltiMaker's UFP: an OPC package whose
   _rels/.rels relates /3D/model.gcode and the /Metadata/thumbnail.png beside it). Cura writes
   it through libCharon, which stores every part under its OPC part name, leading '/' included.
+
+And G-code whose thumbnails are QOI, as PrusaSlicer writes them for the MK4/MINI/XL.
 """
 
 import base64
@@ -19,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pybgcode
+from PIL import Image
 
 CONTENT_TYPES = (b'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
                  b'package/2006/content-types"><Default Extension="rels" ContentType="application/'
@@ -58,6 +61,19 @@ def thumbnail_png(gcode: bytes, size: str = "300x300") -> bytes:
     """The PNG of a PrusaSlicer thumbnail block of `size` in `gcode`."""
     block = next(m for m in _THUMBNAIL_BLOCK.finditer(gcode) if m[1] + b"x" + m[2] == size.encode())
     return base64.b64decode(b"".join(line[2:] for line in block[3].splitlines()))
+
+
+def qoi_thumbnails(gcode: bytes) -> bytes:
+    """`gcode` with each PNG thumbnail re-encoded as QOI, in the block PrusaSlicer writes with
+    `--thumbnails-format QOI` (`; thumbnail_QOI begin WxH LEN` ... `; thumbnail_QOI end`)."""
+    def as_qoi(block: re.Match[bytes]) -> bytes:
+        png = base64.b64decode(b"".join(line[2:] for line in block[3].splitlines()))
+        out = io.BytesIO()
+        Image.open(io.BytesIO(png)).save(out, format="QOI")
+        encoded = base64.b64encode(out.getvalue())
+        lines = b"".join(b"; " + encoded[i:i + 78] + b"\n" for i in range(0, len(encoded), 78))
+        return b"; thumbnail_QOI begin %sx%s %d\n%s; thumbnail_QOI end" % (block[1], block[2], len(encoded), lines)
+    return _THUMBNAIL_BLOCK.sub(as_qoi, gcode)
 
 
 def gcode_3mf_members(plates: Sequence[bytes], *, image: bytes | None = None,

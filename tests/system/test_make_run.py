@@ -33,6 +33,8 @@ def test_make_run_on_an_empty_data_dir(tmp_path: Path) -> None:
         if (REPO / "frontend" / "dist" / "index.html").exists():
             assert httpx.get(f"http://127.0.0.1:{web_port}/", timeout=10).status_code == 200
         assert _worker_running(data)
+        # where the setup page's help says `make run` keeps the api's log (features/auth/SetupPage.tsx)
+        assert "setup token:" in (data / "api.log").read_text()
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(30)

@@ -11,6 +11,7 @@ import io
 import re
 
 from fastapi.testclient import TestClient
+from harness.packages import qoi_thumbnails
 from librarykit import API, fixture_by_id, fixture_path, settings_of, upload
 from PIL import Image
 
@@ -27,17 +28,8 @@ def _png_payloads(data: bytes) -> list[bytes]:
     return [base64.b64decode(b"".join(line[2:] for line in m[3].splitlines())) for m in _BLOCK.finditer(data)]
 
 
-def _as_qoi_block(match: re.Match[bytes]) -> bytes:
-    png = base64.b64decode(b"".join(line[2:] for line in match[3].splitlines()))
-    out = io.BytesIO()
-    Image.open(io.BytesIO(png)).save(out, format="QOI")
-    encoded = base64.b64encode(out.getvalue())
-    lines = b"".join(b"; " + encoded[i:i + 78] + b"\n" for i in range(0, len(encoded), 78))
-    return b"; thumbnail_QOI begin %sx%s %d\n%s; thumbnail_QOI end\n" % (match[1], match[2], len(encoded), lines)
-
-
 def _qoi_gcode() -> bytes:
-    return _BLOCK.sub(_as_qoi_block, fixture_path(CUBE).read_bytes())
+    return qoi_thumbnails(fixture_path(CUBE).read_bytes())
 
 
 def _pixels(data: bytes) -> bytes:

@@ -151,12 +151,33 @@ function RemovePrinter({ printer }: { printer: Printer }) {
   )
 }
 
+/** Beside the printer's name: green only while this page gets updates AND the printer answers
+ * (a green "Live" next to an offline printer read as if the printer were live). */
+function Freshness({ live, online }: { live: ReturnType<typeof usePrinterEvents>; online: boolean }) {
+  if (live !== 'live') return <span className="live live-reconnecting">{live === 'connecting' ? 'Connecting…' : 'Reconnecting…'}</span>
+  if (!online) {
+    return <span className="live live-offline" title="No answer from the printer: this page shows what it last said and updates by itself when it answers again">○ Printer offline</span>
+  }
+  return <span className="live live-live" title="This page updates by itself while connected">● Live updates</span>
+}
+
+/** The time now, again every `everyMs`: "last contact 40s ago" keeps counting while nothing changes. */
+function useNow(everyMs: number): Date {
+  const [now, setNow] = useState(() => new Date())
+  useEffect(() => {
+    const timer = window.setInterval(() => setNow(new Date()), everyMs)
+    return () => window.clearInterval(timer)
+  }, [everyMs])
+  return now
+}
+
 export function PrinterDetailPage() {
   const id = Number(useParams().id)
   const printer = useQuery({ queryKey: printerKeys.one(id), queryFn: () => printersApi.get(id) })
   const live = usePrinterEvents()
   const current = useCurrentFile(printer.data)
   const isAdmin = useIsAdmin()
+  const now = useNow(5000)
   if (printer.isPending) return <Loading what="Loading printer" />
   if (printer.error) return <ErrorMessage error={printer.error} title="Could not load the printer" />
   const data = printer.data
@@ -166,9 +187,9 @@ export function PrinterDetailPage() {
       <p><Link to="/printers">← Printers</Link></p>
       <div className="page-head">
         <h1>{data.name}</h1>
-        <span className={`live live-${live}`} title="This page updates by itself while connected">{live === 'live' ? '● Live updates' : 'Reconnecting…'}</span>
+        <Freshness live={live} online={Boolean(data.status?.online)} />
       </div>
-      <p className="muted break">{humanize(data.provider)} at <code>{data.url}</code> · {data.status?.online ? 'connected' : 'not connected'}, last contact {formatAge(data.status?.last_seen)}</p>
+      <p className="muted break">{humanize(data.provider)} at <code>{data.url}</code> · {data.status?.online ? 'connected' : 'not connected'}, last contact {formatAge(data.status?.last_seen, now)}</p>
       <div className="detail-grid">
         <section aria-labelledby="printer-status" className="panel stack" aria-live="polite">
           <h2 id="printer-status" className="h3">Status: <Badge status={state} label={humanize(state)} /></h2>

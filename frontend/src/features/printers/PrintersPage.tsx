@@ -19,6 +19,9 @@ function AddPrinter({ first }: { first: boolean }) {
   const [apiKey, setApiKey] = useState('')
   const [found, setFound] = useState<Found | null>(null)
   const [added, setAdded] = useState<string | null>(null)
+  // Open as the page opens without printers, and kept so: the first printer added must not
+  // fold the form away with its "Added …" answer in it.
+  const [openAtStart] = useState(first)
   const target = () => ({ provider: 'moonraker' as const, url: url.trim(), ...(apiKey ? { api_key: apiKey } : {}) })
   const check = useMutation({
     mutationFn: async () => ({ ...(await printerAdminApi.check(target())), url: url.trim() }),
@@ -46,7 +49,7 @@ function AddPrinter({ first }: { first: boolean }) {
   }
   const busy = check.isPending || create.isPending
   return (
-    <details className="panel" open={first || undefined}>
+    <details className="panel" open={openAtStart || undefined}>
       <summary>Add a printer</summary>
       <form onSubmit={submit} className="form-grid">
         <label htmlFor="printer-name">Name</label>
