@@ -430,7 +430,7 @@ def _page(query: FileQuery, dialect: str, *, walk_sort_index: bool = False) -> S
         where = [condition for condition in where if not isinstance(condition, _WordMatch)]
     if walk_sort_index:
         where = [_Likelihood("likely", condition) for condition in where]
-    stmt = select(File).where(*where)
+    stmt = select(File.id).where(*where)
     column_: Any = SORT_COLUMNS.get(key)
     if key == "relevance":
         fts = _ranked_matches(query.q or "", dialect)
@@ -469,9 +469,14 @@ def search_files(session: Session, query: FileQuery) -> tuple[list[File], int]:
     if total <= query.offset:
         return [], total
     walk = _walk_sort_index(session, query, parse_sort(query.sort, has_text=query.has_text)[0], total)
-    stmt = (_page(query, session.get_bind().dialect.name, walk_sort_index=walk).limit(query.limit).offset(query.offset)
-            .options(selectinload(File.tags), selectinload(File.thumbnails), selectinload(File.plates)))
-    return list(session.scalars(stmt)), total
+    page = _page(query, session.get_bind().dialect.name, walk_sort_index=walk).limit(query.limit).offset(query.offset)
+    # The page's ids first, then their rows: a sort then carries (key, id) pairs, not whole rows
+    # with their metadata JSON (the relevance page of `q=bracket`, 1,157 matches at 100k files)
+    ids = list(session.scalars(page))
+    rows = session.scalars(select(File).where(File.id.in_(ids))
+                           .options(selectinload(File.tags), selectinload(File.thumbnails), selectinload(File.plates)))
+    by_id = {row.id: row for row in rows}
+    return [by_id[file_id] for file_id in ids], total
 
 
 # ---- facets ----------------------------------------------------------------------------------
