@@ -75,7 +75,14 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def settle() -> None:
+    """Flush the dirty pages the previous step left, so no step pays for another's writeback
+    (the same reason bench/backup/run.py syncs before each warm step)."""
+    subprocess.run(["sync"], check=True)
+
+
 def timed(cmd: list[str]) -> float:
+    settle()
     start = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - start
@@ -179,8 +186,12 @@ def wait_up(base: str, proc: subprocess.Popen[bytes]) -> None:
     raise TimeoutError("api did not come up")
 
 
-def upload_run(big: Path, sha: str, layers: int, log_dir: Path, backend: Path = BACKEND) -> dict[str, float]:
-    data_dir = DATA / "vault-upload"
+VAULTS = DATA  # --vault-parent moves the api's data dir (e.g. to tmpfs: is the disk the limit?)
+
+
+def upload_run(big: Path, sha: str, layers: int, log_dir: Path, backend: Path = BACKEND,
+               watch_threads: bool = False) -> dict[str, float]:
+    data_dir = VAULTS / "vault-upload"
     key = fresh_vault(data_dir)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("VAULT_")}
@@ -193,11 +204,12 @@ def upload_run(big: Path, sha: str, layers: int, log_dir: Path, backend: Path = 
         wait_up(base, proc)
         _, _, warm, _ = curl_upload(base, key, SOURCE)  # imports + first-request costs out of the way
         assert warm == 201, warm
+        settle()
         threads_before = thread_cpu(proc.pid)
         rss_before = proc_kib(proc.pid, "VmRSS")
         cpu_before = cpu_seconds(proc.pid)
         client_before = children_cpu()
-        elapsed, body, status, threads = curl_upload(base, key, big, watch=proc.pid)
+        elapsed, body, status, threads = curl_upload(base, key, big, watch=proc.pid if watch_threads else None)
         client_cpu = children_cpu() - client_before
         hwm = proc_kib(proc.pid, "VmHWM")
         server_cpu = cpu_seconds(proc.pid) - cpu_before
@@ -210,7 +222,8 @@ def upload_run(big: Path, sha: str, layers: int, log_dir: Path, backend: Path = 
     assert body["metadata"].get("layer_count") == layers, (body["metadata"].get("layer_count"), layers)
     shutil.rmtree(data_dir, ignore_errors=True)
     breakdown = _server_breakdown(log_dir / "server.log")
-    return {**breakdown, **split_cpu(proc.pid, threads_before, threads),
+    split = split_cpu(proc.pid, threads_before, threads) if watch_threads else {}
+    return {**breakdown, **split,
             "seconds": elapsed, "server_cpu_s": server_cpu, "client_cpu_s": client_cpu,
             "load1": os.getloadavg()[0], "rss_before_mib": rss_before / 1024,
             "hwm_mib": hwm / 1024, "rss_growth_mib": (hwm - rss_before) / 1024}
@@ -250,6 +263,7 @@ def drain_run(big: Path) -> dict[str, float]:
                             stderr=subprocess.DEVNULL)
     try:
         _wait_port(port)
+        settle()
         cpu_before = cpu_seconds(proc.pid)
         start = time.perf_counter()
         subprocess.run(["curl", "-sS", "-o", "/dev/null", "-H", "Expect:", "-F", f"file=@{big}",
@@ -272,6 +286,7 @@ def _wait_port(port: int) -> None:
 
 def moonraker_run(printer: Any, big: Path) -> dict[str, float]:
     """The same curl -F to Moonraker's upload endpoint; the file is deleted again afterwards."""
+    settle()
     cpu_before = cpu_seconds(printer.moonraker.pid)
     start = time.perf_counter()
     done = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Expect:",
@@ -298,9 +313,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--mb", type=int, default=500)
     parser.add_argument("--no-moonraker", action="store_true", help="skip the Moonraker side")
+    parser.add_argument("--thread-cpu", action="store_true",
+                        help="sample the server's per-thread CPU every 10 ms during the upload (the sampling "
+                             "itself takes CPU from a 2-CPU machine, so the timed figures are best without it)")
+    parser.add_argument("--vault-parent", type=Path, help="put the api's data dir under this directory "
+                        "(default bench/data; /dev/shm shows the upload without the disk)")
     parser.add_argument("--baseline", type=Path, help="also upload to the api of this other checkout's backend/ "
                         "(e.g. `git archive main | tar -x -C DIR`), in the same runs")
     args = parser.parse_args()
+    if args.vault_parent is not None:
+        global VAULTS
+        VAULTS = args.vault_parent
     big, layers = build_file(args.mb)
     size = big.stat().st_size
     sha = sha256_file(big)
@@ -309,13 +332,14 @@ def main() -> None:
 
     with ExitStack() as stack:
         printer = None if args.no_moonraker else stack.enter_context(klipper_printer(with_klippy=False))
-        rows = [run_once(run, big, sha, layers, printer, args.baseline) for run in range(args.runs)]
+        rows = [run_once(run, big, sha, layers, printer, args.baseline, args.thread_cpu) for run in range(args.runs)]
     report(big, size, layers, rows)
 
 
-def run_once(run: int, big: Path, sha: str, layers: int, printer: Any, baseline: Path | None) -> dict[str, Any]:
+def run_once(run: int, big: Path, sha: str, layers: int, printer: Any, baseline: Path | None,
+             watch_threads: bool) -> dict[str, Any]:
     """One of each, interleaved, so machine noise hits every side alike."""
-    row = {**copy_runs(big), **drain_run(big), **upload_run(big, sha, layers, RESULTS)}
+    row = {**copy_runs(big), **drain_run(big), **upload_run(big, sha, layers, RESULTS, watch_threads=watch_threads)}
     if baseline is not None:
         row["baseline"] = upload_run(big, sha, layers, RESULTS, baseline / "backend")["seconds"]
     if printer is not None:
@@ -359,8 +383,9 @@ def report(big: Path, size: int, layers: int, rows: list[dict[str, Any]]) -> Non
     print(f"server CPU during the upload: median {med['server_cpu_s']:.2f} s (all threads); server-side wall: "
           f"body {med['server_body_s']:.2f} s of which fsync {med['server_fsync_s']:.2f} s, "
           f"dedupe+parse+insert {med['server_store_s']:.2f} s")
-    print(f"server CPU by thread: event loop {med['cpu_loop_s']:.2f} s, the upload's two threads "
-          f"{med['cpu_thread1_s']:.2f} s and {med['cpu_thread2_s']:.2f} s (store; SHA-256 + scan)")
+    if "cpu_loop_s" in med:
+        print(f"server CPU by thread: event loop {med['cpu_loop_s']:.2f} s, the upload's two threads "
+              f"{med['cpu_thread1_s']:.2f} s and {med['cpu_thread2_s']:.2f} s (store; SHA-256 + scan)")
     cpu_bound = (med["server_cpu_s"] + med["client_cpu_s"]) / (os.cpu_count() or 1)
     print(f"HTTP floor's server CPU: median {med['floor_server_cpu_s']:.2f} s. Shortest possible upload on "
           f"{os.cpu_count()} CPUs with this work, perfectly parallel: (server + client CPU) / CPUs = "

@@ -148,13 +148,14 @@ class Written:
 
 
 async def write_stream(batches: AsyncIterable[Batch], fd: int,
-                       on_bytes: Callable[[bytes], None] | None = None) -> Written:
+                       on_bytes: Callable[[bytes], None] | None = None, durable: bool = True) -> Written:
     """Write every batch to `fd` in order, SHA-256 them and pass each piece to `on_bytes`;
-    fsync at the end. The pieces are written and hashed on two threads of this call while the
-    event loop receives the next batches (memory: at most _Stages.DEPTH batches in flight).
-    An error of the batches (the caller refusing the body) or of a thread is raised once no
-    thread touches `fd` any more."""
-    sink = _Sink(fd, on_bytes)
+    fsync at the end unless the file is scratch (`durable=False`: a copy that is stored
+    elsewhere before anything refers to it). The pieces are written and hashed on two threads
+    of this call while the event loop receives the next batches (memory: at most
+    _Stages.DEPTH batches in flight). An error of the batches (the caller refusing the body)
+    or of a thread is raised once no thread touches `fd` any more."""
+    sink = _Sink(fd, on_bytes, durable)
     stages = _Stages(sink.store, sink.digest)
     try:
         async for batch in batches:
@@ -163,22 +164,24 @@ async def write_stream(batches: AsyncIterable[Batch], fd: int,
     finally:
         await stages.settle()
     started = time.perf_counter()
-    await asyncio.to_thread(os.fsync, fd)
+    if durable:
+        await asyncio.to_thread(os.fsync, fd)
     return Written(sink.sha.hexdigest(), sink.size, time.perf_counter() - started)
 
 
 class _Sink:
     """What the two threads do with each batch: write it (store); hash and show it (digest)."""
 
-    def __init__(self, fd: int, on_bytes: Callable[[bytes], None] | None) -> None:
+    def __init__(self, fd: int, on_bytes: Callable[[bytes], None] | None, durable: bool) -> None:
         self.fd, self.on_bytes = fd, on_bytes
-        self.writeback = Writeback(fd)
+        self.writeback = Writeback(fd) if durable else None  # scratch: no disk writes to start
         self.sha = hashlib.sha256()
         self.size = 0
 
     def store(self, batch: Batch) -> None:
         written = write_pieces(self.fd, batch)
-        self.writeback.wrote(written)
+        if self.writeback is not None:
+            self.writeback.wrote(written)
         self.size += written
 
     def digest(self, batch: Batch) -> None:

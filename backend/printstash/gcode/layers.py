@@ -10,13 +10,13 @@ header "PSLI", version, flags, count; then per layer uint64 start, uint64 end, f
 uint16 tool (little-endian).
 """
 
-import bisect
 import mmap
 import re
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from printstash.gcode.moves import MAX_COORD, MoveState, segments, state_before, z_layers
 from printstash.gcode.types import LayerMarks
@@ -36,8 +36,7 @@ _Z_MOVE = re.compile(rb"[ \t]*G[0-3][ \t][^\n;]*?Z(-?\d+(?:\.\d*)?|-?\.\d+)")
 Read = Callable[[int, int], bytes]  # plain G-code bytes [start, end)
 
 
-@dataclass(frozen=True)
-class Layer:
+class Layer(NamedTuple):  # a tuple: a 500 MB file can have 50,000 of them, built per upload
     start: int  # offset of the layer's first byte in the plain G-code
     end: int  # offset just past its last byte
     z: float
@@ -51,7 +50,7 @@ class LayerIndex:
 
     def to_bytes(self) -> bytes:
         head = _HEADER.pack(MAGIC, VERSION, RELATIVE_E if self.relative_e else 0, len(self.layers))
-        return head + b"".join(_LAYER.pack(lay.start, lay.end, lay.z, lay.tool) for lay in self.layers)
+        return head + b"".join(_LAYER.pack(*lay) for lay in self.layers)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "LayerIndex":
@@ -61,7 +60,7 @@ class LayerIndex:
         magic, version, flags, count = _HEADER.unpack_from(data)
         if magic != MAGIC or version != VERSION or len(data) != _HEADER.size + count * _LAYER.size:
             raise ValueError("not a layer index of this version")
-        layers = tuple(Layer(*_LAYER.unpack_from(data, _HEADER.size + i * _LAYER.size)) for i in range(count))
+        layers = tuple(map(Layer._make, _LAYER.iter_unpack(memoryview(data)[_HEADER.size:])))
         return cls(layers, bool(flags & RELATIVE_E))
 
 
@@ -79,15 +78,19 @@ def index_of(data: bytes | mmap.mmap, marks: LayerMarks | None) -> LayerIndex:
         found = list(zip(marks.starts, _zs(data, marks), strict=True))
     else:
         found = z_layers(data)  # type: ignore[arg-type]  # mmap reads like bytes here
-    tools = marks.tools if marks is not None else []
-    ends = [*(start for start, _ in found[1:]), len(data)]
-    layers = tuple(Layer(start, end, z, _tool_at(tools, start)) for (start, z), end in zip(found, ends, strict=True))
+    starts = [start for start, _ in found]
+    ends = [*starts[1:], len(data)]
+    tools = _tools_at(marks.tools if marks is not None else [], starts)
+    layers = tuple(map(Layer, starts, ends, (z for _, z in found), tools))
     return LayerIndex(layers, _relative_e(data, layers[0].start if layers else len(data)))
 
 
 def _zs(data: bytes | mmap.mmap, marks: LayerMarks) -> list[float]:
     """Each marked layer's Z: its comment's, else the height of its first extrusion (Cura moves
     to the next layer's Z before writing its ';LAYER:n'), else the layer before's."""
+    stated = [z for z in marks.zs if z is not None and abs(z) < MAX_COORD]
+    if len(stated) == len(marks.zs):
+        return stated  # every comment stated a usable Z: nothing to look up
     zs: list[float] = []
     ends = [*marks.starts[1:], len(data)]
     for start, end, z in zip(marks.starts, ends, marks.zs, strict=True):
@@ -112,10 +115,17 @@ def _z_before(data: bytes | mmap.mmap, lo: int, hi: int) -> float | None:
     return None
 
 
-def _tool_at(tools: list[tuple[int, int]], offset: int) -> int:
-    """The tool the last change before `offset` selected (0 before any)."""
-    i = bisect.bisect_right(tools, (offset, -1)) - 1
-    return min(tools[i][1], 0xFFFF) if i >= 0 else 0
+def _tools_at(tools: list[tuple[int, int]], starts: list[int]) -> list[int]:
+    """For each layer start (ascending), the tool the last change before it selected (0
+    before any): one walk through both lists."""
+    out: list[int] = []
+    tool, i = 0, 0
+    for start in starts:
+        while i < len(tools) and tools[i][0] < start:
+            tool = min(tools[i][1], 0xFFFF)
+            i += 1
+        out.append(tool)
+    return out
 
 
 def _relative_e(data: bytes | mmap.mmap, first: int) -> bool:

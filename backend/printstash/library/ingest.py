@@ -387,7 +387,9 @@ class PartFile:
 
 @dataclass(frozen=True)
 class ReceivedPart:
-    """An upload's file, fully written and fsynced to its (still locked) .part."""
+    """An upload's file, fully written to its (still locked) .part: fsynced when the .part
+    becomes the stored file (local storage); with a bucket the .part is only the scratch copy
+    that is hashed, parsed and uploaded, and the object store makes the content durable."""
 
     tmp: PartFile
     filename: str
@@ -414,7 +416,8 @@ async def receive(settings: Settings, filename: str, first: fastio.Batch,
     try:
         scan = _GuardedScan(kind, filename)
         with disk_errors():
-            written = await fastio.write_stream(_prepend(first, rest), part.fd, scan.feed)
+            written = await fastio.write_stream(_prepend(first, rest), part.fd, scan.feed,
+                                                durable=settings.storage == "local")
         return ReceivedPart(part, filename, kind, written, scan.finish())
     except BaseException:
         part.discard()

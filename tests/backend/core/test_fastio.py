@@ -212,6 +212,27 @@ def test_write_stream_writes_hashes_and_shows_every_byte_in_order(tmp_path: Path
     assert bytes(seen) == data
 
 
+@pytest.mark.parametrize("durable", [True, False])
+def test_write_stream_flushes_only_a_durable_file(tmp_path: Path, durable: bool,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bucket upload's .part is scratch (library/ingest.py): same bytes and digest, but no
+    fsync and no early writeback for it; a .part that becomes the stored file gets both."""
+    calls: list[str] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(fastio.os, "fsync", lambda fd: (calls.append("fsync"), real_fsync(fd))[1])
+    real_wrote = fastio.Writeback.wrote
+    monkeypatch.setattr(fastio.Writeback, "wrote", lambda self, n: (calls.append("writeback"), real_wrote(self, n))[1])
+    data = DATA * 2
+    fd = _open(tmp_path / "part", os.O_WRONLY)
+    try:
+        written = asyncio.run(fastio.write_stream(_aiter(_batches_of(data, [1 << 20])), fd, durable=durable))
+    finally:
+        os.close(fd)
+    assert written.sha256 == hashlib.sha256(data).hexdigest() and written.size == len(data)
+    assert (tmp_path / "part").read_bytes() == data
+    assert ("fsync" in calls, "writeback" in calls) == (durable, durable)
+
+
 def test_write_stream_refused_midway_raises_after_its_threads_stopped_writing(tmp_path: Path) -> None:
     before = _our_threads()
     batches = _batches_of(DATA, [300_000])
