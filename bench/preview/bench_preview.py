@@ -13,7 +13,9 @@ built web app) holds the file, uploaded once with curl. Then for each viewport (
 - PrintStash: open /files/{id}/preview; time until the first layer is on the canvas (the view
   marks the canvas `data-drawn-layer` after a frame with that layer), then press End on the
   layer slider and time until the last layer is drawn; let the layers below load, walk the
-  slider (PageDown x 20, Home, End); peak JS heap over all of it.
+  slider (PageDown x 20, Home, End); peak JS heap over all of it. Each run also prints where the
+  time to the first layer went (ms from navigation start: the app's performance marks and the
+  Resource Timing of its requests; see BREAKDOWN).
 - gcode-preview 2.18.0 (installed into bench/preview/peer by npm, not committed): a page on the
   same origin downloads the file from /api/v1/files/{id}/download (as Mainsail downloads it
   from Moonraker) and hands the text to `processGCode`; time until it has drawn, peak JS heap,
@@ -61,6 +63,32 @@ SAMPLER = """(() => {
 })()"""
 HEAP = "() => Math.max(window.__peak || 0, performance.memory.usedJSHeapSize)"
 MB = 1024 * 1024
+# Where the time to the first drawn layer goes, in ms from navigation start: the page's own
+# Navigation and Resource Timing (HTML, the app's bundle, the three.js view's chunk, the sign-in
+# check, the layer index, layer 0: each request's start and end) and the marks the app sets
+# (frontend/src/lib/marks.ts: bundle evaluated, session answered, three.js chunk run, index and
+# layer 0 answered, WebGL renderer made, first frame drawn).
+BREAKDOWN = """() => {
+  const out = {}
+  const nav = performance.getEntriesByType('navigation')[0]
+  out.html = nav.responseEnd
+  const ranges = { app: /\\/assets\\/index-[^/]*\\.js$/, view: /\\/assets\\/Toolpaths-[^/]*\\.js$/,
+                   me: /\\/auth\\/me$/, index: /\\/layers(\\?|$)/, layer0: /\\/layers\\/0(\\?|$)/ }
+  for (const entry of performance.getEntriesByType('resource')) {
+    for (const [name, pattern] of Object.entries(ranges)) {
+      if (!out[name + '_req'] && pattern.test(entry.name)) {
+        out[name + '_req'] = [entry.startTime, entry.responseStart, entry.responseEnd].map(Math.round)
+      }
+    }
+  }
+  for (const entry of performance.getEntriesByType('mark')) {
+    if (entry.name.startsWith('printstash:')) out[entry.name.slice(11)] ??= Math.round(entry.startTime)
+  }
+  return out
+}"""
+MARKS = ("html", "bundle", "session", "three", "index", "layer0", "webgl", "drawn")
+MEDIANS = ("first_draw_s", "jump_last_s", "peak_heap_mb")
+REQUESTS = ("app", "view", "me", "index", "layer0")
 
 PEER_PAGE = """<!doctype html><html><head><meta charset="utf-8">
 <script type="importmap">{"imports": {
@@ -135,6 +163,7 @@ def ours(browser: Browser, web: str, file_id: int, count: int, viewport: dict[st
         page.goto(f"/files/{file_id}/preview")
         drawn(page, 0)
         first = time.perf_counter() - start
+        breakdown = page.evaluate(BREAKDOWN)
         slider = page.get_by_role("slider")
         slider.focus()
         start = time.perf_counter()
@@ -151,9 +180,32 @@ def ours(browser: Browser, web: str, file_id: int, count: int, viewport: dict[st
         time.sleep(3)
         result = {"first_draw_s": first, "jump_last_s": jump, "peak_heap_mb": page.evaluate(HEAP) / MB}
         print("  PrintStash", viewport, result, flush=True)
-        return result
+        print("    " + describe(breakdown), flush=True)
+        return {**result, "breakdown": breakdown}
     finally:
         page.context.close()
+
+
+def describe(breakdown: dict[str, Any]) -> str:
+    """One line: the marks in ms, then each request as start>first byte>end."""
+    marks = " ".join(f"{name} {breakdown[name]:.0f}" for name in MARKS if name in breakdown)
+    requests = " ".join(f"{name} {'>'.join(map(str, breakdown[name + '_req']))}" for name in REQUESTS
+                        if name + "_req" in breakdown)
+    return f"ms from navigation: {marks} | requests: {requests}"
+
+
+def median_breakdown(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each mark's and each request's times, the median over the runs that have them."""
+    parts = [run["breakdown"] for run in runs]
+    names = {name for part in parts for name in part}
+    return {name: _median([part[name] for part in parts if name in part]) for name in names}
+
+
+def _median(values: list[Any]) -> Any:
+    """The median of numbers, or of [start, first byte, end] lists element by element."""
+    if isinstance(values[0], list):
+        return [round(statistics.median(column)) for column in zip(*values, strict=True)]
+    return statistics.median(values)
 
 
 def peer(browser: Browser, web: str, file_id: int, viewport: dict[str, int], timeout_s: float) -> dict[str, Any]:
@@ -222,7 +274,7 @@ def main() -> None:
             for name, viewport in VIEWPORTS.items():
                 runs = [ours(browser, web, file_id, count, viewport) for _ in range(args.runs)]
                 rows["ours"][name] = {"runs": runs, "load": load(), **{
-                    field: statistics.median(run[field] for run in runs) for field in runs[0]}}
+                    field: statistics.median(run[field] for run in runs) for field in MEDIANS}}
                 if not args.no_peer:
                     peer_runs = [peer(browser, web, file_id, viewport, args.peer_timeout)
                                  for _ in range(args.peer_runs)]
@@ -243,6 +295,9 @@ def report(rows: dict[str, Any]) -> None:
         mine = rows["ours"][name]
         print(f"| {size} | PrintStash (median of {len(mine['runs'])}) | {mine['first_draw_s']:.2f} s | "
               f"{mine['jump_last_s']:.2f} s | {mine['peak_heap_mb']:.0f} MB |")
+        for run in mine["runs"]:
+            print(f"|  | run: {describe(run['breakdown'])} | {run['first_draw_s']:.2f} s | | |")
+        print(f"|  | median: {describe(median_breakdown(mine['runs']))} | | | |")
         for run in rows["peer"].get(name, {}).get("runs", []):
             print(f"| {size} | gcode-preview 2.18.0 | {run['outcome']} after {run['seconds']:.1f} s | - | "
                   f"{run['peak_heap_mb']:.0f} MB |")

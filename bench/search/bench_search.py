@@ -1,8 +1,10 @@
-"""Search at 100,000 files: GET /api/v1/files and /files/facets through a real uvicorn,
-side by side with the raw SQLite time of the very same SQL statements.
+"""Search at 100,000 (or 1,000,000) files: GET /api/v1/files and /files/facets through a real
+uvicorn, side by side with the raw database time of the very same SQL statements, on SQLite,
+PostgreSQL or both in the same run.
 
 Run from backend/:  uv run python ../bench/search/bench_search.py [--files 100000] [--runs 5]
-                    [--requests 200] [--rebuild]
+                    [--requests 200] [--backend sqlite|postgresql|both] [--rebuild]
+                    [--scenarios "one-word query,filter only"]
 
 Data: a vault migrated with alembic in bench/data/search-<N>/ (gitignored, reused between
 runs unless --rebuild). Synthetic files with realistic metadata are inserted directly: names
@@ -11,30 +13,42 @@ in the slicers' `{model}_{layer}mm_{material}_{printer}_{time}` style from ~150 
 metadata with Moonraker's keys, notes on 10 %, 0-3 of 300 tags on 60 %, two thumbnail rows on
 70 %, print history on 30 %, favourites 5 %, trash 2 %; a plate row per file (plate 1, the
 file's own values) and 3 % multi-plate packages with 2-4 plates of other values. Bulk load:
-the FTS triggers are dropped, rows go in with executemany (name_search folded as the File
-model folds it), then files_fts and files_fts_names 'rebuild' and the triggers come back
-(exactly the migrations' SQL, read back from sqlite_master).
+the library tables' triggers and indexes are dropped, rows go in with executemany
+(name_search folded as the File model folds it), the indexes are built again, files_fts and
+files_fts_names 'rebuild' and the triggers come back (exactly the migrations' SQL, read back
+from sqlite_master).
 
-Each run: for every scenario, 10 warm-up requests then --requests sequential requests on one
-keep-alive connection (API-key auth, as scripts use it) -> p50/p95; the raw reference replays
-the SQL statements the search service issued for that scenario (captured with a SQLAlchemy
-cursor event) on a plain sqlite3 connection with the same pragmas -> p50/p95. The table shows
-medians over --runs runs; JSON goes to bench/results/search-<N>.json.
+PostgreSQL (--backend postgresql|both): the benchmark's own cluster in bench/data/postgresql
+(Debian's binaries, started as tests/harness/postgres.py starts the tests' one, kept between
+runs), database search_<N> migrated with alembic to head, then the SQLite vault's library
+rows copied in by COPY (pg_load: the very same library on both). Reused while the SQLite
+library is the same build.
+
+Each run: for every backend and scenario, 10 warm-up requests then --requests sequential
+requests on one keep-alive connection (API-key auth, as scripts use it) -> p50/p95; the raw
+reference replays the SQL statements the search service issued for that scenario (captured
+with a SQLAlchemy cursor event) on a plain connection (sqlite3 with the app's pragmas, or
+psycopg) -> p50/p95. The table shows medians over --runs runs and the load average; JSON goes
+to bench/results/search-<N>[-<backend>].json.
 """
 
 import argparse
+import hashlib
 import json
 import math
 import os
 import random
+import shutil
 import sqlite3
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +57,11 @@ sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "backend"))
 
 import httpx  # noqa: E402
+import psycopg  # noqa: E402
+from harness import postgres  # noqa: E402
 from harness.processes import free_port, stop, vault_env, wait_http  # noqa: E402
 from harness.vault import make_settings, migrate  # noqa: E402
-from sqlalchemy import Engine, event  # noqa: E402
+from sqlalchemy import Engine, event, make_url, select  # noqa: E402
 
 from printstash.auth import service as auth_service  # noqa: E402
 from printstash.core.db import Database  # noqa: E402
@@ -182,14 +198,22 @@ def _naive(value: Any) -> Any:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ") if isinstance(value, datetime) else value
 
 
+LIBRARY_TABLES = ("tags", "files", "file_tags", "file_plates", "thumbnails")  # in foreign-key order
+
+
 def bulk_load(path: Path, n: int, seed: int = 4) -> None:
     rng, now = random.Random(seed), datetime.now(UTC)
     conn = sqlite3.connect(path, isolation_level=None)
-    triggers = conn.execute("SELECT sql FROM sqlite_master "
-                            "WHERE type = 'trigger' AND name LIKE 'files_fts%'").fetchall()
+    # 1 GB of page cache: at 1M files the tables outgrow the default 2 MB many times over
+    conn.execute("PRAGMA cache_size = -1000000")
+    tables = ", ".join(f"'{t}'" for t in LIBRARY_TABLES)
+    # the library tables' triggers and indexes, made again after the rows (a sorted index
+    # build instead of a million scattered inserts)
+    derived = conn.execute("SELECT type, name, sql FROM sqlite_master WHERE type IN ('trigger', 'index') "  # noqa: S608
+                           f"AND sql IS NOT NULL AND tbl_name IN ({tables})").fetchall()
     conn.execute("BEGIN")
-    for (sql,) in triggers:
-        conn.execute(f"DROP TRIGGER {sql.split()[2]}")
+    for kind, name, _ in derived:
+        conn.execute(f"DROP {kind.upper()} {name}")
     rows = [synthetic_file(rng, i, now) | {"parse_status": "ok", "full_scan_done": 1} for i in range(1, n + 1)]
     marks = ", ".join("?" for _ in FILE_COLUMNS)
     conn.executemany(f"INSERT INTO files ({', '.join(FILE_COLUMNS)}) VALUES ({marks})",  # noqa: S608 - constants
@@ -206,42 +230,126 @@ def bulk_load(path: Path, n: int, seed: int = 4) -> None:
     # one plate per file as every sliced file has since migration 0008, a few with more
     conn.executemany(f"INSERT INTO file_plates ({', '.join(PLATE_COLUMNS)}) "  # noqa: S608 - constants
                      f"VALUES ({', '.join('?' for _ in PLATE_COLUMNS)})", plates(rows, now, seed))
+    del rows
+    for kind, _, sql in derived:
+        if kind == "index":
+            conn.execute(sql)
     conn.execute("INSERT INTO files_fts(files_fts) VALUES ('rebuild')")
     conn.execute("INSERT INTO files_fts_names(files_fts_names) VALUES ('rebuild')")
-    for (sql,) in triggers:
-        conn.execute(sql)
+    conn.execute("UPDATE app_state SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) "
+                 "WHERE key = 'library_version'")  # what the dropped triggers would have done
+    for kind, _, sql in derived:
+        if kind == "trigger":
+            conn.execute(sql)
     conn.execute("COMMIT")
     conn.close()
 
 
-def make_vault(n: int, rebuild: bool) -> tuple[Settings, str]:
+@dataclass
+class Vault:
+    backend: str  # "sqlite" or "postgresql"
+    settings: Settings
+    key: str
+
+
+def bench_key(settings: Settings) -> str:
+    """A member with an API key, as scripts search; its key in clear."""
+    database = Database.from_settings(settings)
+    with database.write() as session:
+        user = auth_service.create_user(session, "bench", "correct horse battery", "member")
+        _, key = auth_service.create_api_key(session, user, "bench")
+    database.dispose()
+    return key
+
+
+def make_vault(n: int, rebuild: bool) -> Vault:
     data_dir = DATA / f"search-{n}"
     settings = make_settings(data_dir)
     key_file = data_dir / "bench-api-key"
     if key_file.exists() and not rebuild:
         migrate(settings)  # reused data: bring it to this version's head, as an admin would
-        return settings, key_file.read_text()
+        return Vault("sqlite", settings, key_file.read_text())
     if data_dir.exists():
-        import shutil
         shutil.rmtree(data_dir)
     migrate(settings)
     assert settings.sqlite_path is not None
     started = time.perf_counter()
     bulk_load(settings.sqlite_path, n)
     print(f"loaded {n} files in {time.perf_counter() - started:.1f} s "
-          f"({settings.sqlite_path.stat().st_size / 1e6:.0f} MB)")
-    database = Database.from_settings(settings)
-    with database.write() as session:
-        user = auth_service.create_user(session, "bench", "correct horse battery", "member")
-        _, key = auth_service.create_api_key(session, user, "bench")
-    database.dispose()
+          f"({settings.sqlite_path.stat().st_size / 1e6:.0f} MB)", flush=True)
+    key = bench_key(settings)
     key_file.write_text(key)
-    return settings, key
+    return Vault("sqlite", settings, key)
 
 
-# ---- the raw SQLite reference ----------------------------------------------------------------
+# ---- the same library on PostgreSQL ----------------------------------------------------------
 
-def captured_sql(settings: Settings, name: str, params: dict[str, Any]) -> list[tuple[str, Any]]:
+def make_pg_vault(n: int, source: Vault, server: postgres.Server, rebuild: bool) -> Vault:
+    """The SQLite vault's library copied into database search_<N> of the benchmark's own
+    cluster (bench/data/postgresql), migrated with alembic first. Reused while the SQLite
+    library it came from is the same one (its bench key identifies a build)."""
+    name = f"search_{n}"
+    data_dir = DATA / f"search-{n}-postgresql"
+    settings = make_settings(data_dir, db_url=server.url(name))
+    key_file, origin = data_dir / "bench-api-key", data_dir / "loaded-from"
+    built_from = hashlib.sha256(source.key.encode()).hexdigest()
+    if not rebuild and key_file.exists() and origin.exists() and origin.read_text() == built_from:
+        migrate(settings)
+        return Vault("postgresql", settings, key_file.read_text())
+    shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir.mkdir(parents=True)
+    server.drop_database(name)
+    server.psql(f'CREATE DATABASE "{name}"')
+    migrate(settings)
+    assert source.settings.sqlite_path is not None
+    started = time.perf_counter()
+    pg_load(source.settings.sqlite_path, server, name)
+    size = server.psql(f"SELECT pg_database_size('{name}')")[0][0]
+    print(f"copied {n} files into PostgreSQL in {time.perf_counter() - started:.1f} s ({size} bytes)", flush=True)
+    key = bench_key(settings)
+    key_file.write_text(key)
+    origin.write_text(built_from)
+    return Vault("postgresql", settings, key)
+
+
+def pg_load(sqlite_path: Path, server: postgres.Server, database: str) -> None:
+    """Every library table's rows from the SQLite file, by COPY. Replica mode holds back the
+    row triggers (the per-row tsvector refresh of migration 0005, the foreign-key checks of
+    rows SQLite already checked, 0007's version bumps); the tables' own indexes are dropped
+    first and built again after the rows; files_fts is then filled in one statement with
+    0005's own files_fts_document(), and VACUUM ANALYZE gives the planner its statistics and
+    the visibility map that index-only counts need (autovacuum would, later)."""
+    source = sqlite3.connect(f"file:{sqlite_path}?mode=ro", uri=True)
+    with server.connect(database) as conn:
+        indexes = conn.execute("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' "
+                               "AND tablename = ANY(%s) AND indexname NOT IN (SELECT conname FROM pg_constraint)",
+                               [[*LIBRARY_TABLES, "files_fts"]]).fetchall()
+        with conn.transaction():
+            conn.execute("SET LOCAL session_replication_role = replica")
+            conn.execute("SET LOCAL maintenance_work_mem = '1GB'")
+            for index, _ in indexes:
+                conn.execute(f'DROP INDEX "{index}"'.encode())
+            for table in LIBRARY_TABLES:
+                rows = source.execute(f"SELECT * FROM {table}")  # noqa: S608 - constants
+                columns = ", ".join(f'"{d[0]}"' for d in rows.description)
+                with conn.cursor().copy(f"COPY {table} ({columns}) FROM STDIN".encode()) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            conn.execute("INSERT INTO files_fts (id, document) SELECT id, files_fts_document(id) FROM files")
+            for _, sql in indexes:
+                conn.execute(sql.encode())
+            for table in ("tags", "files", "file_plates", "thumbnails"):
+                conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) "  # noqa: S608 - constants
+                             f"FROM {table}".encode())
+            conn.execute("UPDATE app_state SET value = to_json((value::text)::bigint + 1) "
+                         "WHERE key = 'library_version'")
+        conn.execute("VACUUM ANALYZE")
+    source.close()
+
+
+# ---- the raw reference ------------------------------------------------------------------------
+
+def captured_sql(vault: Vault, name: str, params: dict[str, Any]) -> list[tuple[str, Any]]:
     """The statements the search service runs for this scenario, with their parameters."""
     statements: list[tuple[str, Any]] = []
 
@@ -251,7 +359,9 @@ def captured_sql(settings: Settings, name: str, params: dict[str, Any]) -> list[
 
     query = search.FileQuery(**{k: ([v] if k in ("slicer", "filament_type", "nozzle_diameter") else v)
                                 for k, v in params.items()})
-    database = Database.from_settings(settings)
+    database = Database.from_settings(vault.settings)
+    with database.read() as session:
+        session.execute(select(1))  # connected: PostgreSQL's first-connection queries are not the search's
     event.listen(Engine, "before_cursor_execute", record)
     try:
         with database.read() as session:
@@ -262,17 +372,26 @@ def captured_sql(settings: Settings, name: str, params: dict[str, Any]) -> list[
     return statements
 
 
-def time_raw(settings: Settings, statements: list[tuple[str, Any]], count: int) -> list[float]:
-    conn = sqlite3.connect(str(settings.sqlite_path), isolation_level=None)
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000"):
-        conn.execute(f"PRAGMA {pragma}")
+def time_raw(vault: Vault, statements: list[tuple[str, Any]], count: int) -> list[float]:
+    """The statements replayed in one transaction per sample on a plain connection: sqlite3
+    with the app's pragmas, or psycopg."""
+    if vault.backend == "postgresql":
+        url = make_url(vault.settings.database_url)
+        conn: Any = psycopg.connect(dbname=url.database, user=url.username, host=url.query["host"])
+        begin, commit = None, conn.commit
+    else:
+        conn = sqlite3.connect(str(vault.settings.sqlite_path), isolation_level=None)
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000"):
+            conn.execute(f"PRAGMA {pragma}")
+        begin, commit = "BEGIN", partial(conn.execute, "COMMIT")
     samples = []
     for i in range(count + 10):
         started = time.perf_counter()
-        conn.execute("BEGIN")
+        if begin:
+            conn.execute(begin)
         for statement, parameters in statements:
             conn.execute(statement, parameters).fetchall()
-        conn.execute("COMMIT")
+        commit()
         if i >= 10:
             samples.append((time.perf_counter() - started) * 1000)
     conn.close()
@@ -298,65 +417,111 @@ def pct(samples: list[float], q: float) -> float:
 
 
 @contextmanager
-def serve(settings: Settings) -> Iterator[str]:
+def serve(vault: Vault) -> Iterator[str]:
     """`printstash serve` on a free loopback port. Its log goes to a file: uvicorn logs
     every request, and a pipe nobody reads fills up and freezes the server."""
     port = free_port()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    with (RESULTS / "search-server.log").open("ab") as log:
+    env = vault_env(vault.settings.data_dir, VAULT_LOG_LEVEL="WARNING", VAULT_DB_URL=vault.settings.database_url)
+    with (RESULTS / f"search-server-{vault.backend}.log").open("ab") as log:
         proc = subprocess.Popen([sys.executable, "-m", "printstash.cli", "serve", "--port", str(port)],
-                                cwd=REPO / "backend", env=vault_env(settings.data_dir, VAULT_LOG_LEVEL="WARNING"),
-                                stdout=log, stderr=subprocess.STDOUT, text=True)
+                                cwd=REPO / "backend", env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
         base = f"http://127.0.0.1:{port}"
         try:
-            wait_http(f"{base}/api/v1/health/live")
+            wait_http(f"{base}/api/v1/health/live", timeout=180.0)  # a loaded 2-CPU machine
             yield base
         finally:
             stop(proc)
 
 
-def run(settings: Settings, key: str, runs: int, count: int) -> dict[str, Any]:
-    results: dict[str, dict[str, list[float]]] = {n: {"http_p50": [], "http_p95": [], "raw_p50": [],
-                                                      "raw_p95": []} for n in SCENARIOS}
-    totals: dict[str, int] = {}
-    sql = {name: captured_sql(settings, name, params) for name, params in SCENARIOS.items()}
-    with serve(settings) as base, httpx.Client(base_url=base, headers={"X-Api-Key": key}, timeout=120) as client:
+MEASURES = ("http_p50", "http_p95", "raw_p50", "raw_p95", "load")
+
+
+def run(vaults: list[Vault], scenarios: dict[str, dict[str, Any]], runs: int, count: int) -> dict[str, dict[str, Any]]:
+    """Per backend and scenario: medians over the runs. Backends alternate within each run,
+    so both see the same machine; the 1-minute load average is sampled after each scenario."""
+    samples = {v.backend: {n: {m: [] for m in MEASURES} for n in scenarios} for v in vaults}
+    totals: dict[str, dict[str, int]] = {v.backend: {} for v in vaults}
+    sql = {v.backend: {name: captured_sql(v, name, params) for name, params in scenarios.items()} for v in vaults}
+    with ExitStack() as stack:
+        clients = {}
+        for vault in vaults:
+            base = stack.enter_context(serve(vault))
+            clients[vault.backend] = stack.enter_context(
+                httpx.Client(base_url=base, headers={"X-Api-Key": vault.key}, timeout=120))
         for _ in range(runs):
-            for name, params in SCENARIOS.items():
-                path = "/api/v1/files/facets" if is_facets(name) else "/api/v1/files"
-                http, totals[name] = time_http(client, path, params, count)
-                print(f"  {name}: HTTP p50 {pct(http, 0.5):.1f} ms", flush=True)
-                raw = time_raw(settings, sql[name], count)
-                for label, samples in (("http", http), ("raw", raw)):
-                    results[name][f"{label}_p50"].append(pct(samples, 0.5))
-                    results[name][f"{label}_p95"].append(pct(samples, 0.95))
-    return {name: {k: statistics.median(v) for k, v in r.items()} | {"matches": totals[name],
-            "statements": len(sql[name])} for name, r in results.items()}
+            for vault in vaults:
+                for name, params in scenarios.items():
+                    path = "/api/v1/files/facets" if is_facets(name) else "/api/v1/files"
+                    http, totals[vault.backend][name] = time_http(clients[vault.backend], path, params, count)
+                    raw = time_raw(vault, sql[vault.backend][name], count)
+                    got = samples[vault.backend][name]
+                    for label, values in (("http", http), ("raw", raw)):
+                        got[f"{label}_p50"].append(pct(values, 0.5))
+                        got[f"{label}_p95"].append(pct(values, 0.95))
+                    got["load"].append(os.getloadavg()[0])
+                    print(f"  {vault.backend} {name}: HTTP p50 {pct(http, 0.5):.1f} ms, "
+                          f"raw p50 {pct(raw, 0.5):.1f} ms, load {got['load'][-1]:.1f}", flush=True)
+    return {backend: {name: {m: statistics.median(v) for m, v in r.items()}
+                      | {"matches": totals[backend][name], "statements": len(sql[backend][name])}
+                      for name, r in rows.items()} for backend, rows in samples.items()}
+
+
+def table(files: int, runs: int, count: int, result: dict[str, dict[str, Any]]) -> str:
+    """One Markdown table, the backends side by side (matches must agree: same library)."""
+    backends = list(result)
+    short = {"sqlite": "SQLite", "postgresql": "PG"}
+    head = ["scenario", "matches"]
+    for label in ("HTTP p50", "HTTP p95", "raw p50", "raw p95"):
+        head += [f"{short[b]} {label}" for b in backends]
+    head.append("load")
+    lines = [f"{files} files, medians of {runs} runs x {count} requests (ms); {os.cpu_count()} CPUs, "
+             "load = median 1-min load average during the row",
+             "| " + " | ".join(head) + " |", "|" + " --- |" + " ---: |" * (len(head) - 1)]
+    for name in result[backends[0]]:
+        rows = [result[b][name] for b in backends]
+        matches = {r["matches"] for r in rows}
+        cells = [name, f"{rows[0]['matches']:,}" if len(matches) == 1 else " / ".join(f"{m:,}" for m in matches) + " !"]
+        for measure in ("http_p50", "http_p95", "raw_p50", "raw_p95"):
+            cells += [f"{r[measure]:.1f}" for r in rows]
+        cells.append(" / ".join(f"{r['load']:.1f}" for r in rows))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", type=int, default=100_000)
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=5, help="0: build or update the data only")
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="sqlite")
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--scenarios", help="comma-separated scenario names (default: all)")
     args = parser.parse_args()
-    settings, key = make_vault(args.files, args.rebuild)
-    table = run(settings, key, args.runs, args.requests)
+    wanted = args.scenarios.split(",") if args.scenarios else list(SCENARIOS)
+    if unknown := set(wanted) - set(SCENARIOS):
+        parser.error(f"unknown scenarios {sorted(unknown)}; known: {', '.join(SCENARIOS)}")
+    scenarios = {name: SCENARIOS[name] for name in wanted}
+    source = make_vault(args.files, args.rebuild)  # PostgreSQL's library is copied from it
+    vaults = [source] if args.backend in ("sqlite", "both") else []
+    if args.backend in ("postgresql", "both"):
+        server = postgres.start(DATA / "postgresql")
+        vaults.append(make_pg_vault(args.files, source, server, args.rebuild))
+        print(f"PostgreSQL keeps running for the next run; stop it with: {' '.join(server.prefix)} "
+              f"{server.bin / 'pg_ctl'} -D {server.root / 'data'} stop", flush=True)
+    if args.runs == 0:
+        return
+    when = datetime.now(UTC).isoformat()
+    result = run(vaults, scenarios, args.runs, args.requests)
     load = os.getloadavg()
-    print(f"\n{args.files} files, medians of {args.runs} runs x {args.requests} requests (ms); "
-          f"load average {load[0]:.1f} on {os.cpu_count()} CPUs")
-    print(f"{'scenario':<22}{'matches':>9}{'HTTP p50':>10}{'HTTP p95':>10}{'SQLite p50':>12}{'SQLite p95':>12}")
-    for name, row in table.items():
-        print(f"{name:<22}{row['matches']:>9}{row['http_p50']:>10.2f}{row['http_p95']:>10.2f}"
-              f"{row['raw_p50']:>12.2f}{row['raw_p95']:>12.2f}")
+    print("\n" + table(args.files, args.runs, args.requests, result))
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = {"files": args.files, "runs": args.runs, "requests": args.requests,
-           "when": datetime.now(UTC).isoformat(), "load_average": load, "scenarios": table,
-           "scenario_params": SCENARIOS}
-    (RESULTS / f"search-{args.files}.json").write_text(json.dumps(out, indent=1))
+    out = {"files": args.files, "runs": args.runs, "requests": args.requests, "started": when,
+           "finished": datetime.now(UTC).isoformat(), "load_average_at_end": load,
+           "backends": result, "scenario_params": scenarios}
+    suffix = "" if args.backend == "sqlite" else f"-{args.backend}"
+    (RESULTS / f"search-{args.files}{suffix}.json").write_text(json.dumps(out, indent=1))
 
 
 if __name__ == "__main__":
     main()
-

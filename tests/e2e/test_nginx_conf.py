@@ -104,6 +104,21 @@ def test_spa_fallback_and_caching(proxy: str) -> None:
     assert httpx.get(f"{proxy}/assets/missing-1234.js").status_code == 404  # no index.html for assets
 
 
+def test_the_web_app_is_sent_compressed_and_the_api_as_it_answers(proxy: str) -> None:
+    index = httpx.get(f"{proxy}/")
+    asset = re.search(r'src="(/assets/[^"]+\.js)"', index.text)
+    assert asset, index.text
+    with httpx.stream("GET", f"{proxy}{asset.group(1)}", headers={"Accept-Encoding": "gzip"}) as packed:
+        unpacked = packed.read()  # httpx unpacks it; num_bytes_downloaded counts what came
+        assert packed.headers.get("content-encoding") == "gzip" and "Accept-Encoding" in packed.headers["vary"]
+        sent = packed.num_bytes_downloaded
+    plain = httpx.get(f"{proxy}{asset.group(1)}", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.content == unpacked
+    assert sent < len(plain.content) / 2
+    schema = httpx.get(f"{proxy}/api/v1/openapi.json", headers={"Accept-Encoding": "gzip"})  # large JSON
+    assert schema.status_code == 200 and "content-encoding" not in schema.headers  # as the api sent it
+
+
 def test_api_and_slicer_paths_are_proxied(proxy: str, api: str) -> None:
     assert httpx.get(f"{proxy}/api/v1/health").json()["components"].keys() >= {"database", "storage"}
     version = httpx.get(f"{proxy}/api/version")

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 from e2ekit import (
+    ADMIN,
     CANVAS,
     PHONE,
     Stack,
@@ -108,6 +109,51 @@ def test_preview_draws_the_layers_and_follows_the_keyboard(page: Page, stack: St
     legend = page.get_by_role("list", name="Feature types").get_by_role("listitem").all_inner_texts()
     assert legend and set(legend) <= set(index["features"]), (legend, index["features"])
     assert heap_used(page) < HEAP_BOUND
+
+
+# Resource Timing of the requests a preview opened by its address starts (ms from navigation).
+REQUESTS = """() => {
+  const named = { me: /\\/auth\\/me$/, index: /\\/layers(\\?|$)/, layer0: /\\/layers\\/0(\\?|$)/ }
+  const seen = {}
+  for (const entry of performance.getEntriesByType('resource')) {
+    for (const [name, pattern] of Object.entries(named)) {
+      if (!seen[name] && pattern.test(entry.name)) seen[name] = { start: entry.startTime, end: entry.responseEnd }
+    }
+  }
+  return seen
+}"""
+
+
+def test_a_preview_opened_by_its_address_asks_for_its_layers_at_once(page: Page, stack: Stack, cube: dict) -> None:
+    """A reload or a link straight to the preview: the layer index and layer 0 are asked for as
+    the app starts, not after the sign-in check answered, and layer 0 not after the index."""
+    sign_in(page, stack)
+    page.goto(f"/files/{cube['id']}/preview")
+    drawn_layer(page, 0)
+    expect(page.locator(".preview-controls label[for='preview-layer']")).to_have_text(
+        f"Layer 1 of {LAYERS} · Z {FIRST_Z:.2f} mm")
+    assert drawn_pixels(settled(page)) > 500
+    seen = page.evaluate(REQUESTS)
+    assert seen.keys() == {"me", "index", "layer0"}, seen
+    assert seen["index"]["start"] < seen["me"]["end"], seen
+    assert seen["layer0"]["start"] < seen["me"]["end"] and seen["layer0"]["start"] < seen["index"]["end"], seen
+
+
+def test_a_preview_opened_signed_out_draws_after_signing_in(browser: Browser, stack: Stack, cube: dict) -> None:
+    """The early requests of a signed-out visit are refused (401): after signing in the page asks again."""
+    context = browser.new_context(base_url=stack.web)
+    page = context.new_page()
+    try:
+        page.goto(f"/files/{cube['id']}/preview")
+        expect(page.get_by_role("heading", name="Sign in to PrintStash")).to_be_visible()
+        page.get_by_label("Username").fill(ADMIN[0])
+        page.get_by_label("Password").fill(ADMIN[1])
+        page.get_by_role("button", name="Sign in").click()  # back to the preview, in the same page
+        expect(page.get_by_role("heading", name=f"Preview of {cube['name']}")).to_be_visible()
+        drawn_layer(page, 0)
+        assert drawn_pixels(settled(page)) > 500
+    finally:
+        context.close()
 
 
 def test_travels_toggle_and_the_mouse_turns_the_view(page: Page, stack: Stack, cube: dict) -> None:

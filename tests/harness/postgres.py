@@ -119,24 +119,31 @@ class Server:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def start() -> Server:
-    """initdb + start a cluster in a new temp dir; stopped and removed at interpreter exit."""
+def start(root: Path | None = None) -> Server:
+    """initdb + start a cluster in a new temp dir, stopped and removed at interpreter exit; or
+    in `root`, kept: initdb only the first time, started unless it runs already, and left
+    running at exit (a benchmark's data, used again, maybe by two runs at once)."""
     prefix, uid = _as_server_user()
-    root = Path(tempfile.mkdtemp(prefix="printstash-pg-"))
-    (root / "socket").mkdir()
-    if uid is not None:
-        for path in (root, root / "socket"):
-            os.chown(path, uid, -1)
+    keep = root is not None
+    root = root or Path(tempfile.mkdtemp(prefix="printstash-pg-"))
     server = Server(root=root, bin=bin_dir(), prefix=prefix)
     data = str(root / "data")
     run = {"check": True, "capture_output": True, "text": True}
-    subprocess.run([*prefix, str(server.bin / "initdb"), "-D", data, "-U", "postgres", "-A", "trust",
-                    "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], **run)  # type: ignore[call-overload]
+    if not (root / "data" / "PG_VERSION").exists():
+        (root / "socket").mkdir(parents=True, exist_ok=True)
+        if uid is not None:
+            for path in (root, root / "socket"):
+                os.chown(path, uid, -1)
+        subprocess.run([*prefix, str(server.bin / "initdb"), "-D", data, "-U", "postgres", "-A", "trust",
+                        "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], **run)  # type: ignore[call-overload]
     options = (f"-c listen_addresses='' -c unix_socket_directories='{server.socket_dir}' -c fsync=off "
                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300")
-    subprocess.run([*prefix, str(server.bin / "pg_ctl"), "-D", data, "-o", options, "-w", "-l",
-                    str(root / "server.log"), "start"], **run)  # type: ignore[call-overload]
-    atexit.register(server.stop)
+    running = subprocess.run([*prefix, str(server.bin / "pg_ctl"), "-D", data, "status"], capture_output=True)
+    if running.returncode != 0:
+        subprocess.run([*prefix, str(server.bin / "pg_ctl"), "-D", data, "-o", options, "-w", "-l",
+                        str(root / "server.log"), "start"], **run)  # type: ignore[call-overload]
+    if not keep:
+        atexit.register(server.stop)
     return server
 
 

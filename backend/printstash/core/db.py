@@ -53,11 +53,21 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+# Reads go through a shared read-only mapping of the database file instead of a read() per
+# page into each connection's own 2 MB cache: a search's row lookups (a thousand random pages
+# for a word found in 1% of 100k files) then cost memory reads, not system calls (bench/search:
+# the one-word query's SQL 81 -> 50 ms under load). Address space, not memory: the kernel's
+# page cache holds the pages either way. Writes still go through the WAL.
+SQLITE_MMAP_BYTES = 1 << 30
+SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000",
+                  f"mmap_size={SQLITE_MMAP_BYTES}")
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # Take transaction control away from pysqlite so our BEGIN is the one that runs.
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000"):
+    for pragma in SQLITE_PRAGMAS:
         cur.execute(f"PRAGMA {pragma}")
     cur.close()
 

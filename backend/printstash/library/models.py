@@ -35,8 +35,9 @@ class File(Base):
         Index("ix_files_uploaded_at", "uploaded_at"),
         Index("ix_files_name", "name"),
         # Covers the filter sidebar's columns, so counting the matches of a filter reads this
-        # narrow index instead of whole rows (metadata JSON inline): 28 -> 4 ms at 100k files.
-        Index("ix_files_filters", "slicer", "filament_type", "nozzle_diameter", "printer_model",
+        # narrow index instead of whole rows (metadata JSON inline): 28 -> 4 ms at 100k files;
+        # and groups the files by every facet column in one walk (library/search.py's facets).
+        Index("ix_files_facets", "slicer", "filament_type", "nozzle_diameter", "printer_model", "kind",
               "layer_height", "estimated_time", "deleted_at"),
     )
 

@@ -10,6 +10,8 @@ decoded once into the local cache/plain/ (library/store.py) and read from there,
 zip member or a .bgcode cannot be entered at an offset.
 """
 
+import gzip
+from dataclasses import dataclass
 from pathlib import Path
 
 from printstash import gcode
@@ -21,12 +23,25 @@ from printstash.core.storage import content_key, publish, storage_for
 from printstash.gcode.layers import Read
 from printstash.library import ingest, service, sliced, store
 from printstash.library.models import File
+from printstash.library.schemas import LayerRead, LayersRead
 
 INDEX_CACHE_SIZE = 64
+INDEX_BODY_CACHE_SIZE = 8  # a 50,000-layer index is ~1.4 MB of JSON, ~0.3 MB gzipped
 SEGMENT_FORMAT = 1  # bumped when the segment records change: part of every ETag
 
 
+@dataclass(frozen=True)
+class IndexBody:
+    """A plate's index as GET /files/{id}/layers sends it, encoded once: for a 50,000-layer file,
+    making and validating 50,000 models per request took longer than a layer's whole answer,
+    and the preview's first frame waits for the index (bench/preview/bench_preview.py)."""
+
+    json: bytes
+    gzipped: bytes
+
+
 _indexes: Memo[tuple[str, str, int], gcode.LayerIndex] = Memo(INDEX_CACHE_SIZE)
+_index_bodies: Memo[tuple[str, str, int], IndexBody] = Memo(INDEX_BODY_CACHE_SIZE)
 
 
 def etag(row: File, plate: int, number: int) -> str:
@@ -39,6 +54,20 @@ def layer_index(settings: Settings, row: File, plate: int) -> gcode.LayerIndex:
     return _indexes.get((str(settings.data_dir), row.sha256, plate),
                         lambda: store.read_layer_index(settings, row.sha256, plate),
                         lambda: _build(settings, row, plate))
+
+
+def index_body(settings: Settings, row: File, plate: int) -> IndexBody:
+    """The plate's index as the api's JSON (LayersRead), plain and gzipped."""
+    sliced.check_plate(row, plate)
+    return _index_bodies.get((str(settings.data_dir), row.sha256, plate), lambda: None,
+                             lambda: _encode(plate, layer_index(settings, row, plate)))
+
+
+def _encode(plate: int, index: gcode.LayerIndex) -> IndexBody:
+    read = LayersRead(plate=plate, count=len(index.layers), features=list(gcode.FEATURES),
+                      layers=[LayerRead(index=i, z=round(layer.z, 4)) for i, layer in enumerate(index.layers)])
+    data = read.model_dump_json().encode()
+    return IndexBody(data, gzip.compress(data, compresslevel=6, mtime=0))
 
 
 def indexed_layer(settings: Settings, row: File, plate: int, number: int) -> gcode.LayerIndex:

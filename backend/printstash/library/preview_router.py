@@ -4,12 +4,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from printstash import gcode
 from printstash.auth.dependencies import CurrentUser
 from printstash.core.deps import ReadSession, SettingsDep
 from printstash.core.params import Index, RowId
 from printstash.library import preview, service
-from printstash.library.schemas import ErrorRead, LayerRead, LayersRead
+from printstash.library.schemas import ErrorRead, LayersRead
 
 router = APIRouter(tags=["library"])
 Plate = Annotated[int, Query(ge=1, le=1000, description="the plate (1 for a single-plate file)")]
@@ -28,12 +27,15 @@ _SEGMENTS_DOC: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("/files/{file_id}/layers", response_model=LayersRead, responses=_ERRORS)
-def read_layers(file_id: RowId, session: ReadSession, settings: SettingsDep, user: CurrentUser,
-                plate: Plate = 1) -> LayersRead:
-    """The plate's layers (index and Z) and the legend of the segments' feature codes."""
-    index = preview.layer_index(settings, service.get_file(session, file_id), plate)
-    return LayersRead(plate=plate, count=len(index.layers), features=list(gcode.FEATURES),
-                      layers=[LayerRead(index=i, z=round(layer.z, 4)) for i, layer in enumerate(index.layers)])
+def read_layers(file_id: RowId, request: Request, session: ReadSession, settings: SettingsDep, user: CurrentUser,
+                plate: Plate = 1) -> Response:
+    """The plate's layers (index and Z) and the legend of the segments' feature codes (gzipped
+    for a client that accepts it: a 50,000-layer index is 1.4 MB of JSON)."""
+    body = preview.index_body(settings, service.get_file(session, file_id), plate)
+    if _accepts_gzip(request.headers.get("accept-encoding", "")):
+        return Response(body.gzipped, media_type="application/json",
+                        headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+    return Response(body.json, media_type="application/json", headers={"Vary": "Accept-Encoding"})
 
 
 @router.get("/files/{file_id}/layers/{index}", response_class=Response, responses=_SEGMENTS_DOC)
@@ -53,6 +55,20 @@ def read_layer(file_id: RowId, index: Index, request: Request, session: ReadSess
 
 def _number(z: float) -> str:
     return str(round(z, 4))  # the float32 of the index, back to what the slicer wrote
+
+
+def _accepts_gzip(header: str) -> bool:
+    """Accept-Encoding names gzip (or *) with a weight above zero."""
+    for item in header.split(","):
+        name, *params = (part.strip() for part in item.split(";"))
+        weights = [param.removeprefix("q=") for param in params if param.startswith("q=")]
+        try:
+            weight = float(weights[0]) if weights else 1.0
+        except ValueError:
+            weight = 0.0
+        if name.lower() in ("gzip", "*") and weight > 0:
+            return True
+    return False
 
 
 def _matches(header: str, tag: str) -> bool:

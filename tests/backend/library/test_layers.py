@@ -167,6 +167,22 @@ def test_etag_cache_headers_and_304(admin_client: TestClient) -> None:
     assert other.status_code == 200 and other.headers["etag"] != tag
 
 
+def test_the_index_is_gzipped_for_a_client_that_accepts_it(admin_client: TestClient) -> None:
+    body = upload(admin_client, "cube.gcode", fixture_path(PRUSA).read_bytes()).json()
+    url = f"{API}/files/{body['id']}/layers"
+    plain = admin_client.get(url, headers={"Accept-Encoding": "identity"})
+    assert plain.status_code == 200 and "content-encoding" not in plain.headers
+    assert plain.json()["count"] == len(plain.json()["layers"]) > 0
+    for accepts in ("gzip", "br;q=1.0, gzip;q=0.8", "*"):
+        packed = admin_client.get(url, headers={"Accept-Encoding": accepts})  # httpx unpacks it
+        assert packed.headers["content-encoding"] == "gzip", accepts
+        assert int(packed.headers["content-length"]) < len(plain.content) / 2
+        assert packed.json() == plain.json()
+    for refuses in ("gzip;q=0", "br", "gzip;q=x"):
+        answer = admin_client.get(url, headers={"Accept-Encoding": refuses})
+        assert "content-encoding" not in answer.headers and answer.content == plain.content, refuses
+
+
 def test_bad_requests_are_clear_4xx(admin_client: TestClient) -> None:
     body = upload(admin_client, "cube.gcode", fixture_path(PRUSA).read_bytes()).json()
     count = PRUSA["expected"]["layer_count"]

@@ -208,8 +208,8 @@ def test_walking_the_sort_index_changes_no_answer(corpus: TestClient, sort: str)
     try:
         with database.read() as session:
             dialect = session.get_bind().dialect.name
-            walked = [f.id for f in session.scalars(search_module._page(query, dialect, walk_sort_index=True))]
-            planned = [f.id for f in session.scalars(search_module._page(query, dialect, walk_sort_index=False))]
+            walked = list(session.scalars(search_module._page(query, dialect, walk_sort_index=True)))
+            planned = list(session.scalars(search_module._page(query, dialect, walk_sort_index=False)))
     finally:
         database.dispose()
     assert walked == planned and len(walked) == sum(not e["expected"].get("thumbnails") for e in ENTRIES)

@@ -48,3 +48,30 @@ def test_cached_facets_follow_uploads_tags_renames_and_trash(admin_client: TestC
     assert admin_client.delete(f"{API}/files/{file_id}").status_code in (200, 204)
     after = _facets(admin_client)
     assert after["total"] == 1 and slicer not in _counts(after, "slicer") and after["tags"] == []
+
+
+def test_cached_filtered_facets_follow_changes_and_keep_filter_sets_apart(admin_client: TestClient) -> None:
+    prusa, cura = _fixture("prusaslicer"), _fixture("cura")
+    created = admin_client.post(f"{API}/files", files={"file": (prusa.name, prusa.read_bytes())})
+    assert created.status_code == 201, created.text
+    assert admin_client.post(f"{API}/files", files={"file": (cura.name, cura.read_bytes())}).status_code == 201
+    file_id, slicer = created.json()["id"], created.json()["metadata"]["slicer"]
+
+    def filtered(**params: Any) -> dict[str, Any]:
+        answer = admin_client.get(f"{API}/files/facets", params=params)
+        assert answer.status_code == 200, answer.text
+        return answer.json()  # type: ignore[no-any-return]
+
+    first = filtered(slicer=slicer)
+    assert first["total"] == 1 and first == filtered(slicer=slicer)  # second call: same answer
+    assert _counts(first, "slicer") == _counts(_facets(admin_client), "slicer")  # its own filter is off
+    assert filtered(slicer="no such slicer")["total"] == 0  # another filter set, another answer
+    assert first["tags"] == []
+
+    assert admin_client.put(f"{API}/files/{file_id}/tags", json={"tags": ["calibration"]}).status_code in (200, 201)
+    assert _counts(filtered(slicer=slicer), "tags") == {"calibration": 1}
+    assert filtered(slicer=slicer, tag="calibration")["total"] == 1
+
+    assert admin_client.delete(f"{API}/files/{file_id}").status_code in (200, 204)
+    after = filtered(slicer=slicer)
+    assert after["total"] == 0 and after["tags"] == [] and after["kind"] == []

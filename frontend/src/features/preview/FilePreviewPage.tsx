@@ -3,7 +3,8 @@ import { lazy, Suspense } from 'react'
 import { Link, useParams, useSearchParams } from 'react-router'
 import { fileKeys, filesApi } from '../../api/files'
 import { ErrorMessage, Loading } from '../../components/Status'
-import { previewApi, previewKeys } from './api'
+import { previewKeys } from './api'
+import { layerIndex } from './early'
 
 // three.js (most of this page's code) starts loading with the page, beside the layer index,
 // instead of holding the page (and so the index request) back until it has arrived.
@@ -17,7 +18,7 @@ export function FilePreviewPage() {
   const plate = Number(search.get('plate') ?? '1')
   const valid = Number.isInteger(id) && Number.isInteger(plate) && plate >= 1
   const file = useQuery({ queryKey: fileKeys.one(id), queryFn: () => filesApi.get(id), enabled: valid })
-  const index = useQuery({ queryKey: previewKeys.index(id, plate), queryFn: () => previewApi.index(id, plate), enabled: valid })
+  const index = useQuery({ queryKey: previewKeys.index(id, plate), queryFn: () => layerIndex(id, plate), enabled: valid })
   if (!valid) return <ErrorMessage error="This is not a preview address." />
   const plates = file.data?.plates ?? []
   return (

@@ -1,12 +1,15 @@
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react'
 import type { LayersRead } from '../../api/types'
-import { previewApi } from './api'
+import { mark } from '../../lib/marks'
+import { layerSegments } from './early'
 import { layerAfterKey } from './keys'
 import { LayerLoader } from './loader'
 import { TRAVEL, cssColour, featureColour } from './palette'
 import type { LayerSegments } from './records'
 import { ToolpathView } from './scene'
-import { canDraw, NO_WEBGL } from './stage'
+import { canDraw, NO_WEBGL, viewCanvas } from './stage'
+
+mark('three') // this chunk (three.js with it) has arrived and run
 
 type Loaded = { layers: ReadonlyMap<number, LayerSegments>; pending: number; error: unknown }
 
@@ -24,13 +27,17 @@ export function Toolpaths({ fileId, plate, index, follow }: { fileId: number; pl
     // The canvas is made here, not by React: each mount gets a fresh WebGL context that
     // dispose() can give back (a lost context cannot be used again on the same canvas).
     if (!holder.current) return // nothing to draw (no WebGL, or a plate without layers)
-    const canvas = document.createElement('canvas')
+    const canvas = viewCanvas()
     canvas.setAttribute('role', 'img')
     canvas.setAttribute('aria-label', 'Toolpaths: drag to turn, pinch or scroll to zoom')
     holder.current.append(canvas)
-    const view = new ToolpathView(canvas, (layer) => { canvas.dataset.drawnLayer = String(layer) })
+    const view = new ToolpathView(canvas, (layer) => {
+      canvas.dataset.drawnLayer = String(layer)
+      mark('drawn')
+    })
+    mark('webgl')
     view.setFeatures(index.features)
-    const loader: LayerLoader = new LayerLoader((layer, signal) => previewApi.layer(fileId, plate, layer, signal),
+    const loader: LayerLoader = new LayerLoader((layer, signal) => layerSegments(fileId, plate, layer, signal),
       () => setLoaded({ layers: new Map(loader.layers), pending: loader.pending, error: loader.error }))
     parts.current = { view, loader }
     return () => {

@@ -7,16 +7,29 @@ import { OrbitControls } from 'three/addons/controls/OrbitControls.js'
 
 export const NO_WEBGL = 'This browser cannot draw the 3D view: WebGL is turned off or not supported.'
 
-let webgl: boolean | undefined
+// The drawing buffer a view asks for (three.js would ask for these too): kept after each frame
+// so the page (and the browser tests) can read the picture back.
+const CONTEXT: WebGLContextAttributes = { alpha: true, antialias: true, depth: true, stencil: false, preserveDrawingBuffer: true }
 
-/** Whether this browser can draw WebGL at all (asked once; the test context is given back). */
+let webgl: boolean | undefined
+let probe: HTMLCanvasElement | undefined
+
+/** Whether this browser can draw WebGL at all (asked once). */
 export function canDraw(): boolean {
   if (webgl === undefined) {
-    const context = document.createElement('canvas').getContext('webgl2')
-    webgl = context !== null
-    context?.getExtension('WEBGL_lose_context')?.loseContext()
+    const canvas = document.createElement('canvas')
+    webgl = canvas.getContext('webgl2', CONTEXT) !== null
+    if (webgl) probe = canvas
   }
   return webgl
+}
+
+/** A canvas for a new view: the first gets the one canDraw() made its WebGL context on (making
+ * one takes tens of milliseconds without a GPU, on the way to the preview's first frame). */
+export function viewCanvas(): HTMLCanvasElement {
+  const canvas = probe ?? document.createElement('canvas')
+  probe = undefined
+  return canvas
 }
 
 export class Stage {
@@ -29,13 +42,14 @@ export class Stage {
   private readonly rendered: () => void
   private frame = 0
 
-  /** Only where canDraw(): three.js throws when it gets no WebGL context. `rendered` is told
+  /** Only where canDraw(), on a viewCanvas(): three.js throws when it gets no WebGL context. `rendered` is told
    * after each frame drawn. */
   constructor(canvas: HTMLCanvasElement, rendered: () => void) {
     this.canvas = canvas
     this.rendered = rendered
-    // preserveDrawingBuffer: the picture stays readable after the frame (the browser tests read it).
-    this.renderer = new WebGLRenderer({ canvas, antialias: true, alpha: true, preserveDrawingBuffer: true })
+    // The context made here (or by canDraw() on this canvas) with CONTEXT: three.js takes it as it is.
+    const context = canvas.getContext('webgl2', CONTEXT) ?? undefined
+    this.renderer = new WebGLRenderer({ canvas, context, ...CONTEXT })
     this.renderer.setPixelRatio(Math.min(window.devicePixelRatio, 2))
     this.camera.up.set(0, 0, 1) // a printer's Z is up
     this.controls = new OrbitControls(this.camera, canvas) // mouse and touch: rotate, zoom, pan
