@@ -206,11 +206,14 @@ def test_api_killed_mid_upload_leaves_no_row_and_the_sweep_no_object(moto: MotoS
     settings = moto.settings(tmp_path / "data", bucket)
     migrate(settings)
     key = make_key(settings)
-    body = WITH_THUMBS * (48 * 1024 * 1024 // len(WITH_THUMBS))  # parsed, thumbnails stored, multipart
+    # parsed, thumbnails stored, then a multipart upload long enough (seconds into moto) that
+    # the kill below lands before the row, however fast the machine: with 48 MB a quiet
+    # machine finished the upload and its row while the bucket listing was answering
+    body = WITH_THUMBS * (160 * 1024 * 1024 // len(WITH_THUMBS))
     boundary = "killboundary"
     head = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.gcode"\r\n'
             "Content-Type: application/octet-stream\r\n\r\n").encode()
-    payload = head + body + f"\r\n--{boundary}--\r\n".encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
     port = free_port()
     proc = printstash("serve", "--port", str(port), env=vault_env(settings.data_dir, **moto.env(bucket)))
     try:
@@ -218,7 +221,9 @@ def test_api_killed_mid_upload_leaves_no_row_and_the_sweep_no_object(moto: MotoS
         sock = socket.create_connection(("127.0.0.1", port), timeout=30)
         sock.sendall((f"POST {API}/files HTTP/1.1\r\nHost: x\r\nX-Api-Key: {key}\r\n"
                       f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
-                      f"Content-Length: {len(payload)}\r\n\r\n").encode() + payload)
+                      f"Content-Length: {len(head) + len(body) + len(tail)}\r\n\r\n").encode() + head)
+        sock.sendall(body)
+        sock.sendall(tail)
         deadline = time.monotonic() + 60
         while not moto.keys(bucket, "thumbs/") and time.monotonic() < deadline:
             time.sleep(0.02)
