@@ -4,7 +4,7 @@ goes away, and a kill -9 mid-upload followed by the orphan sweep."""
 
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -201,15 +201,26 @@ def test_health_follows_the_endpoint_and_uploads_answer_503(tmp_path: Path) -> N
             assert upload(client, "cone.gcode", GCODE).status_code == 201
 
 
+def thumbnail_put_seen(moto: MotoS3, bucket: str, since: int) -> Callable[[], bool]:
+    """Whether moto has answered a PUT of a thumbnail of `bucket` (its werkzeug request log,
+    written as each answer goes out), reading only what the log gained since `since`."""
+    line = f'"PUT /{bucket}/thumbs/'.encode()
+
+    def seen() -> bool:
+        with moto.log.open("rb") as log:
+            log.seek(since)
+            return line in log.read()
+    return seen
+
+
 def test_api_killed_mid_upload_leaves_no_row_and_the_sweep_no_object(moto: MotoS3, tmp_path: Path) -> None:
     bucket = moto.new_bucket()
     settings = moto.settings(tmp_path / "data", bucket)
     migrate(settings)
     key = make_key(settings)
-    # parsed, thumbnails stored, then a multipart upload long enough (seconds into moto) that
-    # the kill below lands before the row, however fast the machine: with 48 MB a quiet
-    # machine finished the upload and its row while the bucket listing was answering
-    body = WITH_THUMBS * (160 * 1024 * 1024 // len(WITH_THUMBS))
+    # parsed, thumbnails stored, then a multipart upload of several parts: about a second
+    # between the first thumbnail and the row, where the kill lands
+    body = WITH_THUMBS * (64 * 1024 * 1024 // len(WITH_THUMBS))
     boundary = "killboundary"
     head = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.gcode"\r\n'
             "Content-Type: application/octet-stream\r\n\r\n").encode()
@@ -218,17 +229,21 @@ def test_api_killed_mid_upload_leaves_no_row_and_the_sweep_no_object(moto: MotoS
     proc = printstash("serve", "--port", str(port), env=vault_env(settings.data_dir, **moto.env(bucket)))
     try:
         wait_http(f"http://127.0.0.1:{port}/api/v1/health/live")
+        moto_log_start = moto.log.stat().st_size
         sock = socket.create_connection(("127.0.0.1", port), timeout=30)
         sock.sendall((f"POST {API}/files HTTP/1.1\r\nHost: x\r\nX-Api-Key: {key}\r\n"
                       f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
                       f"Content-Length: {len(head) + len(body) + len(tail)}\r\n\r\n").encode() + head)
         sock.sendall(body)
         sock.sendall(tail)
+        # The first thumbnail stored is seen in moto's request log, not by listing the bucket:
+        # a listing waited behind the upload's parts, and the row was in by its answer.
+        seen = thumbnail_put_seen(moto, bucket, since=moto_log_start)
         deadline = time.monotonic() + 60
-        while not moto.keys(bucket, "thumbs/") and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert moto.keys(bucket, "thumbs/"), "the upload never reached the bucket"
+        while not seen() and time.monotonic() < deadline:
+            time.sleep(0.005)
         proc.kill()  # SIGKILL between the first object and the row
+        assert seen(), "the upload never reached the bucket"
         proc.wait(10)
         sock.close()
     finally:
