@@ -186,12 +186,9 @@ def wait_up(base: str, proc: subprocess.Popen[bytes]) -> None:
     raise TimeoutError("api did not come up")
 
 
-VAULTS = DATA  # --vault-parent moves the api's data dir (e.g. to tmpfs: is the disk the limit?)
-
-
 def upload_run(big: Path, sha: str, layers: int, log_dir: Path, backend: Path = BACKEND,
-               watch_threads: bool = False) -> dict[str, float]:
-    data_dir = VAULTS / "vault-upload"
+               watch_threads: bool = False, vault_parent: Path = DATA) -> dict[str, float]:
+    data_dir = vault_parent / "vault-upload"  # --vault-parent /dev/shm: is the disk the limit?
     key = fresh_vault(data_dir)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("VAULT_")}
@@ -316,14 +313,11 @@ def main() -> None:
     parser.add_argument("--thread-cpu", action="store_true",
                         help="sample the server's per-thread CPU every 10 ms during the upload (the sampling "
                              "itself takes CPU from a 2-CPU machine, so the timed figures are best without it)")
-    parser.add_argument("--vault-parent", type=Path, help="put the api's data dir under this directory "
+    parser.add_argument("--vault-parent", type=Path, default=DATA, help="put the api's data dir under this directory "
                         "(default bench/data; /dev/shm shows the upload without the disk)")
     parser.add_argument("--baseline", type=Path, help="also upload to the api of this other checkout's backend/ "
                         "(e.g. `git archive main | tar -x -C DIR`), in the same runs")
     args = parser.parse_args()
-    if args.vault_parent is not None:
-        global VAULTS
-        VAULTS = args.vault_parent
     big, layers = build_file(args.mb)
     size = big.stat().st_size
     sha = sha256_file(big)
@@ -332,14 +326,16 @@ def main() -> None:
 
     with ExitStack() as stack:
         printer = None if args.no_moonraker else stack.enter_context(klipper_printer(with_klippy=False))
-        rows = [run_once(run, big, sha, layers, printer, args.baseline, args.thread_cpu) for run in range(args.runs)]
+        rows = [run_once(run, big, sha, layers, printer, args.baseline, args.thread_cpu, args.vault_parent)
+                for run in range(args.runs)]
     report(big, size, layers, rows)
 
 
 def run_once(run: int, big: Path, sha: str, layers: int, printer: Any, baseline: Path | None,
-             watch_threads: bool) -> dict[str, Any]:
+             watch_threads: bool, vault_parent: Path) -> dict[str, Any]:
     """One of each, interleaved, so machine noise hits every side alike."""
-    row = {**copy_runs(big), **drain_run(big), **upload_run(big, sha, layers, RESULTS, watch_threads=watch_threads)}
+    row = {**copy_runs(big), **drain_run(big),
+           **upload_run(big, sha, layers, RESULTS, watch_threads=watch_threads, vault_parent=vault_parent)}
     if baseline is not None:
         row["baseline"] = upload_run(big, sha, layers, RESULTS, baseline / "backend")["seconds"]
     if printer is not None:

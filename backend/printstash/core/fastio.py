@@ -121,7 +121,8 @@ def syncfs(path: Path) -> None:
 
 
 def fsync_path(path: Path) -> None:
-    """Flush a file written by someone else (a decoded plate) to disk before it is published."""
+    """Flush a file written by someone else (a decoded plate) to disk before it is published,
+    or a directory after a rename in it (core/storage.py fsync_dir)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

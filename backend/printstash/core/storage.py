@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
+from printstash.core.fastio import fsync_path
 from printstash.core.objects import READ_CHUNK, ByteRange, ObjectInfo, Storage, StorageUnavailable
 from printstash.core.settings import Settings
 
@@ -170,11 +171,8 @@ def storage_for(settings: Settings) -> Storage:
 
 
 def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    """Make a directory's entries (a rename, a new file) durable: flushed like a file."""
+    fsync_path(path)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
