@@ -10,10 +10,12 @@ import './styles.css'
 
 mark('bundle')
 applyTheme(storedTheme()) // before the first paint: no flash of the other theme
-// The first requests go out now, side by side, not one after another as pages render.
+// The first requests go out now, side by side, not one after another as pages render. A
+// preview's layers go first: the browser dispatches requests in the order they are made, and
+// its layers are what that page waits for longest (the sign-in check answers quickest).
 const client = makeQueryClient()
-prefetchSession(client)
 startEarly(window.location)
+prefetchSession(client)
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -23,12 +23,12 @@ export function startEarly(location: Pick<Location, 'pathname' | 'search'>): voi
   const id = Number(ADDRESS.exec(location.pathname)?.[1])
   const plate = Number(new URLSearchParams(location.search).get('plate') ?? '1')
   if (!Number.isSafeInteger(id) || !Number.isInteger(plate) || plate < 1) return
+  // Layer 0 first, then the index, then the view's chunk: each request is made before the one
+  // that could keep it waiting for a connection.
+  const layer0 = settled(previewApi.layer(id, plate, 0, new AbortController().signal).then((layer) => { mark('layer0'); return layer }))
+  const index = settled(previewApi.index(id, plate).then((answer) => { mark('index'); return answer }))
   void import('./Toolpaths') // the same chunk the page loads: the browser fetches it once
-  early = {
-    id, plate,
-    index: settled(previewApi.index(id, plate).then((index) => { mark('index'); return index })),
-    layer0: settled(previewApi.layer(id, plate, 0, new AbortController().signal).then((layer) => { mark('layer0'); return layer })),
-  }
+  early = { id, plate, index, layer0 }
 }
 
 /** The plate's layer index: the early answer once if there is one, else a request. */
