@@ -87,10 +87,9 @@ def read_changes(db: Database, ids: set[int] | None) -> list[Change]:
     """The events of these printers (None: of every printer) as the database has them now."""
     now = utcnow()
     with db.read() as session:
-        rows = service.statuses_of(session, ids)
-        alive = service.printer_ids(session, ids)
-    gone = [] if ids is None else sorted(ids - alive)
-    return [*(_status_change(row, now) for row in rows), *(_removed(pid) for pid in gone)]
+        found = service.statuses_of(session, ids)
+    gone = [] if ids is None else sorted(ids - {pid for pid, _ in found})
+    return [*(_status_change(row, now) for _, row in found if row is not None), *(_removed(pid) for pid in gone)]
 
 
 class StatusFeed:

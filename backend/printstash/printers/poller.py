@@ -127,19 +127,18 @@ class Writer:
 
     def _write(self, batch: dict[int, Pending]) -> None:
         now = utcnow()
-        changed: list[int] = []
         with self.ctx.db.write() as session:
             # fenced: a printer whose lease passed to another worker is that worker's to write
             mine = lease.held(session, self.ctx.worker_id, now)
-            for pid, entry in batch.items():
-                status = entry.status
-                if pid not in mine:
-                    continue
-                if status is not None:
-                    status = status.model_copy(update={"file_id": self._link(session, status.filename)})
-                if service.save_status(session, pid, status, entry.last_seen, now) and status is not None:
-                    changed.append(pid)
-            service.announce(session, changed)
+            writes = [service.StatusWrite(pid, self._linked(session, entry.status), entry.last_seen)
+                      for pid, entry in batch.items() if pid in mine]
+            stored = service.save_statuses(session, writes, now)
+            service.announce(session, [w.printer_id for w in writes if w.status is not None and w.printer_id in stored])
+
+    def _linked(self, session: Session, status: LiveStatus | None) -> LiveStatus | None:
+        if status is None:
+            return None
+        return status.model_copy(update={"file_id": self._link(session, status.filename)})
 
     def _link(self, session: Session, filename: str | None) -> int | None:
         if not filename:
