@@ -110,6 +110,26 @@ def test_the_writer_writes_only_printers_whose_lease_it_holds(vault: Settings, d
         assert set(session.scalars(select(PrinterStatus.printer_id))) == {mine}
 
 
+def test_a_write_fenced_by_a_lapsed_lease_is_stored_once_the_worker_renews_it(vault: Settings, db: Database) -> None:
+    """A renewal that comes late (a loaded machine) lets the lease lapse for a moment; the
+    status polled meanwhile waits for the renewal. Before, it was dropped, and the printer's
+    task, which sends a status only when it changes, never sent that `printing` again."""
+    (pid,) = _printers(db, 1)
+    _acquire(db, "me", [pid], when=-2 * TTL)  # lapsed, and no other worker took it
+    writer = Writer(WorkerContext(vault, db, httpx.AsyncClient(), asyncio.Event(), "me"))
+    writer.polled.add(pid)  # as Poller.sync records a running task
+    writer.put(pid, LiveStatus(online=True, state="printing"), seen=True)
+    asyncio.run(writer.flush())
+    with db.read() as session:
+        assert session.get(PrinterStatus, pid) is None  # fenced
+    writer.put(pid, None, seen=True)  # the next poll: the same status, only seen again
+    _acquire(db, "me", [pid])  # the late renewal
+    asyncio.run(writer.flush())
+    with db.read() as session:
+        row = session.get(PrinterStatus, pid)
+        assert row is not None and row.state == "printing"
+
+
 def _flush_counting(db: Database, writer: Writer) -> int:
     """Flush the writer; how many statements its transaction sent to the database."""
     sent: list[str] = []
