@@ -1,7 +1,7 @@
 """Benchmark (c): a 500 MB G-code upload through a real uvicorn on loopback vs Moonraker 0.11.0,
-the bare-uvicorn floor and `cp`.
+the HTTP floor (the api's uvicorn draining the body) and `cp`.
 
-Run from backend/:  uv run python ../bench/ingest/bench_upload.py [--runs 3] [--mb 500] [--no-moonraker]
+Run from backend/:  uv run python ../bench/ingest/bench_upload.py [--runs 3] [--mb 500] [--no-moonraker] [--stock-floor]
 
 The 500 MB file is built from a REAL PrusaSlicer 2.5 fixture
 (tests/fixtures/gcode/prusaslicer/prusa_cylinder_0.15mm_PETG_thumbs.gcode): its header and
@@ -236,8 +236,10 @@ def _server_breakdown(log_path: Path) -> dict[str, float]:
     return {"server_body_s": float(match[1]), "server_fsync_s": float(match[2]), "server_store_s": float(match[3])}
 
 
-# The HTTP floor: the same uvicorn (httptools + uvloop) serving an ASGI app that only drains
-# the request body: what loopback + curl + uvicorn cost before PrintStash does anything.
+# The HTTP floor: the same uvicorn (httptools + uvloop, and the api's own HTTP protocol of
+# core/httpserver.py, as `printstash serve` runs it) serving an ASGI app that only drains the
+# request body: what loopback + curl + the api's HTTP server cost before PrintStash does
+# anything. --stock-floor also measures uvicorn's own protocol (64 KiB body buffer).
 DRAIN_APP = """
 async def app(scope, receive, send):
     if scope["type"] != "http":
@@ -251,13 +253,19 @@ async def app(scope, receive, send):
 """
 
 
-def drain_run(big: Path) -> dict[str, float]:
+SERVE_DRAIN = ("import sys, uvicorn, drain_app\n"
+               "from printstash.core.httpserver import guarded_protocol\n"
+               "uvicorn.run(drain_app.app, port=int(sys.argv[1]), log_level='warning',\n"
+               "            http=guarded_protocol(20.0, 30.0))\n")
+
+
+def drain_run(big: Path, stock: bool = False) -> dict[str, float]:
     DATA.mkdir(parents=True, exist_ok=True)
     (DATA / "drain_app.py").write_text(DRAIN_APP)
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "drain_app:app", "--port", str(port),
-                             "--log-level", "warning"], cwd=DATA, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    command = ([sys.executable, "-m", "uvicorn", "drain_app:app", "--port", str(port), "--log-level", "warning"]
+               if stock else [sys.executable, "-c", SERVE_DRAIN, str(port)])
+    proc = subprocess.Popen(command, cwd=DATA, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_port(port)
         settle()
@@ -310,6 +318,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--mb", type=int, default=500)
     parser.add_argument("--no-moonraker", action="store_true", help="skip the Moonraker side")
+    parser.add_argument("--stock-floor", action="store_true",
+                        help="also measure the floor on uvicorn's own protocol (64 KiB body buffer)")
     parser.add_argument("--thread-cpu", action="store_true",
                         help="sample the server's per-thread CPU every 10 ms during the upload (the sampling "
                              "itself takes CPU from a 2-CPU machine, so the timed figures are best without it)")
@@ -326,22 +336,26 @@ def main() -> None:
 
     with ExitStack() as stack:
         printer = None if args.no_moonraker else stack.enter_context(klipper_printer(with_klippy=False))
-        rows = [run_once(run, big, sha, layers, printer, args.baseline, args.thread_cpu, args.vault_parent)
+        rows = [run_once(run, big, sha, layers, printer, args.baseline, args.thread_cpu, args.vault_parent,
+                         args.stock_floor)
                 for run in range(args.runs)]
     report(big, size, layers, rows)
 
 
 def run_once(run: int, big: Path, sha: str, layers: int, printer: Any, baseline: Path | None,
-             watch_threads: bool, vault_parent: Path) -> dict[str, Any]:
+             watch_threads: bool, vault_parent: Path, stock_floor: bool) -> dict[str, Any]:
     """One of each, interleaved, so machine noise hits every side alike."""
     row = {**copy_runs(big), **drain_run(big),
            **upload_run(big, sha, layers, RESULTS, watch_threads=watch_threads, vault_parent=vault_parent)}
+    if stock_floor:
+        row["stock_floor"] = drain_run(big, stock=True)["http_floor"]
     if baseline is not None:
         row["baseline"] = upload_run(big, sha, layers, RESULTS, baseline / "backend")["seconds"]
     if printer is not None:
         row.update(moonraker_run(printer, big))
     mr = f"moonraker {row['moonraker']:.2f}s  " if printer is not None else ""
     mr += f"baseline {row['baseline']:.2f}s  " if baseline is not None else ""
+    mr += f"stock floor {row['stock_floor']:.2f}s  " if stock_floor else ""
     print(f"run {run + 1}: upload {row['seconds']:.2f}s  {mr}floor {row['http_floor']:.2f}s  cp {row['cp']:.2f}s  "
               f"dd+fsync {row['dd_fsync']:.2f}s  "
               f"server cpu {row['server_cpu_s']:.2f}s (body {row['server_body_s']:.2f}s, "
@@ -354,8 +368,10 @@ def report(big: Path, size: int, layers: int, rows: list[dict[str, Any]]) -> Non
     med = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
     mb = size / 1e6
     table = [("upload (curl -F -> uvicorn -> files/ab/<sha>, full scan, fsync)", med["seconds"]),
-             ("HTTP floor: same curl -F to uvicorn, app only drains the body", med["http_floor"]),
+             ("HTTP floor: same curl -F to the api's uvicorn, app only drains the body", med["http_floor"]),
              ("cp FILE DEST", med["cp"]), ("dd bs=4M conv=fsync", med["dd_fsync"])]
+    if "stock_floor" in med:
+        table.insert(2, ("the floor on uvicorn's own protocol (64 KiB body buffer)", med["stock_floor"]))
     if "baseline" in med:
         table.insert(1, ("the same upload to the --baseline checkout's api", med["baseline"]))
     if "moonraker" in med:
