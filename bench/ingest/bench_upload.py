@@ -1,7 +1,7 @@
 """Benchmark (c): a 500 MB G-code upload through a real uvicorn on loopback vs Moonraker 0.11.0,
-the HTTP floor (the api's uvicorn draining the body) and `cp`.
+the bare-uvicorn floor and `cp`.
 
-Run from backend/:  uv run python ../bench/ingest/bench_upload.py [--runs 3] [--mb 500] [--no-moonraker] [--stock-floor]
+Run from backend/:  uv run python ../bench/ingest/bench_upload.py [--runs 3] [--mb 500] [--no-moonraker]
 
 The 500 MB file is built from a REAL PrusaSlicer 2.5 fixture
 (tests/fixtures/gcode/prusaslicer/prusa_cylinder_0.15mm_PETG_thumbs.gcode): its header and
@@ -15,7 +15,8 @@ streamed from disk) and checks: 201, the sha256, and the full-file layer count c
 the upload path. Server memory: VmHWM after the upload minus VmRSS before it.
 References in the same run: `cp FILE DEST`, `dd bs=4M conv=fsync` (cp plus the fsync the
 upload also does) and the HTTP floor (the same curl to the same uvicorn serving an ASGI app
-that only drains the body), and the peer: real Moonraker 0.11.0 (started by the test harness,
+that only drains the body, and the same on the api's own HTTP protocol), and the peer: real
+Moonraker 0.11.0 (started by the test harness,
 tests/harness/peers.py, without Klippy: uploads do not need it) receiving the same file with
 the same curl -F at `POST /server/files/upload`; its 201 comes after it stored the file and
 extracted its metadata, like PrintStash's. Medians of --runs runs, printed as a table and
@@ -236,10 +237,11 @@ def _server_breakdown(log_path: Path) -> dict[str, float]:
     return {"server_body_s": float(match[1]), "server_fsync_s": float(match[2]), "server_store_s": float(match[3])}
 
 
-# The HTTP floor: the same uvicorn (httptools + uvloop, and the api's own HTTP protocol of
-# core/httpserver.py, as `printstash serve` runs it) serving an ASGI app that only drains the
-# request body: what loopback + curl + the api's HTTP server cost before PrintStash does
-# anything. --stock-floor also measures uvicorn's own protocol (64 KiB body buffer).
+# The HTTP floor: the same uvicorn (httptools + uvloop) serving an ASGI app that only drains
+# the request body: what loopback + curl + uvicorn cost before PrintStash does anything (the
+# issue's "bare-uvicorn floor"). Beside it, the same drain on the api's own HTTP protocol
+# (core/httpserver.py: a 1 MiB body buffer, as `printstash serve` runs it): what receiving costs
+# PrintStash before it does anything with the bytes.
 DRAIN_APP = """
 async def app(scope, receive, send):
     if scope["type"] != "http":
@@ -259,7 +261,7 @@ SERVE_DRAIN = ("import sys, uvicorn, drain_app\n"
                "            http=guarded_protocol(20.0, 30.0))\n")
 
 
-def drain_run(big: Path, stock: bool = False) -> dict[str, float]:
+def drain_run(big: Path, stock: bool = True) -> dict[str, float]:
     DATA.mkdir(parents=True, exist_ok=True)
     (DATA / "drain_app.py").write_text(DRAIN_APP)
     port = free_port()
@@ -318,8 +320,6 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--mb", type=int, default=500)
     parser.add_argument("--no-moonraker", action="store_true", help="skip the Moonraker side")
-    parser.add_argument("--stock-floor", action="store_true",
-                        help="also measure the floor on uvicorn's own protocol (64 KiB body buffer)")
     parser.add_argument("--thread-cpu", action="store_true",
                         help="sample the server's per-thread CPU every 10 ms during the upload (the sampling "
                              "itself takes CPU from a 2-CPU machine, so the timed figures are best without it)")
@@ -336,26 +336,24 @@ def main() -> None:
 
     with ExitStack() as stack:
         printer = None if args.no_moonraker else stack.enter_context(klipper_printer(with_klippy=False))
-        rows = [run_once(run, big, sha, layers, printer, args.baseline, args.thread_cpu, args.vault_parent,
-                         args.stock_floor)
+        rows = [run_once(run, big, sha, layers, printer, args.baseline, args.thread_cpu, args.vault_parent)
                 for run in range(args.runs)]
     report(big, size, layers, rows)
 
 
 def run_once(run: int, big: Path, sha: str, layers: int, printer: Any, baseline: Path | None,
-             watch_threads: bool, vault_parent: Path, stock_floor: bool) -> dict[str, Any]:
+             watch_threads: bool, vault_parent: Path) -> dict[str, Any]:
     """One of each, interleaved, so machine noise hits every side alike."""
     row = {**copy_runs(big), **drain_run(big),
            **upload_run(big, sha, layers, RESULTS, watch_threads=watch_threads, vault_parent=vault_parent)}
-    if stock_floor:
-        row["stock_floor"] = drain_run(big, stock=True)["http_floor"]
+    row["api_floor"] = drain_run(big, stock=False)["http_floor"]
     if baseline is not None:
         row["baseline"] = upload_run(big, sha, layers, RESULTS, baseline / "backend")["seconds"]
     if printer is not None:
         row.update(moonraker_run(printer, big))
     mr = f"moonraker {row['moonraker']:.2f}s  " if printer is not None else ""
     mr += f"baseline {row['baseline']:.2f}s  " if baseline is not None else ""
-    mr += f"stock floor {row['stock_floor']:.2f}s  " if stock_floor else ""
+    mr += f"api floor {row['api_floor']:.2f}s  "
     print(f"run {run + 1}: upload {row['seconds']:.2f}s  {mr}floor {row['http_floor']:.2f}s  cp {row['cp']:.2f}s  "
               f"dd+fsync {row['dd_fsync']:.2f}s  "
               f"server cpu {row['server_cpu_s']:.2f}s (body {row['server_body_s']:.2f}s, "
@@ -368,10 +366,9 @@ def report(big: Path, size: int, layers: int, rows: list[dict[str, Any]]) -> Non
     med = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
     mb = size / 1e6
     table = [("upload (curl -F -> uvicorn -> files/ab/<sha>, full scan, fsync)", med["seconds"]),
-             ("HTTP floor: same curl -F to the api's uvicorn, app only drains the body", med["http_floor"]),
+             ("HTTP floor: same curl -F to uvicorn, app only drains the body", med["http_floor"]),
+             ("the same drain on the api's HTTP protocol (1 MiB body buffer)", med["api_floor"]),
              ("cp FILE DEST", med["cp"]), ("dd bs=4M conv=fsync", med["dd_fsync"])]
-    if "stock_floor" in med:
-        table.insert(2, ("the floor on uvicorn's own protocol (64 KiB body buffer)", med["stock_floor"]))
     if "baseline" in med:
         table.insert(1, ("the same upload to the --baseline checkout's api", med["baseline"]))
     if "moonraker" in med:
