@@ -2,7 +2,7 @@
 by side in the same run with 1 api + 1 worker on SQLite (the single-host setup).
 
     cd backend && uv run python ../bench/farm/bench_fanout.py [--printers 100] [--real 2]
-        [--clients 40] [--rounds 3] [--flips 10] [--runs 1]
+        [--clients 40] [--rounds 3] [--flips 10] [--runs 1] [--stall 0.9]
 
 Each setup: a fresh vault with --printers printers on the replay server of bench/printers
 (recorded Moonraker 0.11.0 responses) and --real real Moonraker + Klippy printers
@@ -17,6 +17,11 @@ next poll, up to 2 s) and from the worker's write of it (status.updated_at: the 
 issue's "within 2 s on every api process" is about). CPU% of one core per api and worker
 process over the rounds (/proc/<pid>/stat); on PostgreSQL, the notifications on the
 printers' channel, counted by one more LISTENing connection. Writes bench/results/farm-fanout.json.
+
+--stall F stops our own processes (api, worker, their PostgreSQL server processes) for F of
+every 200 ms during the rounds: a loaded machine's waits, without loading anyone else's.
+A (client, printer) never delivered is printed with what the clients got instead, the
+worker's log of that printer, its notifications and the client's stream (re)connections.
 """
 
 import argparse
