@@ -8,17 +8,24 @@ How a stream learns that the worker wrote a change:
   LISTENs, reads each notified batch of rows once and puts the events in its streams'
   queues: a change reaches the clients of every api process as soon as it is committed,
   and a thousand clients cost one read per change, not a thousand polls a second.
+
+A printer's last contact (last_seen) moves every few seconds without a change: the worker
+writes it alone, with no NOTIFY and no new updated_at (printers/poller.py), so no `status`
+event carries it. Every SEEN_EVERY_S one narrow read of all last_seen values -- by each
+stream on SQLite, by the StatusFeed once per api process on PostgreSQL -- sends the ones that
+moved as one `seen` event, so an open page's "last contact" stays true.
 """
 
 import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from fastapi import Request
+from pydantic import TypeAdapter
 from sqlalchemy.orm import Session, sessionmaker
 
 from printstash.core import notify
@@ -36,6 +43,8 @@ STREAM_MAX_S = 20.0
 WAKE_S = 1.0  # a fed stream checks for a gone client at least this often
 QUEUE_MAX = 1000  # a client this far behind is cut off; it reconnects to a fresh snapshot
 RELISTEN_S = 1.0
+SEEN_EVERY_S = 2.0  # last contact is checked this often (the worker moves it every 5 s)
+_TIME = TypeAdapter(datetime)  # as the status events write times
 
 
 def sse(event: str, data: object) -> str:
@@ -49,11 +58,20 @@ class Change:
     printer_id: int
     updated_at: datetime | None  # None: the printer was removed
     text: str
+    last_seen: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A `seen` event: the printers whose last contact moved, for every stream alike."""
+
+    text: str
 
 
 def _status_change(row: PrinterStatus, now: datetime) -> Change:
     status = service.status_read(row, now).model_dump(mode="json")
-    return Change(row.printer_id, row.updated_at, sse("status", {"printer_id": row.printer_id, "status": status}))
+    return Change(row.printer_id, row.updated_at, sse("status", {"printer_id": row.printer_id, "status": status}),
+                  row.last_seen)
 
 
 def _removed(printer_id: int) -> Change:
@@ -70,15 +88,15 @@ def _news(change: Change, sent: dict[int, datetime]) -> bool:
     return True
 
 
-def changes(db: Database, since: datetime | None, sent: dict[int, datetime]) -> tuple[list[str], datetime | None]:
+def changes(db: Database, since: datetime | None, sent: dict[int, datetime]) -> tuple[list[Change], datetime | None]:
     """Events for rows changed since the cursor, and printers that disappeared."""
     now = utcnow()
     with db.read() as session:
         rows = service.statuses_since(session, since)
         alive = service.printer_ids(session)
-    out = [c.text for c in (_status_change(row, now) for row in rows) if _news(c, sent)]
+    out = [c for c in (_status_change(row, now) for row in rows) if _news(c, sent)]
     gone = [_removed(pid) for pid in sorted(set(sent) - alive)]
-    out += [c.text for c in gone if _news(c, sent)]
+    out += [c for c in gone if _news(c, sent)]
     newest = max((r.updated_at for r in rows), default=since)
     # Overlap: a slow writer may commit a row stamped a moment before the newest seen one.
     return out, None if newest is None else newest - timedelta(seconds=2)
@@ -93,6 +111,18 @@ def read_changes(sessions: "sessionmaker[Session]", ids: set[int] | None) -> lis
     return [*(_status_change(row, now) for _, row in found if row is not None), *(_removed(pid) for pid in gone)]
 
 
+def read_seen(sessions: Callable[[], contextlib.AbstractContextManager[Session]]) -> dict[int, datetime]:
+    with sessions() as session:
+        return service.last_seen_all(session)
+
+
+def seen_event(before: dict[int, datetime], now: dict[int, datetime]) -> str | None:
+    """The `seen` event for the printers whose last contact moved past `before` (None: none did)."""
+    moved = [{"printer_id": pid, "last_seen": _TIME.dump_python(at, mode="json")}
+             for pid, at in sorted(now.items()) if pid not in before or at > before[pid]]
+    return sse("seen", moved) if moved else None
+
+
 class StatusFeed:
     """One per api process on PostgreSQL: hears of changed printers, reads them once, fans out."""
 
@@ -101,22 +131,24 @@ class StatusFeed:
         # Each notified batch is one SELECT, which needs no transaction: in autocommit the read
         # is one round trip to the server instead of three (BEGIN, SELECT, ROLLBACK).
         self.reader = sessionmaker(db.read_engine.execution_options(isolation_level="AUTOCOMMIT"))
-        self.queues: set[asyncio.Queue[Change | None]] = set()
-        self.task: asyncio.Task[None] | None = None
+        self.queues: set[asyncio.Queue[Change | Seen | None]] = set()
+        self.tasks: list[asyncio.Task[None]] = []
+        self.seen: dict[int, datetime] | None = None  # last contacts at the previous check
         self.listening = asyncio.Event()  # set while LISTENing (tests wait for it)
 
     def start(self) -> None:
-        self.task = asyncio.create_task(self.run(), name="printer-events")
+        self.tasks = [asyncio.create_task(self.run(), name="printer-events"),
+                      asyncio.create_task(self.watch_seen(), name="printer-last-seen")]
 
     async def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
+        for task in self.tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self.task
+                await task
 
     @contextlib.contextmanager
-    def subscribe(self) -> Iterator["asyncio.Queue[Change | None]"]:
-        queue: asyncio.Queue[Change | None] = asyncio.Queue(QUEUE_MAX)
+    def subscribe(self) -> Iterator["asyncio.Queue[Change | Seen | None]"]:
+        queue: asyncio.Queue[Change | Seen | None] = asyncio.Queue(QUEUE_MAX)
         self.queues.add(queue)
         try:
             yield queue
@@ -145,8 +177,26 @@ class StatusFeed:
         for queue in list(self.queues):
             _offer(queue, news)
 
+    async def watch_seen(self) -> None:
+        """Every SEEN_EVERY_S while anyone listens: one read of all last contacts, one `seen`
+        event for those that moved (the first read after start only sets the baseline)."""
+        while True:
+            await asyncio.sleep(SEEN_EVERY_S)
+            if not self.queues:
+                continue
+            try:
+                now = await asyncio.to_thread(read_seen, self.reader)
+            except Exception:  # the database restarts: the next check catches up
+                log.warning("printer events: reading last contact failed", exc_info=True)
+                continue
+            event = None if self.seen is None else seen_event(self.seen, now)
+            self.seen = now
+            if event is not None:
+                for queue in list(self.queues):
+                    _offer(queue, [Seen(event)])
 
-def _offer(queue: "asyncio.Queue[Change | None]", news: list[Change]) -> None:
+
+def _offer(queue: "asyncio.Queue[Change | Seen | None]", news: Sequence[Change | Seen]) -> None:
     try:
         for change in news:
             queue.put_nowait(change)
@@ -175,9 +225,18 @@ async def _polled(request: Request, db: Database, settings: Settings, ends: floa
     tick = min(1.0, max(0.1, settings.printer_poll_seconds / 2))
     since: datetime | None = None
     sent: dict[int, datetime] = {}
+    seen: dict[int, datetime] = {}  # the last contact this stream sent of each printer
+    seen_due = asyncio.get_running_loop().time() + SEEN_EVERY_S
     quiet = 0.0
     while not await request.is_disconnected() and asyncio.get_running_loop().time() < ends:
-        events, since = await asyncio.to_thread(changes, db, since, sent)
+        news, since = await asyncio.to_thread(changes, db, since, sent)
+        seen.update((c.printer_id, c.last_seen) for c in news if c.last_seen is not None)
+        events = [c.text for c in news]
+        if asyncio.get_running_loop().time() >= seen_due:
+            seen_due = asyncio.get_running_loop().time() + SEEN_EVERY_S
+            now = await asyncio.to_thread(read_seen, db.read)
+            moved, seen = seen_event(seen, now), now
+            events += [moved] if moved else []
         for event in events:
             yield event
         quiet = 0.0 if events else quiet + tick
@@ -192,8 +251,8 @@ async def _fed(request: Request, db: Database, feed: StatusFeed, ends: float) ->
     quiet = 0.0
     with feed.subscribe() as queue:  # before the snapshot, so no change falls between the two
         snapshot, _ = await asyncio.to_thread(changes, db, None, sent)
-        for event in snapshot:
-            yield event
+        for first in snapshot:
+            yield first.text
         while not await request.is_disconnected() and asyncio.get_running_loop().time() < ends:
             try:
                 change = await asyncio.wait_for(queue.get(), timeout=WAKE_S)
@@ -205,6 +264,6 @@ async def _fed(request: Request, db: Database, feed: StatusFeed, ends: float) ->
                 continue
             if change is None:
                 return
-            if _news(change, sent):
+            if isinstance(change, Seen) or _news(change, sent):  # a `seen` goes to all as it is
                 quiet = 0.0
                 yield change.text

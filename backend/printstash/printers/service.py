@@ -141,6 +141,13 @@ def statuses_of(session: Session, printer_ids: set[int] | None) -> list[tuple[in
     return [(pid, row) for pid, row in session.execute(query.order_by(Printer.id)).all()]
 
 
+def last_seen_all(session: Session) -> dict[int, datetime]:
+    """Every printer's last contact (those heard from): one narrow read of the status table,
+    for the SSE streams' `seen` events (a last_seen-only write changes no updated_at)."""
+    query = select(PrinterStatus.printer_id, PrinterStatus.last_seen).where(PrinterStatus.last_seen.is_not(None))
+    return {pid: at for pid, at in session.execute(query).all() if at is not None}
+
+
 def printer_ids(session: Session, among: set[int] | None = None) -> set[int]:
     """The ids of the printers that exist (among these, if given)."""
     query = select(Printer.id)
