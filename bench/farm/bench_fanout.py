@@ -192,8 +192,10 @@ def deliveries(clients: list[SSE], changes: dict[int, float], clock: float,
         time.sleep(0.1)
         for c, client in enumerate(clients):
             for at, event, data in list(client.events):
+                if event != "status":  # `seen` events (last contact) carry no status
+                    continue
                 printer = data["printer_id"]
-                if event != "status" or printer not in changes or (c, printer) in found:
+                if printer not in changes or (c, printer) in found:
                     continue
                 arrived = at + clock
                 if data["status"]["state"] == "printing" and arrived >= changes[printer]:

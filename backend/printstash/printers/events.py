@@ -120,7 +120,8 @@ def seen_event(before: dict[int, datetime], now: dict[int, datetime]) -> str | N
     """The `seen` event for the printers whose last contact moved past `before` (None: none did)."""
     moved = [{"printer_id": pid, "last_seen": _TIME.dump_python(at, mode="json")}
              for pid, at in sorted(now.items()) if pid not in before or at > before[pid]]
-    return sse("seen", moved) if moved else None
+    # One event for all (not one a printer): a client updates its printer list once.
+    return sse("seen", {"printers": moved}) if moved else None
 
 
 class StatusFeed:

@@ -103,8 +103,8 @@ def test_a_last_seen_only_write_reaches_an_open_stream_as_a_seen_event(
         assert got is not None, "no event within two checks of a last_seen write"
         event, data = got
         assert event == "seen" and time.monotonic() - started <= 2 * events.SEEN_EVERY_S + 1
-        assert [entry["printer_id"] for entry in data] == [pid]
-        assert datetime.fromisoformat(data[0]["last_seen"]) == seen_at
+        assert [entry["printer_id"] for entry in data["printers"]] == [pid]
+        assert datetime.fromisoformat(data["printers"][0]["last_seen"]) == seen_at
 
         # Sent once: the next checks find nothing new.
         assert stream.next(events.SEEN_EVERY_S + 0.5) is None

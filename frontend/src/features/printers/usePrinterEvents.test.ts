@@ -76,7 +76,7 @@ describe('usePrinterEvents', () => {
     renderHook(() => usePrinterEvents(), { wrapper })
     const listener = RecordingSource.last?.listeners.get('seen')
     expect(listener).toBeDefined()
-    listener?.(new MessageEvent('seen', { data: JSON.stringify([{ printer_id: 3, last_seen: SEEN_NOW }]) }))
+    listener?.(new MessageEvent('seen', { data: JSON.stringify({ printers: [{ printer_id: 3, last_seen: SEEN_NOW }] }) }))
     expect(lastSeen(client)).toEqual([[SEEN_NOW, SEEN_BEFORE], SEEN_NOW])
   })
 })

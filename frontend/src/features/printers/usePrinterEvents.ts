@@ -18,7 +18,7 @@ export function applyStatusEvent(client: QueryClient, event: StatusEvent): boole
   return true
 }
 
-/** Move the cached printers' last contact forward (a `seen` event: [{printer_id, last_seen}]);
+/** Move the cached printers' last contact forward (a `seen` event: {printers: [{printer_id, last_seen}]});
  *  an older or unreadable time is ignored, so a late event never turns "last contact" back. */
 export function applySeenEvent(client: QueryClient, entries: SeenEntry[]): boolean {
   const times = new Map<number, string>()
@@ -59,8 +59,8 @@ export function usePrinterEvents(): 'connecting' | 'live' | 'reconnecting' {
     }
     const onSeen = (message: MessageEvent<string>) => {
       try {
-        const data = JSON.parse(message.data) as unknown
-        if (Array.isArray(data) && applySeenEvent(client, data as SeenEntry[])) return
+        const data = JSON.parse(message.data) as { printers?: unknown }
+        if (Array.isArray(data?.printers) && applySeenEvent(client, data.printers as SeenEntry[])) return
       } catch {
         // not JSON: refetch below
       }
