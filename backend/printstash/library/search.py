@@ -33,7 +33,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.sqltypes import NullType
 from sqlalchemy.sql.visitors import InternalTraversal
@@ -42,7 +42,9 @@ from sqlalchemy.types import TypeEngine
 from printstash.core.errors import Invalid
 from printstash.core.memo import Memo
 from printstash.core.models import AppState
+from printstash.library import service
 from printstash.library.models import File, Plate, Tag, file_tags
+from printstash.library.schemas import FileRead
 from printstash.library.search_schemas import Facets, FacetValue
 from printstash.library.substrings import fragment
 from printstash.library.tags import tag_key
@@ -459,9 +461,8 @@ def _count(session: Session, query: FileQuery) -> int:
     return by_first + only_later
 
 
-def search_files(session: Session, query: FileQuery) -> tuple[list[File], int]:
-    """One page of matching files (tags and thumbnails loaded in two extra queries in
-    total, not per file) and the number of matches."""
+def search_files(session: Session, query: FileQuery) -> tuple[list[FileRead], int]:
+    """One page of matching files and the number of matches."""
     if query.matches_nothing:
         return [], 0
     query = with_later_plates(session, query)
@@ -472,11 +473,7 @@ def search_files(session: Session, query: FileQuery) -> tuple[list[File], int]:
     page = _page(query, session.get_bind().dialect.name, walk_sort_index=walk).limit(query.limit).offset(query.offset)
     # The page's ids first, then their rows: a sort then carries (key, id) pairs, not whole rows
     # with their metadata JSON (the relevance page of `q=bracket`, 1,157 matches at 100k files)
-    ids = list(session.scalars(page))
-    rows = session.scalars(select(File).where(File.id.in_(ids))
-                           .options(selectinload(File.tags), selectinload(File.thumbnails), selectinload(File.plates)))
-    by_id = {row.id: row for row in rows}
-    return [by_id[file_id] for file_id in ids], total
+    return service.read_files(session, list(session.scalars(page))), total
 
 
 # ---- facets ----------------------------------------------------------------------------------

@@ -78,8 +78,8 @@ def _json(model: BaseModel) -> Response:
 def list_files(query: FileQueryDep, session: ReadSession, user: CurrentUser) -> Response:
     """Search and filter the library (trashed files excluded). List filters may repeat
     (`slicer=A&slicer=B` means either); different filters must all hold."""
-    rows, total = search.search_files(session, query)
-    return _json(Page[FileRead](items=[service.to_read(row) for row in rows], total=total))
+    items, total = search.search_files(session, query)
+    return _json(Page[FileRead](items=items, total=total))
 
 
 @router.get("/files/facets", response_model=Facets)
