@@ -25,7 +25,7 @@ Number = Annotated[float | None, Query(allow_inf_nan=False)]
 Names = Annotated[list[str], Query(max_length=50)]
 
 
-def file_query(  # one parameter per documented filter
+async def file_query(  # one parameter per documented filter; async: no I/O, so no thread hop (core/deps.py)
     q: Annotated[str | None, Query(max_length=500, description="words; prefixes match")] = None,
     kind: Annotated[list[str], Query(max_length=10, description="gcode, bgcode, gcode.3mf, ufp, stl, obj, 3mf")] = [],  # noqa: B006 - FastAPI copies defaults
     slicer: Names = [],  # noqa: B006
