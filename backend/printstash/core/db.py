@@ -78,7 +78,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 # and reads the 20k matching rows where the planned-for-these-values one checks the 1,186 text
 # matches (the count 7 -> 55 ms at 100k files, bench/search/bench_search.py). Planning anew costs
 # a fraction of a millisecond; prepared statements still save the parsing.
-POSTGRESQL_SETTINGS = ("plan_cache_mode = force_custom_plan",)
+# JIT compilation pays off for long analytic queries; a search at 1M files crosses its cost
+# threshold and spent 31 ms compiling (EXPLAIN ANALYZE) to save less than that.
+POSTGRESQL_SETTINGS = ("plan_cache_mode = force_custom_plan", "jit = off")
 
 
 def _postgresql_settings(dbapi_conn: Any, _record: Any) -> None:
