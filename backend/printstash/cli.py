@@ -33,7 +33,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from printstash.app import create_app
-    from printstash.core.slowclients import guarded_protocol
+    from printstash.core.httpserver import guarded_protocol
 
     settings = load_settings()
     configure_logging(settings.log_level)

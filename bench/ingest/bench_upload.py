@@ -15,7 +15,8 @@ streamed from disk) and checks: 201, the sha256, and the full-file layer count c
 the upload path. Server memory: VmHWM after the upload minus VmRSS before it.
 References in the same run: `cp FILE DEST`, `dd bs=4M conv=fsync` (cp plus the fsync the
 upload also does) and the HTTP floor (the same curl to the same uvicorn serving an ASGI app
-that only drains the body), and the peer: real Moonraker 0.11.0 (started by the test harness,
+that only drains the body, and the same on the api's own HTTP protocol), and the peer: real
+Moonraker 0.11.0 (started by the test harness,
 tests/harness/peers.py, without Klippy: uploads do not need it) receiving the same file with
 the same curl -F at `POST /server/files/upload`; its 201 comes after it stored the file and
 extracted its metadata, like PrintStash's. Medians of --runs runs, printed as a table and
@@ -237,7 +238,10 @@ def _server_breakdown(log_path: Path) -> dict[str, float]:
 
 
 # The HTTP floor: the same uvicorn (httptools + uvloop) serving an ASGI app that only drains
-# the request body: what loopback + curl + uvicorn cost before PrintStash does anything.
+# the request body: what loopback + curl + uvicorn cost before PrintStash does anything (the
+# issue's "bare-uvicorn floor"). Beside it, the same drain on the api's own HTTP protocol
+# (core/httpserver.py: a 1 MiB body buffer, as `printstash serve` runs it): what receiving costs
+# PrintStash before it does anything with the bytes.
 DRAIN_APP = """
 async def app(scope, receive, send):
     if scope["type"] != "http":
@@ -251,13 +255,19 @@ async def app(scope, receive, send):
 """
 
 
-def drain_run(big: Path) -> dict[str, float]:
+SERVE_DRAIN = ("import sys, uvicorn, drain_app\n"
+               "from printstash.core.httpserver import guarded_protocol\n"
+               "uvicorn.run(drain_app.app, port=int(sys.argv[1]), log_level='warning',\n"
+               "            http=guarded_protocol(20.0, 30.0))\n")
+
+
+def drain_run(big: Path, stock: bool = True) -> dict[str, float]:
     DATA.mkdir(parents=True, exist_ok=True)
     (DATA / "drain_app.py").write_text(DRAIN_APP)
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "drain_app:app", "--port", str(port),
-                             "--log-level", "warning"], cwd=DATA, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    command = ([sys.executable, "-m", "uvicorn", "drain_app:app", "--port", str(port), "--log-level", "warning"]
+               if stock else [sys.executable, "-c", SERVE_DRAIN, str(port)])
+    proc = subprocess.Popen(command, cwd=DATA, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_port(port)
         settle()
@@ -336,12 +346,14 @@ def run_once(run: int, big: Path, sha: str, layers: int, printer: Any, baseline:
     """One of each, interleaved, so machine noise hits every side alike."""
     row = {**copy_runs(big), **drain_run(big),
            **upload_run(big, sha, layers, RESULTS, watch_threads=watch_threads, vault_parent=vault_parent)}
+    row["api_floor"] = drain_run(big, stock=False)["http_floor"]
     if baseline is not None:
         row["baseline"] = upload_run(big, sha, layers, RESULTS, baseline / "backend")["seconds"]
     if printer is not None:
         row.update(moonraker_run(printer, big))
     mr = f"moonraker {row['moonraker']:.2f}s  " if printer is not None else ""
     mr += f"baseline {row['baseline']:.2f}s  " if baseline is not None else ""
+    mr += f"api floor {row['api_floor']:.2f}s  "
     print(f"run {run + 1}: upload {row['seconds']:.2f}s  {mr}floor {row['http_floor']:.2f}s  cp {row['cp']:.2f}s  "
               f"dd+fsync {row['dd_fsync']:.2f}s  "
               f"server cpu {row['server_cpu_s']:.2f}s (body {row['server_body_s']:.2f}s, "
@@ -355,6 +367,7 @@ def report(big: Path, size: int, layers: int, rows: list[dict[str, Any]]) -> Non
     mb = size / 1e6
     table = [("upload (curl -F -> uvicorn -> files/ab/<sha>, full scan, fsync)", med["seconds"]),
              ("HTTP floor: same curl -F to uvicorn, app only drains the body", med["http_floor"]),
+             ("the same drain on the api's HTTP protocol (1 MiB body buffer)", med["api_floor"]),
              ("cp FILE DEST", med["cp"]), ("dd bs=4M conv=fsync", med["dd_fsync"])]
     if "baseline" in med:
         table.insert(1, ("the same upload to the --baseline checkout's api", med["baseline"]))

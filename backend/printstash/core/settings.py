@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     # networks, comma-separated; empty: none). The default covers the shipped proxies, which
     # connect from loopback or a private network.
     trusted_proxies: str = DEFAULT_TRUSTED_PROXIES
-    # slow clients (core/slowclients.py): a request's headers must arrive within this, and a
+    # slow clients (core/httpserver.py): a request's headers must arrive within this, and a
     # body may pause at most this long; uploads running at once per user (more: 429)
     header_timeout_seconds: float = Field(default=20.0, gt=0)
     body_idle_timeout_seconds: float = Field(default=30.0, gt=0)
