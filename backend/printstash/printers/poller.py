@@ -100,6 +100,7 @@ class Writer:
 
     ctx: WorkerContext
     pending: dict[int, Pending] = field(default_factory=dict)
+    polled: set[int] = field(default_factory=set)  # printers this worker's tasks poll (Poller.sync)
     _links: dict[str, int | None] = field(default_factory=dict)
 
     def put(self, printer_id: int, status: LiveStatus | None, seen: bool) -> None:
@@ -108,6 +109,13 @@ class Writer:
             entry.status = status
         if seen:
             entry.last_seen = utcnow()
+
+    def _again(self, printer_id: int, entry: Pending) -> None:
+        """Put back an unwritten entry under any newer one: a newer status=None means "as
+        before", so the older status still has to be written (the task will not send it again)."""
+        newer = self.pending.setdefault(printer_id, Pending())
+        newer.status = newer.status or entry.status
+        newer.last_seen = newer.last_seen or entry.last_seen
 
     async def loop(self) -> None:
         while not self.ctx.stopping.is_set():
@@ -119,27 +127,35 @@ class Writer:
             return
         batch, self.pending = self.pending, {}
         try:
-            await asyncio.to_thread(self._write, batch)
+            fenced = await asyncio.to_thread(self._write, batch)
         except Exception:  # a locked/broken database must not kill polling; retry next flush
             log.exception("writing %d printer statuses failed; will retry", len(batch))
             for pid, entry in batch.items():
-                self.pending.setdefault(pid, entry)
+                self._again(pid, entry)
+            return
+        # Fenced while this worker still polls the printer: its lease lapsed (a renewal came
+        # late on a loaded machine) without another worker taking it. Kept until the renewal;
+        # dropped when the lease moves, as the task then stops (Poller.sync).
+        for pid in fenced & self.polled:
+            self._again(pid, batch[pid])
 
-    def _write(self, batch: dict[int, Pending]) -> None:
+    def _write(self, batch: dict[int, Pending]) -> set[int]:
+        """Store the batch; returns the printers left out because this worker's lease on
+        them is not current (fenced: a printer whose lease passed to another worker is that
+        worker's to write)."""
         now = utcnow()
-        changed: list[int] = []
         with self.ctx.db.write() as session:
-            # fenced: a printer whose lease passed to another worker is that worker's to write
             mine = lease.held(session, self.ctx.worker_id, now)
-            for pid, entry in batch.items():
-                status = entry.status
-                if pid not in mine:
-                    continue
-                if status is not None:
-                    status = status.model_copy(update={"file_id": self._link(session, status.filename)})
-                if service.save_status(session, pid, status, entry.last_seen, now) and status is not None:
-                    changed.append(pid)
-            service.announce(session, changed)
+            writes = [service.StatusWrite(pid, self._linked(session, entry.status), entry.last_seen)
+                      for pid, entry in batch.items() if pid in mine]
+            stored = service.save_statuses(session, writes, now)
+            service.announce(session, [w.printer_id for w in writes if w.status is not None and w.printer_id in stored])
+        return set(batch) - mine
+
+    def _linked(self, session: Session, status: LiveStatus | None) -> LiveStatus | None:
+        if status is None:
+            return None
+        return status.model_copy(update={"file_id": self._link(session, status.filename)})
 
     def _link(self, session: Session, filename: str | None) -> int | None:
         if not filename:
@@ -321,6 +337,7 @@ class Poller:
             if wanted.get(pid) != target:
                 await _cancel(task)
                 del self.tasks[pid]
+                self.writer.polled.discard(pid)
                 if pid not in wanted:
                     log.info("printer %s: polling stopped here (removed, or another worker holds its lease)",
                              target.name)
@@ -334,6 +351,7 @@ class Poller:
                 delay = random.uniform(0, target.interval) if first else 0.0
                 log.info("printer %s: polled by this worker (%s)", target.name, self.ctx.worker_id)
                 self.tasks[pid] = (target, asyncio.create_task(watch.run(delay), name=f"printer-{pid}"))
+                self.writer.polled.add(pid)
 
     def _client(self) -> httpx.AsyncClient:
         """A small client per printer: httpcore scans a pool's connections on every request,
@@ -347,6 +365,7 @@ class Poller:
             task.cancel()
         await asyncio.gather(*(t for _, t in self.tasks.values()), return_exceptions=True)
         self.tasks.clear()
+        self.writer.polled.clear()
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:

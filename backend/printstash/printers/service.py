@@ -4,13 +4,15 @@ The printers themselves and their latest status live here; the print history is 
 history.py, what the api asks a printer to do in commands.py, polling in poller.py.
 """
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from printstash.core import notify
-from printstash.core.db import utcnow
+from printstash.core.db import UTCDateTime, insert_missing, utcnow
 from printstash.core.errors import Conflict, NotFound
 from printstash.core.settings import Settings
 from printstash.printers import secrets
@@ -130,12 +132,13 @@ def statuses_since(session: Session, since: datetime | None) -> list[PrinterStat
     return list(session.scalars(query.order_by(PrinterStatus.updated_at)))
 
 
-def statuses_of(session: Session, printer_ids: set[int] | None) -> list[PrinterStatus]:
-    """The status rows of these printers (None: of all)."""
-    query = select(PrinterStatus)
+def statuses_of(session: Session, printer_ids: set[int] | None) -> list[tuple[int, PrinterStatus | None]]:
+    """These printers (None: all) that exist, each with its status row (None: not polled
+    yet), in one query."""
+    query = select(Printer.id, PrinterStatus).outerjoin(PrinterStatus, PrinterStatus.printer_id == Printer.id)
     if printer_ids is not None:
-        query = query.where(PrinterStatus.printer_id.in_(printer_ids))
-    return list(session.scalars(query.order_by(PrinterStatus.printer_id)))
+        query = query.where(Printer.id.in_(printer_ids))
+    return [(pid, row) for pid, row in session.execute(query.order_by(Printer.id)).all()]
 
 
 def printer_ids(session: Session, among: set[int] | None = None) -> set[int]:
@@ -155,23 +158,55 @@ def provider_states(session: Session) -> list[tuple[str, State | None]]:
 
 # ---- writing status (the worker) ----------------------------------------------------------------
 
-def save_status(session: Session, printer_id: int, status: LiveStatus | None,
-                last_seen: datetime | None, now: datetime) -> bool:
-    """Store a changed status (status=None: only last_seen). False if the printer is gone."""
-    if session.get(Printer, printer_id) is None:
-        return False
-    row = session.get(PrinterStatus, printer_id)
-    if row is None:
-        row = PrinterStatus(printer_id=printer_id, state="unknown", online=False, status_json={})
-        session.add(row)
-    if status is not None:
-        # Stored as members will see it (printers/relay.py; the worker's log has the raw text):
-        # a printer's NUL or escape sequences must not reach the database, which on PostgreSQL
-        # refuses NUL in text and would stop this printer's polling.
-        row.status_json = relayed_fields(status.model_dump(mode="json"))
-        row.state, row.online = status.state, status.online
-        row.error = relayed(status.error) if status.error is not None else None
-        row.updated_at = now
-    if last_seen is not None:
-        row.last_seen = last_seen
-    return True
+@dataclass(frozen=True)
+class StatusWrite:
+    """One printer's pending write: a changed status (None: unchanged) and when it last answered."""
+
+    printer_id: int
+    status: LiveStatus | None
+    last_seen: datetime | None
+
+
+_STATUS = PrinterStatus.metadata.tables[PrinterStatus.__tablename__]
+_SET_STATUS = (update(_STATUS).where(_STATUS.c.printer_id == bindparam("b_id"))
+               .values(status_json=bindparam("b_json", type_=_STATUS.c.status_json.type),
+                       state=bindparam("b_state"), online=bindparam("b_online"), error=bindparam("b_error"),
+                       updated_at=bindparam("b_now", type_=UTCDateTime),
+                       last_seen=func.coalesce(bindparam("b_seen", type_=UTCDateTime), _STATUS.c.last_seen)))
+_SET_SEEN = (update(_STATUS).where(_STATUS.c.printer_id == bindparam("b_id"))
+             .values(last_seen=bindparam("b_seen", type_=UTCDateTime)))
+
+
+def save_statuses(session: Session, writes: Sequence[StatusWrite], now: datetime) -> set[int]:
+    """Store a batch of writes; returns the printers written (those that still exist).
+
+    A fixed number of statements whatever the batch's size (one read, one UPDATE per kind of
+    write, executed as one batch): on PostgreSQL each statement is a round trip to the
+    database process, and a read-then-update per printer made the worker's write the slow
+    part of a change's way to the clients on a loaded machine (bench/farm/RESULTS.md)."""
+    if not writes:
+        return set()
+    rows = session.execute(select(Printer.id, PrinterStatus.printer_id)
+                           .outerjoin(PrinterStatus, PrinterStatus.printer_id == Printer.id)
+                           .where(Printer.id.in_({w.printer_id for w in writes}))).all()
+    insert_missing(session, PrinterStatus, [{"printer_id": pid, "state": "unknown", "online": False,
+                                             "status_json": {}, "updated_at": now} for pid, row in rows if row is None])
+    alive = {pid for pid, _ in rows}
+    changed = [_status_params(w.printer_id, w.status, w.last_seen, now)
+               for w in writes if w.printer_id in alive and w.status is not None]
+    seen = [{"b_id": w.printer_id, "b_seen": w.last_seen}
+            for w in writes if w.printer_id in alive and w.status is None and w.last_seen is not None]
+    for statement, params in ((_SET_STATUS, changed), (_SET_SEEN, seen)):
+        if params:
+            session.execute(statement, params)
+    return alive
+
+
+def _status_params(printer_id: int, status: LiveStatus, last_seen: datetime | None,
+                   now: datetime) -> dict[str, object]:
+    # Stored as members will see it (printers/relay.py; the worker's log has the raw text):
+    # a printer's NUL or escape sequences must not reach the database, which on PostgreSQL
+    # refuses NUL in text and would stop this printer's polling.
+    return {"b_id": printer_id, "b_json": relayed_fields(status.model_dump(mode="json")), "b_state": status.state,
+            "b_online": status.online, "b_error": relayed(status.error) if status.error is not None else None,
+            "b_now": now, "b_seen": last_seen}

@@ -31,7 +31,8 @@ def test_sqlite_has_no_feed_its_streams_poll(vault: Settings, db: Database) -> N
 
 def _write_status(db: Database, printer_id: int, state: str, *, commit: bool = True) -> None:
     with contextlib.suppress(RuntimeError), db.write() as session:
-        service.save_status(session, printer_id, LiveStatus(online=True, state=state), utcnow(), utcnow())
+        write = service.StatusWrite(printer_id, LiveStatus(online=True, state=state), utcnow())
+        service.save_statuses(session, [write], utcnow())
         service.announce(session, [printer_id])
         if not commit:
             raise RuntimeError("roll back")

@@ -17,7 +17,7 @@ from subprocess import Popen
 import httpx
 import pytest
 from harness.processes import free_port, printstash, stop, vault_env
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from printstash.core.db import Database, utcnow
 from printstash.core.runtime import WorkerContext
@@ -108,6 +108,60 @@ def test_the_writer_writes_only_printers_whose_lease_it_holds(vault: Settings, d
     asyncio.run(writer.flush())
     with db.read() as session:
         assert set(session.scalars(select(PrinterStatus.printer_id))) == {mine}
+
+
+def test_a_write_fenced_by_a_lapsed_lease_is_stored_once_the_worker_renews_it(vault: Settings, db: Database) -> None:
+    """A renewal that comes late (a loaded machine) lets the lease lapse for a moment; the
+    status polled meanwhile waits for the renewal. Before, it was dropped, and the printer's
+    task, which sends a status only when it changes, never sent that `printing` again."""
+    (pid,) = _printers(db, 1)
+    _acquire(db, "me", [pid], when=-2 * TTL)  # lapsed, and no other worker took it
+    writer = Writer(WorkerContext(vault, db, httpx.AsyncClient(), asyncio.Event(), "me"))
+    writer.polled.add(pid)  # as Poller.sync records a running task
+    writer.put(pid, LiveStatus(online=True, state="printing"), seen=True)
+    asyncio.run(writer.flush())
+    with db.read() as session:
+        assert session.get(PrinterStatus, pid) is None  # fenced
+    writer.put(pid, None, seen=True)  # the next poll: the same status, only seen again
+    _acquire(db, "me", [pid])  # the late renewal
+    asyncio.run(writer.flush())
+    with db.read() as session:
+        row = session.get(PrinterStatus, pid)
+        assert row is not None and row.state == "printing"
+
+
+def _flush_counting(db: Database, writer: Writer) -> int:
+    """Flush the writer; how many statements its transaction sent to the database."""
+    sent: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        sent.append(statement)
+    event.listen(db.write_engine, "before_cursor_execute", count)
+    try:
+        asyncio.run(writer.flush())
+    finally:
+        event.remove(db.write_engine, "before_cursor_execute", count)
+    return len(sent)
+
+
+def test_the_writer_stores_a_batch_in_a_fixed_number_of_statements(vault: Settings, db: Database) -> None:
+    """On PostgreSQL each statement is a round trip to another process: a read and an update
+    per printer made a flush of 10 changes take seconds on a loaded machine, long enough for
+    a printer's next poll to replace a pending `printing` that then never reached a client
+    (bench/farm/RESULTS.md). The writer's statements do not grow with the batch."""
+    ids = _printers(db, 22)
+    _acquire(db, "me", ids)
+    writer = Writer(WorkerContext(vault, db, httpx.AsyncClient(), asyncio.Event(), "me"))
+    sizes = {}
+    for state, batch in (("standby", ids[:2]), ("standby", ids[2:]), ("printing", ids[:2]), ("printing", ids[2:])):
+        for pid in batch[:-1]:
+            writer.put(pid, LiveStatus(online=True, state=state), seen=True)
+        writer.put(batch[-1], None, seen=True)  # one printer's last_seen only
+        sizes[state, len(batch)] = _flush_counting(db, writer)
+    assert sizes["standby", 2] == sizes["standby", 20] and sizes["printing", 2] == sizes["printing", 20]
+    with db.read() as session:
+        states = {r.printer_id: (r.state, r.last_seen is not None) for r in session.scalars(select(PrinterStatus))}
+    assert states == {pid: ("unknown" if pid in (ids[1], ids[-1]) else "printing", True) for pid in ids}
 
 
 # ---- real worker processes ------------------------------------------------------------------

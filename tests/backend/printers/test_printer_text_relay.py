@@ -76,7 +76,7 @@ def test_status_text_is_bounded_and_clean(admin_client: TestClient, member_clien
     status = LiveStatus(online=True, state="error", klippy_state=HOSTILE, print_state=HOSTILE,
                         filename=HOSTILE, message=HOSTILE, error=HOSTILE)
     with db.write() as session:
-        assert service.save_status(session, pid, status, utcnow(), utcnow())
+        assert service.save_statuses(session, [service.StatusWrite(pid, status, utcnow())], utcnow()) == {pid}
     got = member_client.get(f"/api/v1/printers/{pid}").json()["status"]
     for key in ("klippy_state", "print_state", "filename", "message", "error"):
         assert got[key].startswith("[2J [31mALERT [0m degnahc"), got[key][:80]

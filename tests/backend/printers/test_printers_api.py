@@ -116,7 +116,7 @@ def test_status_written_by_the_worker_is_served_with_its_age(admin_client: TestC
                         extruder=Heater(temperature=210.1, target=210.0), heater_bed=None,
                         message=None, error=None)
     with db.write() as session:
-        assert service.save_status(session, pid, status, utcnow(), utcnow())
+        assert service.save_statuses(session, [service.StatusWrite(pid, status, utcnow())], utcnow()) == {pid}
     got = admin_client.get(f"/api/v1/printers/{pid}").json()["status"]
     assert got["state"] == "printing" and got["progress"] == 0.25 and got["eta_s"] == 180.0
     assert got["extruder"] == {"temperature": 210.1, "target": 210.0}
