@@ -20,7 +20,7 @@ if config.config_file_name and not config.attributes.get("settings"):  # the ale
     private_files()  # it may create the database file: owner-only, like the api's files
 
 # Tables and indexes owned by raw SQL in migrations (FTS5 virtual tables and their shadow
-# tables; PostgreSQL's trigram index of names, 0013).
+# tables; PostgreSQL's trigram index of names, 0013, and of live files, 0016_pgsearch).
 EXCLUDED_PREFIXES = ("files_fts",)
 
 

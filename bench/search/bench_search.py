@@ -20,7 +20,7 @@ from sqlite_master).
 
 PostgreSQL (--backend postgresql|both): the benchmark's own cluster in bench/data/postgresql
 (Debian's binaries, started as tests/harness/postgres.py starts the tests' one, kept between
-runs), database search_<N> migrated with alembic to head, then the SQLite vault's library
+runs, shared_buffers 1 GB), database search_<N> migrated with alembic to head, then the SQLite vault's library
 rows copied in by COPY (pg_load: the very same library on both). Reused while the SQLite
 library is the same build.
 
@@ -64,7 +64,7 @@ from harness.vault import make_settings, migrate  # noqa: E402
 from sqlalchemy import Engine, event, make_url, select  # noqa: E402
 
 from printstash.auth import service as auth_service  # noqa: E402
-from printstash.core.db import Database  # noqa: E402
+from printstash.core.db import POSTGRESQL_SETTINGS, SQLITE_PRAGMAS, Database  # noqa: E402
 from printstash.core.settings import Settings  # noqa: E402
 from printstash.library import search  # noqa: E402
 from printstash.library.substrings import name_text  # noqa: E402
@@ -284,6 +284,27 @@ def make_vault(n: int, rebuild: bool) -> Vault:
 
 # ---- the same library on PostgreSQL ----------------------------------------------------------
 
+# PostgreSQL's default shared_buffers (128 MB) holds an eighth of the 1M library: every other
+# page a search touches is copied in from the OS cache, one read() per 8 KB page (the
+# one-word query's 19,636 matches at 1M: 48k such reads). A quarter of the memory, up to a few
+# GB, is the usual production setting (docs/scaling.md); 1 GB here, SQLite reads through a 1 GiB
+# memory map (core/db.py).
+PG_SHARED_BUFFERS = "1GB"
+
+
+def tune(server: postgres.Server) -> postgres.Server:
+    """The benchmark's cluster with PG_SHARED_BUFFERS (ALTER SYSTEM: kept in the cluster),
+    restarted once when it runs with another setting."""
+    if server.psql("SHOW shared_buffers") == [(PG_SHARED_BUFFERS,)]:
+        return server
+    server.psql(f"ALTER SYSTEM SET shared_buffers = '{PG_SHARED_BUFFERS}'")
+    if server.admin is not None:
+        server.admin.close()
+    subprocess.run([*server.prefix, str(server.bin / "pg_ctl"), "-D", str(server.root / "data"), "-m", "fast",
+                    "-w", "stop"], check=True, capture_output=True)
+    return postgres.start(server.root)
+
+
 def make_pg_vault(n: int, source: Vault, server: postgres.Server, rebuild: bool) -> Vault:
     """The SQLite vault's library copied into database search_<N> of the benchmark's own
     cluster (bench/data/postgresql), migrated with alembic first. Reused while the SQLite
@@ -312,13 +333,39 @@ def make_pg_vault(n: int, source: Vault, server: postgres.Server, rebuild: bool)
     return Vault("postgresql", settings, key)
 
 
+# files_fts in one set-based statement: migration 0005's files_fts_document(file_id) for every
+# file at once (the same expression, with the tag names of all files aggregated in one pass
+# instead of looked up per call: one call per file took > 20 min for 1M files). pg_load
+# compares a sample with the function itself, so a change to 0005's document shows here.
+FTS_FILL = """
+INSERT INTO files_fts (id, document)
+SELECT f.id, setweight(to_tsvector('simple', files_fts_words(f.name)), 'A')
+    || setweight(to_tsvector('simple', files_fts_words(tagged.names)), 'B')
+    || setweight(to_tsvector('simple', files_fts_words(concat_ws(' ', f.filament_type, f.slicer, f.printer_model,
+                                                                 f.filament_name))), 'C')
+    || setweight(to_tsvector('simple', files_fts_words(f.notes)), 'D')
+FROM files AS f LEFT JOIN (
+    SELECT ft.file_id, string_agg(t.name, ' ' ORDER BY t.name, t.id) AS names
+    FROM file_tags AS ft JOIN tags AS t ON t.id = ft.tag_id GROUP BY ft.file_id) AS tagged ON tagged.file_id = f.id
+"""
+FTS_SAMPLE = 997  # every 997th file is checked against files_fts_document()
+
+
+def check_fts_fill(conn: psycopg.Connection[Any]) -> None:
+    differing = conn.execute("SELECT count(*), min(id) FROM files_fts "
+                             "WHERE id %% %s = 0 AND document <> files_fts_document(id)", [FTS_SAMPLE]).fetchone()
+    if differing is None or differing[0]:
+        raise SystemExit(f"files_fts fill differs from migration 0005's files_fts_document(): {differing}")
+
+
 def pg_load(sqlite_path: Path, server: postgres.Server, database: str) -> None:
     """Every library table's rows from the SQLite file, by COPY. Replica mode holds back the
     row triggers (the per-row tsvector refresh of migration 0005, the foreign-key checks of
     rows SQLite already checked, 0007's version bumps); the tables' own indexes are dropped
-    first and built again after the rows; files_fts is then filled in one statement with
-    0005's own files_fts_document(), and VACUUM ANALYZE gives the planner its statistics and
-    the visibility map that index-only counts need (autovacuum would, later)."""
+    first and built again after the rows; files_fts is then filled in one set-based statement
+    (FTS_FILL, checked against 0005's files_fts_document() on a sample), and VACUUM ANALYZE
+    gives the planner its statistics and the visibility map that index-only counts need
+    (autovacuum would, later)."""
     source = sqlite3.connect(f"file:{sqlite_path}?mode=ro", uri=True)
     with server.connect(database) as conn:
         indexes = conn.execute("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' "
@@ -327,6 +374,7 @@ def pg_load(sqlite_path: Path, server: postgres.Server, database: str) -> None:
         with conn.transaction():
             conn.execute("SET LOCAL session_replication_role = replica")
             conn.execute("SET LOCAL maintenance_work_mem = '1GB'")
+            conn.execute("SET LOCAL work_mem = '256MB'")  # FTS_FILL's aggregation of every file's tags
             for index, _ in indexes:
                 conn.execute(f'DROP INDEX "{index}"'.encode())
             for table in LIBRARY_TABLES:
@@ -335,9 +383,10 @@ def pg_load(sqlite_path: Path, server: postgres.Server, database: str) -> None:
                 with conn.cursor().copy(f"COPY {table} ({columns}) FROM STDIN".encode()) as copy:
                     for row in rows:
                         copy.write_row(row)
-            conn.execute("INSERT INTO files_fts (id, document) SELECT id, files_fts_document(id) FROM files")
+            conn.execute(FTS_FILL)
             for _, sql in indexes:
                 conn.execute(sql.encode())
+            check_fts_fill(conn)
             for table in ("tags", "files", "file_plates", "thumbnails"):
                 conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) "  # noqa: S608 - constants
                              f"FROM {table}".encode())
@@ -374,14 +423,16 @@ def captured_sql(vault: Vault, name: str, params: dict[str, Any]) -> list[tuple[
 
 def time_raw(vault: Vault, statements: list[tuple[str, Any]], count: int) -> list[float]:
     """The statements replayed in one transaction per sample on a plain connection: sqlite3
-    with the app's pragmas, or psycopg."""
+    with the app's pragmas, or psycopg with the app's settings."""
     if vault.backend == "postgresql":
         url = make_url(vault.settings.database_url)
         conn: Any = psycopg.connect(dbname=url.database, user=url.username, host=url.query["host"])
+        for setting in POSTGRESQL_SETTINGS:
+            conn.execute(f"SET {setting}".encode())
         begin, commit = None, conn.commit
     else:
         conn = sqlite3.connect(str(vault.settings.sqlite_path), isolation_level=None)
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000"):
+        for pragma in SQLITE_PRAGMAS:
             conn.execute(f"PRAGMA {pragma}")
         begin, commit = "BEGIN", partial(conn.execute, "COMMIT")
     samples = []
@@ -505,7 +556,7 @@ def main() -> None:
     source = make_vault(args.files, args.rebuild)  # PostgreSQL's library is copied from it
     vaults = [source] if args.backend in ("sqlite", "both") else []
     if args.backend in ("postgresql", "both"):
-        server = postgres.start(DATA / "postgresql")
+        server = tune(postgres.start(DATA / "postgresql"))
         vaults.append(make_pg_vault(args.files, source, server, args.rebuild))
         print(f"PostgreSQL keeps running for the next run; stop it with: {' '.join(server.prefix)} "
               f"{server.bin / 'pg_ctl'} -D {server.root / 'data'} stop", flush=True)

@@ -99,7 +99,7 @@ def current_user(request: Request, db: DatabaseDep) -> User:
     raise Unauthorized("sign in or send an API key (X-Api-Key)", code="not_authenticated")
 
 
-def admin_user(user: Annotated[User, Depends(current_user)]) -> User:
+async def admin_user(user: Annotated[User, Depends(current_user)]) -> User:  # no I/O: no thread hop
     if not user.is_admin:
         raise Forbidden("admin only", code="admin_required")
     return user

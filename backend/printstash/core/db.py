@@ -72,6 +72,24 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+# psycopg prepares a statement once it ran 5 times on a connection, and PostgreSQL then may plan
+# it once for any values (a generic plan). Search statements depend on their values: for
+# `filament_type=PETG&nozzle_diameter=0.4` the generic plan guesses 500 files in any nozzle range
+# and reads the 20k matching rows where the planned-for-these-values one checks the 1,186 text
+# matches (the count 7 -> 55 ms at 100k files, bench/search/bench_search.py). Planning anew costs
+# a fraction of a millisecond; prepared statements still save the parsing.
+# JIT compilation pays off for long analytic queries; a search at 1M files crosses its cost
+# threshold and spent 31 ms compiling (EXPLAIN ANALYZE) to save less than that.
+POSTGRESQL_SETTINGS = ("plan_cache_mode = force_custom_plan", "jit = off")
+
+
+def _postgresql_settings(dbapi_conn: Any, _record: Any) -> None:
+    with dbapi_conn.cursor() as cur:
+        for setting in POSTGRESQL_SETTINGS:
+            cur.execute(f"SET {setting}")
+    dbapi_conn.commit()
+
+
 def driver_url(url: str) -> str:
     """psycopg 3 is the one PostgreSQL driver we ship: `postgresql://` (which SQLAlchemy
     would give to psycopg2, not installed) means `postgresql+psycopg://`."""
@@ -93,6 +111,8 @@ def make_engine(url: str, *, immediate: bool = False, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(begin))
+    else:
+        event.listen(engine, "connect", _postgresql_settings)
     return engine
 
 

@@ -87,8 +87,8 @@ def reparse_one(file_id: RowId, session: WriteSession, user: CurrentUser) -> Rep
 def list_trash(session: ReadSession, user: CurrentUser, limit: Annotated[int, Query(ge=1, le=500)] = 50,
                offset: Offset = 0) -> Page[FileRead]:
     """Files in the trash (restorable until purged), most recently deleted first."""
-    rows, total = service.list_trash(session, limit, offset)
-    return Page[FileRead](items=[service.to_read(row) for row in rows], total=total)
+    items, total = service.list_trash(session, limit, offset)
+    return Page[FileRead](items=items, total=total)
 
 
 @router.delete("/files/trash", response_model=TrashEmptied)

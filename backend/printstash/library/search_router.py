@@ -25,7 +25,7 @@ Number = Annotated[float | None, Query(allow_inf_nan=False)]
 Names = Annotated[list[str], Query(max_length=50)]
 
 
-def file_query(  # one parameter per documented filter
+async def file_query(  # one parameter per documented filter; async: no I/O, so no thread hop (core/deps.py)
     q: Annotated[str | None, Query(max_length=500, description="words; prefixes match")] = None,
     kind: Annotated[list[str], Query(max_length=10, description="gcode, bgcode, gcode.3mf, ufp, stl, obj, 3mf")] = [],  # noqa: B006 - FastAPI copies defaults
     slicer: Names = [],  # noqa: B006
@@ -78,8 +78,8 @@ def _json(model: BaseModel) -> Response:
 def list_files(query: FileQueryDep, session: ReadSession, user: CurrentUser) -> Response:
     """Search and filter the library (trashed files excluded). List filters may repeat
     (`slicer=A&slicer=B` means either); different filters must all hold."""
-    rows, total = search.search_files(session, query)
-    return _json(Page[FileRead](items=[service.to_read(row) for row in rows], total=total))
+    items, total = search.search_files(session, query)
+    return _json(Page[FileRead](items=items, total=total))
 
 
 @router.get("/files/facets", response_model=Facets)
