@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -118,6 +119,23 @@ class Server:
                         "stop"], capture_output=True, check=False)
         shutil.rmtree(self.root, ignore_errors=True)
 
+    @contextmanager
+    def down(self) -> Iterator[None]:
+        """The server stopped for the block (a fast shutdown: each client is told and cut
+        off, as by an admin's restart), then started again with its databases."""
+        if self.admin is not None:
+            self.admin.close()
+            self.admin = None
+        _pg_ctl(self, "-m", "fast", "stop")
+        try:
+            yield
+        finally:
+            _pg_ctl(self, "-o", _options(self), "-l", str(self.root / "server.log"), "start")
+
+    def restart(self) -> None:
+        with self.down():
+            pass
+
 
 def start(root: Path | None = None) -> Server:
     """initdb + start a cluster in a new temp dir, stopped and removed at interpreter exit; or
@@ -136,15 +154,23 @@ def start(root: Path | None = None) -> Server:
                 os.chown(path, uid, -1)
         subprocess.run([*prefix, str(server.bin / "initdb"), "-D", data, "-U", "postgres", "-A", "trust",
                         "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], **run)  # type: ignore[call-overload]
-    options = (f"-c listen_addresses='' -c unix_socket_directories='{server.socket_dir}' -c fsync=off "
-               "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300")
     running = subprocess.run([*prefix, str(server.bin / "pg_ctl"), "-D", data, "status"], capture_output=True)
     if running.returncode != 0:
-        subprocess.run([*prefix, str(server.bin / "pg_ctl"), "-D", data, "-o", options, "-w", "-l",
-                        str(root / "server.log"), "start"], **run)  # type: ignore[call-overload]
+        _pg_ctl(server, "-o", _options(server), "-l", str(root / "server.log"), "start")
     if not keep:
         atexit.register(server.stop)
     return server
+
+
+def _options(server: Server) -> str:
+    return (f"-c listen_addresses='' -c unix_socket_directories='{server.socket_dir}' -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300")
+
+
+def _pg_ctl(server: Server, *args: str) -> None:
+    """pg_ctl on the cluster, waiting until the server is up or down."""
+    subprocess.run([*server.prefix, str(server.bin / "pg_ctl"), "-D", str(server.root / "data"), "-w", *args],
+                   check=True, capture_output=True, text=True)
 
 
 def _rows(cursor: psycopg.Cursor[tuple[object, ...]]) -> list[tuple[object, ...]]:

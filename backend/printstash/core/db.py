@@ -5,7 +5,9 @@ with BEGIN IMMEDIATE: a deferred transaction that reads then writes can fail wit
 "database is locked" without waiting for busy_timeout (measured under api + worker load).
 """
 
-from collections.abc import Iterator
+import select
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,8 +15,10 @@ from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine.interfaces import Dialect
+from sqlalchemy.engine.interfaces import Dialect, ExceptionContext
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlalchemy.types import TypeDecorator
 
 from printstash.core.settings import Settings
@@ -83,11 +87,63 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 POSTGRESQL_SETTINGS = ("plan_cache_mode = force_custom_plan", "jit = off")
 
 
-def _postgresql_settings(dbapi_conn: Any, _record: Any) -> None:
-    with dbapi_conn.cursor() as cur:
-        for setting in POSTGRESQL_SETTINGS:
-            cur.execute(f"SET {setting}")
-    dbapi_conn.commit()
+# Reads on PostgreSQL run without a transaction of their own (autocommit): no BEGIN before the
+# first statement and no ROLLBACK at the end, two of a search request's round trips to the
+# server, each a wait for another process on a busy machine (docs/performance.md, issue 15).
+# What a reader sees is the same: at PostgreSQL's READ COMMITTED every statement of a
+# transaction takes a new snapshot anyway, so a page and its total (library/search.py), or the
+# facets' library version and counts, could always come from two moments; the facets read
+# the version first, so their cache never holds counts older than its key. What needs one
+# snapshot takes it itself (backups/pgdump.py: REPEATABLE READ). The read engine's sessions
+# are also read-only, so a write sent through Database.read() fails instead of committing.
+POSTGRESQL_READ_SETTINGS = ("default_transaction_read_only = on",)
+
+
+def _postgresql_settings(settings: tuple[str, ...]) -> Callable[[Any, Any], None]:
+    def apply(dbapi_conn: Any, _record: Any) -> None:
+        with dbapi_conn.cursor() as cur:
+            for setting in settings:
+                cur.execute(f"SET {setting}")
+        dbapi_conn.commit()
+    return apply
+
+
+# pool_pre_ping would send a ping at every checkout: on PostgreSQL a round trip before each
+# session's first statement, two per api request. A connection used a moment ago is alive
+# unless the server has spoken since: a server that shuts down, restarts or ends one session
+# sends its last words and closes the socket, and either makes an idle socket readable, which
+# poll() sees without a round trip. So only a connection that sat in the pool for a while
+# (a server lost without a word, behind a firewall that forgot it) or whose socket has news
+# is pinged; a failed ping discards it and the pool connects anew (DisconnectionError).
+PING_IDLE_S = 5.0
+_RETURNED = "printstash_returned_at"
+
+
+def _returned(_dbapi_conn: Any, record: ConnectionPoolEntry) -> None:
+    record.info[_RETURNED] = time.monotonic()
+
+
+def _server_spoke(dbapi_conn: Any) -> bool:
+    """Is there something to read (a message, or the end) on an idle connection's socket?"""
+    if dbapi_conn.closed:
+        return True
+    poller = select.poll()
+    poller.register(dbapi_conn.fileno(), select.POLLIN)
+    return bool(poller.poll(0))
+
+
+def _ping_when_stale(dialect: Dialect) -> Callable[[Any, ConnectionPoolEntry, PoolProxiedConnection], None]:
+    def check(dbapi_conn: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection) -> None:
+        returned = record.info.get(_RETURNED)
+        if returned is None:  # connected for this checkout
+            return
+        if time.monotonic() - returned < PING_IDLE_S and not _server_spoke(dbapi_conn):
+            return
+        try:
+            dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            raise DisconnectionError(f"pooled connection lost: {exc}") from exc
+    return check
 
 
 def driver_url(url: str) -> str:
@@ -98,21 +154,37 @@ def driver_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, *, immediate: bool = False, **kwargs: Any) -> Engine:
+def _unreachable_is_a_disconnect(context: ExceptionContext) -> None:
+    """A failure to connect (server down or restarting) is, as a connection lost in use, a
+    reason to try again, not a bug: both carry `connection_invalidated`, and the api answers
+    them with 503 (core/errors.py). Only a connect failure has no connection in its context."""
+    if context.connection is None:
+        context.is_disconnect = True
+
+
+def make_engine(url: str, *, immediate: bool = False, reads: bool = False, **kwargs: Any) -> Engine:
+    """`immediate`: SQLite write transactions take the write lock at BEGIN. `reads`: the
+    engine of Database.read(); on PostgreSQL read-only and in autocommit (above)."""
     is_sqlite = url.startswith("sqlite")
     connect_args = {"check_same_thread": False} if is_sqlite else {}
     if url.startswith("postgresql"):
         import psycopg  # only PostgreSQL installs need the driver loaded
 
         kwargs.setdefault("module", psycopg)
+        if reads:
+            kwargs.setdefault("isolation_level", "AUTOCOMMIT")
         url = driver_url(url)
-    engine = create_engine(url, connect_args=connect_args, pool_pre_ping=not is_sqlite, **kwargs)
+    engine = create_engine(url, connect_args=connect_args, **kwargs)
     if is_sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
         begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(begin))
     else:
-        event.listen(engine, "connect", _postgresql_settings)
+        settings = POSTGRESQL_SETTINGS + (POSTGRESQL_READ_SETTINGS if reads else ())
+        event.listen(engine, "connect", _postgresql_settings(settings))
+        event.listen(engine, "checkin", _returned)
+        event.listen(engine, "checkout", _ping_when_stale(engine.dialect))
+        event.listen(engine, "handle_error", _unreachable_is_a_disconnect)
     return engine
 
 
@@ -143,7 +215,7 @@ class Database:
     @classmethod
     def from_settings(cls, settings: Settings) -> "Database":
         url = settings.database_url
-        return cls(make_engine(url), make_engine(url, immediate=True))
+        return cls(make_engine(url, reads=True), make_engine(url, immediate=True))
 
     @contextmanager
     def read(self) -> Iterator[Session]:

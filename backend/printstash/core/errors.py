@@ -5,7 +5,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -104,6 +104,17 @@ async def _refused_value(_: Request, exc: Exception) -> JSONResponse:
                           "invalid_value")
 
 
+async def _database(request: Request, exc: Exception) -> JSONResponse:
+    # A connection lost in use or a database that cannot be reached (PostgreSQL restarting or
+    # down, core/db.py flags both): the request did not happen, and the next one connects anew.
+    assert isinstance(exc, DBAPIError)
+    if not exc.connection_invalidated:
+        return await _unexpected(request, exc)
+    log.warning("database unreachable on %s %s: %s", request.method, request.url.path, exc.orig)
+    return error_response(503, "the database cannot be reached (restarting or down); try again in a moment",
+                          "database_unavailable", {"Retry-After": "5"})
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # Never a traceback to the user; the log keeps it for the admin.
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -115,4 +126,5 @@ def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(DataError, _refused_value)
+    app.add_exception_handler(DBAPIError, _database)
     app.add_exception_handler(Exception, _unexpected)
