@@ -3,6 +3,8 @@
 Reads use a plain (deferred) engine; writes use a second engine whose transactions begin
 with BEGIN IMMEDIATE: a deferred transaction that reads then writes can fail with
 "database is locked" without waiting for busy_timeout (measured under api + worker load).
+On PostgreSQL the read engine is read-only and in autocommit, and pooled connections are
+pinged only when they may be stale: a request's round trips are its statements (below).
 """
 
 import select

@@ -1,6 +1,8 @@
-"""The settings every PostgreSQL connection gets (core/db.py POSTGRESQL_SETTINGS): planned for
-each call's values, as search's filters need (a generic plan read every PETG file for a text
-query with two filters), and no JIT compiling."""
+"""PostgreSQL connections (core/db.py). The settings every connection gets (POSTGRESQL_SETTINGS):
+planned for each call's values, as search's filters need (a generic plan read every PETG file
+for a text query with two filters), and no JIT compiling. A read request's round trips are its
+statements (read-only autocommit reads, no ping at every checkout), and a restarted or stopped
+server costs no request or a 503, never a 500."""
 
 import os
 from collections.abc import Iterator
