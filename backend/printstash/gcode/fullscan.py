@@ -21,6 +21,7 @@ index of the preview (gcode/layers.py) is built from them without another pass. 
 absolute: every scanned buffer knows where its first byte sits in the file (`base`).
 """
 
+import math
 import mmap
 import os
 from collections.abc import Iterator
@@ -28,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 from printstash.gcode.types import FullFacts, LayerMarks
-from printstash.gcode.values import to_float
 
 WINDOW = 16 << 20  # scan_file maps this much at a time
 Chunk = bytes | bytearray | mmap.mmap  # anything with find/rfind and slicing
@@ -171,12 +171,12 @@ class FullScan:
         """The layer's Z from its comment (None: the marker has none, Cura's ';LAYER:n')."""
         value = None
         if data[start - 4: start] == b"\n;Z:":  # PRUSA_LAYER_Z: the value follows the marker
-            value = to_float(_line(data, start).decode("ascii", "replace"))
+            value = _number_at(data, start)
         else:
             for comment in Z_COMMENTS:
                 at = data.find(comment, start, start + LOOKAHEAD)
                 if at >= 0:
-                    value = to_float(_line(data, at + len(comment)).decode("ascii", "replace"))
+                    value = _number_at(data, at + len(comment))
                     break
         if value is not None:
             self._layer_at(value)
@@ -257,6 +257,17 @@ def _needle_starts(data: Chunk, marker: bytes, start: int, end: int) -> Iterator
 def _line(data: Chunk, start: int) -> bytes:
     stop = data.find(b"\n", start, start + 512)
     return bytes(data[start: stop if stop >= 0 else min(len(data), start + 512)]).strip()
+
+
+def _number_at(data: Chunk, start: int) -> float | None:
+    """The finite number the line at `start` holds, else None. (float() reads the bytes and
+    skips the spaces itself: this runs once per layer, 50,000 times in a 500 MB file.)"""
+    stop = data.find(b"\n", start, start + 512)
+    try:
+        value = float(data[start: stop if stop >= 0 else start + 512])
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
 
 
 def _object_name(marker: bytes, value: bytes) -> str | None:

@@ -15,8 +15,10 @@ then per layer uint64 start, uint64 end, float32 z, uint16 tool (little-endian).
 import mmap
 import re
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from itertools import repeat
 from pathlib import Path
 from typing import NamedTuple
 
@@ -38,7 +40,7 @@ _Z_MOVE = re.compile(rb"[ \t]*G[0-3][ \t][^\n;]*?Z(-?\d+(?:\.\d*)?|-?\.\d+)")
 Read = Callable[[int, int], bytes]  # plain G-code bytes [start, end)
 
 
-class Layer(NamedTuple):  # a tuple: a 500 MB file can have 50,000 of them, built per upload
+class Layer(NamedTuple):  # one layer of a LayerIndex, as its readers see it
     start: int  # offset of the layer's first byte in the plain G-code
     end: int  # offset just past its last byte
     z: float
@@ -47,12 +49,34 @@ class Layer(NamedTuple):  # a tuple: a 500 MB file can have 50,000 of them, buil
 
 @dataclass(frozen=True)
 class LayerIndex:
-    layers: tuple[Layer, ...]
+    """Held as columns: an upload builds it from the full pass's marks and writes it out without
+    a Python object per layer (50,000 Layer tuples and their packing took 0.05-0.09 s of a 500 MB
+    upload, bench/ingest/bench_upload.py); `layers` makes the tuples when a reader asks."""
+
+    starts: Sequence[int]
+    ends: Sequence[int]
+    zs: Sequence[float]
+    tools: Sequence[int]
     relative_e: bool  # the extrusion mode (M83) the first layer starts in
 
+    @classmethod
+    def of(cls, layers: Sequence[Layer], relative_e: bool) -> "LayerIndex":
+        starts, ends, zs, tools = zip(*layers, strict=True) if layers else ((), (), (), ())
+        return cls(starts, ends, zs, tools, relative_e)
+
+    @cached_property
+    def layers(self) -> tuple[Layer, ...]:
+        return tuple(map(Layer, self.starts, self.ends, self.zs, self.tools))
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def layer(self, number: int) -> Layer:
+        return Layer(self.starts[number], self.ends[number], self.zs[number], self.tools[number])
+
     def to_bytes(self) -> bytes:
-        head = _HEADER.pack(MAGIC, VERSION, RELATIVE_E if self.relative_e else 0, len(self.layers))
-        return head + b"".join(_LAYER.pack(*lay) for lay in self.layers)
+        head = _HEADER.pack(MAGIC, VERSION, RELATIVE_E if self.relative_e else 0, len(self))
+        return head + b"".join(map(_LAYER.pack, self.starts, self.ends, self.zs, self.tools))
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "LayerIndex":
@@ -62,29 +86,29 @@ class LayerIndex:
         magic, version, flags, count = _HEADER.unpack_from(data)
         if magic != MAGIC or version != VERSION or len(data) != _HEADER.size + count * _LAYER.size:
             raise ValueError("not a layer index of this version")
-        layers = tuple(map(Layer._make, _LAYER.iter_unpack(memoryview(data)[_HEADER.size:])))
-        return cls(layers, bool(flags & RELATIVE_E))
+        rows = _LAYER.iter_unpack(memoryview(data)[_HEADER.size:])
+        starts, ends, zs, tools = zip(*rows, strict=True) if count else ((), (), (), ())
+        return cls(starts, ends, zs, tools, bool(flags & RELATIVE_E))
 
 
 def build_index(path: Path, marks: LayerMarks | None) -> LayerIndex:
     """The index of the plain G-code at `path`, from the full pass's marks (None or no layer
     marks: layers from Z changes, which reads the file once more)."""
     if path.stat().st_size == 0:
-        return LayerIndex((), False)
+        return LayerIndex((), (), (), (), False)
     with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, prot=mmap.PROT_READ) as data:
         return index_of(data, marks)
 
 
 def index_of(data: bytes | mmap.mmap, marks: LayerMarks | None) -> LayerIndex:
     if marks is not None and marks.starts:
-        found = list(zip(marks.starts, _zs(data, marks), strict=True))
+        starts, zs = marks.starts, _zs(data, marks)
     else:
         found = z_layers(data)  # type: ignore[arg-type]  # mmap reads like bytes here
-    starts = [start for start, _ in found]
+        starts, zs = [start for start, _ in found], [z for _, z in found]
     ends = [*starts[1:], len(data)]
     tools = _tools_at(marks.tools if marks is not None else [], starts)
-    layers = tuple(map(Layer, starts, ends, (z for _, z in found), tools))
-    return LayerIndex(layers, _relative_e(data, layers[0].start if layers else len(data)))
+    return LayerIndex(starts, ends, zs, tools, _relative_e(data, starts[0] if starts else len(data)))
 
 
 def padded(index: LayerIndex, declared: int | None, layer_height: float | None) -> LayerIndex:
@@ -92,20 +116,21 @@ def padded(index: LayerIndex, declared: int | None, layer_height: float | None) 
     added on top: empty byte ranges at the file's end, Z going on by `layer_height` (else the
     last step the file took). Only up to as many again as it wrote: a count far above that is
     not believed, and an index stays a few bytes per real layer."""
-    written = index.layers
-    missing = (declared or 0) - len(written)
-    if not written or missing <= 0 or missing > len(written):
+    written = len(index)
+    missing = (declared or 0) - written
+    if not written or missing <= 0 or missing > written:
         return index
-    last = written[-1]
-    step = layer_height if layer_height and layer_height > 0 else _last_step(written)
+    step = layer_height if layer_height and layer_height > 0 else _last_step(index.zs)
     if step <= 0:
         return index
-    extra = (Layer(last.end, last.end, last.z + step * k, last.tool) for k in range(1, missing + 1))
-    return LayerIndex((*written, *extra), index.relative_e)
+    end, z, tool = index.ends[-1], index.zs[-1], index.tools[-1]
+    return LayerIndex([*index.starts, *repeat(end, missing)], [*index.ends, *repeat(end, missing)],
+                      [*index.zs, *(z + step * k for k in range(1, missing + 1))],
+                      [*index.tools, *repeat(tool, missing)], index.relative_e)
 
 
-def _last_step(layers: tuple[Layer, ...]) -> float:
-    return layers[-1].z - layers[-2].z if len(layers) > 1 else 0.0
+def _last_step(zs: Sequence[float]) -> float:
+    return zs[-1] - zs[-2] if len(zs) > 1 else 0.0
 
 
 def _zs(data: bytes | mmap.mmap, marks: LayerMarks) -> list[float]:
@@ -141,6 +166,8 @@ def _z_before(data: bytes | mmap.mmap, lo: int, hi: int) -> float | None:
 def _tools_at(tools: list[tuple[int, int]], starts: list[int]) -> list[int]:
     """For each layer start (ascending), the tool the last change before it selected (0
     before any): one walk through both lists."""
+    if not tools:
+        return [0] * len(starts)  # one tool all along: most prints
     out: list[int] = []
     tool, i = 0, 0
     for start in starts:
@@ -169,10 +196,10 @@ def _last_line(data: bytes | mmap.mmap, command: bytes, lo: int, hi: int) -> int
 def layer_segments(index: LayerIndex, number: int, read: Read) -> bytes:
     """The segments (gcode/moves.py RECORD) of layer `number`; `read` gives plain G-code bytes.
     The state the layer starts in comes from the bytes just before it (the previous layer)."""
-    layer = index.layers[number]
+    layer = index.layer(number)
     if layer.end <= layer.start:
         return b""  # declared, not written (padded above): nothing to draw
-    before = index.layers[number - 1] if number else None
+    before = index.layer(number - 1) if number else None
     lookback = max(before.start if before else 0, layer.start - STATE_LOOKBACK)
     data = read(lookback, layer.end)
     split = layer.start - lookback

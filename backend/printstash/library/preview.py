@@ -64,8 +64,8 @@ def index_body(settings: Settings, row: File, plate: int) -> IndexBody:
 
 
 def _encode(plate: int, index: gcode.LayerIndex) -> IndexBody:
-    read = LayersRead(plate=plate, count=len(index.layers), features=list(gcode.FEATURES),
-                      layers=[LayerRead(index=i, z=round(layer.z, 4)) for i, layer in enumerate(index.layers)])
+    read = LayersRead(plate=plate, count=len(index), features=list(gcode.FEATURES),
+                      layers=[LayerRead(index=i, z=round(z, 4)) for i, z in enumerate(index.zs)])
     data = read.model_dump_json().encode()
     return IndexBody(data, gzip.compress(data, compresslevel=6, mtime=0))
 
@@ -73,8 +73,8 @@ def _encode(plate: int, index: gcode.LayerIndex) -> IndexBody:
 def indexed_layer(settings: Settings, row: File, plate: int, number: int) -> gcode.LayerIndex:
     """The plate's index, once layer `number` is known to be in it (404 `layer_not_found`)."""
     index = layer_index(settings, row, plate)
-    if number >= len(index.layers):
-        raise NotFound(f"plate {plate} of file {row.id} has {len(index.layers)} layers; there is no layer {number}",
+    if number >= len(index):
+        raise NotFound(f"plate {plate} of file {row.id} has {len(index)} layers; there is no layer {number}",
                        code="layer_not_found")
     return index
 

@@ -45,8 +45,8 @@ def read_layer(file_id: RowId, index: Index, request: Request, session: ReadSess
     row = service.get_file(session, file_id)
     layers = preview.indexed_layer(settings, row, plate, index)  # 404/409 before any 304
     tag = preview.etag(row, plate, index)
-    headers = {"ETag": tag, "Cache-Control": IMMUTABLE, "X-Layer-Z": _number(layers.layers[index].z),
-               "X-Layer-Count": str(len(layers.layers))}
+    headers = {"ETag": tag, "Cache-Control": IMMUTABLE, "X-Layer-Z": _number(layers.zs[index]),
+               "X-Layer-Count": str(len(layers))}
     if _matches(request.headers.get("if-none-match", ""), tag):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
     data = preview.layer_segments(settings, row, plate, layers, index)

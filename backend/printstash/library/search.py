@@ -20,7 +20,9 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import (
     CTE,
     ColumnElement,
+    CompoundSelect,
     Select,
+    Subquery,
     and_,
     bindparam,
     column,
@@ -257,28 +259,32 @@ def _postgresql_words(element: _WordMatch) -> Select[Any]:
     return select(_PG_FTS.c.id).where(_PG_FTS.c.document.bool_op("@@")(_tsquery(element.tsquery)))
 
 
+# One id set per chunk (a UNION), looked up once: an OR of the two lookups per row would
+# read every file instead of the two indexes.
+def _postgresql_ids(element: _WordMatch, words: Select[Any] | None = None) -> Select[Any] | CompoundSelect[Any]:
+    """The ids of the files the text condition lets in, on PostgreSQL; `words`: its word matches
+    when the statement has them already."""
+    words = words if words is not None else _postgresql_words(element)
+    if not isinstance(element, _WordOrNameMatch):
+        return words
+    return words.union(select(_NAMED.c.id).where(_NAMED.c.name_search.like(element.pattern)))
+
+
 @compiles(_WordMatch, "sqlite")
 def _word_match_sqlite(element: _WordMatch, compiler: Any, **kw: Any) -> str:
     return str(compiler.process(File.id.in_(_sqlite_words(element)), **kw))
 
 
 @compiles(_WordMatch, "postgresql")
+@compiles(_WordOrNameMatch, "postgresql")
 def _word_match_postgresql(element: _WordMatch, compiler: Any, **kw: Any) -> str:
-    return str(compiler.process(File.id.in_(_postgresql_words(element)), **kw))
+    return str(compiler.process(File.id.in_(_postgresql_ids(element)), **kw))
 
 
-# One id set per chunk (a UNION), looked up once: an OR of the two lookups per row would
-# read every file instead of the two indexes.
 @compiles(_WordOrNameMatch, "sqlite")
 def _word_or_name_sqlite(element: _WordOrNameMatch, compiler: Any, **kw: Any) -> str:
     names = select(_NAMES.c.rowid).where(literal_column("files_fts_names").op("MATCH")(element.phrase))
     return str(compiler.process(File.id.in_(_sqlite_words(element).union(names)), **kw))
-
-
-@compiles(_WordOrNameMatch, "postgresql")
-def _word_or_name_postgresql(element: _WordOrNameMatch, compiler: Any, **kw: Any) -> str:
-    names = select(_NAMED.c.id).where(_NAMED.c.name_search.like(element.pattern))
-    return str(compiler.process(File.id.in_(_postgresql_words(element).union(names)), **kw))
 
 
 def _text_matches(text_: str) -> list[ColumnElement[bool]]:
@@ -447,24 +453,74 @@ def _page(query: FileQuery, dialect: str, *, walk_sort_index: bool = False) -> S
         where = [condition for condition in where if not isinstance(condition, _WordMatch)]
     if walk_sort_index:
         where = [_Likelihood("likely", condition) for condition in where]
-    stmt = select(File.id).where(*where)
-    column_: Any = SORT_COLUMNS.get(key)
-    if key == "relevance":
-        fts = _ranked_matches(query.q or "", dialect)
-        # with fragments, files found only by a substring of the name have no word rank
-        stmt = stmt.outerjoin(fts, fts.c.file_id == File.id) if substrings else stmt.join(fts, fts.c.file_id == File.id)
-        column_ = fts.c.rank
+    fts = _ranked_matches(query.q or "", dialect) if key == "relevance" else None
+    column_: Any = fts.c.rank if fts is not None else SORT_COLUMNS[key]
+    if dialect == "postgresql" and query.has_text:
+        stmt, id_, column_ = _page_by_matches(where, fts, substrings, column_)
+    else:
+        stmt, id_ = select(File.id).where(*where), File.id
+        if fts is not None:
+            # with fragments, files found only by a substring of the name have no word rank
+            on = fts.c.file_id == File.id
+            stmt = stmt.outerjoin(fts, on) if substrings else stmt.join(fts, on)
     primary = column_.desc() if descending else column_.asc()
     if key in NULLABLE_SORTS or substrings:
         primary = primary.nulls_last()  # unknown values (substring-only matches) at the end in both directions
     # id as the last key makes the order total, so pages never repeat or skip a file
-    return stmt.order_by(primary, File.id.desc() if descending else File.id.asc())
+    return stmt.order_by(primary, id_.desc() if descending else id_.asc())
+
+
+def _page_by_matches(where: list[ColumnElement[bool]], fts: CTE | None, substrings: bool,
+                     column_: Any) -> tuple[Select[Any], Any, Any]:
+    """The page's statement on PostgreSQL with a search text: (statement, id, sort key)."""
+    if fts is None:  # sorted by a column of the files row: read in the same lookup
+        rows = _matches_first(where, sort_key=column_)
+        return select(rows.c.id), rows.c.id, rows.c.sort_key
+    if not substrings:  # the ranked matches are the whole text condition: they drive
+        rows = _matches_first(where, fts)
+        return select(rows.c.id), rows.c.id, rows.c.rank
+    # one chunk: its word matches are the ranked ones, found once for both
+    one_chunk = len([condition for condition in where if isinstance(condition, _WordMatch)]) == 1
+    rows = _matches_first(where, words=select(fts.c.file_id.label("id")) if one_chunk else None)
+    return select(rows.c.id).outerjoin(fts, fts.c.file_id == rows.c.id), rows.c.id, fts.c.rank
+
+
+# PostgreSQL with a search text pages and counts from the text matches: the ids of one text
+# condition (the GIN index's hits) drive, and each id's files row is looked up by its key and
+# checked against every other condition. From a plain WHERE PostgreSQL read every live file and
+# joined them with the matches whenever the filters looked unselective, which a later plate's
+# `OR id IN (...)` always does (guessed to keep half the files): 878 ms for q=bracket with two
+# filters at 1M files (bench/search/bench_search.py). OFFSET 0 fences: PostgreSQL never merges a
+# subquery with an OFFSET into the outer query, so the check stays one lookup per match, and the
+# checked matches are joined with their ranks only after (not the ranks scanned per match).
+_FENCE: ColumnElement[int] = literal_column("0")
+
+
+def _matches_first(where: list[ColumnElement[bool]], fts: CTE | None = None, sort_key: Any = None,
+                   words: Select[Any] | None = None) -> Subquery:
+    """The text matches that pass every other condition in `where`: their `id`, with `sort_key`
+    (a column of the files row) or, when the ranked matches `fts` drive, their `rank`. Without
+    `fts` the first text condition in `where` drives (and is left out of the check), its word
+    matches `words` when given."""
+    if fts is not None:
+        driver_id, ranks = fts.c.file_id, [fts.c.rank]
+    else:
+        text_ = next(condition for condition in where if isinstance(condition, _WordMatch))
+        driver_id, ranks = _postgresql_ids(text_, words).subquery("matches").c.id, []
+        where = [condition for condition in where if condition is not text_]
+    read = [sort_key.label("sort_key")] if sort_key is not None else []
+    checked = select(File.id, *read).where(File.id == driver_id, *where).offset(_FENCE).lateral("checked")
+    rows = select(*checked.c, *ranks).select_from(driver_id.table).join(checked, true())
+    return rows.offset(_FENCE).subquery("checked_matches")
 
 
 def _count(session: Session, query: FileQuery) -> int:
     """The number of matches. With later plates in play: the files whose plate 1 passes
     (through the filters' index, as without plates) plus those only a later plate lets in, two
-    quick counts where the OR would scan every file (5 + 1 ms against 34 ms at 100k files)."""
+    quick counts where the OR would scan every file (5 + 1 ms against 34 ms at 100k files).
+    PostgreSQL with a search text counts the checked text matches (`_matches_first`)."""
+    if query.has_text and session.get_bind().dialect.name == "postgresql":
+        return session.scalar(select(func.count()).select_from(_matches_first(conditions(query)))) or 0
     first = _plate_filters(query, File)
     if not first or query.later_plates == ():
         return session.scalar(select(func.count()).select_from(File).where(*conditions(query))) or 0
@@ -481,6 +537,8 @@ def search_files(session: Session, query: FileQuery) -> tuple[list[FileRead], in
     if query.matches_nothing:
         return [], 0
     query = with_later_plates(session, query)
+    if query.has_text and session.get_bind().dialect.name == "postgresql":
+        return _search_by_matches(session, query)
     total = _count(session, query)
     if total <= query.offset:
         return [], total
@@ -489,6 +547,15 @@ def search_files(session: Session, query: FileQuery) -> tuple[list[FileRead], in
     # The page's ids first, then their rows: a sort then carries (key, id) pairs, not whole rows
     # with their metadata JSON (the relevance page of `q=bracket`, 1,157 matches at 100k files)
     return service.read_files(session, list(session.scalars(page))), total
+
+
+def _search_by_matches(session: Session, query: FileQuery) -> tuple[list[FileRead], int]:
+    """PostgreSQL with a search text: the page and the number of matches in one statement, so
+    the matches are found and checked once, not once for the count and again for the page."""
+    page = _page(query, "postgresql").add_columns(func.count().over()).limit(query.limit).offset(query.offset)
+    rows = session.execute(page).all()
+    total = rows[0][1] if rows else _count(session, query)  # past the last page: counted alone
+    return service.read_files(session, [row[0] for row in rows]), total
 
 
 # ---- facets ----------------------------------------------------------------------------------

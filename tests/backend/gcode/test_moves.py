@@ -83,7 +83,7 @@ def test_a_layer_starts_where_the_one_before_ended() -> None:
 
 
 def test_the_index_round_trips_and_refuses_other_bytes() -> None:
-    index = LayerIndex((Layer(10, 20, 0.2, 0), Layer(20, 35, 0.4, 3)), relative_e=True)
+    index = LayerIndex.of((Layer(10, 20, 0.2, 0), Layer(20, 35, 0.4, 3)), relative_e=True)
     again = LayerIndex.from_bytes(index.to_bytes())
     assert again.relative_e and [(la.start, la.end, la.tool) for la in again.layers] == [(10, 20, 0), (20, 35, 3)]
     for bad in (b"", b"PSLI", index.to_bytes()[:-1], b"XXXX" + index.to_bytes()[4:]):
@@ -92,7 +92,7 @@ def test_the_index_round_trips_and_refuses_other_bytes() -> None:
 
 
 def test_declared_layers_are_padded_empty_but_an_unbelievable_count_is_not() -> None:
-    written = LayerIndex((Layer(10, 20, 0.2, 0), Layer(20, 35, 0.4, 3)), relative_e=False)
+    written = LayerIndex.of((Layer(10, 20, 0.2, 0), Layer(20, 35, 0.4, 3)), relative_e=False)
     three = padded(written, 3, 0.1)
     assert [(la.start, la.end, la.tool) for la in three.layers[2:]] == [(35, 35, 3)]
     assert three.layers[2].z == pytest.approx(0.5)  # by the layer height from the last written one

@@ -159,3 +159,30 @@ def test_many_matching_later_plates_are_left_to_the_statements_subquery(library:
     assert found(library, filament_type=tower_material, nozzle_diameter=cube_nozzle) == set()
     assert _facets(library, nozzle_diameter=want(TOWER, "nozzle_diameter"))["filament_type"] == {
         want(TOWER, "filament_type"): 1}
+
+
+@pytest.mark.parametrize("sort", [None, "name", "-size"])
+@pytest.mark.parametrize("inline", [True, False], ids=["later plates looked up first", "left to the subquery"])
+def test_a_search_text_with_plate_filters(library: TestClient, monkeypatch: pytest.MonkeyPatch,
+                                          inline: bool, sort: str | None) -> None:
+    """A search text with plate filters, the benchmark's `query + two filters`: PostgreSQL checks
+    the filters on each text match (search._matches_first), SQLite on each filtered file."""
+    if not inline:
+        monkeypatch.setattr(search, "LATER_PLATES_INLINE", 0)
+    order = {"sort": sort} if sort else {}
+    tower_material, tower_nozzle = want(TOWER, "filament_type"), want(TOWER, "nozzle_diameter")
+    # `gcode` and `three gcode`: words or names (one chunk, two chunks); `cy`: words only
+    assert found(library, q="gcode", filament_type=tower_material, nozzle_diameter=tower_nozzle, **order) == {PACKAGE}
+    assert found(library, q="gcode", filament_type=tower_material,
+                 nozzle_diameter=want(CUBE, "nozzle_diameter"), **order) == set()
+    assert found(library, q="gcode", filament_type=want(CYLINDER, "filament_type"), **order) == {PLAIN}
+    assert found(library, q="three gcode", filament_type=tower_material, **order) == {PACKAGE}
+    assert found(library, q="cy", slicer=want(CUBE, "slicer"), **order) == {PLAIN}
+    assert found(library, q="cy", filament_type=tower_material, **order) == set()
+
+
+def test_a_page_past_the_last_match_still_says_how_many(library: TestClient) -> None:
+    answer = library.get(f"{API}/files", params={"q": "gcode", "slicer": want(CUBE, "slicer"), "offset": 5})
+    assert answer.status_code == 200 and answer.json() == {"items": [], "total": 2}
+    page = library.get(f"{API}/files", params={"q": "gcode", "limit": 1, "offset": 1}).json()
+    assert page["total"] == 2 and len(page["items"]) == 1
