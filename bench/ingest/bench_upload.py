@@ -115,12 +115,11 @@ def thread_cpu(pid: int) -> dict[int, float]:
 
 
 def split_cpu(pid: int, before: dict[int, float], after: dict[int, float]) -> dict[str, float]:
-    """The event loop (the main thread) and the three busiest other threads of the upload (its
-    store, SHA-256 and scan threads; they end with it, so `after` is taken just before the response)."""
+    """The event loop (the main thread) and the two busiest other threads of the upload (its
+    store and digest threads; they end with it, so `after` is taken just before the response)."""
     used = {tid: cpu - before.get(tid, 0.0) for tid, cpu in after.items()}
-    others = [*sorted((cpu for tid, cpu in used.items() if tid != pid), reverse=True), 0.0, 0.0, 0.0]
-    return {"cpu_loop_s": used.get(pid, 0.0), "cpu_thread1_s": others[0], "cpu_thread2_s": others[1],
-            "cpu_thread3_s": others[2]}
+    others = [*sorted((cpu for tid, cpu in used.items() if tid != pid), reverse=True), 0.0, 0.0]
+    return {"cpu_loop_s": used.get(pid, 0.0), "cpu_thread1_s": others[0], "cpu_thread2_s": others[1]}
 
 
 def cpu_seconds(pid: int) -> float:
@@ -394,9 +393,8 @@ def report(big: Path, size: int, layers: int, rows: list[dict[str, Any]]) -> Non
           f"body {med['server_body_s']:.2f} s of which fsync {med['server_fsync_s']:.2f} s, "
           f"dedupe+parse+insert {med['server_store_s']:.2f} s")
     if "cpu_loop_s" in med:
-        print(f"server CPU by thread: event loop {med['cpu_loop_s']:.2f} s, the upload's three busiest threads "
-              f"{med['cpu_thread1_s']:.2f}, {med['cpu_thread2_s']:.2f} and {med['cpu_thread3_s']:.2f} s "
-              "(store, SHA-256, scan in some order)")
+        print(f"server CPU by thread: event loop {med['cpu_loop_s']:.2f} s, the upload's two threads "
+              f"{med['cpu_thread1_s']:.2f} s and {med['cpu_thread2_s']:.2f} s (store; SHA-256 + scan)")
     cpu_bound = (med["server_cpu_s"] + med["client_cpu_s"]) / (os.cpu_count() or 1)
     print(f"HTTP floor's server CPU: median {med['floor_server_cpu_s']:.2f} s. Shortest possible upload on "
           f"{os.cpu_count()} CPUs with this work, perfectly parallel: (server + client CPU) / CPUs = "

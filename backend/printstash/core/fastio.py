@@ -152,12 +152,12 @@ async def write_stream(batches: AsyncIterable[Batch], fd: int,
                        on_bytes: Callable[[bytes], None] | None = None, durable: bool = True) -> Written:
     """Write every batch to `fd` in order, SHA-256 them and pass each piece to `on_bytes`;
     fsync at the end unless the file is scratch (`durable=False`: a copy that is stored
-    elsewhere before anything refers to it). The pieces are written, hashed and shown on a
-    thread each of this call while the event loop receives the next batches (memory: at most
+    elsewhere before anything refers to it). The pieces are written and hashed on two threads
+    of this call while the event loop receives the next batches (memory: at most
     _Stages.DEPTH batches in flight). An error of the batches (the caller refusing the body)
     or of a thread is raised once no thread touches `fd` any more."""
     sink = _Sink(fd, on_bytes, durable)
-    stages = _Stages([sink.store, sink.digest] if on_bytes is None else [sink.store, sink.digest, sink.show])
+    stages = _Stages(sink.store, sink.digest)
     try:
         async for batch in batches:
             await stages.submit(batch)
@@ -171,9 +171,7 @@ async def write_stream(batches: AsyncIterable[Batch], fd: int,
 
 
 class _Sink:
-    """What the threads do with each batch: write it (store), hash it (digest), show it to the
-    scan (show). Hashing releases the GIL and the scan holds it, so on their own threads the two
-    overlap instead of taking turns."""
+    """What the two threads do with each batch: write it (store); hash and show it (digest)."""
 
     def __init__(self, fd: int, on_bytes: Callable[[bytes], None] | None, durable: bool) -> None:
         self.fd, self.on_bytes = fd, on_bytes
@@ -190,27 +188,25 @@ class _Sink:
     def digest(self, batch: Batch) -> None:
         for piece in batch:
             self.sha.update(piece)
-
-    def show(self, batch: Batch) -> None:
-        assert self.on_bytes is not None
-        for piece in batch:
-            self.on_bytes(piece)
+        if self.on_bytes is not None:
+            for piece in batch:
+                self.on_bytes(piece)
 
 
 class _Stages:
-    """One single-thread executor per step, so the batches stay in order on each. Up to DEPTH
-    batches are in flight, so a thread that falls behind briefly does not stall receiving;
-    memory stays bounded at DEPTH batches."""
+    """Two single-thread executors (store; digest), so the batches stay in order on each.
+    Up to DEPTH batches are in flight, so a thread that falls behind briefly does not stall
+    receiving; memory stays bounded at DEPTH batches."""
 
     DEPTH = 4
 
-    def __init__(self, steps: list[Callable[[Batch], None]]) -> None:
-        self._steps = [(ThreadPoolExecutor(1, thread_name_prefix=f"upload-{step.__name__}"), step)
-                       for step in steps]
+    def __init__(self, store: Callable[[Batch], None], digest: Callable[[Batch], None]) -> None:
+        self._steps = ((ThreadPoolExecutor(1, thread_name_prefix="upload-store"), store),
+                       (ThreadPoolExecutor(1, thread_name_prefix="upload-digest"), digest))
         self._inflight: deque[asyncio.Future[None]] = deque()
 
     async def submit(self, batch: Batch) -> None:
-        while len(self._inflight) >= len(self._steps) * self.DEPTH:
+        while len(self._inflight) >= 2 * self.DEPTH:
             await self._inflight.popleft()  # raises the batch's error, if it had one
         loop = asyncio.get_running_loop()
         for executor, step in self._steps:
