@@ -364,7 +364,7 @@ def settled(server: postgres.Server, database: str) -> None:
     mark rows all-visible while another connection holds an older snapshot (a second benchmark
     running on the cluster), and counts then read every row (50 ms instead of 13 at 100k)."""
     with server.connect(database) as conn:
-        pages, visible = conn.execute("SELECT relpages, relallvisible FROM pg_class WHERE relname = 'files'").one()
+        pages, visible = conn.execute("SELECT relpages, relallvisible FROM pg_class WHERE relname = 'files'").fetchone()
         if visible < 0.9 * pages:
             conn.execute("VACUUM ANALYZE")
 
