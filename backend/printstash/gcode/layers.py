@@ -47,11 +47,13 @@ class Layer(NamedTuple):  # one layer of a LayerIndex, as its readers see it
     tool: int  # the tool selected when the layer starts
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LayerIndex:
     """Held as columns: an upload builds it from the full pass's marks and writes it out without
     a Python object per layer (50,000 Layer tuples and their packing took 0.05-0.09 s of a 500 MB
-    upload, bench/ingest/bench_upload.py); `layers` makes the tuples when a reader asks."""
+    upload, bench/ingest/bench_upload.py); `layers` makes the tuples when a reader asks. The
+    columns are lists or tuples depending on where the index came from, so no field-wise `==`
+    (it would call equal indexes different) and no field-wise hash (lists have none)."""
 
     starts: Sequence[int]
     ends: Sequence[int]
