@@ -18,15 +18,12 @@ from datetime import datetime
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
-    ARRAY,
     CTE,
     ColumnElement,
     CompoundSelect,
-    Integer,
     Select,
     Subquery,
     and_,
-    any_,
     bindparam,
     column,
     func,
@@ -38,7 +35,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.sqltypes import NullType
 from sqlalchemy.sql.visitors import InternalTraversal
@@ -89,9 +86,9 @@ class FileQuery:
     sort: str | None = None
     limit: int = 50
     offset: int = 0
-    # Set by `with_later_plates`, not by callers: the files whose later plates pass the plate
-    # filters (None: looked up in the same statement).
-    later_plates: tuple[int, ...] | None = None
+    # Set by `with_later_plates`, not by callers: True when no later plate passes the plate
+    # filters, so the statements leave file_plates out.
+    no_later_plate: bool = False
 
     def __post_init__(self) -> None:
         _check_range("layer_height", self.layer_height_min, self.layer_height_max)
@@ -367,73 +364,36 @@ def _any_plate(query: FileQuery) -> list[ColumnElement[bool]]:
     first = _plate_filters(query, File)
     if not first:
         return []
-    if query.later_plates == ():
-        return first  # no later plate passes: the files row alone, as fast as it ever was
+    if query.no_later_plate:
+        return first  # the files row alone, as fast as it ever was
     # `files.id + 0`: no index for that side of the OR, so SQLite does not answer it as a
     # MULTI-INDEX OR (every plate-1 match gathered in a set, then the page sorted in a temp
     # b-tree: 91 ms at 100k files) but reads the filter's or the sort key's index and looks
     # each row up in the later plates' id set (bench/search/bench_search.py)
-    unindexed_id = File.id + 0
-    if query.later_plates is not None:
-        return [or_(and_(*first), _IdIn(unindexed_id, query.later_plates))]
-    return [or_(and_(*first), unindexed_id.in_(_later_plates(query)))]
+    return [or_(and_(*first), (File.id + 0).in_(_later_plates(query)))]
 
 
 def _later_plates(query: FileQuery) -> Select[Any]:
     return select(Plate.file_id).where(LATER_PLATE, *_plate_filters(query, Plate)).distinct()
 
 
-class _IdIn(ColumnElement[bool]):
-    """`column IN (ids)`, on PostgreSQL with the ids as ONE bound parameter (an array for
-    `= ANY`). A parameter per id made SQLAlchemy render and
-    bind up to 5,000 of them for each of the count and the page statements (the later plates of
-    `slicer=PrusaSlicer&layer_height_max=0.2`: 1,849 at 100k files; bench/search/RESULTS.md)."""
-
-    inherit_cache = True
-    type = cast("TypeEngine[bool]", NullType())  # as _WordMatch: no Boolean compare in SQLite
-    _traverse_internals = [("column", InternalTraversal.dp_clauseelement),
-                           ("as_list", InternalTraversal.dp_clauseelement),
-                           ("as_array", InternalTraversal.dp_clauseelement)]
-
-    def __init__(self, column: ColumnElement[Any] | InstrumentedAttribute[int], ids: Sequence[int]):
-        # Bound here, not at compile time: the statement cache reuses a compiled form and takes
-        # the values from the bound parameters the statement carries.
-        self.column = column
-        self.as_list: BindParameter[list[int]] = bindparam("ids_list", list(ids), expanding=True, unique=True)
-        self.as_array: BindParameter[list[int]] = bindparam("ids_array", list(ids), unique=True,
-                                                            type_=ARRAY(Integer))  # type: ignore[arg-type]
-
-
-@compiles(_IdIn)
-def _id_in(element: _IdIn, compiler: Any, **kw: Any) -> str:
-    # SQLite keeps a parameter per id: json_each measured no faster there (bench_search.py,
-    # filter only raw p50 8.8-13.0 ms either way), PostgreSQL's `= ANY` a quarter faster.
-    return str(compiler.process(element.column.in_(element.as_list), **kw))
-
-
-@compiles(_IdIn, "postgresql")
-def _id_in_postgresql(element: _IdIn, compiler: Any, **kw: Any) -> str:
-    return str(compiler.process(element.column == any_(element.as_array), **kw))
-
-
 # Literally the partial index's condition (a bound 1 would not let the planner use it).
 LATER_PLATE = literal_column('"index"') > literal_column("1")
-LATER_PLATES_INLINE = 5000  # more matching files than this: left to the statement's own subquery
+LATER_PLATES_INLINE = 5000  # file ids per IN list where the facets correct their counts
 
 
 def with_later_plates(session: Session, query: FileQuery) -> FileQuery:
-    """The query with the files whose later plates pass its plate filters looked up first, so
-    the count and the page look each row up in a short list instead of re-reading file_plates;
-    with none found, which is most libraries and most filters, the statement is the plain one.
-    Read through the partial index ix_file_plates_later (library/models.py), deduplicated here."""
+    """The query marked when no later plate passes its plate filters (most libraries and most
+    filters), so its statements are the plain ones. When some do, the statements find them in
+    their own subquery, through the partial index ix_file_plates_later (library/models.py).
+    Measured faster on both backends than their file ids read first and sent back as one
+    parameter, which costs a round trip and Python work per id: `filter only` at 100k files
+    (1,849 such ids), search_files p50 with the two forms alternating per request, SQLite 25.9
+    -> 21.1 ms, PostgreSQL 35.1 -> 31.5 ms (bench/search/RESULTS.md, 2026-12-03 22:10)."""
     if not _plate_filters(query, File):
         return query
-    later = select(Plate.file_id).where(LATER_PLATE, *_plate_filters(query, Plate))
-    rows = session.scalars(later.limit(4 * LATER_PLATES_INLINE + 1)).all()  # a file may have several
-    ids = set(rows)
-    if len(rows) > 4 * LATER_PLATES_INLINE or len(ids) > LATER_PLATES_INLINE:
-        return query
-    return replace(query, later_plates=tuple(sorted(ids)))
+    some = select(Plate.file_id).where(LATER_PLATE, *_plate_filters(query, Plate)).limit(1)
+    return query if session.scalar(some) is not None else replace(query, no_later_plate=True)
 
 
 def _file_conditions(query: FileQuery) -> list[ColumnElement[bool]]:
@@ -558,14 +518,12 @@ def _count(session: Session, query: FileQuery) -> int:
     if query.has_text and session.get_bind().dialect.name == "postgresql":
         return session.scalar(select(func.count()).select_from(_matches_first(conditions(query)))) or 0
     first = _plate_filters(query, File)
-    if not first or query.later_plates == ():
+    if not first or query.no_later_plate:
         return session.scalar(select(func.count()).select_from(File).where(*conditions(query))) or 0
     others = _file_conditions(query)
-    later = query.later_plates if query.later_plates is not None else _later_plates(query)
     by_first = session.scalar(select(func.count()).select_from(File).where(*others, *first)) or 0
-    in_later = _IdIn(File.id, later) if isinstance(later, tuple) else File.id.in_(later)
     only_later = session.scalar(select(func.count()).select_from(File).where(
-        *others, in_later, and_(*first).is_not(true()))) or 0
+        *others, File.id.in_(_later_plates(query)), and_(*first).is_not(true()))) or 0
     return by_first + only_later
 
 
@@ -612,7 +570,7 @@ PlateValues = tuple[Any, ...]  # a plate's PLATE_FACETS values, in that order
 def _facet_free(query: FileQuery) -> FileQuery:
     """The query without the filters the column facets switch off."""
     return replace(query, kind=(), slicer=(), filament_type=(), nozzle_diameter=(), printer_model=(),
-                   later_plates=None)
+                   no_later_plate=False)
 
 
 def _allows(query: FileQuery, name: str, value: Any) -> bool:
@@ -778,7 +736,7 @@ LIBRARY_VERSION = "library_version"
 def _filter_set(query: FileQuery) -> tuple[Any, ...]:
     """What the facets depend on: every field but the page and its order."""
     return tuple((f.name, tuple(value) if isinstance(value := getattr(query, f.name), list | tuple) else value)
-                 for f in fields(query) if f.name not in ("sort", "limit", "offset", "later_plates"))
+                 for f in fields(query) if f.name not in ("sort", "limit", "offset", "no_later_plate"))
 
 
 def facets(session: Session, query: FileQuery) -> Facets:

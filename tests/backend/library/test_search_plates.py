@@ -21,7 +21,6 @@ from sqlalchemy import text
 
 from printstash.app import create_app
 from printstash.core.db import Database
-from printstash.library import search
 
 CUBE = fixture_by_id("prusa_cube20_0.20mm_PLA_thumbs")
 TOWER = fixture_by_id("prusa_tower_0.30mm_ABS_0.6n")
@@ -150,25 +149,10 @@ def test_migration_types_the_plates_stored_before_it(tmp_path: Path) -> None:
     migrate(settings)
 
 
-def test_many_matching_later_plates_are_left_to_the_statements_subquery(library: TestClient,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    """Past LATER_PLATES_INLINE matching files the ids are not looked up first: same answers."""
-    monkeypatch.setattr(search, "LATER_PLATES_INLINE", 0)
-    assert found(library, filament_type=want(TOWER, "filament_type")) == {PACKAGE}
-    tower_material, cube_nozzle = want(TOWER, "filament_type"), want(CUBE, "nozzle_diameter")
-    assert found(library, filament_type=tower_material, nozzle_diameter=cube_nozzle) == set()
-    assert _facets(library, nozzle_diameter=want(TOWER, "nozzle_diameter"))["filament_type"] == {
-        want(TOWER, "filament_type"): 1}
-
-
 @pytest.mark.parametrize("sort", [None, "name", "-size"])
-@pytest.mark.parametrize("inline", [True, False], ids=["later plates looked up first", "left to the subquery"])
-def test_a_search_text_with_plate_filters(library: TestClient, monkeypatch: pytest.MonkeyPatch,
-                                          inline: bool, sort: str | None) -> None:
+def test_a_search_text_with_plate_filters(library: TestClient, sort: str | None) -> None:
     """A search text with plate filters, the benchmark's `query + two filters`: PostgreSQL checks
     the filters on each text match (search._matches_first), SQLite on each filtered file."""
-    if not inline:
-        monkeypatch.setattr(search, "LATER_PLATES_INLINE", 0)
     order = {"sort": sort} if sort else {}
     tower_material, tower_nozzle = want(TOWER, "filament_type"), want(TOWER, "nozzle_diameter")
     # `gcode` and `three gcode`: words or names (one chunk, two chunks); `cy`: words only
@@ -186,3 +170,46 @@ def test_a_page_past_the_last_match_still_says_how_many(library: TestClient) -> 
     assert answer.status_code == 200 and answer.json() == {"items": [], "total": 2}
     page = library.get(f"{API}/files", params={"q": "gcode", "limit": 1, "offset": 1}).json()
     assert page["total"] == 2 and len(page["items"]) == 1
+
+
+
+ASA_CUBES = fixture_by_id("prusa_cube20x4_0.20mm_ASA_labels")
+SLIC3R_CYLINDER = fixture_by_id("slic3r_cylinder_0.10mm_0.35n")
+PAIRED = {"tower.gcode.3mf": (CUBE, TOWER), "asa.gcode.3mf": (CYLINDER, ASA_CUBES, SLIC3R_CYLINDER)}
+
+
+@pytest.fixture(scope="module")
+def two_packages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """Two multi-plate packages whose later plates differ in material, nozzle and layer height."""
+    settings = make_settings(tmp_path_factory.mktemp("paired") / "data")
+    migrate(settings)
+    key = add_user_with_key(settings, "searcher", "member", "correct horse battery")
+    with TestClient(create_app(settings), headers={"X-Api-Key": key}) as client:
+        for name, plates in PAIRED.items():
+            answer = upload(client, name, gcode_3mf([fixture_path(e).read_bytes() for e in plates]))
+            assert answer.status_code == 201, answer.text
+        yield client
+
+
+
+def _only(entry: dict[str, Any], key: str) -> dict[str, Any]:
+    """The filter that passes exactly `entry`'s value of `key`."""
+    if key == "layer_height":
+        return {"layer_height_min": want(entry, key), "layer_height_max": want(entry, key)}
+    return {key: want(entry, key)}
+
+
+@pytest.mark.parametrize("key", ["filament_type", "nozzle_diameter", "layer_height"])
+def test_each_request_binds_its_own_later_plates(two_packages: TestClient, key: str) -> None:
+    """Statements of one shape again and again, a later plate of one package or of the other
+    passing them: each answer is its own package, in the page and in the count (`found` checks
+    the total). Guards SQLAlchemy's statement cache: whatever form the later plates take (their
+    own subquery; on branch platelist their file ids as one parameter), a compiled statement
+    reused from an earlier request must take this request's values."""
+    tower, other = TOWER, ASA_CUBES if key == "filament_type" else SLIC3R_CYLINDER
+    assert want(tower, key) != want(other, key)
+    assert {want(tower, key), want(other, key)}.isdisjoint({want(CUBE, key), want(CYLINDER, key)})  # not plate 1's
+    for sort in (None, "name", None, "name"):
+        order = {"sort": sort} if sort else {}
+        assert found(two_packages, **_only(tower, key), **order) == {"tower.gcode.3mf"}
+        assert found(two_packages, **_only(other, key), **order) == {"asa.gcode.3mf"}
