@@ -389,7 +389,7 @@ def with_later_plates(session: Session, query: FileQuery) -> FileQuery:
     Measured faster on both backends than their file ids read first and sent back as one
     parameter, which costs a round trip and Python work per id: `filter only` at 100k files
     (1,849 such ids), search_files p50 with the two forms alternating per request, SQLite 25.9
-    -> 21.1 ms, PostgreSQL 35.1 -> 31.5 ms (bench/search/RESULTS.md, 2026-12-03 22:10)."""
+    -> 21.1 ms, PostgreSQL 35.1 -> 31.5 ms (bench/search/RESULTS.md, 2026-12-03 21:55-22:11)."""
     if not _plate_filters(query, File):
         return query
     some = select(Plate.file_id).where(LATER_PLATE, *_plate_filters(query, Plate)).limit(1)

@@ -9,6 +9,7 @@ PrusaSlicer's cylinder. Expected values come from the fixtures' manifest entries
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,16 +36,26 @@ def want(entry: dict[str, Any], key: str) -> Any:
     return entry["expected"]["slicer_in_file" if key == "slicer" else key]
 
 
-@pytest.fixture(scope="module")
-def library(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    settings = make_settings(tmp_path_factory.mktemp("plates") / "data")
+@contextmanager
+def library_of(root: Path, uploads: dict[str, tuple[dict[str, Any], ...]]) -> Iterator[TestClient]:
+    """A migrated vault and a member's client of it, holding per name the fixtures given: one
+    as a plain .gcode, several as the plates of a .gcode.3mf."""
+    settings = make_settings(root / "data")
     migrate(settings)
     key = add_user_with_key(settings, "searcher", "member", "correct horse battery")
     with TestClient(create_app(settings), headers={"X-Api-Key": key}) as client:
-        package = upload(client, PACKAGE, gcode_3mf([fixture_path(e).read_bytes() for e in PLATES]))
-        assert package.status_code == 201, package.text
-        assert [p["index"] for p in package.json()["plates"]] == [1, 2, 3]
-        assert upload(client, PLAIN, fixture_path(CYLINDER).read_bytes()).status_code == 201
+        for name, entries in uploads.items():
+            gcode = [fixture_path(e).read_bytes() for e in entries]
+            answer = upload(client, name, gcode_3mf(gcode) if len(gcode) > 1 else gcode[0])
+            assert answer.status_code == 201, answer.text
+            if len(gcode) > 1:
+                assert [p["index"] for p in answer.json()["plates"]] == list(range(1, len(gcode) + 1))
+        yield client
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    with library_of(tmp_path_factory.mktemp("plates"), {PACKAGE: PLATES, PLAIN: (CYLINDER,)}) as client:
         yield client
 
 
@@ -181,15 +192,8 @@ PAIRED = {"tower.gcode.3mf": (CUBE, TOWER), "asa.gcode.3mf": (CYLINDER, ASA_CUBE
 @pytest.fixture(scope="module")
 def two_packages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     """Two multi-plate packages whose later plates differ in material, nozzle and layer height."""
-    settings = make_settings(tmp_path_factory.mktemp("paired") / "data")
-    migrate(settings)
-    key = add_user_with_key(settings, "searcher", "member", "correct horse battery")
-    with TestClient(create_app(settings), headers={"X-Api-Key": key}) as client:
-        for name, plates in PAIRED.items():
-            answer = upload(client, name, gcode_3mf([fixture_path(e).read_bytes() for e in plates]))
-            assert answer.status_code == 201, answer.text
+    with library_of(tmp_path_factory.mktemp("paired"), PAIRED) as client:
         yield client
-
 
 
 def _only(entry: dict[str, Any], key: str) -> dict[str, Any]:
