@@ -2,18 +2,34 @@
 never commit (the caller's transaction does)."""
 
 import contextlib
+import functools
 import json
 import math
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
-from sqlalchemy import Row, Text, and_, bindparam, case, cast, func, null, select
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Integer,
+    Row,
+    Select,
+    Text,
+    and_,
+    any_,
+    bindparam,
+    case,
+    cast,
+    func,
+    null,
+    select,
+)
 from sqlalchemy.orm import Session, object_session
-from sqlalchemy.sql.elements import BindParameter
 
 from printstash.core import jobs
 from printstash.core.db import utcnow
@@ -223,21 +239,41 @@ def read_of(file: FileColumns, plates: Sequence[PlateRow], thumbnails: Sequence[
     )
 
 
-# Built once: `in_(ids)` with the ids as literals made SQLAlchemy coerce every id and build the
-# statement again for each page (a millisecond of a 50-file page); one expanding parameter
-# (bound per call) does neither.
-_PAGE_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
-_READ_FILES = select(*FILE_READ_COLUMNS).where(File.id.in_(_PAGE_IDS))
 # Plate 1 mostly says what its file says (a plain G-code's one plate): then its metadata comes
 # back as NULL and the file's, decoded once, stands for it (half the JSON a page decodes).
 _AS_FILE = and_(Plate.index == 1, cast(Plate.metadata_json, Text) == cast(File.metadata_json, Text))
-_READ_PLATES = (select(Plate.file_id, Plate.index, case((_AS_FILE, null()), else_=Plate.metadata_json))
-                .join(File, File.id == Plate.file_id).where(Plate.file_id.in_(_PAGE_IDS))
-                .order_by(Plate.file_id, Plate.index))
-_READ_THUMBNAILS = (select(Thumbnail.file_id, *THUMBNAIL_READ_COLUMNS).where(Thumbnail.file_id.in_(_PAGE_IDS))
-                    .order_by(Thumbnail.file_id, Thumbnail.index))
-_READ_TAGS = (select(file_tags.c.file_id, Tag.name).join(Tag, Tag.id == file_tags.c.tag_id)
-              .where(file_tags.c.file_id.in_(_PAGE_IDS)).order_by(Tag.name))
+
+
+@dataclass(frozen=True)
+class _PageReads:
+    files: Select[*tuple[Any, ...]]
+    plates: Select[*tuple[Any, ...]]
+    thumbnails: Select[*tuple[Any, ...]]
+    tags: Select[*tuple[Any, ...]]
+
+
+@functools.cache
+def _page_reads(dialect: str) -> _PageReads:
+    """read_files' statements, built once per database kind, the page's ids bound per call as ONE
+    parameter: `in_(ids)` with the ids as literals made SQLAlchemy coerce each id and build the
+    statements again for each page (a millisecond of a 50-file page). PostgreSQL gets an array
+    (`= ANY`), the same SQL for any number of ids (prepared once, no placeholder per id: 6.7 ->
+    5.0 ms for a page's four statements); SQLite one expanding parameter."""
+
+    def among_ids(column: Any) -> ColumnElement[bool]:
+        if dialect == "postgresql":
+            return column == any_(bindparam("ids", type_=ARRAY(Integer)))  # type: ignore[no-any-return]
+        return column.in_(bindparam("ids", expanding=True))  # type: ignore[no-any-return]
+
+    return _PageReads(
+        files=select(*FILE_READ_COLUMNS).where(among_ids(File.id)),
+        plates=(select(Plate.file_id, Plate.index, case((_AS_FILE, null()), else_=Plate.metadata_json))
+                .join(File, File.id == Plate.file_id).where(among_ids(Plate.file_id))
+                .order_by(Plate.file_id, Plate.index)),
+        thumbnails=(select(Thumbnail.file_id, *THUMBNAIL_READ_COLUMNS).where(among_ids(Thumbnail.file_id))
+                    .order_by(Thumbnail.file_id, Thumbnail.index)),
+        tags=(select(file_tags.c.file_id, Tag.name).join(Tag, Tag.id == file_tags.c.tag_id)
+              .where(among_ids(file_tags.c.file_id)).order_by(Tag.name)))
 
 
 def read_files(session: Session, ids: Sequence[int]) -> list[FileRead]:
@@ -248,10 +284,11 @@ def read_files(session: Session, ids: Sequence[int]) -> list[FileRead]:
     if not ids:
         return []
     bound, connection = {"ids": list(ids)}, session.connection()
-    files = {row.id: row for row in connection.execute(_READ_FILES, bound)}
-    plates = _by_file(connection.execute(_READ_PLATES, bound))
-    thumbs = _by_file(connection.execute(_READ_THUMBNAILS, bound))
-    tags = _by_file(connection.execute(_READ_TAGS, bound))
+    reads = _page_reads(connection.dialect.name)
+    files = {row.id: row for row in connection.execute(reads.files, bound)}
+    plates = _by_file(connection.execute(reads.plates, bound))
+    thumbs = _by_file(connection.execute(reads.thumbnails, bound))
+    tags = _by_file(connection.execute(reads.tags, bound))
     return [read_of(files[i], [(index, files[i].metadata_json if metadata is None else metadata)
                                for index, metadata in plates.get(i, [])],
                     thumbs.get(i, []), [name for name, in tags.get(i, [])])
