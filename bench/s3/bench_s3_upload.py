@@ -2,7 +2,9 @@
 real `printstash serve` with VAULT_STORAGE=s3, end to end (HTTP body -> tmp/.part hashed and
 scanned -> parse -> create-only multipart upload -> row), side by side in the same run with
 a plain boto3 `upload_file` of the same file by the same client configuration (core/s3.py's
-client settings and TransferConfig) into the same bucket. Runs alternate; medians.
+client settings and TransferConfig) into the same bucket. Each side goes first every other
+run, after an os.sync() (the disk settled from writing the variant and moto's spool files);
+both objects are deleted after the run, so moto holds no more than one run's; medians.
 
 Run from backend/:  uv run python ../bench/s3/bench_s3_upload.py [--runs 3] [--mb 200]
 
@@ -81,15 +83,28 @@ def main() -> None:
             upload_through_printstash(base, key, SOURCE)
             for run in range(args.runs):
                 path = variant(source, run)
-                try:
+                sha = hashlib.sha256(path.read_bytes()).hexdigest()
+                stored = f"files/{sha[:2]}/{sha}"
+
+                def plain_upload(run: int = run, path: Path = path) -> float:
                     started = time.perf_counter()
                     client.upload_file(str(path), bucket, f"plain/{run}", Config=TRANSFER)
-                    plain.append(time.perf_counter() - started)
-                    ours.append(upload_through_printstash(base, key, path))
-                    sha = hashlib.sha256(path.read_bytes()).hexdigest()
-                    assert moto.client().head_object(Bucket=bucket, Key=f"files/{sha[:2]}/{sha}")
+                    return time.perf_counter() - started
+
+                try:
+                    # each side starts from a settled disk (the variant just written, moto's
+                    # spooled parts of the last run) and goes first every other run
+                    for side in (("plain", "ours") if run % 2 == 0 else ("ours", "plain")):
+                        os.sync()
+                        if side == "plain":
+                            plain.append(plain_upload())
+                        else:
+                            ours.append(upload_through_printstash(base, key, path))
+                    assert moto.client().head_object(Bucket=bucket, Key=stored)
                 finally:
                     path.unlink()
+                    for done in (f"plain/{run}", stored):  # moto keeps objects in memory and spool files
+                        moto.client().delete_object(Bucket=bucket, Key=done)
                 print(f"run {run + 1}: printstash {ours[-1]:.2f}s, plain upload_file {plain[-1]:.2f}s", flush=True)
         finally:
             stop(proc)

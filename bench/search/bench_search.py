@@ -34,6 +34,7 @@ to bench/results/search-<N>[-<backend>].json.
 
 import argparse
 import hashlib
+import http.client
 import json
 import math
 import os
@@ -45,18 +46,18 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "backend"))
 
-import httpx  # noqa: E402
 import psycopg  # noqa: E402
 from harness import postgres  # noqa: E402
 from harness.processes import free_port, stop, vault_env, wait_http  # noqa: E402
@@ -460,14 +461,45 @@ def time_raw(vault: Vault, statements: list[tuple[str, Any]], count: int) -> lis
     return samples
 
 
-def time_http(client: httpx.Client, path: str, params: dict[str, Any], count: int) -> tuple[list[float], int]:
+class KeepAlive:
+    """One keep-alive HTTP/1.1 connection through the standard library's http.client, so that
+    what is timed is the server's answer: httpx's own request handling added ~3 ms to each
+    (GET /api/v1/health/live, p50 4.2 ms through httpx.Client, 0.9 ms through http.client,
+    the same server, 2026-12-03)."""
+
+    def __init__(self, base: str, key: str) -> None:
+        url = urlsplit(base)
+        self.connection = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=120)
+        self.headers = {"X-Api-Key": key}
+
+    def get(self, path: str, params: dict[str, Any]) -> bytes:
+        try:
+            answer = self._get(path, params)
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            # uvicorn closes a connection idle for 5 s (while the raw SQL was timed): a new one,
+            # in the scenario's untimed warm-up requests
+            self.connection.close()
+            answer = self._get(path, params)
+        body = answer.read()
+        if answer.status != 200:
+            raise RuntimeError(f"GET {path} {params}: {answer.status} {body[:200]!r}")
+        return body
+
+    def _get(self, path: str, params: dict[str, Any]) -> http.client.HTTPResponse:
+        self.connection.request("GET", f"{path}?{urlencode(params, doseq=True)}", headers=self.headers)
+        return self.connection.getresponse()
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def time_http(client: KeepAlive, path: str, params: dict[str, Any], count: int) -> tuple[list[float], int]:
     samples, total = [], -1
     for i in range(count + 10):
         started = time.perf_counter()
-        answer = client.get(path, params=params)
+        body = client.get(path, params)
         elapsed = (time.perf_counter() - started) * 1000
-        answer.raise_for_status()
-        total = answer.json()["total"]
+        total = json.loads(body)["total"]
         if i >= 10:
             samples.append(elapsed)
     return samples, total
@@ -509,8 +541,7 @@ def run(vaults: list[Vault], scenarios: dict[str, dict[str, Any]], runs: int, co
         clients = {}
         for vault in vaults:
             base = stack.enter_context(serve(vault))
-            clients[vault.backend] = stack.enter_context(
-                httpx.Client(base_url=base, headers={"X-Api-Key": vault.key}, timeout=120))
+            clients[vault.backend] = stack.enter_context(closing(KeepAlive(base, vault.key)))
         for _ in range(runs):
             for vault in vaults:
                 for name, params in scenarios.items():

@@ -319,7 +319,7 @@ def hash_file(path: Path) -> str:
 class Background:
     """One function running on its own thread; result() waits and raises its error."""
 
-    def __init__(self, func: Callable[[], None], name: str) -> None:
+    def __init__(self, func: Callable[[], object], name: str) -> None:
         self._func = func
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)

@@ -40,7 +40,7 @@ class Storage(Protocol):
 
     def put_file(self, key: str, path: Path) -> bool:
         """Make `path`'s (fsynced) content the object `key`, unless `key` exists: then the
-        stored object stays as it is. True when this call stored it. `path` may be consumed."""
+        stored object stays as it is. True when this call stored it. `path` stays the caller's."""
         ...
 
     def put_bytes(self, key: str, data: bytes) -> None:

@@ -9,8 +9,10 @@ what no row refers to after a grace period.
 """
 
 import contextlib
+import errno
 import functools
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
@@ -88,9 +90,22 @@ class LocalStorage:
         return self.root / key
 
     def put_file(self, key: str, path: Path) -> bool:
-        """Same bytes under the same key: a rename over an unreferenced leftover is harmless,
-        and keeps a crash's half-renamed state impossible."""
-        publish(path, self.path(key))
+        """A second name (a hard link) for the fsynced file, so `path` stays the caller's, as with
+        a bucket: the caller may still read it while this runs (library/ingest.py store_part).
+        Content is stored under its own hash, so an object already there has these bytes."""
+        final = self.path(key)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(path, final)
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            if exc.errno not in NO_HARD_LINKS:
+                raise
+            if final.exists():
+                return False
+            _copy_into_place(path, final)
+        fsync_dir(final.parent)
         return True
 
     def put_bytes(self, key: str, data: bytes) -> None:
@@ -185,6 +200,17 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         os.fsync(fh.fileno())
     tmp.replace(path)
     fsync_dir(path.parent)
+
+
+# A volume that cannot hard-link (FAT, some network and FUSE file systems) gets a copy instead.
+NO_HARD_LINKS = (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.EMLINK)
+
+
+def _copy_into_place(path: Path, final: Path) -> None:
+    tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
+    shutil.copyfile(path, tmp)
+    fsync_path(tmp)
+    tmp.replace(final)
 
 
 def publish(tmp: Path, final: Path) -> None:

@@ -517,6 +517,12 @@ def _count(session: Session, query: FileQuery) -> int:
     PostgreSQL with a search text counts the checked text matches (`_matches_first`)."""
     if query.has_text and session.get_bind().dialect.name == "postgresql":
         return session.scalar(select(func.count()).select_from(_matches_first(conditions(query)))) or 0
+    if _unfiltered(query):
+        # every file less the trash: SQLite counts a whole table without reading its rows
+        # (0.02 ms at 100k files, against 4.3 ms for the live ones through ix_files_deleted_at)
+        everything = select(func.count()).select_from(File).scalar_subquery()
+        trashed = select(func.count()).select_from(File).where(_trashed()).scalar_subquery()
+        return session.scalar(select(everything - trashed)) or 0
     first = _plate_filters(query, File)
     if not first or query.no_later_plate:
         return session.scalar(select(func.count()).select_from(File).where(*conditions(query))) or 0
@@ -532,7 +538,7 @@ def search_files(session: Session, query: FileQuery) -> tuple[list[FileRead], in
     if query.matches_nothing:
         return [], 0
     query = with_later_plates(session, query)
-    if query.has_text and session.get_bind().dialect.name == "postgresql":
+    if query.has_text:
         return _search_by_matches(session, query)
     total = _count(session, query)
     if total <= query.offset:
@@ -545,9 +551,12 @@ def search_files(session: Session, query: FileQuery) -> tuple[list[FileRead], in
 
 
 def _search_by_matches(session: Session, query: FileQuery) -> tuple[list[FileRead], int]:
-    """PostgreSQL with a search text: the page and the number of matches in one statement, so
-    the matches are found and checked once, not once for the count and again for the page."""
-    page = _page(query, "postgresql").add_columns(func.count().over()).limit(query.limit).offset(query.offset)
+    """With a search text: the page and the number of matches in one statement, so the matches
+    are found and checked once, not once for the count and again for the page (they are all
+    read for either: the text drives). SQLite at 100k files, in-process: query + two filters
+    10 -> 6 ms, one-word 4.3 -> 3.8 ms (bench/search/bench_search.py's library)."""
+    dialect = session.get_bind().dialect.name
+    page = _page(query, dialect).add_columns(func.count().over()).limit(query.limit).offset(query.offset)
     rows = session.execute(page).all()
     total = rows[0][1] if rows else _count(session, query)  # past the last page: counted alone
     return service.read_files(session, [row[0] for row in rows]), total

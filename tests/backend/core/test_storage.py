@@ -1,6 +1,7 @@
 """core/storage.py's contract, run against both implementations: the data dir and a real
 S3-compatible server (moto on loopback, tests/harness/s3.py)."""
 
+import errno
 import hashlib
 import os
 import time
@@ -47,11 +48,27 @@ def read_all(storage: Storage, key: str) -> bytes:
 def test_put_file_stores_the_bytes_and_never_overwrites(vault_settings: Settings, storage: Storage) -> None:
     key = content_key(hashlib.sha256(BODY).hexdigest())
     assert not storage.exists(key) and storage.size(key) is None
-    assert storage.put_file(key, a_part(vault_settings, BODY)) is True
+    part = a_part(vault_settings, BODY)
+    assert storage.put_file(key, part) is True
     assert storage.size(key) == len(BODY) and read_all(storage, key) == BODY
-    if storage.kind == "s3":  # a second, different body under the same key is refused
-        assert storage.put_file(key, a_part(vault_settings, b"other")) is False
-        assert read_all(storage, key) == BODY
+    assert part.read_bytes() == BODY  # the source stays the caller's: it parses it meanwhile
+    assert storage.put_file(key, a_part(vault_settings, b"other")) is False  # the key is taken
+    assert read_all(storage, key) == BODY
+
+
+def test_a_volume_without_hard_links_gets_a_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """FAT or a network share refuses link(2) (EPERM here): the file is copied into place."""
+    settings = make_settings(tmp_path / "data")
+    storage, key, part = storage_for(settings), content_key(hashlib.sha256(BODY).hexdigest()), a_part(settings, BODY)
+
+    def no_links(src: object, dst: object) -> None:
+        raise PermissionError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    assert storage.put_file(key, part) is True
+    assert read_all(storage, key) == BODY and part.read_bytes() == BODY
+    assert not any(p.name.startswith(".") for p in settings.data_dir.joinpath("files").rglob("*"))
+    assert storage.put_file(key, a_part(settings, b"other")) is False and read_all(storage, key) == BODY
 
 
 def test_the_create_only_upload_loses_a_race_without_overwriting(moto: MotoS3, tmp_path: Path) -> None:

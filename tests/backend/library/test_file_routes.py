@@ -62,6 +62,7 @@ def test_delete_moves_to_trash_and_restore_brings_it_back(admin_client: TestClie
     assert admin_client.delete(f"{API}/files/{file_id}").status_code == 204
     assert admin_client.get(f"{API}/files/{file_id}").status_code == 404
     assert admin_client.get(f"{API}/files/{file_id}/download").status_code == 404
+    assert admin_client.get(f"{API}/files").json() == {"items": [], "total": 0}  # counted as live less trash
     assert len(stored_files(settings_of(admin_client))) == 1  # content kept until purged
     trash = admin_client.get(f"{API}/files/trash").json()
     assert trash["total"] == 1 and trash["items"][0]["id"] == file_id and trash["items"][0]["deleted_at"]
@@ -70,6 +71,7 @@ def test_delete_moves_to_trash_and_restore_brings_it_back(admin_client: TestClie
     assert restored.status_code == 200 and restored.json()["id"] == file_id
     assert admin_client.get(f"{API}/files/{file_id}/download").content == DATA
     assert restored.json()["deleted_at"] is None and admin_client.get(f"{API}/files/trash").json()["total"] == 0
+    assert admin_client.get(f"{API}/files").json()["total"] == 1
 
 
 def test_uploading_trashed_content_restores_it(admin_client: TestClient) -> None:
