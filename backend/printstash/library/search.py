@@ -139,7 +139,16 @@ def tsquery_expression(text_: str) -> str | None:
     return _tsquery_of(_phrases(text_))
 
 
+# Letters that PostgreSQL's unaccent() turns into punctuation: the Spacing Modifier Letters
+# (U+02BC modifier apostrophe -> ', U+02D0 triangular colon -> :, …; the rest of unaccent's rules
+# give letters and digits after NFKC). In the index they separate words; left in a tsquery they
+# would be its syntax (U+0149, NFKC U+02BC n: "syntax error in tsquery"), so they separate there.
+_UNACCENT_PUNCTUATION = re.compile(r"[\u02b0-\u02ff]+")
+
+
 def _tsquery_of(phrases: Sequence[Sequence[str]]) -> str | None:
+    phrases = [split for words in phrases
+               if (split := [piece for word in words for piece in _UNACCENT_PUNCTUATION.split(word) if piece])]
     ordered = [" <-> ".join([*words[:-1], words[-1] + ":*"]) for words in phrases]
     return " & ".join(f"({phrase})" for phrase in ordered) or None
 

@@ -69,6 +69,7 @@ BENCHY = {"benchy_0.2mm_PLA.gcode"}
     ("benchy AND", set()), ("NOT", set()), ("name:gear", set()),  # `name gear` as a phrase
     ('"', set()), ("*", set()), (")", set()), ('"" ""', set()), ("\\", set()),  # no words
     ("'; DROP TABLE files; --", set()), ("zq\x00zq", set()),
+    ("\u0149zq", set()), ("\u02bc", set()), ("zq\u02d0zq \u02baq", set()),  # letters unaccent() makes punctuation
 ])
 def test_syntax_is_data(files: Database, q: str, expected: set[str]) -> None:
     with files.read() as s:
