@@ -522,7 +522,8 @@ def _matches_first(where: list[ColumnElement[bool]], fts: CTE | None = None, sor
 def _count(session: Session, query: FileQuery) -> int:
     """The number of matches. With later plates in play: the files whose plate 1 passes
     (through the filters' index, as without plates) plus those only a later plate lets in, two
-    quick counts where the OR would scan every file (5 + 1 ms against 34 ms at 100k files).
+    quick counts (in one statement) where the OR would scan every file (5 + 1 ms against 34 ms
+    at 100k files).
     PostgreSQL with a search text counts the checked text matches (`_matches_first`)."""
     if query.has_text and session.get_bind().dialect.name == "postgresql":
         return session.scalar(select(func.count()).select_from(_matches_first(conditions(query)))) or 0
@@ -536,10 +537,10 @@ def _count(session: Session, query: FileQuery) -> int:
     if not first or query.no_later_plate:
         return session.scalar(select(func.count()).select_from(File).where(*conditions(query))) or 0
     others = _file_conditions(query)
-    by_first = session.scalar(select(func.count()).select_from(File).where(*others, *first)) or 0
-    only_later = session.scalar(select(func.count()).select_from(File).where(
-        *others, File.id.in_(_later_plates(query)), and_(*first).is_not(true()))) or 0
-    return by_first + only_later
+    by_first = select(func.count()).select_from(File).where(*others, *first).scalar_subquery()
+    only_later = select(func.count()).select_from(File).where(
+        *others, File.id.in_(_later_plates(query)), and_(*first).is_not(true())).scalar_subquery()
+    return session.scalar(select(by_first + only_later)) or 0  # one statement: one round trip
 
 
 def search_files(session: Session, query: FileQuery) -> tuple[list[FileRead], int]:
