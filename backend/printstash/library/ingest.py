@@ -518,8 +518,8 @@ def store_part(settings: Settings, db: Database, part: ReceivedPart, user_id: in
     try:
         with disk_errors(), broken_is_invalid():  # thumbnails and the database can hit a full volume too
             # The content goes into the store while the .part is parsed: into a bucket that upload
-            # is most of the wait, and the parse (0.07 s for 200 MB, with its thumbnails' and layer
-            # index's own writes) then costs nothing (bench/s3/bench_s3_upload.py).
+            # is most of the wait, and the parse (0.07-0.15 s for 200 MB, with its thumbnails' and
+            # layer index's own writes) runs during it (docs/performance.md, Object storage upload).
             upload = fastio.Background(partial(storage_for(settings).put_file, content_key(part.sha256),
                                                part.tmp.path), "store-content")
             try:
