@@ -1,6 +1,7 @@
 """Shared by the e2e fixtures and tests: the running stack, the admin, screenshots."""
 
 import base64
+import contextlib
 import io
 import re
 import shutil
@@ -13,6 +14,7 @@ import pytest
 from harness.paths import REPO
 from PIL import Image, ImageChops
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 FRONTEND = REPO / "frontend"
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
@@ -86,6 +88,16 @@ def shot_both_themes(page: Page, name: str) -> None:
     finally:
         page.evaluate("theme => { if (theme) document.documentElement.dataset.theme = theme; "
                       "else delete document.documentElement.dataset.theme }", before)
+
+
+def sideways_when_settled(page: Page, width: int = PHONE["width"], timeout_ms: float = 5000) -> dict:
+    """SIDEWAYS once nothing sticks out, or after timeout_ms: a page still laying itself out (live
+    status text, a graph sized by its container) may stick out for a moment (4 px once, in a
+    clean-clone CI run of the printer page)."""
+    fits = f"() => {{ const found = ({SIDEWAYS})(); return found.page <= {width} && !found.wide.length; }}"
+    with contextlib.suppress(PlaywrightTimeout):
+        page.wait_for_function(fits, timeout=timeout_ms)
+    return page.evaluate(SIDEWAYS)
 
 
 def sideways_on_a_phone(page: Page) -> dict:

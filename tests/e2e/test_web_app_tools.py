@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2ekit import SIDEWAYS, Stack, shot, shot_both_themes, sign_in
+from e2ekit import Stack, shot, shot_both_themes, sideways_when_settled, sign_in
 from harness.camera import Camera, webcam
 from harness.paths import GCODE_FIXTURES
 from harness.peers import KlipperPrinter, klipper_printer
@@ -210,7 +210,7 @@ def test_printer_page_shows_sensors_graph_webcam_and_prints_a_file(page: Page, b
         small.goto(f"/printers/{printer_id}")
         expect(small.get_by_role("region", name="Temperatures").get_by_role("img")).to_be_visible()
         expect(small.get_by_role("region", name="Webcam").get_by_role("img")).to_be_visible()
-        found = small.evaluate(SIDEWAYS)
+        found = sideways_when_settled(small)
         assert found["page"] <= 390 and not found["wide"], found
         shot(small, "18-phone-printer-page")
     finally:
