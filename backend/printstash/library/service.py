@@ -289,7 +289,7 @@ def read_files(session: Session, ids: Sequence[int]) -> list[FileRead]:
     plates = _by_file(connection.execute(reads.plates, bound))
     thumbs = _by_file(connection.execute(reads.thumbnails, bound))
     tags = _by_file(connection.execute(reads.tags, bound))
-    return [read_of(files[i], [(index, files[i].metadata_json if metadata is None else metadata)
+    return [read_of(files[i], [(index, files[i].metadata_json if metadata is None and index == 1 else metadata)
                                for index, metadata in plates.get(i, [])],
                     thumbs.get(i, []), [name for name, in tags.get(i, [])])
             for i in ids if i in files]
