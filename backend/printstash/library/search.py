@@ -392,8 +392,9 @@ LATER_PLATES_INLINE = 5000  # file ids per IN list where the facets correct thei
 
 
 def with_later_plates(session: Session, query: FileQuery) -> FileQuery:
-    """The query marked when no later plate passes its plate filters (most libraries and most
-    filters), so its statements are the plain ones. When some do, the statements find them in
+    """A text search's query marked when no later plate passes its plate filters (most libraries
+    and most filters), so its statements are the plain ones (without text, `_counted` tells in
+    the count's own statement). When some do, the statements find them in
     their own subquery, through the partial index ix_file_plates_later (library/models.py).
     Measured faster on both backends than their file ids read first and sent back as one
     parameter, which costs a round trip and Python work per id: `filter only` at 100k files
@@ -437,15 +438,14 @@ NULLABLE_SORTS = ("estimated_time", "filament_total", "last_printed")
 INDEXED_SORTS = ("name", "uploaded_at", "estimated_time", "filament_total", "last_printed")
 
 
-def _walk_sort_index(session: Session, query: FileQuery, key: str, total: int) -> bool:
+def _walk_sort_index(query: FileQuery, key: str, counted: "_Counted") -> bool:
     """Whether reading the sort key's index in order (stopping after offset+limit hits)
     beats collecting every match and sorting. Walking visits about (offset+limit) x
     files/matches rows, so it wins for broad filters; SQLite without statistics cannot
     tell and picks a filter's index: 200 ms instead of 1 ms for 30k of 100k files."""
-    if key not in INDEXED_SORTS or query.has_text or len(conditions(query)) == 1:
+    if key not in INDEXED_SORTS or query.has_text or _unfiltered(query):
         return False
-    files = session.scalar(select(func.max(File.id))) or 0
-    return total * total > (query.offset + query.limit) * files
+    return counted.total * counted.total > (query.offset + query.limit) * counted.files
 
 
 def _page(query: FileQuery, dialect: str, *, walk_sort_index: bool = False) -> Select[Any]:
@@ -519,45 +519,65 @@ def _matches_first(where: list[ColumnElement[bool]], fts: CTE | None = None, sor
     return rows.offset(_FENCE).subquery("checked_matches")
 
 
+@dataclass(frozen=True)
+class _Counted:
+    total: int  # the matches
+    only_later: int  # of them, the files only a later plate lets in
+    files: int  # the highest file id: the library's size, near enough for `_walk_sort_index`
+
+
 def _count(session: Session, query: FileQuery) -> int:
-    """The number of matches. With later plates in play: the files whose plate 1 passes
-    (through the filters' index, as without plates) plus those only a later plate lets in, two
-    quick counts (in one statement) where the OR would scan every file (5 + 1 ms against 34 ms
-    at 100k files).
+    """The number of matches.
     PostgreSQL with a search text counts the checked text matches (`_matches_first`)."""
     if query.has_text and session.get_bind().dialect.name == "postgresql":
         return session.scalar(select(func.count()).select_from(_matches_first(conditions(query)))) or 0
+    return _counted(session, query).total
+
+
+def _counted(session: Session, query: FileQuery) -> _Counted:
+    """The matches counted, with what the page's statement depends on, in one statement (one
+    round trip; PostgreSQL at 100k files, `filter only`: three before, 1.5 + 1.4 ms of the
+    two small ones, bench/search/bench_search.py). With later plates in play the count is the
+    files whose plate 1 passes (through the filters' index, as without plates) plus those only
+    a later plate lets in: two quick counts where the OR would scan every file (5 + 1 ms
+    against 34 ms at 100k files)."""
+    files = select(func.max(File.id)).scalar_subquery()
+    none: Any = literal_column("0")
+    first = _plate_filters(query, File)
     if _unfiltered(query):
         # every file less the trash: SQLite counts a whole table without reading its rows
         # (0.02 ms at 100k files, against 4.3 ms for the live ones through ix_files_deleted_at)
         everything = select(func.count()).select_from(File).scalar_subquery()
         trashed = select(func.count()).select_from(File).where(_trashed()).scalar_subquery()
-        return session.scalar(select(everything - trashed)) or 0
-    first = _plate_filters(query, File)
-    if not first or query.no_later_plate:
-        return session.scalar(select(func.count()).select_from(File).where(*conditions(query))) or 0
-    others = _file_conditions(query)
-    by_first = select(func.count()).select_from(File).where(*others, *first).scalar_subquery()
-    only_later = select(func.count()).select_from(File).where(
-        *others, File.id.in_(_later_plates(query)), and_(*first).is_not(true())).scalar_subquery()
-    return session.scalar(select(by_first + only_later)) or 0  # one statement: one round trip
+        total, only_later = everything - trashed, none
+    elif not first or query.no_later_plate:
+        total, only_later = select(func.count()).select_from(File).where(*conditions(query)).scalar_subquery(), none
+    else:
+        others = _file_conditions(query)
+        total = select(func.count()).select_from(File).where(*others, *first).scalar_subquery()
+        only_later = select(func.count()).select_from(File).where(
+            *others, File.id.in_(_later_plates(query)), and_(*first).is_not(true())).scalar_subquery()
+    row = session.execute(select(total, only_later, files)).one()
+    return _Counted(total=(row[0] or 0) + (row[1] or 0), only_later=row[1] or 0, files=row[2] or 0)
 
 
 def search_files(session: Session, query: FileQuery) -> tuple[list[FileRead], int]:
     """One page of matching files and the number of matches."""
     if query.matches_nothing:
         return [], 0
-    query = with_later_plates(session, query)
     if query.has_text:
-        return _search_by_matches(session, query)
-    total = _count(session, query)
-    if total <= query.offset:
-        return [], total
-    walk = _walk_sort_index(session, query, parse_sort(query.sort, has_text=query.has_text)[0], total)
+        return _search_by_matches(session, with_later_plates(session, query))
+    counted = _counted(session, query)
+    if counted.total <= query.offset:
+        return [], counted.total
+    if not counted.only_later:
+        # every match passes by plate 1: the page's statement leaves file_plates out
+        query = replace(query, no_later_plate=True)
+    walk = _walk_sort_index(query, parse_sort(query.sort, has_text=query.has_text)[0], counted)
     page = _page(query, session.get_bind().dialect.name, walk_sort_index=walk).limit(query.limit).offset(query.offset)
     # The page's ids first, then their rows: a sort then carries (key, id) pairs, not whole rows
     # with their metadata JSON (the relevance page of `q=bracket`, 1,157 matches at 100k files)
-    return service.read_files(session, list(session.scalars(page))), total
+    return service.read_files(session, list(session.scalars(page))), counted.total
 
 
 def _search_by_matches(session: Session, query: FileQuery) -> tuple[list[FileRead], int]:
@@ -728,8 +748,18 @@ def _tag_facet(session: Session, query: FileQuery, plated: list[_PlatedFile]) ->
     return _ranked([(names[tag_id], count) for tag_id, count in rows if tag_id in names])
 
 
+# Every FileQuery field that adds a condition to `conditions` (q: when it has a word).
+FILTER_FIELDS = ("kind", "slicer", "filament_type", "nozzle_diameter", "printer_model", "tag", "layer_height_min",
+                 "layer_height_max", "estimated_time_min", "estimated_time_max", "uploaded_after",
+                 "uploaded_before", "printed", "has_thumbnail", "favourite")
+
+
 def _unfiltered(query: FileQuery) -> bool:
-    return len(conditions(query)) == 1  # only "not in the trash"
+    """Whether the only condition is "not in the trash", told from the fields: building the
+    conditions to count them cost up to half a millisecond of a request."""
+    return query.fts_expression is None and all(
+        value is None or (isinstance(value, list | tuple) and not value)
+        for value in (getattr(query, name) for name in FILTER_FIELDS))
 
 
 def _counts(session: Session, stmt: Select[*tuple[Any, ...]]) -> dict[Any, int]:

@@ -247,3 +247,32 @@ def test_postgresql_upgrade_backfills_and_downgrade_removes(settings: Settings) 
         assert left == []
     finally:
         database.dispose()
+
+
+@pytest.mark.parametrize("field", search.FILTER_FIELDS)
+def test_every_filter_field_counts_as_a_filter(field: str) -> None:
+    """`_unfiltered` reads the fields instead of building the conditions: a filter it missed
+    would make the total every file and the sorted page ignore the filter."""
+    value = {"kind": ["gcode"], "slicer": ["A"], "filament_type": ["PLA"], "nozzle_diameter": [0.4],
+             "printer_model": ["M"], "tag": ["t"], "uploaded_after": utcnow(), "uploaded_before": utcnow(),
+             "printed": False, "has_thumbnail": False, "favourite": False}.get(field, 0.0)
+    query = search.FileQuery(**{field: value})
+    assert not search._unfiltered(query)
+    assert len(search.conditions(query)) > 1
+    unset = {name: getattr(query, name) for name in search.FILTER_FIELDS if name != field}
+    assert all(v is None or v == () for v in unset.values())  # only `field` is set
+
+
+@pytest.mark.parametrize(("q", "unfiltered"), [(None, True), ("", True), ("  ", True), ("*", True),
+                                              ("benchy", False)])
+def test_only_a_word_makes_text_a_filter(q: str | None, unfiltered: bool) -> None:
+    query = search.FileQuery(q=q)
+    assert search._unfiltered(query) is unfiltered
+    assert (len(search.conditions(query)) == 1) is unfiltered
+
+
+def test_filter_fields_are_every_field_but_text_and_paging() -> None:
+    from dataclasses import fields
+
+    others = {"q", "sort", "limit", "offset", "no_later_plate"}
+    assert {f.name for f in fields(search.FileQuery)} - others == set(search.FILTER_FIELDS)
