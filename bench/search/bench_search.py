@@ -4,7 +4,7 @@ PostgreSQL or both in the same run.
 
 Run from backend/:  uv run python ../bench/search/bench_search.py [--files 100000] [--runs 5]
                     [--requests 200] [--backend sqlite|postgresql|both] [--rebuild]
-                    [--scenarios "one-word query,filter only"]
+                    [--scenarios "one-word query,filter only"] [--against REV]
 
 Data: a vault migrated with alembic in bench/data/search-<N>/ (gitignored, reused between
 runs unless --rebuild). Synthetic files with realistic metadata are inserted directly: names
@@ -30,6 +30,12 @@ reference replays the SQL statements the search service issued for that scenario
 with a SQLAlchemy cursor event) on a plain connection (sqlite3 with the app's pragmas, or
 psycopg) -> p50/p95. The table shows medians over --runs runs and the load average; JSON goes
 to bench/results/search-<N>[-<backend>].json.
+
+--against REV: a change's effect, measured where noise cannot pass for it. REV's code (a
+temporary git worktree) and this checkout's each serve the same library; their requests
+alternate, each going first every other time, and the table gives both HTTP p50/p95 per
+scenario (every run's requests pooled). No raw SQL and no JSON file: it compares code, not
+the machine's capacity.
 """
 
 import argparse
@@ -511,15 +517,17 @@ def pct(samples: list[float], q: float) -> float:
 
 
 @contextmanager
-def serve(vault: Vault) -> Iterator[str]:
-    """`printstash serve` on a free loopback port. Its log goes to a file: uvicorn logs
-    every request, and a pipe nobody reads fills up and freezes the server."""
+def serve(vault: Vault, tree: Path = REPO) -> Iterator[str]:
+    """`printstash serve` of the code in `tree` (this checkout, or --against's) on a free
+    loopback port. Its log goes to a file: uvicorn logs every request, and a pipe nobody reads
+    fills up and freezes the server."""
     port = free_port()
     RESULTS.mkdir(parents=True, exist_ok=True)
     env = vault_env(vault.settings.data_dir, VAULT_LOG_LEVEL="WARNING", VAULT_DB_URL=vault.settings.database_url)
     with (RESULTS / f"search-server-{vault.backend}.log").open("ab") as log:
+        # `-m` from tree/backend: that tree's printstash package comes first on the path
         proc = subprocess.Popen([sys.executable, "-m", "printstash.cli", "serve", "--port", str(port)],
-                                cwd=REPO / "backend", env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+                                cwd=tree / "backend", env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
         base = f"http://127.0.0.1:{port}"
         try:
             wait_http(f"{base}/api/v1/health/live", timeout=180.0)  # a loaded 2-CPU machine
@@ -582,6 +590,61 @@ def table(files: int, runs: int, count: int, result: dict[str, dict[str, Any]]) 
     return "\n".join(lines)
 
 
+@contextmanager
+def checkout(rev: str) -> Iterator[Path]:
+    """The code of `rev` in a temporary git worktree (the same libraries: this venv serves it)."""
+    tree = DATA / f"against-{rev.replace('/', '_')}"
+    subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--force", "--detach", str(tree), rev],
+                   check=True, capture_output=True)
+    try:
+        yield tree
+    finally:
+        subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)], check=False)
+
+
+def compare(vaults: list[Vault], scenarios: dict[str, dict[str, Any]], rev: str, runs: int,
+            count: int) -> dict[str, dict[str, dict[str, float]]]:
+    """HTTP p50/p95 of `rev`'s code and this checkout's against the same library, their requests
+    alternating (each goes first every other time), so machine noise falls on both alike:
+    on this 2-CPU machine, consecutive runs of unchanged code differed by 20-70 %."""
+    got: dict[str, dict[str, dict[str, list[float]]]] = {
+        v.backend: {n: {"before": [], "after": []} for n in scenarios} for v in vaults}
+    with checkout(rev) as tree:
+        for vault in vaults:
+            with ExitStack() as stack:
+                before = stack.enter_context(closing(KeepAlive(stack.enter_context(serve(vault, tree)), vault.key)))
+                after = stack.enter_context(closing(KeepAlive(stack.enter_context(serve(vault)), vault.key)))
+                for _ in range(runs):
+                    for name, params in scenarios.items():
+                        path = "/api/v1/files/facets" if is_facets(name) else "/api/v1/files"
+                        samples: dict[str, list[float]] = {"before": [], "after": []}
+                        for i in range(count + 10):
+                            pair = (("before", before), ("after", after))
+                            for side, client in pair if i % 2 == 0 else pair[::-1]:
+                                started = time.perf_counter()
+                                client.get(path, params)
+                                if i >= 10:
+                                    samples[side].append((time.perf_counter() - started) * 1000)
+                        for side, values in samples.items():
+                            got[vault.backend][name][side] += values
+                        print(f"  {vault.backend} {name}: p50 {pct(samples['before'], 0.5):.1f} -> "
+                              f"{pct(samples['after'], 0.5):.1f} ms, load {os.getloadavg()[0]:.1f}", flush=True)
+    return {backend: {name: {f"{side}_{q}": pct(values, level) for side, values in sides.items()
+                             for q, level in (("p50", 0.5), ("p95", 0.95))}
+                      for name, sides in rows.items()} for backend, rows in got.items()}
+
+
+def compare_table(rev: str, result: dict[str, dict[str, dict[str, float]]]) -> str:
+    short = {"sqlite": "SQLite", "postgresql": "PG"}
+    head = ["scenario"] + [f"{short[b]} {q} {rev} -> this" for b in result for q in ("p50", "p95")]
+    lines = ["| " + " | ".join(head) + " |", "| --- |" + " ---: |" * (len(head) - 1)]
+    for name in next(iter(result.values())):
+        cells = [name] + [f"{result[b][name][f'before_{q}']:.1f} -> {result[b][name][f'after_{q}']:.1f}"
+                          for b in result for q in ("p50", "p95")]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", type=int, default=100_000)
@@ -590,6 +653,8 @@ def main() -> None:
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="sqlite")
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--scenarios", help="comma-separated scenario names (default: all)")
+    parser.add_argument("--against", metavar="REV", help="HTTP only, REV's code beside this checkout's, "
+                        "requests alternating (all --runs x --requests of each pooled)")
     args = parser.parse_args()
     wanted = args.scenarios.split(",") if args.scenarios else list(SCENARIOS)
     if unknown := set(wanted) - set(SCENARIOS):
@@ -603,6 +668,9 @@ def main() -> None:
         print(f"PostgreSQL keeps running for the next run; stop it with: {' '.join(server.prefix)} "
               f"{server.bin / 'pg_ctl'} -D {server.root / 'data'} stop", flush=True)
     if args.runs == 0:
+        return
+    if args.against:
+        print("\n" + compare_table(args.against, compare(vaults, scenarios, args.against, args.runs, args.requests)))
         return
     when = datetime.now(UTC).isoformat()
     result = run(vaults, scenarios, args.runs, args.requests)
