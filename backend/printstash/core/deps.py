@@ -5,7 +5,8 @@ for each one on every request: with other processes busy those trips were most o
 request's time (a cached /files/facets: 4-10 ms with six of them, 1.5-2 ms without,
 docs/performance.md). So what does no I/O here is `async def`, and the sessions are opened
 on the event loop (a Session takes its connection at its first statement, in the handler's
-thread) and only closed in a worker thread.
+thread). A read session is closed there too (no I/O, see read_session); a write session's
+commit or rollback happens in a worker thread.
 """
 
 from collections.abc import AsyncIterator
@@ -53,8 +54,13 @@ async def in_thread(session: AbstractContextManager[Session]) -> AsyncIterator[S
 
 
 async def read_session(db: Annotated[Database, Depends(get_database)]) -> AsyncIterator[Session]:
-    """Closed after the answer is sent (FastAPI's default scope for a yield dependency)."""
-    async with in_thread(db.read()) as session:
+    """Closed after the answer is sent (FastAPI's default scope for a yield dependency), here
+    on the event loop: leaving a read session does no I/O. It only gives the connection back,
+    and there is no transaction to end: PostgreSQL reads run in autocommit (core/db.py), where
+    psycopg's rollback returns at once on an idle connection, and SQLite's ROLLBACK of a read
+    transaction only lets go of its snapshot. The trip to a worker thread and back cost more
+    than the leaving."""
+    with db.read() as session:
         yield session
 
 
