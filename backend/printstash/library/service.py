@@ -285,7 +285,8 @@ def read_files(session: Session, ids: Sequence[int]) -> list[FileRead]:
         return []
     bound, connection = {"ids": list(ids)}, session.connection()
     reads = _page_reads(connection.dialect.name)
-    # .all(): the driver's fetchall, not a fetchone per row (PostgreSQL: 1.5 ms of a 50-file page)
+    # .all(): the driver's fetchall, not a fetchone per row (a 50-file page in one process,
+    # the forms alternating: PostgreSQL 4.61 -> 4.44 ms, SQLite 2.60 -> 2.49 ms)
     files = {row.id: row for row in connection.execute(reads.files, bound).all()}
     plates = _by_file(connection.execute(reads.plates, bound).all())
     thumbs = _by_file(connection.execute(reads.thumbnails, bound).all())
