@@ -2,8 +2,9 @@
 (so a test can stop and start it like an admin's MinIO).
 
 Where moto differs from a real bucket (tests must not rely on what it skips): it does not
-verify `x-amz-checksum-sha256` or other checksums sent with a part, keeps everything in
-memory (a restart forgets every bucket: `start()` after `stop()` is a fresh, empty server),
+verify `x-amz-checksum-sha256` or other checksums sent with a part, keeps everything in its
+own process (in memory, bodies over ~5 MB in temp files it deletes; a restart forgets every
+bucket: `start()` after `stop()` is a fresh, empty server),
 and applies no lifecycle rules. It does honour `If-None-Match: *` on PutObject and
 CompleteMultipartUpload (412 PreconditionFailed), which the create-only upload relies on.
 """
