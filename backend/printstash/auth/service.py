@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from printstash.auth.models import ApiKey, User, UserSession
@@ -103,10 +103,17 @@ def create_api_key(session: Session, user: User, name: str) -> tuple[ApiKey, str
     return row, key
 
 
+# Every authenticated request runs one of these: built once, with the hash bound per call,
+# rather than a select, a joinedload and a comparison built again each time (0.79 -> 0.48 ms a
+# look-up in one process, the two forms alternating; bench/search's SQLite library, 2026-12-04)
+_API_KEY_BY_HASH = select(ApiKey).options(joinedload(ApiKey.user)).where(ApiKey.key_hash == bindparam("key_hash"))
+_SESSION_BY_HASH = (select(UserSession).options(joinedload(UserSession.user))
+                    .where(UserSession.token_hash == bindparam("token_hash")))
+
+
 def find_api_key(session: Session, key: str) -> ApiKey | None:
     """The live key row (its user loaded) for a presented key, or None."""
-    query = select(ApiKey).options(joinedload(ApiKey.user)).where(ApiKey.key_hash == _digest(key))
-    row = session.scalars(query).first()
+    row = session.scalars(_API_KEY_BY_HASH, {"key_hash": _digest(key)}).first()
     if row is None or row.revoked_at is not None or row.user.disabled:
         return None
     return row
@@ -158,8 +165,7 @@ def revoke_replaced_session(session: Session, token: str | None) -> None:
 def find_session(session: Session, token: str) -> UserSession | None:
     """The live session (its user loaded) for a cookie token, or None when unknown, expired,
     revoked or its user disabled."""
-    query = select(UserSession).options(joinedload(UserSession.user)).where(UserSession.token_hash == _digest(token))
-    row = session.scalars(query).first()
+    row = session.scalars(_SESSION_BY_HASH, {"token_hash": _digest(token)}).first()
     if row is None or row.revoked_at is not None or row.expires_at <= utcnow() or row.user.disabled:
         return None
     return row
