@@ -243,8 +243,10 @@ def bulk_load(path: Path, n: int, seed: int = 4) -> None:
             conn.execute(sql)
     conn.execute("INSERT INTO files_fts(files_fts) VALUES ('rebuild')")
     conn.execute("INSERT INTO files_fts_names(files_fts_names) VALUES ('rebuild')")
-    conn.execute("UPDATE app_state SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) "
-                 "WHERE key = 'library_version'")  # what the dropped triggers would have done
+    # what the dropped triggers (migrations 0007 and 0017) would have done
+    conn.execute("UPDATE app_state SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'library_version'")
+    conn.execute("UPDATE app_state SET value = CAST((SELECT count(*) FROM files WHERE deleted_at IS NULL) AS TEXT) "
+                 "WHERE key = 'live_files'")
     for kind, _, sql in derived:
         if kind == "trigger":
             conn.execute(sql)
@@ -378,12 +380,12 @@ def settled(server: postgres.Server, database: str) -> None:
 
 def pg_load(sqlite_path: Path, server: postgres.Server, database: str) -> None:
     """Every library table's rows from the SQLite file, by COPY. Replica mode holds back the
-    row triggers (the per-row tsvector refresh of migration 0005, the foreign-key checks of
-    rows SQLite already checked, 0007's version bumps); the tables' own indexes are dropped
-    first and built again after the rows; files_fts is then filled in one set-based statement
-    (FTS_FILL, checked against 0005's files_fts_document() on a sample), and VACUUM ANALYZE
-    gives the planner its statistics and the visibility map that index-only counts need
-    (autovacuum would, later)."""
+    triggers (the per-row tsvector refresh of migration 0005, the foreign-key checks of rows
+    SQLite already checked, 0007's version bumps, 0017's live-file count); the tables' own
+    indexes are dropped first and built again after the rows; files_fts is then filled in one
+    set-based statement (FTS_FILL, checked against 0005's files_fts_document() on a sample), and
+    VACUUM ANALYZE gives the planner its statistics and the visibility map that index-only
+    counts need (autovacuum would, later)."""
     source = sqlite3.connect(f"file:{sqlite_path}?mode=ro", uri=True)
     with server.connect(database) as conn:
         indexes = conn.execute("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' "
@@ -410,6 +412,8 @@ def pg_load(sqlite_path: Path, server: postgres.Server, database: str) -> None:
                              f"FROM {table}".encode())
             conn.execute("UPDATE app_state SET value = to_json((value::text)::bigint + 1) "
                          "WHERE key = 'library_version'")
+            conn.execute("UPDATE app_state SET value = to_json((SELECT count(*) FROM files WHERE deleted_at IS NULL)) "
+                         "WHERE key = 'live_files'")
         conn.execute("VACUUM ANALYZE")
     source.close()
 
