@@ -161,6 +161,7 @@ def test_upload_real_gcode_and_find_it_with_its_metadata(page: Page, stack: Stac
     expect(details).to_contain_text(f"{expected['first_layer_bed_temp']} °C")
     expect(details).to_contain_text(str(expected["layer_count"]))
     big = page.get_by_role("img", name=f"Preview of {cube.name}")
+    expect(big).to_have_js_property("complete", True)  # loaded, or naturalWidth is still 0
     assert big.evaluate("img => img.naturalWidth") == max(t["width"] for t in expected["thumbnails"])
     download = page.get_by_role("link", name="Download G-code")
     assert httpx.get(f"{stack.web}{download.get_attribute('href')}").status_code == 401  # not without the session

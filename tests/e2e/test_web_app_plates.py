@@ -49,7 +49,8 @@ def test_file_page_shows_each_plate_and_prints_the_one_picked(page: Page, stack:
         plate = section.get_by_role("listitem", name=f"Plate {index}")
         preview = plate.get_by_role("img", name=f"Preview of plate {index} of pair.gcode.3mf")
         expect(preview).to_be_visible()
-        assert preview.evaluate("img => img.complete && img.naturalWidth") == 300  # drawn, not a broken image
+        expect(preview).to_have_js_property("complete", True)  # visible comes before loaded
+        assert preview.evaluate("img => img.naturalWidth") == 300  # drawn, not a broken image
         expected = entry["expected"]
         expect(plate.locator("dl.meta")).to_contain_text(
             f"{expected['nozzle_diameter']} mm nozzle · {expected['layer_height']} mm layer height")
