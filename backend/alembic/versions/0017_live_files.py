@@ -4,15 +4,15 @@ triggers on files
 A library page without filters shows the total of the whole library. SQLite counts a table
 without reading its rows, but PostgreSQL reads an index entry per file for it; with the
 counter both read one row (the count's statement 7.2 -> 0.8 ms on PostgreSQL at
-bench/search/bench_search.py's 100k files, docs/performance.md). Like 0007's library version, a later migration that rebuilds `files` in batch
-mode must drop and recreate these triggers.
+bench/search/bench_search.py's 100k files, docs/performance.md). Like 0007's library version,
+a later migration that rebuilds `files` in batch mode must drop and recreate these triggers.
 
 PostgreSQL's triggers fire once per statement and count the statement's rows in its transition
 tables: a row trigger would update the app_state row once per file, and a bulk insert in one
-transaction (`printstash db copy`) would then leave a new version of that row per file (reasoned
-from PostgreSQL's MVCC, not measured). They
-fire after 0007's (triggers of one event fire in name order: library_version before live_files),
-so every transaction takes the two app_state rows in the same order and two cannot deadlock.
+transaction (`printstash db copy`) would then leave a new version of that row per file
+(reasoned from PostgreSQL's MVCC, not measured). They fire after 0007's (triggers of one event
+fire in name order: library_version before live_files), so every transaction takes the two
+app_state rows in the same order and two cannot deadlock.
 
 Revision ID: 0017_live_files
 Revises: 0016_pgsearch
