@@ -8,12 +8,14 @@ pinged only when they may be stale: a request's round trips are its statements (
 """
 
 import select
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Engine, MetaData, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
@@ -203,21 +205,62 @@ def insert_missing(session: Session, target: "Table | type[Base]", rows: list[di
     return len(session.execute(inserted, rows).all())
 
 
+T = TypeVar("T")
+
+# Reads that run beside a request's own (Database.beside), per process: each has a connection
+# of its own, so a PostgreSQL api process holds up to this many more.
+BESIDE_READS = 4
+
+
 @dataclass
 class Database:
     """The process's engines and session factories (one per process)."""
 
     read_engine: Engine
     write_engine: Engine
+    beside_engine: Engine | None = None  # PostgreSQL: the connections of Database.beside
+    _beside_slots: threading.BoundedSemaphore = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
+        self._beside = sessionmaker(self.beside_engine, expire_on_commit=False) if self.beside_engine else None
+        self._beside_slots = threading.BoundedSemaphore(BESIDE_READS)
+        # threads start at the first use (ThreadPoolExecutor starts them as work comes)
+        self._beside_threads = ThreadPoolExecutor(BESIDE_READS, thread_name_prefix="db-beside")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Database":
         url = settings.database_url
-        return cls(make_engine(url, reads=True), make_engine(url, immediate=True))
+        # A pool of its own, exactly as big as the slots: a read beside never waits for a
+        # connection that a request holding one of the read engine's is waiting to give back.
+        beside = make_engine(url, reads=True, pool_size=BESIDE_READS, max_overflow=0) \
+            if url.startswith("postgresql") else None
+        return cls(make_engine(url, reads=True), make_engine(url, immediate=True), beside)
+
+    def beside(self, session: Session, read: Callable[[Session], T]) -> Callable[[], T]:
+        """Start `read` now, on a read connection and a thread of its own, while the caller goes
+        on with `session`; the function returned waits for its result (raising its error).
+        PostgreSQL runs the two connections' statements at once, in two server processes
+        (a search's count beside its page, library/search.py). Where that cannot be (SQLite,
+        whose reads share the caller's process, or every slot busy) `read` runs on `session`
+        when its result is asked for. At PostgreSQL's READ COMMITTED both ways see the same:
+        every statement takes a new snapshot either way (POSTGRESQL_READ_SETTINGS above)."""
+        if self._beside is None or not self._beside_slots.acquire(blocking=False):
+            return lambda: read(session)
+        try:
+            return self._beside_threads.submit(self._read_beside, read).result
+        except BaseException:
+            self._beside_slots.release()
+            raise
+
+    def _read_beside(self, read: Callable[[Session], T]) -> T:
+        assert self._beside is not None
+        try:
+            with self._beside() as session:
+                return read(session)
+        finally:  # when the read is over, whether or not anyone still waits for it
+            self._beside_slots.release()
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -231,5 +274,7 @@ class Database:
             yield session
 
     def dispose(self) -> None:
-        self.read_engine.dispose()
-        self.write_engine.dispose()
+        self._beside_threads.shutdown(wait=True)
+        for engine in (self.read_engine, self.write_engine, self.beside_engine):
+            if engine is not None:
+                engine.dispose()

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, FiniteFloat
 
 from printstash.auth.dependencies import CurrentUser
-from printstash.core.deps import ReadSession, WriteSession
+from printstash.core.deps import DatabaseDep, ReadSession, WriteSession
 from printstash.core.pagination import Page
 from printstash.core.params import Moment, Offset, RowId
 from printstash.library import search, service, tags
@@ -75,10 +75,10 @@ def _json(model: BaseModel) -> Response:
 
 
 @router.get("/files", response_model=Page[FileRead])
-def list_files(query: FileQueryDep, session: ReadSession, user: CurrentUser) -> Response:
+def list_files(query: FileQueryDep, session: ReadSession, db: DatabaseDep, user: CurrentUser) -> Response:
     """Search and filter the library (trashed files excluded). List filters may repeat
     (`slicer=A&slicer=B` means either); different filters must all hold."""
-    items, total = search.search_files(session, query)
+    items, total = search.search_files(session, query, db)
     return _json(Page[FileRead](items=items, total=total))
 
 

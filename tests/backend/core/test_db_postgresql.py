@@ -106,9 +106,10 @@ def client(vault: Settings) -> Iterator[TestClient]:
 
 
 SEARCH = "/api/v1/files?q=bracket&sort=name"
+LIST = "/api/v1/files?kind=gcode&sort=name"  # no text: the count runs beside the page (core/db.py Database.beside)
 
 
-@pytest.mark.parametrize("path", [SEARCH, "/api/v1/files/facets", "/api/v1/printers"])
+@pytest.mark.parametrize("path", [SEARCH, LIST, "/api/v1/files/facets", "/api/v1/printers"])
 def test_a_read_request_makes_only_its_statements_round_trips(wire: Wire, client: TestClient, path: str) -> None:
     """No ping at checkout, no BEGIN and no ROLLBACK around the sign-in check's and the
     handler's reads: each round trip to the server is one of the request's statements (on
@@ -123,6 +124,9 @@ def test_a_read_request_makes_only_its_statements_round_trips(wire: Wire, client
     if path == SEARCH:
         assert answer.json()["total"] == 2
         assert len(trips) <= 7, trips  # the sign-in check, the count, the page and its rows
+    if path == LIST:
+        assert answer.json()["total"] == 2
+        assert len(trips) <= 8, trips  # the same and the look-up of later plates
 
 
 def test_reads_cannot_write(db: Database) -> None:
@@ -134,13 +138,14 @@ def test_reads_cannot_write(db: Database) -> None:
         assert session.execute(text("SELECT count(*) FROM app_state WHERE key = 'x'")).scalar_one() == 0
 
 
-def test_a_request_after_a_server_restart_is_answered(client: TestClient) -> None:
+@pytest.mark.parametrize("path", [SEARCH, LIST])
+def test_a_request_after_a_server_restart_is_answered(client: TestClient, path: str) -> None:
     """The pooled connections the restart cut off are found (their sockets have news) and
     replaced before use: no request fails, not even the first."""
-    before = client.get(SEARCH).json()
+    before = client.get(path).json()
     postgres.server().restart()
     for _ in range(3):
-        answer = client.get(SEARCH)
+        answer = client.get(path)
         assert answer.status_code == 200, answer.text
         assert answer.json() == before
 
@@ -178,3 +183,20 @@ def test_a_stopped_database_is_a_503_until_it_is_back(client: TestClient) -> Non
         health = client.get("/api/v1/health")
         assert health.status_code == 503 and health.json()["components"]["database"]["status"] == "error"
     assert client.get(SEARCH).status_code == 200
+
+
+def test_a_count_beside_on_a_lost_connection_is_a_503(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The count that runs beside the page on a connection of its own (library/search.py) fails
+    as the request's own statements do: a 503 to retry, and the next request is answered."""
+    assert client.get(LIST).status_code == 200  # the reads beside hold a pooled connection now
+    database: Database = client.app.state.db  # type: ignore[attr-defined]
+    assert database.beside_engine is not None
+    with database.beside_engine.connect() as beside:  # the one that pool holds
+        pid = beside.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    with database.read() as session:
+        assert session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
+    monkeypatch.setattr(db_module, "_server_spoke", lambda _conn: False)  # lost without a word
+    answer = client.get(LIST)
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["code"] == "database_unavailable" and answer.headers["retry-after"]
+    assert client.get(LIST).json()["total"] == 2

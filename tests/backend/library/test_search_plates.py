@@ -22,6 +22,7 @@ from sqlalchemy import text
 
 from printstash.app import create_app
 from printstash.core.db import Database
+from printstash.library import search
 
 CUBE = fixture_by_id("prusa_cube20_0.20mm_PLA_thumbs")
 TOWER = fixture_by_id("prusa_tower_0.30mm_ABS_0.6n")
@@ -181,6 +182,27 @@ def test_a_page_past_the_last_match_still_says_how_many(library: TestClient) -> 
     assert answer.status_code == 200 and answer.json() == {"items": [], "total": 2}
     page = library.get(f"{API}/files", params={"q": "gcode", "limit": 1, "offset": 1}).json()
     assert page["total"] == 2 and len(page["items"]) == 1
+    # without a text (on PostgreSQL the count then runs beside the page: search._page_beside_count)
+    answer = library.get(f"{API}/files", params={"slicer": want(CUBE, "slicer"), "offset": 5})
+    assert answer.status_code == 200 and answer.json() == {"items": [], "total": 2}
+    page = library.get(f"{API}/files", params={"slicer": want(CUBE, "slicer"), "limit": 1, "offset": 1}).json()
+    assert page["total"] == 2 and len(page["items"]) == 1
+
+
+@pytest.mark.parametrize("params", [
+    {}, {"kind": ["gcode"]}, {"slicer": ["PrusaSlicer"]}, {"filament_type": ["PLA", "PETG", "ABS"]},
+    {"layer_height_min": 0.25}, {"estimated_time_min": 1.0, "sort": "name"}, {"slicer": ["Slic3r"], "limit": 1},
+    {"slicer": ["PrusaSlicer"], "limit": 1, "offset": 1}, {"slicer": ["PrusaSlicer"], "offset": 9}])
+def test_the_count_beside_the_page_answers_as_the_count_before_it(library: TestClient, params: dict[str, Any]) -> None:
+    """search_files with the Database (as the api calls it) and without (count, then page, on one
+    session) give the same page and total. On PostgreSQL the first counts on a second connection
+    while the page is read, with its own look-up of the later plates; on SQLite both are one way."""
+    db: Database = library.app.state.db  # type: ignore[attr-defined]
+    query = search.FileQuery(**params)
+    with db.read() as session:
+        alone, beside = search.search_files(session, query), search.search_files(session, query, db)
+    assert [f.name for f in beside[0]] == [f.name for f in alone[0]] and beside[1] == alone[1]
+    assert alone[1] == len(found(library, **{**params, "limit": 50, "offset": 0}))
 
 
 
