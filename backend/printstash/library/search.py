@@ -596,8 +596,8 @@ def _page_beside_count(session: Session, query: FileQuery, db: Database) -> tupl
     reads the page, two server processes at once. The page needs nothing from the count here:
     the sort-index hints that do on SQLite (`_walk_sort_index`) are SQLite's only, and whether
     a later plate can let files in is one quick look-up of its own (`with_later_plates`).
-    `filter only` at bench/search's 100k files, search_files in one process, the two forms
-    alternating: 31.3 -> 23.0 ms p50 (/tmp scratch timing, 2026-12-04)."""
+    `filter only` at bench/search's 100k files over HTTP: p95 31.8 -> 23.9 ms
+    (bench/search/bench_search.py --against, docs/performance.md)."""
     counting = db.beside(session, lambda side: _counted(side, query))
     query = with_later_plates(session, query)
     page = _page(query, "postgresql").limit(query.limit).offset(query.offset)
