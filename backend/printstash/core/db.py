@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -219,7 +219,6 @@ class Database:
     read_engine: Engine
     write_engine: Engine
     beside_engine: Engine | None = None  # PostgreSQL: the connections of Database.beside
-    _beside_slots: threading.BoundedSemaphore = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
