@@ -30,6 +30,7 @@ from printstash.printers.router import router as printers_router
 
 log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
+YOUNG_GC_THRESHOLD = 10_000  # allocations between young collections (CPython's default: 700)
 
 
 @asynccontextmanager
@@ -49,10 +50,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # passes, which otherwise walk these ~200k objects whenever a request allocates many (an
     # upload's 49,369-layer index: 0.20 s, 0.06 s frozen; bench/ingest/bench_upload.py).
     gc.freeze()
+    # Young collections: at CPython's threshold of 700 a list of 50 files ran about two per
+    # request (550 in 300), each walking that request's live rows and models, 0.5-1 ms of GC
+    # per request at bench/search's 100k library; at 10,000, 7 in 300 requests. Garbage in
+    # reference cycles waits a little longer: at most 10,000 objects, a few MB.
+    thresholds = gc.get_threshold()
+    gc.set_threshold(YOUNG_GC_THRESHOLD, *thresholds[1:])
     try:
         yield
     finally:
         gc.unfreeze()  # an app stopped inside a longer-lived process (tests) leaves no frozen heap
+        gc.set_threshold(*thresholds)
         if feed is not None:
             await feed.stop()
         await app.state.http.aclose()
