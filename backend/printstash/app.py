@@ -53,7 +53,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Young collections: at CPython's threshold of 700 a list of 50 files ran about two per
     # request (550 in 300), each walking that request's live rows and models, 0.5-1 ms of GC
     # per request at bench/search's 100k library; at 10,000, 7 in 300 requests. Garbage in
-    # reference cycles waits a little longer: at most 10,000 objects, a few MB.
+    # reference cycles is found a little later.
     thresholds = gc.get_threshold()
     gc.set_threshold(YOUNG_GC_THRESHOLD, *thresholds[1:])
     try:

@@ -104,7 +104,6 @@ def main() -> None:
         client = S3Storage.from_settings(settings).client
         port = free_port()
         proc = printstash("serve", "--port", str(port), env=vault_env(data_dir, **moto.env(bucket)))
-        log = ""
         try:
             base = f"http://127.0.0.1:{port}"
             wait_http(f"{base}/api/v1/health/live")
