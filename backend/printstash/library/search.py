@@ -9,18 +9,21 @@ a substring of the name (library/substrings.py; migration 0013's trigram indexes
 relevance, files matching every chunk by words come first. Trashed files are never listed.
 """
 
+import logging
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
+from functools import cached_property
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     CTE,
     ColumnElement,
     CompoundSelect,
+    Integer,
     Select,
     Subquery,
     and_,
@@ -61,6 +64,7 @@ FLOAT_TOLERANCE = 1e-6  # nozzle 0.4 parsed as 0.4000000001 is still the 0.4 noz
 _WORD = re.compile(r"[^\W_]+")
 _FTS = table("files_fts", column("rowid"), column("rank"))
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,15 @@ class FileQuery:
     def matches_nothing(self) -> bool:
         """Text without a letter or digit (`"`, `*`, `((`) can match no word."""
         return self.has_text and self.fts_expression is None
+
+    @cached_property
+    def text_parts(self) -> "list[_TextPart]":
+        return _text_parts(self.q or "") if self.fts_expression is not None else []
+
+    @cached_property
+    def parameters(self) -> dict[str, Any]:
+        """Every value the statements bind, by the name they bind it under (`_parameters`)."""
+        return _parameters(self)
 
 
 def _check_range(name: str, low: Any, high: Any, lo: str = "_min", hi: str = "_max") -> None:
@@ -220,9 +233,9 @@ class _WordMatch(ColumnElement[bool]):
     _traverse_internals = [("fts", InternalTraversal.dp_clauseelement),
                            ("tsquery", InternalTraversal.dp_clauseelement)]
 
-    def __init__(self, phrases: Sequence[Sequence[str]]):
-        self.fts: BindParameter[str | None] = bindparam("fts_query", _fts_of(phrases), unique=True)
-        self.tsquery: BindParameter[str | None] = bindparam("ts_query", _tsquery_of(phrases), unique=True)
+    def __init__(self, part: "_TextPart"):
+        self.fts: BindParameter[str | None] = bindparam(f"{part.name}_fts", part.fts)
+        self.tsquery: BindParameter[str | None] = bindparam(f"{part.name}_ts", part.tsquery)
 
 
 class _WordOrNameMatch(_WordMatch):
@@ -234,11 +247,10 @@ class _WordOrNameMatch(_WordMatch):
                            ("phrase", InternalTraversal.dp_clauseelement),
                            ("pattern", InternalTraversal.dp_clauseelement)]
 
-    def __init__(self, words: Sequence[str], fragment_: str):
-        super().__init__([words])
-        # the fragment holds only letters, digits and single spaces: no quote, % or _ in it
-        self.phrase: BindParameter[str] = bindparam("name_phrase", f'"{fragment_}"', unique=True)
-        self.pattern: BindParameter[str] = bindparam("name_pattern", f"%{fragment_}%", unique=True)
+    def __init__(self, part: "_TextPart"):
+        super().__init__(part)
+        self.phrase: BindParameter[str | None] = bindparam(f"{part.name}_phrase", part.phrase)
+        self.pattern: BindParameter[str | None] = bindparam(f"{part.name}_pattern", part.pattern)
 
 
 _PG_FTS = table("files_fts", column("id"), column("document"))
@@ -297,39 +309,74 @@ def _word_or_name_sqlite(element: _WordOrNameMatch, compiler: Any, **kw: Any) ->
     return str(compiler.process(File.id.in_(_sqlite_words(element).union(names)), **kw))
 
 
-def _text_matches(text_: str) -> list[ColumnElement[bool]]:
-    """Chunks too short for a substring look up words only, all in one full-text query;
-    each longer chunk is its own condition (words or name)."""
-    phrases = _phrases(text_)
-    short = [words for words in phrases if fragment(words) is None]
-    where: list[ColumnElement[bool]] = [_WordMatch(short)] if short else []
-    return where + [_WordOrNameMatch(words, found) for words in phrases if (found := fragment(words))]
+@dataclass(frozen=True)
+class _TextPart:
+    """One condition of a search text, and the values it binds under names starting with `name`:
+    chunks too short for a substring look up words only, all in one full-text query ("words");
+    each longer chunk is its own condition, its words or its fragment in names ("chunk0", …)."""
+
+    name: str
+    fts: str | None
+    tsquery: str | None
+    fragment: str | None = None
+
+    @property
+    def phrase(self) -> str | None:  # the fragment holds only letters, digits and single spaces:
+        return f'"{self.fragment}"' if self.fragment else None  # no quote, % or _ in it
+
+    @property
+    def pattern(self) -> str | None:
+        return f"%{self.fragment}%" if self.fragment else None
+
+    def parameters(self) -> dict[str, str | None]:
+        return {f"{self.name}_fts": self.fts, f"{self.name}_ts": self.tsquery} | (
+            {f"{self.name}_phrase": self.phrase, f"{self.name}_pattern": self.pattern} if self.fragment else {})
 
 
-def _ranked_matches(text_: str, dialect: str) -> CTE:
+def _text_parts(text_: str) -> list[_TextPart]:
+    phrases = [(words, fragment(words)) for words in _phrases(text_)]
+    short = [words for words, found in phrases if found is None]
+    parts = [_TextPart("words", _fts_of(short), _tsquery_of(short))] if short else []
+    longs = [(words, found) for words, found in phrases if found is not None]
+    return parts + [_TextPart(f"chunk{i}", _fts_of([words]), _tsquery_of([words]), found)
+                    for i, (words, found) in enumerate(longs)]
+
+
+def _text_matches(query: FileQuery) -> list[ColumnElement[bool]]:
+    return [_WordOrNameMatch(part) if part.fragment else _WordMatch(part) for part in query.text_parts]
+
+
+def _ranked_matches(query: FileQuery, dialect: str) -> CTE:
     """(file_id, rank) of the matching files, best rank lowest. Materialized: the full-text
     match runs once. Joined unmaterialized, SQLite may scan files by a filter's index and re-run
     the MATCH for each row (2.4 s at 100k files), and PostgreSQL looks each file's tsvector up
     by its key to check and rank it (3 buffer reads per match instead of one bitmap scan; with
     the tsquery computed per row, 37 ms instead of 8 for the page of `q=bracket` at 100k files)."""
     if dialect == "postgresql":
-        query: BindParameter[str | None] = bindparam("ts_query", tsquery_expression(text_))
-        rank = -func.ts_rank(_PG_FTS.c.document, _tsquery_once(query))
+        tsquery: BindParameter[str | None] = bindparam("rank_ts", query.parameters["rank_ts"])
+        rank = -func.ts_rank(_PG_FTS.c.document, _tsquery_once(tsquery))
         ranked = select(_PG_FTS.c.id.label("file_id"), rank.label("rank"))
-        ranked = ranked.where(_PG_FTS.c.document.bool_op("@@")(_tsquery(query)))
+        ranked = ranked.where(_PG_FTS.c.document.bool_op("@@")(_tsquery(tsquery)))
     else:
         ranked = select(_FTS.c.rowid.label("file_id"), _FTS.c.rank.label("rank"))
-        ranked = ranked.where(text("files_fts MATCH :fts_query").bindparams(fts_query=fts_expression(text_)))
+        ranked = ranked.where(text("files_fts MATCH :rank_fts").bindparams(rank_fts=query.parameters["rank_fts"]))
     return ranked.cte("fts").prefix_with("MATERIALIZED")
 
 
-def _near(col: Any, values: Sequence[float]) -> ColumnElement[bool]:
-    return or_(*(col.between(v - FLOAT_TOLERANCE, v + FLOAT_TOLERANCE) for v in values))
+def _bound(query: FileQuery, name: str, type_: TypeEngine[Any]) -> BindParameter[Any]:
+    """The query's parameter `name` (a list: an expanding one, for IN)."""
+    value = query.parameters[name]
+    return bindparam(name, value, type_=type_, expanding=isinstance(value, list))
 
 
-def _tagged(names: Sequence[str]) -> ColumnElement[bool]:
-    keys = {tag_key(name) for name in names}
-    tagged = select(file_tags.c.file_id).join(Tag, Tag.id == file_tags.c.tag_id).where(Tag.name_key.in_(keys))
+def _near(query: FileQuery, col: Any) -> ColumnElement[bool]:
+    return or_(*(col.between(_bound(query, f"nozzle{i}_low", col.type), _bound(query, f"nozzle{i}_high", col.type))
+                 for i in range(len(query.nozzle_diameter))))
+
+
+def _tagged(query: FileQuery) -> ColumnElement[bool]:
+    tagged = (select(file_tags.c.file_id).join(Tag, Tag.id == file_tags.c.tag_id)
+              .where(Tag.name_key.in_(_bound(query, "tag_keys", Tag.name_key.type))))
     return File.id.in_(tagged)
 
 
@@ -339,8 +386,10 @@ def _flag(condition: ColumnElement[bool], wanted: bool | None) -> list[ColumnEle
     return [condition if wanted else ~condition]
 
 
-def _bounds(col: Any, low: Any, high: Any) -> list[ColumnElement[bool]]:
-    return ([col >= low] if low is not None else []) + ([col <= high] if high is not None else [])
+def _bounds(query: FileQuery, col: Any, low: str, high: str) -> list[ColumnElement[bool]]:
+    """`low <= col <= high` for the bounds the query gives (its fields `low` and `high`)."""
+    return ([col >= _bound(query, low, col.type)] if getattr(query, low) is not None else []) + (
+        [col <= _bound(query, high, col.type)] if getattr(query, high) is not None else [])
 
 
 def conditions(query: FileQuery) -> list[ColumnElement[bool]]:
@@ -358,13 +407,12 @@ def _first_plate_conditions(query: FileQuery) -> list[ColumnElement[bool]]:
 def _plate_filters(query: FileQuery, plate: type[File] | type[Plate]) -> list[ColumnElement[bool]]:
     """The filters on what a plate says (slicer, material, nozzle, …), on `plate`'s columns:
     File's are plate 1's, Plate's any plate's."""
-    where = [getattr(plate, name).in_(values) for name, values in (
-        ("slicer", query.slicer), ("filament_type", query.filament_type), ("printer_model", query.printer_model))
-        if values]
+    where = [getattr(plate, name).in_(_bound(query, name, getattr(plate, name).type))
+             for name in ("slicer", "filament_type", "printer_model") if getattr(query, name)]
     if query.nozzle_diameter:
-        where.append(_near(plate.nozzle_diameter, query.nozzle_diameter))
-    where += _bounds(plate.layer_height, query.layer_height_min, query.layer_height_max)
-    return where + _bounds(plate.estimated_time, query.estimated_time_min, query.estimated_time_max)
+        where.append(_near(query, plate.nozzle_diameter))
+    where += _bounds(query, plate.layer_height, "layer_height_min", "layer_height_max")
+    return where + _bounds(query, plate.estimated_time, "estimated_time_min", "estimated_time_max")
 
 
 def _any_plate(query: FileQuery) -> list[ColumnElement[bool]]:
@@ -380,7 +428,7 @@ def _any_plate(query: FileQuery) -> list[ColumnElement[bool]]:
     # MULTI-INDEX OR (every plate-1 match gathered in a set, then the page sorted in a temp
     # b-tree: 91 ms at 100k files) but reads the filter's or the sort key's index and looks
     # each row up in the later plates' id set (bench/search/bench_search.py)
-    return [or_(and_(*first), (File.id + 0).in_(_later_plates(query)))]
+    return [or_(and_(*first), (File.id + _ZERO).in_(_later_plates(query)))]
 
 
 def _later_plates(query: FileQuery) -> Select[Any]:
@@ -389,6 +437,9 @@ def _later_plates(query: FileQuery) -> Select[Any]:
 
 # Literally the partial index's condition (a bound 1 would not let the planner use it).
 LATER_PLATE = literal_column('"index"') > literal_column("1")
+# constants are SQL, not parameters: a statement kept for its shape binds only the query's values
+_ZERO: ColumnElement[int] = literal_column("0")
+_ONE: ColumnElement[int] = literal_column("1")
 LATER_PLATES_INLINE = 5000  # file ids per IN list where the facets correct their counts
 
 
@@ -403,27 +454,103 @@ def with_later_plates(session: Session, query: FileQuery) -> FileQuery:
     -> 21.1 ms, PostgreSQL 35.1 -> 31.5 ms (bench/search/RESULTS.md, 2026-12-03 21:55-22:11)."""
     if not _plate_filters(query, File):
         return query
-    some = select(Plate.file_id).where(LATER_PLATE, *_plate_filters(query, Plate)).limit(1)
-    return query if session.scalar(some) is not None else replace(query, no_later_plate=True)
+    some = _prepared(session, query, "a later plate", lambda: select(Plate.file_id).where(
+        LATER_PLATE, *_plate_filters(query, Plate)).limit(_ONE).offset(_ZERO))
+    return query if session.scalar(some, query.parameters) is not None else replace(query, no_later_plate=True)
 
 
 def _file_conditions(query: FileQuery) -> list[ColumnElement[bool]]:
-    where: list[ColumnElement[bool]] = [_live()]
-    if query.fts_expression is not None:
-        where += _text_matches(query.q or "")
+    where: list[ColumnElement[bool]] = [_live(), *_text_matches(query)]
     if query.kind:
-        where.append(File.kind.in_(query.kind))
+        where.append(File.kind.in_(_bound(query, "kind", File.kind.type)))
     if query.tag:
-        where.append(_tagged(query.tag))
-    where += _bounds(File.uploaded_at, query.uploaded_after, query.uploaded_before)
-    where += _flag(File.print_count > 0, query.printed)
-    where += _flag(File.thumbnail_count > 0, query.has_thumbnail)
+        where.append(_tagged(query))
+    where += _bounds(query, File.uploaded_at, "uploaded_after", "uploaded_before")
+    where += _flag(File.print_count > _ZERO, query.printed)
+    where += _flag(File.thumbnail_count > _ZERO, query.has_thumbnail)
     where += _flag(File.favourite.is_(True), query.favourite)
     return where
 
 
 def _filtered(stmt: S, query: FileQuery) -> S:
     return stmt.where(*conditions(query))
+
+
+# ---- statements built once per shape -----------------------------------------------------------
+#
+# A list's statements depend on which filters a query has, not on their values: those are bound
+# parameters, named after the query's fields. So each statement is built once per shape of query
+# (`_shape`) and database kind, and each request binds its own values (`FileQuery.parameters`).
+# Building one took 1-2 ms of a text search on PostgreSQL (SQLAlchemy's constructs and their
+# cache key), besides the few milliseconds that PostgreSQL itself spends (docs/performance.md).
+
+# The fields whose values are bound: their shape is whether they are given, a list of nozzles its
+# length (one BETWEEN each). Every other field (flags, sort) shapes the SQL by its value.
+_BOUND_LISTS = ("kind", "slicer", "filament_type", "printer_model")
+_BOUND_SCALARS = ("layer_height_min", "layer_height_max", "estimated_time_min", "estimated_time_max",
+                  "uploaded_after", "uploaded_before", "limit", "offset")
+_BOUND_FIELDS = frozenset((*_BOUND_LISTS, *_BOUND_SCALARS, "tag"))
+_PREPARED: Memo[tuple[Any, ...], Any] = Memo(512)
+
+
+def _parameters(query: FileQuery) -> dict[str, Any]:
+    """Every value the list's statements bind, by the name they bind it under."""
+    bound: dict[str, Any] = {name: list(getattr(query, name)) for name in _BOUND_LISTS}
+    bound["tag_keys"] = sorted({tag_key(name) for name in query.tag})
+    for i, value in enumerate(query.nozzle_diameter):
+        bound[f"nozzle{i}_low"], bound[f"nozzle{i}_high"] = value - FLOAT_TOLERANCE, value + FLOAT_TOLERANCE
+    bound |= {name: getattr(query, name) for name in _BOUND_SCALARS}
+    for part in query.text_parts:
+        bound |= part.parameters()
+    bound["rank_fts"], bound["rank_ts"] = query.fts_expression, tsquery_expression(query.q or "")
+    return bound
+
+
+def _shape(query: FileQuery) -> tuple[Any, ...]:
+    """The query without its bound values: what the statements' SQL depends on."""
+    def shape(name: str, value: Any) -> Any:
+        if name == "q":
+            return tuple((part.name, part.fragment is not None) for part in query.text_parts)
+        if name == "nozzle_diameter":
+            return len(value)
+        if name in _BOUND_FIELDS:
+            return bool(value) if isinstance(value, list | tuple) else value is not None
+        return value
+    return tuple(shape(f.name, getattr(query, f.name)) for f in fields(query))
+
+
+class _Unbound(Exception):
+    def __init__(self, statement: Any, names: set[str]):
+        super().__init__(f"values bound outside FileQuery.parameters: {sorted(names)}")
+        self.statement = statement
+
+
+def _prepared(session: Session, query: FileQuery, purpose: str, build: Callable[[], S]) -> S:
+    """The statement for `purpose` built for the first query of this shape, to be run with
+    `query.parameters`. One that binds a value those do not give (a constant, or a value put in
+    without a name) would keep the first query's value for every later one: it is built again
+    for each query instead, and the mistake logged."""
+    dialect = session.get_bind().dialect
+    try:
+        return cast(S, _PREPARED.get((dialect.name, purpose, _shape(query)), lambda: None,
+                                     lambda: _all_bound(build(), query, dialect)))
+    except _Unbound as unbound:
+        log.error("search statement %r not kept for its shape: %s", purpose, unbound)
+        return cast(S, unbound.statement)
+
+
+def _all_bound(statement: S, query: FileQuery, dialect: Any) -> S:
+    """The statement, when each value it binds is the query's parameter of that name."""
+    given = query.parameters
+    stray = {name for name, value in statement.compile(dialect=dialect).params.items()
+             if name not in given or given[name] != value}
+    if stray:
+        raise _Unbound(statement, stray)
+    return statement
+
+
+def _paged(statement: S, query: FileQuery) -> S:
+    return statement.limit(_bound(query, "limit", Integer())).offset(_bound(query, "offset", Integer()))
 
 
 # ---- list ------------------------------------------------------------------------------------
@@ -459,7 +586,7 @@ def _page(query: FileQuery, dialect: str, *, walk_sort_index: bool = False) -> S
         where = [condition for condition in where if not isinstance(condition, _WordMatch)]
     if walk_sort_index:
         where = [_Likelihood("likely", condition) for condition in where]
-    fts = _ranked_matches(query.q or "", dialect) if key == "relevance" else None
+    fts = _ranked_matches(query, dialect) if key == "relevance" else None
     column_: Any = fts.c.rank if fts is not None else SORT_COLUMNS[key]
     if dialect == "postgresql" and query.has_text:
         stmt, id_, column_ = _page_by_matches(where, fts, substrings, column_)
@@ -542,14 +669,20 @@ def _counted(session: Session, query: FileQuery) -> _Counted:
     files whose plate 1 passes (through the filters' index, as without plates) plus those only
     a later plate lets in: two quick counts where the OR would scan every file (5 + 1 ms
     against 34 ms at 100k files)."""
+    row = session.execute(_prepared(session, query, "counted", lambda: _counted_statement(query)),
+                          query.parameters).one()
+    return _Counted(total=(row[0] or 0) + (row[1] or 0), only_later=row[1] or 0, files=row[2] or 0)
+
+
+def _counted_statement(query: FileQuery) -> Select[Any]:
     files = select(func.max(File.id)).scalar_subquery()
-    none: Any = literal_column("0")
+    none: Any = _ZERO
     first = _plate_filters(query, File)
     if _unfiltered(query):
         # every file not in the trash: the counter that migration 0017's triggers keep, one row
         # read where PostgreSQL counted an index entry per file (the whole statement 7.2 -> 0.8
         # ms at bench/search's 100k files in one process, the forms alternating; SQLite 0.30 -> 0.27)
-        total = select(AppState.value).where(AppState.key == LIVE_FILES).scalar_subquery()
+        total = select(AppState.value).where(AppState.key == literal_column(f"'{LIVE_FILES}'")).scalar_subquery()
         only_later = none
     elif not first or query.no_later_plate:
         total, only_later = select(func.count()).select_from(File).where(*conditions(query)).scalar_subquery(), none
@@ -558,8 +691,7 @@ def _counted(session: Session, query: FileQuery) -> _Counted:
         total = select(func.count()).select_from(File).where(*others, *first).scalar_subquery()
         only_later = select(func.count()).select_from(File).where(
             *others, File.id.in_(_later_plates(query)), and_(*first).is_not(true())).scalar_subquery()
-    row = session.execute(select(total, only_later, files)).one()
-    return _Counted(total=(row[0] or 0) + (row[1] or 0), only_later=row[1] or 0, files=row[2] or 0)
+    return select(total, only_later, files)
 
 
 def search_files(session: Session, query: FileQuery, db: Database | None = None) -> tuple[list[FileRead], int]:
@@ -585,10 +717,12 @@ def search_files(session: Session, query: FileQuery, db: Database | None = None)
         # every match passes by plate 1: the page's statement leaves file_plates out
         query = replace(query, no_later_plate=True)
     walk = _walk_sort_index(query, parse_sort(query.sort, has_text=query.has_text)[0], counted)
-    page = _page(query, session.get_bind().dialect.name, walk_sort_index=walk).limit(query.limit).offset(query.offset)
+    dialect = session.get_bind().dialect.name
+    page = _prepared(session, query, f"page, walk={walk}",
+                     lambda: _paged(_page(query, dialect, walk_sort_index=walk), query))
     # The page's ids first, then their rows: a sort then carries (key, id) pairs, not whole rows
     # with their metadata JSON (the relevance page of `q=bracket`, 1,157 matches at 100k files)
-    return service.read_files(session, list(session.scalars(page))), counted.total
+    return service.read_files(session, list(session.scalars(page, query.parameters))), counted.total
 
 
 def _page_beside_count(session: Session, query: FileQuery, db: Database) -> tuple[list[FileRead], int]:
@@ -600,8 +734,8 @@ def _page_beside_count(session: Session, query: FileQuery, db: Database) -> tupl
     (bench/search/bench_search.py --against, docs/performance.md)."""
     counting = db.beside(session, lambda side: _counted(side, query))
     query = with_later_plates(session, query)
-    page = _page(query, "postgresql").limit(query.limit).offset(query.offset)
-    items = service.read_files(session, list(session.scalars(page)))
+    page = _prepared(session, query, "page", lambda: _paged(_page(query, "postgresql"), query))
+    items = service.read_files(session, list(session.scalars(page, query.parameters)))
     return items, counting().total
 
 
@@ -611,8 +745,9 @@ def _search_by_matches(session: Session, query: FileQuery) -> tuple[list[FileRea
     read for either: the text drives). SQLite at 100k files, in-process: query + two filters
     10 -> 6 ms, one-word 4.3 -> 3.8 ms (bench/search/bench_search.py's library)."""
     dialect = session.get_bind().dialect.name
-    page = _page(query, dialect).add_columns(func.count().over()).limit(query.limit).offset(query.offset)
-    rows = session.execute(page).all()
+    page = _prepared(session, query, "page and count",
+                     lambda: _paged(_page(query, dialect).add_columns(func.count().over()), query))
+    rows = session.execute(page, query.parameters).all()
     total = rows[0][1] if rows else _count(session, query)  # past the last page: counted alone
     return service.read_files(session, [row[0] for row in rows]), total
 

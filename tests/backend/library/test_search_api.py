@@ -5,6 +5,7 @@ what Moonraker 0.11.0's metadata parser read), never from PrintStash's own answe
 """
 
 import json
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,7 +19,9 @@ from sqlalchemy import Engine, event
 
 from printstash.app import create_app
 from printstash.core.db import Database
+from printstash.library import search as search_module
 from printstash.library import service as library_service
+from printstash.library.models import File
 
 API = "/api/v1"
 ENTRIES: list[dict[str, Any]] = json.loads((GCODE_FIXTURES / "manifest.json").read_text())["files"]
@@ -259,6 +262,66 @@ def test_no_per_item_queries(corpus: TestClient) -> None:
             event.remove(Engine, "before_cursor_execute", record)
         counts.append(len(statements))
     assert counts[0] == counts[1] and counts[0] > 0, counts
+
+
+def test_queries_of_one_shape_each_get_their_own_files(corpus: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    """A list's statements are built once per shape of query and run with each query's values
+    (library/search.py, `_prepared`). Queries of one shape, one after another and then again,
+    each find their own files; and no statement of the sweep binds a value of its own (which
+    would leave it built anew per query, logged as an error)."""
+    caplog.set_level(logging.ERROR, logger=search_module.__name__)
+    by_material = {m: {name_of(e) for e in ENTRIES if e["expected"].get("filament_type") == m}
+                   for m in {e["expected"].get("filament_type") for e in ENTRIES} - {None}}
+    by_nozzle = {n: {name_of(e) for e in ENTRIES if e["expected"].get("nozzle_diameter") == n}
+                 for n in {e["expected"].get("nozzle_diameter") for e in ENTRIES} - {None}}
+    by_word = {"griffin": {"cura_cylinder_0.15mm_ultimakerS3_griffin.gcode"},
+               "rawengine": {"cura_cube20_0.20mm_ender3_rawengine.gcode"}, "dwell": {"klipper_dwell_only.gcode"}}
+    assert len(by_material) >= 3 and len(by_nozzle) >= 2
+    every = sorted(name_of(e) for e in ENTRIES)
+    for _ in range(2):
+        for material, expected in sorted(by_material.items()):
+            assert names(search(corpus, filament_type=material)) == expected
+            assert names(search(corpus, filament_type=material, sort="name")) == expected
+        for nozzle, expected in sorted(by_nozzle.items()):
+            assert names(search(corpus, nozzle_diameter=nozzle)) == expected
+        for word, expected in by_word.items():
+            assert names(search(corpus, q=word)) == expected
+            assert names(search(corpus, q=word, sort="-size", has_thumbnail=False)) == expected - names(
+                search(corpus, has_thumbnail=True))
+        for offset in (0, 3, 6):
+            page = search(corpus, sort="name", limit=3, offset=offset).json()["items"]
+            assert [item["name"] for item in page] == every[offset:offset + 3]
+    sweep = [{"tag": tag_of(ENTRIES[0]), "q": "cube"}, {"layer_height_min": 0.1, "estimated_time_max": 1e6},
+             {"uploaded_before": datetime.now(UTC).isoformat(), "printed": False, "favourite": False},
+             {"q": "ender3 cube", "kind": "gcode", "slicer": "Cura"}, {"q": "be x", "sort": "relevance"}]
+    for params in sweep:
+        assert search(corpus, **params).status_code == 200
+    assert not caplog.records, caplog.text
+
+
+def test_a_statement_binding_a_value_of_its_own_is_not_kept(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A statement with a value not among the query's parameters would answer every later query
+    of its shape with the first one's value: it is built again each time, and logged."""
+    settings = make_settings(tmp_path / "data")
+    migrate(settings)
+    database, built = Database.from_settings(settings), []
+
+    def build(size: int) -> Any:
+        built.append(size)
+        return search_module.select(File.id).where(File.size > size)
+
+    query = search_module.FileQuery(slicer=["PrusaSlicer"])
+    with database.read() as session, caplog.at_level(logging.ERROR, logger=search_module.__name__):
+        first = search_module._prepared(session, query, "a test's", lambda: build(5))
+        second = search_module._prepared(session, query, "a test's", lambda: build(7))
+    assert built == [5, 7] and first is not second
+    assert "not kept for its shape" in caplog.text and "size_1" in caplog.text
+    caplog.clear()  # logged on purpose: not a statement of the list (conftest.py)
+    with database.read() as session:  # the query's own value, named: kept and reused
+        kept = [search_module._prepared(session, query, "a test's named", lambda: search_module.select(File.id).where(
+            File.slicer.in_(search_module._bound(query, "slicer", File.slicer.type)))) for _ in range(2)]
+    assert kept[0] is kept[1]
+    database.dispose()
 
 
 # ---- facets ----------------------------------------------------------------------------------
