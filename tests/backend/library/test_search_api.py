@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from harness.paths import GCODE_FIXTURES
 from harness.vault import add_user_with_key, make_settings, migrate
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, select
 
 from printstash.app import create_app
 from printstash.core.db import Database
@@ -308,7 +308,7 @@ def test_a_statement_binding_a_value_of_its_own_is_not_kept(tmp_path: Path, capl
 
     def build(size: int) -> Any:
         built.append(size)
-        return search_module.select(File.id).where(File.size > size)
+        return select(File.id).where(File.size > size)
 
     query = search_module.FileQuery(slicer=["PrusaSlicer"])
     with database.read() as session, caplog.at_level(logging.ERROR, logger=search_module.__name__):
@@ -318,7 +318,7 @@ def test_a_statement_binding_a_value_of_its_own_is_not_kept(tmp_path: Path, capl
     assert "not kept for its shape" in caplog.text and "size_1" in caplog.text
     caplog.clear()  # logged on purpose: not a statement of the list (conftest.py)
     with database.read() as session:  # the query's own value, named: kept and reused
-        kept = [search_module._prepared(session, query, "a test's named", lambda: search_module.select(File.id).where(
+        kept = [search_module._prepared(session, query, "a test's named", lambda: select(File.id).where(
             File.slicer.in_(search_module._bound(query, "slicer", File.slicer.type)))) for _ in range(2)]
     assert kept[0] is kept[1]
     database.dispose()
