@@ -167,11 +167,6 @@ def _tsquery_of(phrases: Sequence[Sequence[str]]) -> str | None:
     return " & ".join(f"({phrase})" for phrase in ordered) or None
 
 
-def has_fragments(text_: str) -> bool:
-    """Whether some chunk is long enough to be looked up as a substring of names."""
-    return any(fragment(words) for words in _phrases(text_))
-
-
 def parse_sort(sort: str | None, *, has_text: bool) -> tuple[str, bool]:
     """(key, descending). Default: relevance when searching text, else newest first."""
     if not sort:
@@ -579,7 +574,8 @@ def _walk_sort_index(query: FileQuery, key: str, counted: "_Counted") -> bool:
 def _page(query: FileQuery, dialect: str, *, walk_sort_index: bool = False) -> Select[Any]:
     key, descending = parse_sort(query.sort, has_text=query.has_text)
     where = conditions(query)
-    substrings = key == "relevance" and has_fragments(query.q or "")
+    # some chunk is looked up as a substring of names: read from the same parts as the shape (`_shape`)
+    substrings = key == "relevance" and any(part.fragment for part in query.text_parts)
     if key == "relevance" and not substrings:
         # the join with the ranked matches below already keeps only matching files: the id set
         # would run the full-text MATCH a second time (3 ms of 7 at 100k files)
