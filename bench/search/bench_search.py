@@ -345,15 +345,16 @@ def make_pg_vault(n: int, source: Vault, server: postgres.Server, rebuild: bool)
 
 # files_fts in one set-based statement: migration 0005's files_fts_document(file_id) for every
 # file at once (the same expression, with the tag names of all files aggregated in one pass
-# instead of looked up per call: one call per file took > 20 min for 1M files). pg_load
-# compares a sample with the function itself, so a change to 0005's document shows here.
+# instead of looked up per call: one call per file took > 20 min for 1M files), and 0018's live
+# flag. pg_load compares a sample with the function itself and with the files' trash, so a
+# change to 0005's document shows here.
 FTS_FILL = """
-INSERT INTO files_fts (id, document)
+INSERT INTO files_fts (id, document, live)
 SELECT f.id, setweight(to_tsvector('simple', files_fts_words(f.name)), 'A')
     || setweight(to_tsvector('simple', files_fts_words(tagged.names)), 'B')
     || setweight(to_tsvector('simple', files_fts_words(concat_ws(' ', f.filament_type, f.slicer, f.printer_model,
                                                                  f.filament_name))), 'C')
-    || setweight(to_tsvector('simple', files_fts_words(f.notes)), 'D')
+    || setweight(to_tsvector('simple', files_fts_words(f.notes)), 'D'), f.deleted_at IS NULL
 FROM files AS f LEFT JOIN (
     SELECT ft.file_id, string_agg(t.name, ' ' ORDER BY t.name, t.id) AS names
     FROM file_tags AS ft JOIN tags AS t ON t.id = ft.tag_id GROUP BY ft.file_id) AS tagged ON tagged.file_id = f.id
@@ -363,9 +364,11 @@ FTS_SAMPLE = 997  # every 997th file is checked against files_fts_document()
 
 def check_fts_fill(conn: psycopg.Connection[Any]) -> None:
     differing = conn.execute("SELECT count(*), min(id) FROM files_fts "
-                             "WHERE id %% %s = 0 AND document <> files_fts_document(id)", [FTS_SAMPLE]).fetchone()
+                             "WHERE id %% %s = 0 AND (document <> files_fts_document(id) "
+                             "OR live <> (SELECT deleted_at IS NULL FROM files WHERE files.id = files_fts.id))",
+                             [FTS_SAMPLE]).fetchone()
     if differing is None or differing[0]:
-        raise SystemExit(f"files_fts fill differs from migration 0005's files_fts_document(): {differing}")
+        raise SystemExit(f"files_fts fill differs from migration 0005's files_fts_document() or the trash: {differing}")
 
 
 def settled(server: postgres.Server, database: str) -> None:

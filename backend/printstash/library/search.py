@@ -21,6 +21,7 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     CTE,
+    Boolean,
     ColumnElement,
     CompoundSelect,
     Integer,
@@ -208,8 +209,13 @@ def _hint_sqlite(element: _Likelihood, compiler: Any, **kw: Any) -> str:
     return f"{element.hint}({compiler.process(element.condition, **kw)})"
 
 
+# One element, so that PostgreSQL's text searches can tell it from the other conditions: their
+# matches are live files already (`_postgresql_words`), so they leave it out (`_matches_first`).
+_LIVE = _Likelihood("likely", File.deleted_at.is_(None))
+
+
 def _live() -> ColumnElement[bool]:
-    return _Likelihood("likely", File.deleted_at.is_(None))
+    return _LIVE
 
 
 def _trashed() -> ColumnElement[bool]:
@@ -248,9 +254,9 @@ class _WordOrNameMatch(_WordMatch):
         self.pattern: BindParameter[str | None] = bindparam(f"{part.name}_pattern", part.pattern)
 
 
-_PG_FTS = table("files_fts", column("id"), column("document"))
+_PG_FTS = table("files_fts", column("id"), column("document"), column("live", Boolean))
 _NAMES = table("files_fts_names", column("rowid"))
-_NAMED = table("files", column("id"), column("name_search")).alias("named")
+_NAMED = table("files", column("id"), column("name_search"), column("deleted_at")).alias("named")
 
 
 def _tsquery(query: Any) -> ColumnElement[Any]:
@@ -273,18 +279,20 @@ def _sqlite_words(element: _WordMatch) -> Select[Any]:
 
 
 def _postgresql_words(element: _WordMatch) -> Select[Any]:
-    return select(_PG_FTS.c.id).where(_PG_FTS.c.document.bool_op("@@")(_tsquery(element.tsquery)))
+    """The live files whose words match: each row says whether its file is in the trash (0018)."""
+    return select(_PG_FTS.c.id).where(_PG_FTS.c.live, _PG_FTS.c.document.bool_op("@@")(_tsquery(element.tsquery)))
 
 
 # One id set per chunk (a UNION), looked up once: an OR of the two lookups per row would
 # read every file instead of the two indexes.
 def _postgresql_ids(element: _WordMatch, words: Select[Any] | None = None) -> Select[Any] | CompoundSelect[Any]:
-    """The ids of the files the text condition lets in, on PostgreSQL; `words`: its word matches
-    when the statement has them already."""
+    """The ids of the live files the text condition lets in, on PostgreSQL; `words`: its word
+    matches when the statement has them already."""
     words = words if words is not None else _postgresql_words(element)
     if not isinstance(element, _WordOrNameMatch):
         return words
-    return words.union(select(_NAMED.c.id).where(_NAMED.c.name_search.like(element.pattern)))
+    named = select(_NAMED.c.id).where(_NAMED.c.name_search.like(element.pattern), _NAMED.c.deleted_at.is_(None))
+    return words.union(named)
 
 
 @compiles(_WordMatch, "sqlite")
@@ -351,7 +359,7 @@ def _ranked_matches(query: FileQuery, dialect: str) -> CTE:
         tsquery: BindParameter[str | None] = bindparam("rank_ts", query.parameters["rank_ts"])
         rank = -func.ts_rank(_PG_FTS.c.document, _tsquery_once(tsquery))
         ranked = select(_PG_FTS.c.id.label("file_id"), rank.label("rank"))
-        ranked = ranked.where(_PG_FTS.c.document.bool_op("@@")(_tsquery(tsquery)))
+        ranked = ranked.where(_PG_FTS.c.live, _PG_FTS.c.document.bool_op("@@")(_tsquery(tsquery)))
     else:
         ranked = select(_FTS.c.rowid.label("file_id"), _FTS.c.rank.label("rank"))
         ranked = ranked.where(text("files_fts MATCH :rank_fts").bindparams(rank_fts=query.parameters["rank_fts"]))
@@ -637,6 +645,10 @@ def _matches_first(where: list[ColumnElement[bool]], fts: CTE | None = None, sor
         text_ = next(condition for condition in where if isinstance(condition, _WordMatch))
         driver_id, ranks = _postgresql_ids(text_, words).subquery("matches").c.id, []
         where = [condition for condition in where if condition is not text_]
+    # the text matches are live files already (`_postgresql_ids`)
+    where = [condition for condition in where if condition is not _LIVE]
+    if not where and sort_key is None:  # nothing left to look up in the files row
+        return select(driver_id.label("id"), *ranks).subquery("checked_matches")
     read = [sort_key.label("sort_key")] if sort_key is not None else []
     checked = select(File.id, *read).where(File.id == driver_id, *where).offset(_FENCE).lateral("checked")
     rows = select(*checked.c, *ranks).select_from(driver_id.table).join(checked, true())

@@ -24,14 +24,16 @@ FIXTURE_FILES: list[dict[str, Any]] = MANIFEST["files"]
 
 
 PG_STALE_SEARCH_ROWS = """SELECT count(*) FROM files AS f LEFT JOIN files_fts AS x ON x.id = f.id
-                           WHERE x.document IS DISTINCT FROM files_fts_document(f.id)"""
+                           WHERE x.document IS DISTINCT FROM files_fts_document(f.id)
+                              OR x.live IS DISTINCT FROM (f.deleted_at IS NULL)"""
 
 
 def check_search_index(session: Session) -> None:
     """Raise when files_fts (migration 0005) or the names' substring index (0013) disagrees
     with the files it indexes. SQLite: FTS5's own integrity-check against its content
     (rank=1); PostgreSQL: each stored tsvector against the one files_fts_document() makes
-    now. Both: every file's name_search is its name folded as library/substrings.py says."""
+    now, and its live flag (0018) against the file's trash. Both: every file's name_search is
+    its name folded as library/substrings.py says."""
     if session.get_bind().dialect.name == "postgresql":
         stale = session.scalar(text(PG_STALE_SEARCH_ROWS))
         if stale:

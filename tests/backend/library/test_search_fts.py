@@ -132,6 +132,38 @@ def test_trash_hides_and_delete_removes(files: Database) -> None:
         assert s.scalar(text("SELECT count(*) FROM files_fts")) == 2
 
 
+def test_restore_and_a_row_stored_in_the_trash_follow_search(files: Database) -> None:
+    """PostgreSQL's word and name matches say themselves whether a file is live (0018): a
+    search without filters looks nothing else up. Trash, restore, and a file that arrives in
+    the trash (`printstash db copy` of a trashed file) move them, without rebuilding words."""
+    with files.write() as s:
+        gear = s.scalars(select(File).where(File.name == "gear.gcode")).one()
+        gear.deleted_at = utcnow()
+        add_file(s, "gearbox_cover.gcode", deleted_at=utcnow(), notes="needs a brim")
+    with files.read() as s:
+        integrity_check(s)
+        assert matches(s, "gear") == matches(s, "brim") == matches(s, "ear") == set()
+        assert search.search_files(s, search.FileQuery(q="gear"))[1] == 0
+    with files.write() as s:
+        s.scalars(select(File).where(File.name == "gear.gcode")).one().deleted_at = None
+    with files.read() as s:
+        integrity_check(s)
+        assert matches(s, "gear") == matches(s, "brim") == matches(s, "ear") == {"gear.gcode"}
+        assert search.search_files(s, search.FileQuery(q="gear"))[1] == 1
+
+
+def test_the_live_flags_migration_marks_the_trash_already_there(vault: Settings, db: Database) -> None:
+    with db.write() as session:
+        add_file(session, "kept_gear.gcode")
+        add_file(session, "binned_gear.gcode", deleted_at=utcnow())
+    db.dispose()
+    downgrade(vault, "0017_live_files")
+    migrate(vault)
+    with db.read() as s:
+        integrity_check(s)
+        assert matches(s, "gear") == {"kept_gear.gcode"}
+
+
 def test_integrity_check_catches_a_stale_index(files: Database) -> None:
     """The check the tests rely on can fail: bypass a trigger and it reports corruption."""
     with files.write() as s:
