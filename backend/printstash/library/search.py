@@ -623,13 +623,14 @@ def _page_by_matches(where: list[ColumnElement[bool]], fts: CTE | None, substrin
 
 
 # PostgreSQL with a search text pages and counts from the text matches: the ids of one text
-# condition (the GIN index's hits) drive, and each id's files row is looked up by its key and
-# checked against every other condition. From a plain WHERE PostgreSQL read every live file and
-# joined them with the matches whenever the filters looked unselective, which a later plate's
-# `OR id IN (...)` always does (guessed to keep half the files): 878 ms for q=bracket with two
-# filters at 1M files (bench/search/bench_search.py). OFFSET 0 fences: PostgreSQL never merges a
-# subquery with an OFFSET into the outer query, so the check stays one lookup per match, and the
-# checked matches are joined with their ranks only after (not the ranks scanned per match).
+# condition (the GIN index's hits, live files only) drive, and each id's files row is looked up
+# by its key and checked against every other condition, when there is one. From a plain WHERE
+# PostgreSQL read every live file and joined them with the matches whenever the filters looked
+# unselective, which a later plate's `OR id IN (...)` always does (guessed to keep half the
+# files): 878 ms for q=bracket with two filters at 1M files (bench/search/bench_search.py).
+# OFFSET 0 fences: PostgreSQL never merges a subquery with an OFFSET into the outer query, so the
+# check stays one lookup per match, and the checked matches are joined with their ranks only
+# after (not the ranks scanned per match).
 _FENCE: ColumnElement[int] = literal_column("0")
 
 
