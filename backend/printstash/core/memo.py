@@ -20,7 +20,7 @@ class Memo(Generic[K, V]):
     def get(self, key: K, load: Callable[[], V | None], build: Callable[[], V]) -> V:
         """The remembered value, else `load()` (e.g. from disk), else `build()` under the build
         lock (a request that waited finds the value `load()` can now read)."""
-        found = self._recent(key)
+        found = self.recent(key)
         if found is None:
             found = load()
         if found is None:
@@ -28,17 +28,19 @@ class Memo(Generic[K, V]):
                 found = load()
                 if found is None:
                     found = build()
-        self._remember(key, found)
+        self.remember(key, found)
         return found
 
-    def _recent(self, key: K) -> V | None:
+    def recent(self, key: K) -> V | None:
+        """The remembered value, if any: for a caller that builds a missing value itself, without
+        waiting for the build lock (a build cheap enough that two at once cost less than a wait)."""
         with self._lock:
             found = self._items.get(key)
             if found is not None:
                 self._items.move_to_end(key)
             return found
 
-    def _remember(self, key: K, value: V) -> None:
+    def remember(self, key: K, value: V) -> None:
         with self._lock:
             self._items[key] = value
             self._items.move_to_end(key)

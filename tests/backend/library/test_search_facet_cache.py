@@ -1,4 +1,5 @@
-"""Whole-library facets are cached until the library changes: every change shows at once."""
+"""Facets, and the totals of lists without a search text, are kept until the library changes:
+every change shows at once."""
 
 from pathlib import Path
 from typing import Any
@@ -75,3 +76,40 @@ def test_cached_filtered_facets_follow_changes_and_keep_filter_sets_apart(admin_
     assert admin_client.delete(f"{API}/files/{file_id}").status_code in (200, 204)
     after = filtered(slicer=slicer)
     assert after["total"] == 0 and after["tags"] == [] and after["kind"] == []
+
+
+def test_kept_totals_follow_uploads_tags_favourites_and_trash(admin_client: TestClient) -> None:
+    """A list's total is kept per filter set (library/search.py, `_COUNTED`): asked again, for
+    another page or order, it is the same; after any change to files or tags it is new."""
+    prusa = sorted((GCODE_FIXTURES / "prusaslicer").glob("*.gcode"))
+    created = admin_client.post(f"{API}/files", files={"file": (prusa[0].name, prusa[0].read_bytes())})
+    assert created.status_code == 201, created.text
+    cura = _fixture("cura")
+    assert admin_client.post(f"{API}/files", files={"file": (cura.name, cura.read_bytes())}).status_code == 201
+    file_id, slicer = created.json()["id"], created.json()["metadata"]["slicer"]
+
+    def total(**params: Any) -> int:
+        answer = admin_client.get(f"{API}/files", params=params)
+        assert answer.status_code == 200, answer.text
+        return answer.json()["total"]  # type: ignore[no-any-return]
+
+    assert total(slicer=slicer) == 1 and total(slicer=slicer) == 1
+    assert total(slicer=slicer, sort="name", offset=10) == 1  # past the last page, same count
+    assert total(slicer="no such slicer") == 0  # another filter set, another count
+
+    again = admin_client.post(f"{API}/files", files={"file": (prusa[1].name, prusa[1].read_bytes())})
+    assert again.status_code == 201, again.text
+    assert total(slicer=slicer) == 2
+
+    assert total(slicer=slicer, tag="calibration") == 0
+    assert admin_client.put(f"{API}/files/{file_id}/tags", json={"tags": ["calibration"]}).status_code == 200
+    assert total(slicer=slicer, tag="calibration") == 1
+
+    assert total(slicer=slicer, favourite=True) == 0
+    assert admin_client.put(f"{API}/files/{file_id}/favourite").status_code == 200
+    assert total(slicer=slicer, favourite=True) == 1
+
+    assert admin_client.delete(f"{API}/files/{file_id}").status_code == 204
+    assert total(slicer=slicer) == 1 and total(slicer=slicer, favourite=True) == 0
+    assert admin_client.post(f"{API}/files/{file_id}/restore").status_code == 200
+    assert total(slicer=slicer) == 2 and total(slicer=slicer, tag="calibration") == 1
