@@ -443,7 +443,8 @@ def pg_load(sqlite_path: Path, server: postgres.Server, database: str) -> None:
 # ---- the raw reference ------------------------------------------------------------------------
 
 def captured_sql(vault: Vault, name: str, params: dict[str, Any]) -> list[tuple[str, Any]]:
-    """The statements the search service runs for this scenario, with their parameters."""
+    """The statements the search service runs for this scenario, with their parameters: for
+    a list without a search text, its count too (this process counts each filter set once)."""
     statements: list[tuple[str, Any]] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
@@ -451,7 +452,7 @@ def captured_sql(vault: Vault, name: str, params: dict[str, Any]) -> list[tuple[
             statements.append((statement, parameters))
 
     query = search.FileQuery(**{k: ([v] if k in ("slicer", "filament_type", "nozzle_diameter") else v)
-                                for k, v in params.items()})
+                                for k, v in sent(params).items()})
     database = Database.from_settings(vault.settings)
     with database.read() as session:
         session.execute(select(1))  # connected: PostgreSQL's first-connection queries are not the search's
