@@ -443,8 +443,10 @@ def pg_load(sqlite_path: Path, server: postgres.Server, database: str) -> None:
 # ---- the raw reference ------------------------------------------------------------------------
 
 def captured_sql(vault: Vault, name: str, params: dict[str, Any]) -> list[tuple[str, Any]]:
-    """The statements the search service runs for this scenario, with their parameters: for
-    a list without a search text, its count too (this process counts each filter set once)."""
+    """The statements the search service runs for this scenario, with their parameters, as the
+    api calls it (with its Database: on PostgreSQL a list's count runs beside its page; replayed
+    one after the other). A list without a search text has its count among them: this process
+    counts each filter set once."""
     statements: list[tuple[str, Any]] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
@@ -459,7 +461,7 @@ def captured_sql(vault: Vault, name: str, params: dict[str, Any]) -> list[tuple[
     event.listen(Engine, "before_cursor_execute", record)
     try:
         with database.read() as session:
-            search.facets(session, query) if is_facets(name) else search.search_files(session, query)
+            search.facets(session, query) if is_facets(name) else search.search_files(session, query, database)
     finally:
         event.remove(Engine, "before_cursor_execute", record)
         database.dispose()

@@ -40,6 +40,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.sqltypes import NullType
 from sqlalchemy.sql.visitors import InternalTraversal
@@ -201,7 +202,8 @@ class _Likelihood(ColumnElement[Any]):
 
 @compiles(_Likelihood)
 def _hint_plain(element: _Likelihood, compiler: Any, **kw: Any) -> str:
-    return str(compiler.process(element.condition, **kw))
+    # grouped as a term of an AND: a hinted OR must keep its parentheses there
+    return str(compiler.process(element.condition.self_group(against=operators.and_), **kw))
 
 
 @compiles(_Likelihood, "sqlite")

@@ -230,6 +230,21 @@ def test_planner_hints_keep_their_own_compiled_sql() -> None:
     assert "unlikely(files.deleted_at IS NOT NULL)" in str(trashed.compile(dialect=sqlite.dialect()))
 
 
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_a_hinted_or_keeps_its_parentheses(dialect: str) -> None:
+    """The sort-index walk hints every condition of a page (`_page`), a plate filter's OR
+    among them: without a function around it (PostgreSQL) `live AND (a OR b)` must not
+    become `live AND a OR b`, which lets in trashed files that b matches."""
+    from sqlalchemy import or_
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    hinted = search._Likelihood("likely", or_(File.slicer == "a", File.id == 1))
+    stmt = select(File.id).where(search._live(), hinted)
+    compiled = str(stmt.compile(dialect=(sqlite if dialect == "sqlite" else postgresql).dialect(),
+                                compile_kwargs={"literal_binds": True}))
+    assert "(files.slicer = 'a' OR files.id = 1)" in compiled, compiled
+
+
 @pytest.mark.sqlite
 def test_insert_or_ignore_of_an_existing_pair_keeps_the_index(files: Database) -> None:
     with files.write() as s:
