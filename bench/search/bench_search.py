@@ -113,6 +113,7 @@ NOTES = ["printed for the kids", "needs supports on the overhang", "use the text
          "second attempt, first one failed at layer 40", "fits M3 heat-set inserts"]
 TAG_COUNT = 300
 
+
 class EachTime(float):
     """A filter's value made new for every request by a step too small to change a match
     (`KeepAlive.get`): the api keeps a list's total per filter set (library/search.py,
