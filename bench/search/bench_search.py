@@ -115,8 +115,8 @@ TAG_COUNT = 300
 
 
 class EachTime(float):
-    """A filter's value made new for every request by a step too small to change a match
-    (`KeepAlive.get`): the api keeps a list's total per filter set (library/search.py,
+    """A filter's value made new for every request (and raw capture) by a step too small to
+    change a match (`sent`): the api keeps a list's total per filter set (library/search.py,
     `_COUNTED`), so this is what a list costs the first time its filters are asked."""
 
 

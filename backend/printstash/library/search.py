@@ -980,9 +980,9 @@ def _filter_set(query: FileQuery) -> tuple[Any, ...]:
 
 
 def _library_key(session: Session, query: FileQuery) -> tuple[Any, ...] | None:
-    """What a count of `query`'s matches is kept under; None where the database has no library
-    version. Read before the counts, so none is ever kept under a version older than its data
-    (core/db.py, POSTGRESQL_READ_SETTINGS)."""
+    """What an answer for `query`'s filters (its facets, its count) is kept under; None where the
+    database has no library version. Read before the counts, so none is ever kept under a
+    version older than its data (core/db.py, POSTGRESQL_READ_SETTINGS)."""
     version = session.scalar(_VERSION)
     return None if version is None else (str(session.get_bind().engine.url), int(version), _filter_set(query))
 
